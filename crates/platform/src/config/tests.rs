@@ -1,0 +1,76 @@
+use std::io::Write;
+
+use serde::{Deserialize, Serialize};
+
+use super::*;
+
+#[derive(Debug, Default, Serialize, Deserialize, PartialEq)]
+struct Example {
+    port: u16,
+    name: String,
+    nested: Nested,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize, PartialEq)]
+struct Nested {
+    limit: u32,
+}
+
+#[test]
+fn a_toml_file_overrides_the_defaults() {
+    let mut file = tempfile_with("port = 8080\n[nested]\nlimit = 3\n");
+    file.flush().unwrap();
+    let loaded: Example = load(Some(file.path())).unwrap();
+    assert_eq!(loaded.port, 8080);
+    assert_eq!(loaded.nested.limit, 3);
+    assert_eq!(loaded.name, "");
+}
+
+#[test]
+fn a_bad_value_names_its_key() {
+    let file = tempfile_with("port = \"not a number\"\n");
+    let error = load::<Example>(Some(file.path())).unwrap_err().to_string();
+    assert!(error.contains("port"), "{error}");
+}
+
+#[test]
+fn a_missing_file_is_an_error_that_names_it() {
+    let error = load::<Example>(Some(Path::new("/nonexistent/emporium.toml")))
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("/nonexistent/emporium.toml"), "{error}");
+}
+
+#[test]
+fn secrets_never_print() {
+    let secret = Secret::new("hunter2");
+    assert_eq!(format!("{secret:?}"), "Secret(***)");
+    assert_eq!(secret.expose(), "hunter2");
+}
+
+struct TempFile {
+    path: std::path::PathBuf,
+    file: std::fs::File,
+}
+
+impl TempFile {
+    fn path(&self) -> &Path {
+        &self.path
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+fn tempfile_with(contents: &str) -> TempFile {
+    let path = std::env::temp_dir().join(format!("emporium-config-{}.toml", uuid::Uuid::new_v4()));
+    let mut file = std::fs::File::create(&path).unwrap();
+    file.write_all(contents.as_bytes()).unwrap();
+    TempFile { path, file }
+}

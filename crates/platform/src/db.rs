@@ -1,0 +1,136 @@
+//! Databases: one pool type for SQLite and PostgreSQL, and migrations applied at start.
+//!
+//! Each service owns its database and keeps one migration folder per engine
+//! (`migrations/sqlite`, `migrations/postgres`). Queries use `$1..$N` placeholders, which both
+//! engines accept; where the engines differ (full-text search), a store asks `engine()`.
+
+use std::time::Duration;
+
+use anyhow::Context as _;
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::migrate::Migrator;
+use sqlx::{AnyPool, Executor};
+
+/// The database engine behind a pool.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+/// A service's database.
+#[derive(Clone, Debug)]
+pub struct Database {
+    pool: AnyPool,
+    engine: Engine,
+}
+
+impl Database {
+    /// Connects to `url` (`sqlite://path/to/file.db` or `postgres://...`); a SQLite file and its
+    /// folder are created when missing.
+    pub async fn connect(url: &str) -> anyhow::Result<Database> {
+        install_default_drivers();
+        let engine = if url.starts_with("sqlite:") {
+            Engine::Sqlite
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Engine::Postgres
+        } else {
+            anyhow::bail!("database url `{url}` is neither sqlite: nor postgres:");
+        };
+        let url = match engine {
+            Engine::Sqlite => prepare_sqlite_url(url)?,
+            Engine::Postgres => url.to_owned(),
+        };
+        let options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
+        let pool = match engine {
+            Engine::Sqlite => {
+                options
+                    .max_connections(8)
+                    .after_connect(|connection, _meta| {
+                        Box::pin(async move {
+                            // WAL lets readers run beside the writer; FULL makes every commit durable.
+                            connection.execute("PRAGMA journal_mode = WAL").await?;
+                            connection.execute("PRAGMA synchronous = FULL").await?;
+                            connection.execute("PRAGMA foreign_keys = ON").await?;
+                            connection.execute("PRAGMA busy_timeout = 10000").await?;
+                            Ok(())
+                        })
+                    })
+                    .connect(&url)
+                    .await
+            }
+            Engine::Postgres => options.max_connections(16).connect(&url).await,
+        }
+        .with_context(|| format!("connect to {}", redact(&url)))?;
+        Ok(Database { pool, engine })
+    }
+
+    /// Applies the migrations for this engine that have not run yet.
+    pub async fn migrate(&self, sqlite: &Migrator, postgres: &Migrator) -> anyhow::Result<()> {
+        let migrator = match self.engine {
+            Engine::Sqlite => sqlite,
+            Engine::Postgres => postgres,
+        };
+        migrator.run(&self.pool).await.context("apply migrations")?;
+        Ok(())
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    pub fn engine(&self) -> Engine {
+        self.engine
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+fn prepare_sqlite_url(url: &str) -> anyhow::Result<String> {
+    let rest = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    if path != ":memory:"
+        && !path.is_empty()
+        && let Some(parent) = std::path::Path::new(path).parent()
+        && !parent.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("create the data folder {}", parent.display()))?;
+    }
+    let query = if query.contains("mode=") {
+        query.to_owned()
+    } else if query.is_empty() {
+        "mode=rwc".to_owned()
+    } else {
+        format!("{query}&mode=rwc")
+    };
+    Ok(format!("sqlite://{path}?{query}"))
+}
+
+/// The url without its password, for messages.
+pub fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Whether `error` is a unique-constraint violation, on either engine.
+pub fn is_unique_violation(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Database(database_error) => {
+            database_error.is_unique_violation()
+                || database_error
+                    .code()
+                    .is_some_and(|code| code == "23505" || code == "2067" || code == "1555")
+        }
+        _ => false,
+    }
+}

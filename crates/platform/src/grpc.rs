@@ -1,0 +1,267 @@
+//! The gRPC server side: one layer that every call passes through, in-process or over the network.
+//!
+//! `ServerLayer` gives each call a span with its trace id, verifies the bearer token (except for
+//! the few public methods), enforces the `grpc-timeout` deadline, turns a panic into `INTERNAL`,
+//! and records the RED metrics. `serve` runs services behind it on a TCP listener with the
+//! gRPC health service.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use futures_util::FutureExt;
+use futures_util::future::BoxFuture;
+use tonic::Status;
+use tonic::body::Body;
+use tonic::service::Routes;
+use tonic::transport::server::TcpIncoming;
+use tower::{Layer, Service};
+use tracing::Instrument;
+
+use crate::Shutdown;
+use crate::auth::Verifier;
+use crate::telemetry::{self, TraceContext};
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Methods anyone may call without a token: health checks, reflection, and those a service names.
+const ALWAYS_PUBLIC: &[&str] = &[
+    "/grpc.health.v1.Health/",
+    "/grpc.reflection.v1.ServerReflection/",
+];
+
+/// The layer every gRPC server and in-process transport runs.
+#[derive(Clone, Debug)]
+pub struct ServerLayer {
+    verifier: Verifier,
+    public_methods: Arc<[&'static str]>,
+    max_timeout: Duration,
+}
+
+impl ServerLayer {
+    /// `public_methods` are full paths (`/emporium.identity.v1.Identity/Login`) that need no token.
+    pub fn new(verifier: Verifier, public_methods: &[&'static str]) -> ServerLayer {
+        ServerLayer {
+            verifier,
+            public_methods: public_methods.into(),
+            max_timeout: Duration::from_secs(30),
+        }
+    }
+
+    /// The longest a call may run, whatever deadline the caller asked for.
+    pub fn with_max_timeout(mut self, max_timeout: Duration) -> ServerLayer {
+        self.max_timeout = max_timeout;
+        self
+    }
+
+    fn is_public(&self, path: &str) -> bool {
+        ALWAYS_PUBLIC.iter().any(|prefix| path.starts_with(prefix))
+            || self.public_methods.contains(&path)
+    }
+}
+
+impl<S> Layer<S> for ServerLayer {
+    type Service = ServerService<S>;
+
+    fn layer(&self, inner: S) -> ServerService<S> {
+        ServerService {
+            inner,
+            layer: self.clone(),
+        }
+    }
+}
+
+/// The service `ServerLayer` wraps around a gRPC server.
+#[derive(Clone, Debug)]
+pub struct ServerService<S> {
+    inner: S,
+    layer: ServerLayer,
+}
+
+impl<S, RequestBody, ResponseBody> Service<http::Request<RequestBody>> for ServerService<S>
+where
+    S: Service<http::Request<RequestBody>, Response = http::Response<ResponseBody>>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+    S::Error: Send + 'static,
+    RequestBody: Send + 'static,
+    ResponseBody: http_body::Body<Data = bytes::Bytes> + Send + 'static,
+    ResponseBody::Error: Into<BoxError>,
+{
+    type Response = http::Response<Body>;
+    type Error = S::Error;
+    type Future = BoxFuture<'static, Result<http::Response<Body>, S::Error>>;
+
+    fn poll_ready(&mut self, context: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(context)
+    }
+
+    fn call(&mut self, mut request: http::Request<RequestBody>) -> Self::Future {
+        // The readied service goes into the future; a fresh clone waits for the next call.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let layer = self.layer.clone();
+
+        let path = request.uri().path().to_owned();
+        let trace = request
+            .headers()
+            .get("traceparent")
+            .and_then(|value| value.to_str().ok())
+            .and_then(TraceContext::parse)
+            .unwrap_or_else(TraceContext::generate);
+        let request_id = request
+            .headers()
+            .get("x-request-id")
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned)
+            .unwrap_or_default();
+        let timeout = request
+            .headers()
+            .get("grpc-timeout")
+            .and_then(|value| value.to_str().ok())
+            .and_then(parse_grpc_timeout)
+            .map_or(layer.max_timeout, |asked| asked.min(layer.max_timeout));
+        let span = telemetry::request_span("grpc", &path, &trace, &request_id);
+
+        let future = async move {
+            let started = Instant::now();
+            let refusal = if layer.is_public(&path) {
+                None
+            } else {
+                match layer
+                    .verifier
+                    .verify_header(request.headers().get(http::header::AUTHORIZATION))
+                    .await
+                {
+                    Ok(principal) => {
+                        request.extensions_mut().insert(principal);
+                        None
+                    }
+                    Err(error) => Some(Status::from(error)),
+                }
+            };
+            let response = match refusal {
+                Some(status) => status.into_http(),
+                None => {
+                    let call = AssertUnwindSafe(telemetry::in_trace(trace, inner.call(request)))
+                        .catch_unwind();
+                    match tokio::time::timeout(timeout, call).await {
+                        Err(_elapsed) => {
+                            Status::deadline_exceeded("the deadline expired").into_http()
+                        }
+                        Ok(Err(_panic)) => {
+                            tracing::error!("the handler panicked");
+                            Status::internal("the server failed to handle the call").into_http()
+                        }
+                        Ok(Ok(Err(error))) => return Err(error),
+                        Ok(Ok(Ok(response))) => response.map(Body::new),
+                    }
+                }
+            };
+            record(&path, &response, started.elapsed());
+            Ok(response)
+        };
+        Box::pin(future.instrument(span))
+    }
+}
+
+fn record(path: &str, response: &http::Response<Body>, elapsed: Duration) {
+    // A call that fails before its body has its status in the headers; otherwise it is OK until
+    // the trailers say more, which the unary calls we serve always agree with.
+    let code = Status::from_header_map(response.headers())
+        .map(|status| status.code())
+        .unwrap_or(tonic::Code::Ok);
+    let (service, method) = match code {
+        // Unknown paths would let callers invent label values.
+        tonic::Code::Unimplemented => ("unknown", "unknown"),
+        _ => split_path(path),
+    };
+    tracing::Span::current().record("status", tracing::field::debug(code));
+    let code = format!("{code:?}");
+    metrics::counter!(
+        "grpc_server_handled_total",
+        "grpc_service" => service.to_owned(),
+        "grpc_method" => method.to_owned(),
+        "grpc_code" => code,
+    )
+    .increment(1);
+    metrics::histogram!(
+        "grpc_server_handling_seconds",
+        "grpc_service" => service.to_owned(),
+        "grpc_method" => method.to_owned(),
+    )
+    .record(elapsed.as_secs_f64());
+}
+
+fn split_path(path: &str) -> (&str, &str) {
+    let path = path.trim_start_matches('/');
+    path.split_once('/').unwrap_or((path, ""))
+}
+
+/// Parses a `grpc-timeout` header value: up to 8 digits and a unit (H, M, S, m, u, n).
+pub fn parse_grpc_timeout(value: &str) -> Option<Duration> {
+    if value.len() < 2 || value.len() > 9 {
+        return None;
+    }
+    let (digits, unit) = value.split_at(value.len() - 1);
+    let amount: u64 = digits.parse().ok()?;
+    Some(match unit {
+        "H" => Duration::from_secs(amount.saturating_mul(3600)),
+        "M" => Duration::from_secs(amount.saturating_mul(60)),
+        "S" => Duration::from_secs(amount),
+        "m" => Duration::from_millis(amount),
+        "u" => Duration::from_micros(amount),
+        "n" => Duration::from_nanos(amount),
+        _ => return None,
+    })
+}
+
+/// Serves `routes` on `listener` behind `layer`, with the gRPC health service, until `shutdown`;
+/// then drains the calls in flight.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    routes: Routes,
+    layer: ServerLayer,
+    shutdown: Shutdown,
+) -> anyhow::Result<()> {
+    let (health_reporter, health_service) = tonic_health::server::health_reporter();
+    health_reporter
+        .set_service_status("", tonic_health::ServingStatus::Serving)
+        .await;
+    let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
+    let drained = {
+        let shutdown = shutdown.clone();
+        async move {
+            shutdown.wait().await;
+            health_reporter
+                .set_service_status("", tonic_health::ServingStatus::NotServing)
+                .await;
+        }
+    };
+    tonic::transport::Server::builder()
+        .layer(layer)
+        .add_routes(routes)
+        .add_service(health_service)
+        .serve_with_incoming_shutdown(incoming, drained)
+        .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grpc_timeouts_are_parsed_in_every_unit() {
+        assert_eq!(parse_grpc_timeout("2S"), Some(Duration::from_secs(2)));
+        assert_eq!(parse_grpc_timeout("150m"), Some(Duration::from_millis(150)));
+        assert_eq!(parse_grpc_timeout("1H"), Some(Duration::from_secs(3600)));
+        assert_eq!(parse_grpc_timeout("10u"), Some(Duration::from_micros(10)));
+        assert_eq!(parse_grpc_timeout("5x"), None);
+        assert_eq!(parse_grpc_timeout("S"), None);
+        assert_eq!(parse_grpc_timeout("123456789S"), None);
+    }
+}

@@ -1,0 +1,25 @@
+//! The paved road: everything a service needs that is not its own business.
+//!
+//! A service built on `platform` gets configuration, telemetry, HTTP and gRPC servers with
+//! health and graceful shutdown, a database pool with its migrations, token verification,
+//! a transport that is either in-process or the network, and one error mapping per wire.
+
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod grpc;
+pub mod http;
+pub mod shutdown;
+pub mod telemetry;
+pub mod transport;
+
+pub use shutdown::Shutdown;
+
+/// Seconds since the Unix epoch, the one clock every service stores.
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_secs() as i64)
+        .unwrap_or_default()
+}

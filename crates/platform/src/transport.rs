@@ -1,0 +1,58 @@
+//! One client type per service, whatever the transport: in-process or gRPC over the network.
+//!
+//! A `Transport` is a boxed gRPC service. In-process it is the servers themselves behind the
+//! same `ServerLayer` the network server runs (no sockets, same protobuf, same auth checks);
+//! over the network it is a tonic `Channel`. Generated clients take either:
+//! `CatalogClient::new(transport.clone())`.
+
+use std::time::Duration;
+
+use tonic::Status;
+use tonic::body::Body;
+use tonic::service::Routes;
+use tower::util::BoxCloneSyncService;
+use tower::{Layer, ServiceExt};
+
+use crate::grpc::ServerLayer;
+use crate::telemetry;
+
+/// The transport every generated client runs on.
+pub type Transport = BoxCloneSyncService<http::Request<Body>, http::Response<Body>, Status>;
+
+/// Calls the services in `routes` directly, through `layer`.
+pub fn in_process(routes: Routes, layer: ServerLayer) -> Transport {
+    let service = layer.layer(routes.prepare());
+    let service =
+        ServiceExt::<http::Request<Body>>::map_err(service, |never: std::convert::Infallible| {
+            match never {}
+        });
+    BoxCloneSyncService::new(service)
+}
+
+/// Calls a remote server at `endpoint` (`http://host:port`); connects on first use and reconnects
+/// by itself.
+pub fn network(endpoint: &str) -> anyhow::Result<Transport> {
+    let channel = tonic::transport::Endpoint::from_shared(endpoint.to_owned())
+        .map_err(|error| anyhow::anyhow!("invalid endpoint `{endpoint}`: {error}"))?
+        .tcp_nodelay(true)
+        .connect_timeout(Duration::from_secs(5))
+        .connect_lazy();
+    let service = ServiceExt::<http::Request<Body>>::map_err(channel, |error| {
+        Status::from_error(Box::new(error))
+    });
+    Ok(BoxCloneSyncService::new(service))
+}
+
+/// A request that carries `token` and the current trace onward.
+pub fn request<T>(message: T, token: &str) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    if let Ok(value) = format!("Bearer {token}").parse() {
+        request.metadata_mut().insert("authorization", value);
+    }
+    if let Some(trace) = telemetry::current_trace()
+        && let Ok(value) = trace.child_traceparent().parse()
+    {
+        request.metadata_mut().insert("traceparent", value);
+    }
+    request
+}
