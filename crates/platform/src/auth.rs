@@ -479,3 +479,64 @@ mod tests {
         assert_eq!(bearer_token("Bearer"), None);
     }
 }
+
+/// A freshly generated Ed25519 signing key: its PKCS#8 (v1) document and public key.
+pub struct SigningKeyMaterial {
+    pub pkcs8: Vec<u8>,
+    pub public_key: [u8; 32],
+}
+
+impl fmt::Debug for SigningKeyMaterial {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("SigningKeyMaterial")
+            .finish_non_exhaustive()
+    }
+}
+
+/// The DER prefix of a PKCS#8 v1 Ed25519 private key (RFC 8410); the 32-byte seed follows.
+const ED25519_PKCS8_V1_PREFIX: [u8; 16] = [
+    0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
+];
+
+/// Generates an Ed25519 key with ring. ring writes PKCS#8 v2 (with the public key), which the
+/// signer behind `jsonwebtoken` does not read, so the seed is re-wrapped as v1.
+pub fn generate_signing_key() -> anyhow::Result<SigningKeyMaterial> {
+    use ring::signature::KeyPair;
+    let random = ring::rand::SystemRandom::new();
+    let document = ring::signature::Ed25519KeyPair::generate_pkcs8(&random)
+        .map_err(|_| anyhow::anyhow!("generate an Ed25519 key"))?;
+    let key_pair = ring::signature::Ed25519KeyPair::from_pkcs8(document.as_ref())
+        .map_err(|_| anyhow::anyhow!("read the generated Ed25519 key"))?;
+    let public_key: [u8; 32] = key_pair.public_key().as_ref().try_into()?;
+    // In ring's v2 document the seed follows the same 16-byte prefix (with another version byte).
+    let seed = document
+        .as_ref()
+        .get(16..48)
+        .ok_or_else(|| anyhow::anyhow!("unexpected PKCS#8 layout"))?;
+    let mut pkcs8 = ED25519_PKCS8_V1_PREFIX.to_vec();
+    pkcs8.extend_from_slice(seed);
+    Ok(SigningKeyMaterial { pkcs8, public_key })
+}
+
+/// The public JWK of an Ed25519 key, as a JWKS lists it.
+pub fn public_jwk(kid: &str, public_key: &[u8; 32]) -> jsonwebtoken::jwk::Jwk {
+    use base64::Engine;
+    use jsonwebtoken::jwk::{
+        AlgorithmParameters, CommonParameters, EllipticCurve, Jwk, KeyAlgorithm,
+        OctetKeyPairParameters, OctetKeyPairType, PublicKeyUse,
+    };
+    Jwk {
+        common: CommonParameters {
+            public_key_use: Some(PublicKeyUse::Signature),
+            key_algorithm: Some(KeyAlgorithm::EdDSA),
+            key_id: Some(kid.to_owned()),
+            ..CommonParameters::default()
+        },
+        algorithm: AlgorithmParameters::OctetKeyPair(OctetKeyPairParameters {
+            key_type: OctetKeyPairType::OctetKeyPair,
+            curve: EllipticCurve::Ed25519,
+            x: base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(public_key),
+        }),
+    }
+}

@@ -1,0 +1,275 @@
+//! The catalog's pure rules: what a sku, a price, a product and a page are. No IO here.
+
+use serde_json::{Map, Value};
+
+/// The most products one page may hold.
+pub const MAX_PAGE_SIZE: u32 = 100;
+/// The page size when the caller does not say.
+pub const DEFAULT_PAGE_SIZE: u32 = 20;
+
+/// A field failed validation; the message names the field.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {reason}")]
+pub struct Invalid {
+    pub field: &'static str,
+    pub reason: String,
+}
+
+fn invalid(field: &'static str, reason: impl Into<String>) -> Invalid {
+    Invalid {
+        field,
+        reason: reason.into(),
+    }
+}
+
+/// A stock-keeping unit: 3 to 32 of `A-Z`, `0-9` and `-`, starting with a letter or digit.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Sku(String);
+
+impl Sku {
+    /// Parses a sku; lower-case letters are taken as upper-case.
+    pub fn parse(field: &'static str, raw: &str) -> Result<Sku, Invalid> {
+        let sku = raw.trim().to_ascii_uppercase();
+        if sku.is_empty() {
+            return Err(invalid(field, "is required"));
+        }
+        if !(3..=32).contains(&sku.len()) {
+            return Err(invalid(field, "must be 3 to 32 characters"));
+        }
+        if !sku
+            .bytes()
+            .all(|byte| byte.is_ascii_uppercase() || byte.is_ascii_digit() || byte == b'-')
+            || sku.starts_with('-')
+        {
+            return Err(invalid(
+                field,
+                "may hold only letters, digits and dashes, and not start with a dash",
+            ));
+        }
+        Ok(Sku(sku))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An amount of money in integer minor units; never a float.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Money {
+    minor_units: i64,
+    currency: String,
+}
+
+impl Money {
+    /// The most a single product may cost: ten million in major units.
+    pub const MAX_MINOR_UNITS: i64 = 1_000_000_000;
+
+    pub fn parse(field: &'static str, minor_units: i64, currency: &str) -> Result<Money, Invalid> {
+        if minor_units < 0 {
+            return Err(invalid(field, "must not be negative"));
+        }
+        if minor_units > Money::MAX_MINOR_UNITS {
+            return Err(invalid(
+                field,
+                format!("must be at most {} minor units", Money::MAX_MINOR_UNITS),
+            ));
+        }
+        let currency = currency.trim();
+        if currency.len() != 3 || !currency.bytes().all(|byte| byte.is_ascii_uppercase()) {
+            return Err(invalid(
+                field,
+                "currency must be an ISO 4217 code such as USD",
+            ));
+        }
+        Ok(Money {
+            minor_units,
+            currency: currency.to_owned(),
+        })
+    }
+
+    pub fn minor_units(&self) -> i64 {
+        self.minor_units
+    }
+
+    pub fn currency(&self) -> &str {
+        &self.currency
+    }
+}
+
+/// A category's short name: lower-case letters, digits and dashes.
+pub fn parse_category(field: &'static str, raw: &str) -> Result<String, Invalid> {
+    let slug = raw.trim();
+    if slug.is_empty() {
+        return Err(invalid(field, "is required"));
+    }
+    if slug.len() > 64
+        || !slug
+            .bytes()
+            .all(|byte| byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'-')
+    {
+        return Err(invalid(
+            field,
+            "must be a category slug (lower-case letters, digits, dashes)",
+        ));
+    }
+    Ok(slug.to_owned())
+}
+
+/// What an administrator supplies to create or replace a product.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProductDraft {
+    pub name: String,
+    pub description: String,
+    pub category: String,
+    pub price: Money,
+    pub image_urls: Vec<String>,
+    pub attributes: Map<String, Value>,
+}
+
+impl ProductDraft {
+    /// Checks every field; `attributes_json` must be a JSON object (empty means `{}`).
+    pub fn parse(
+        name: &str,
+        description: &str,
+        category: &str,
+        price: Money,
+        image_urls: Vec<String>,
+        attributes_json: &str,
+    ) -> Result<ProductDraft, Invalid> {
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(invalid("name", "is required"));
+        }
+        if name.chars().count() > 200 {
+            return Err(invalid("name", "must be at most 200 characters"));
+        }
+        if description.chars().count() > 5000 {
+            return Err(invalid("description", "must be at most 5000 characters"));
+        }
+        let category = parse_category("category", category)?;
+        if image_urls.len() > 10 {
+            return Err(invalid("image_urls", "at most 10 images"));
+        }
+        for url in &image_urls {
+            let plausible =
+                url.starts_with('/') || url.starts_with("https://") || url.starts_with("http://");
+            if !plausible || url.len() > 500 || url.chars().any(char::is_whitespace) {
+                return Err(invalid(
+                    "image_urls",
+                    format!("`{url}` is not an absolute path or http(s) URL"),
+                ));
+            }
+        }
+        let attributes = if attributes_json.trim().is_empty() {
+            Map::new()
+        } else {
+            if attributes_json.len() > 16 * 1024 {
+                return Err(invalid("attributes", "must be at most 16 KiB of JSON"));
+            }
+            match serde_json::from_str::<Value>(attributes_json) {
+                Ok(Value::Object(map)) => map,
+                Ok(_) => return Err(invalid("attributes", "must be a JSON object")),
+                Err(error) => {
+                    return Err(invalid("attributes", format!("is not valid JSON: {error}")));
+                }
+            }
+        };
+        Ok(ProductDraft {
+            name: name.to_owned(),
+            description: description.trim().to_owned(),
+            category,
+            price,
+            image_urls,
+            attributes,
+        })
+    }
+}
+
+/// A product as the catalog keeps it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Product {
+    pub sku: Sku,
+    pub draft: ProductDraft,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Category {
+    pub slug: String,
+    pub name: String,
+    pub description: String,
+    pub product_count: u32,
+}
+
+/// Where a page starts. Lists page by key (the last sku seen), so that inserts do not shift
+/// pages; search pages by offset, since its order is by relevance.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Cursor {
+    Start,
+    AfterSku(String),
+    Offset(u32),
+}
+
+impl Cursor {
+    /// Reads a page token made by `to_token`; the empty token is the start.
+    pub fn parse(token: &str) -> Result<Cursor, Invalid> {
+        use base64::Engine;
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        if token.is_empty() {
+            return Ok(Cursor::Start);
+        }
+        let bad = || invalid("page_token", "is not a token this service made");
+        let decoded = URL_SAFE_NO_PAD.decode(token).map_err(|_| bad())?;
+        let decoded = String::from_utf8(decoded).map_err(|_| bad())?;
+        match decoded.split_once(':') {
+            Some(("k", sku)) => Ok(Cursor::AfterSku(sku.to_owned())),
+            Some(("o", offset)) => offset.parse().map(Cursor::Offset).map_err(|_| bad()),
+            _ => Err(bad()),
+        }
+    }
+
+    pub fn to_token(&self) -> String {
+        use base64::Engine;
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        match self {
+            Cursor::Start => String::new(),
+            Cursor::AfterSku(sku) => URL_SAFE_NO_PAD.encode(format!("k:{sku}")),
+            Cursor::Offset(offset) => URL_SAFE_NO_PAD.encode(format!("o:{offset}")),
+        }
+    }
+}
+
+/// The page size to use: the default for zero, an error above the maximum.
+pub fn page_size(asked: u32) -> Result<u32, Invalid> {
+    match asked {
+        0 => Ok(DEFAULT_PAGE_SIZE),
+        size if size > MAX_PAGE_SIZE => Err(invalid(
+            "page_size",
+            format!("must be at most {MAX_PAGE_SIZE}"),
+        )),
+        size => Ok(size),
+    }
+}
+
+/// The words of a search query, lower-cased; punctuation separates words and is dropped, so
+/// that no query syntax of either engine reaches it.
+pub fn search_terms(query: &str) -> Result<Vec<String>, Invalid> {
+    if query.len() > 256 {
+        return Err(invalid("query", "must be at most 256 characters"));
+    }
+    let terms: Vec<String> = query
+        .split(|character: char| !character.is_alphanumeric())
+        .filter(|word| !word.is_empty())
+        .take(16)
+        .map(str::to_lowercase)
+        .collect();
+    if terms.is_empty() {
+        return Err(invalid("query", "must contain at least one word"));
+    }
+    Ok(terms)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,116 @@
+//! The catalog service: products, categories, paging, keyword search, and their administration.
+//!
+//! It owns the catalog database (SQLite FTS5 or PostgreSQL full-text for search) and serves the
+//! `emporium.catalog.v1.Catalog` contract. Reads need the `catalog.read` scope, changes
+//! `catalog.admin`. Products are cached in memory and the cache is dropped on every change.
+
+pub mod domain;
+mod error;
+mod grpc;
+pub mod seed;
+mod store;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{Product, ProductDraft, Sku};
+pub use crate::error::Error;
+pub use crate::grpc::CatalogGrpc;
+use crate::store::Store;
+
+/// The scope every read needs.
+pub const READ_SCOPE: &str = "catalog.read";
+/// The scope every change needs.
+pub const ADMIN_SCOPE: &str = "catalog.admin";
+
+/// The catalog's settings.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Where the catalog's database is: `sqlite://...` or `postgres://...`.
+    pub database_url: String,
+    /// How many products the read cache holds.
+    pub cache_capacity: u64,
+    /// How long a cached product may be served before it is read again, in seconds.
+    pub cache_ttl_seconds: u64,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            database_url: "sqlite://.emporium/catalog.db".to_owned(),
+            cache_capacity: 50_000,
+            cache_ttl_seconds: 300,
+        }
+    }
+}
+
+/// The catalog service. Cheap to clone.
+#[derive(Clone)]
+pub struct Catalog {
+    store: Store,
+    cache: moka::future::Cache<Sku, Arc<Product>>,
+}
+
+impl std::fmt::Debug for Catalog {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.debug_struct("Catalog").finish_non_exhaustive()
+    }
+}
+
+impl Catalog {
+    /// Opens the database and applies its migrations.
+    pub async fn build(config: &Config) -> anyhow::Result<Catalog> {
+        let store = Store::open(&config.database_url).await?;
+        let cache = moka::future::Cache::builder()
+            .max_capacity(config.cache_capacity)
+            .time_to_live(Duration::from_secs(config.cache_ttl_seconds))
+            .build();
+        Ok(Catalog { store, cache })
+    }
+
+    /// The gRPC service to mount on a server or an in-process transport.
+    pub fn grpc(&self) -> proto::catalog::catalog_server::CatalogServer<CatalogGrpc> {
+        CatalogGrpc::server(self.clone())
+    }
+
+    async fn get(&self, sku: &Sku) -> Result<Arc<Product>, Error> {
+        if let Some(product) = self.cache.get(sku).await {
+            return Ok(product);
+        }
+        let product = self
+            .store
+            .get(sku)
+            .await?
+            .ok_or_else(|| Error::NotFound(sku.clone()))?;
+        let product = Arc::new(product);
+        self.cache.insert(sku.clone(), product.clone()).await;
+        Ok(product)
+    }
+
+    #[tracing::instrument(skip(self, draft), fields(sku = sku.as_str()))]
+    async fn create(&self, sku: &Sku, draft: &ProductDraft) -> Result<Product, Error> {
+        let product = self.store.create(sku, draft, platform::unix_now()).await?;
+        self.cache.invalidate(sku).await;
+        tracing::info!("product created");
+        Ok(product)
+    }
+
+    #[tracing::instrument(skip(self, draft), fields(sku = sku.as_str()))]
+    async fn update(&self, sku: &Sku, draft: &ProductDraft) -> Result<Product, Error> {
+        let product = self.store.update(sku, draft, platform::unix_now()).await?;
+        self.cache.invalidate(sku).await;
+        tracing::info!("product updated");
+        Ok(product)
+    }
+
+    #[tracing::instrument(skip(self), fields(sku = sku.as_str()))]
+    async fn delete(&self, sku: &Sku) -> Result<(), Error> {
+        self.store.delete(sku).await?;
+        self.cache.invalidate(sku).await;
+        tracing::info!("product deleted");
+        Ok(())
+    }
+}

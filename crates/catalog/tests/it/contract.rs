@@ -1,0 +1,226 @@
+//! The Catalog contract, run over the in-process and the network transport on every engine.
+
+use proto::catalog as pb;
+use proto::catalog::catalog_client::CatalogClient;
+use tonic::Code;
+
+use crate::{Client, TestCatalog};
+
+fn input(name: &str, category: &str, minor_units: i64) -> pb::ProductInput {
+    pb::ProductInput {
+        name: name.to_owned(),
+        description: "A sturdy enamelled pot for slow stews and bread.".to_owned(),
+        category: category.to_owned(),
+        price: Some(proto::common::Money {
+            minor_units,
+            currency: "USD".to_owned(),
+        }),
+        image_urls: vec!["/images/products/TST-1.jpg".to_owned()],
+        attributes_json: r#"{"material":"cast iron","weight_grams":4100}"#.to_owned(),
+    }
+}
+
+async fn create(
+    client: &mut Client,
+    token: &str,
+    sku: &str,
+    product: pb::ProductInput,
+) -> Result<pb::Product, tonic::Status> {
+    client
+        .create_product(platform::transport::request(
+            pb::CreateProductRequest {
+                sku: sku.to_owned(),
+                product: Some(product),
+            },
+            token,
+        ))
+        .await
+        .map(tonic::Response::into_inner)
+}
+
+async fn get(client: &mut Client, token: &str, sku: &str) -> Result<pb::Product, tonic::Status> {
+    client
+        .get_product(platform::transport::request(
+            pb::GetProductRequest {
+                sku: sku.to_owned(),
+            },
+            token,
+        ))
+        .await
+        .map(tonic::Response::into_inner)
+}
+
+#[tokio::test]
+async fn an_admin_creates_updates_and_deletes_a_product_over_both_transports() {
+    for engine in test_support::engines() {
+        let app = TestCatalog::spawn(engine).await;
+        app.catalog.seed_if_empty(|_, _| {}).await.unwrap();
+        let (admin, reader) = (app.admin_token(), app.reader_token());
+        for (transport_name, transport) in app.transports.each() {
+            let mut client = CatalogClient::new(transport);
+            let sku = format!("TST-{}", transport_name.len());
+            let created = create(
+                &mut client,
+                &admin,
+                &sku.to_lowercase(),
+                input("Dutch Oven", "kitchen", 8900),
+            )
+            .await
+            .unwrap();
+            assert_eq!(
+                created.sku, sku,
+                "{engine}/{transport_name}: skus are stored upper-case"
+            );
+
+            let fetched = get(&mut client, &reader, &sku).await.unwrap();
+            assert_eq!(fetched.name, "Dutch Oven");
+            assert_eq!(fetched.price.unwrap().minor_units, 8900);
+            let attributes: serde_json::Value =
+                serde_json::from_str(&fetched.attributes_json).unwrap();
+            assert_eq!(attributes["material"], "cast iron");
+
+            let updated = client
+                .update_product(platform::transport::request(
+                    pb::UpdateProductRequest {
+                        sku: sku.clone(),
+                        product: Some(input("Dutch Oven 5 l", "kitchen", 9900)),
+                    },
+                    &admin,
+                ))
+                .await
+                .unwrap()
+                .into_inner();
+            assert_eq!(updated.name, "Dutch Oven 5 l");
+            assert_eq!(
+                get(&mut client, &reader, &sku)
+                    .await
+                    .unwrap()
+                    .price
+                    .unwrap()
+                    .minor_units,
+                9900,
+                "{engine}/{transport_name}: the cache is dropped on update"
+            );
+
+            client
+                .delete_product(platform::transport::request(
+                    pb::DeleteProductRequest { sku: sku.clone() },
+                    &admin,
+                ))
+                .await
+                .unwrap();
+            let gone = get(&mut client, &reader, &sku).await.unwrap_err();
+            assert_eq!(gone.code(), Code::NotFound, "{engine}/{transport_name}");
+            assert!(gone.message().contains(&sku));
+        }
+    }
+}
+
+#[tokio::test]
+async fn calls_without_a_token_or_without_the_scope_are_refused_over_both_transports() {
+    let app = TestCatalog::spawn("sqlite").await;
+    app.catalog.seed_if_empty(|_, _| {}).await.unwrap();
+    for (transport_name, transport) in app.transports.each() {
+        let mut client = CatalogClient::new(transport);
+        let anonymous = client
+            .get_product(pb::GetProductRequest {
+                sku: "KIT-00001".to_owned(),
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(anonymous.code(), Code::Unauthenticated, "{transport_name}");
+
+        let forged = get(&mut client, "not.a.token", "KIT-00001")
+            .await
+            .unwrap_err();
+        assert_eq!(forged.code(), Code::Unauthenticated, "{transport_name}");
+
+        let other_issuer =
+            test_support::TestIssuer::new().user_token("user-1", "catalog.read catalog.admin");
+        let refused = get(&mut client, &other_issuer, "KIT-00001")
+            .await
+            .unwrap_err();
+        assert_eq!(
+            refused.code(),
+            Code::Unauthenticated,
+            "{transport_name}: a key the provider never published"
+        );
+
+        let reader = app.reader_token();
+        let denied = create(
+            &mut client,
+            &reader,
+            "TST-999",
+            input("Pot", "kitchen", 100),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(denied.code(), Code::PermissionDenied, "{transport_name}");
+        assert!(denied.message().contains("catalog.admin"));
+        assert_eq!(
+            get(&mut client, &reader, "TST-999")
+                .await
+                .unwrap_err()
+                .code(),
+            Code::NotFound,
+            "nothing was stored"
+        );
+    }
+}
+
+#[tokio::test]
+async fn invalid_products_are_refused_with_the_field_named_and_nothing_stored() {
+    for engine in test_support::engines() {
+        let app = TestCatalog::spawn(engine).await;
+        app.catalog.seed_if_empty(|_, _| {}).await.unwrap();
+        let admin = app.admin_token();
+        let mut client = CatalogClient::new(app.transports.in_process.clone());
+        let cases = [
+            ("A", input("Pot", "kitchen", 100), "sku"),
+            ("TST-1", input("", "kitchen", 100), "name"),
+            ("TST-2", input("Pot", "kitchen", -5), "price"),
+            ("TST-3", input("Pot", "no-such-category", 100), "category"),
+            (
+                "TST-4",
+                pb::ProductInput {
+                    attributes_json: "[1, 2]".to_owned(),
+                    ..input("Pot", "kitchen", 100)
+                },
+                "attributes",
+            ),
+            (
+                "TST-5",
+                pb::ProductInput {
+                    price: None,
+                    ..input("Pot", "kitchen", 100)
+                },
+                "price",
+            ),
+        ];
+        for (sku, product, field) in cases {
+            let error = create(&mut client, &admin, sku, product).await.unwrap_err();
+            assert_eq!(error.code(), Code::InvalidArgument, "{engine}: {field}");
+            assert!(
+                error.message().starts_with(field),
+                "{engine}: `{}` should name {field}",
+                error.message()
+            );
+            if sku.len() >= 3 {
+                assert_eq!(
+                    get(&mut client, &admin, sku).await.unwrap_err().code(),
+                    Code::NotFound,
+                    "{engine}: {sku} was not stored"
+                );
+            }
+        }
+        let duplicate = create(
+            &mut client,
+            &admin,
+            "KIT-00001",
+            input("Pot", "kitchen", 100),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(duplicate.code(), Code::AlreadyExists, "{engine}");
+    }
+}

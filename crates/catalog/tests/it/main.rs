@@ -1,0 +1,49 @@
+//! The catalog's integration tests: its gRPC contract over both transports and both engines.
+
+mod contract;
+mod seed;
+
+use catalog::{Catalog, Config};
+use platform::grpc::ServerLayer;
+use proto::catalog::catalog_client::CatalogClient;
+use test_support::{BothTransports, TestIssuer};
+
+/// A catalog on a fresh database on `engine`, served over both transports.
+pub struct TestCatalog {
+    pub catalog: Catalog,
+    pub transports: BothTransports,
+    pub issuer: TestIssuer,
+}
+
+impl TestCatalog {
+    pub async fn spawn(engine: &str) -> TestCatalog {
+        test_support::install_crypto();
+        let config = Config {
+            database_url: test_support::fresh_database_url(engine).await.unwrap(),
+            ..Config::default()
+        };
+        let catalog = Catalog::build(&config).await.unwrap();
+        let issuer = TestIssuer::new();
+        let layer = ServerLayer::new(issuer.verifier(), &[]);
+        let transports =
+            test_support::both_transports(tonic::service::Routes::new(catalog.grpc()), layer)
+                .await
+                .unwrap();
+        TestCatalog {
+            catalog,
+            transports,
+            issuer,
+        }
+    }
+
+    pub fn reader_token(&self) -> String {
+        self.issuer.user_token("user-1", "catalog.read")
+    }
+
+    pub fn admin_token(&self) -> String {
+        self.issuer
+            .service_token("admin-cli", "catalog.read catalog.admin")
+    }
+}
+
+pub type Client = CatalogClient<platform::transport::Transport>;

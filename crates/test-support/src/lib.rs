@@ -1,0 +1,203 @@
+//! Test fixtures shared by every crate's integration tests: fresh databases on SQLite and, when
+//! `EMPORIUM_TEST_POSTGRES_URL` is set, PostgreSQL; a token issuer that signs like the identity
+//! provider; and a service exposed over both transports, in-process and a real socket on port 0.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::{EncodingKey, Header};
+use platform::Shutdown;
+use platform::auth::{AccessClaims, KeySource, Verifier, VerifierConfig};
+use platform::grpc::ServerLayer;
+use platform::transport::Transport;
+
+/// The environment variable naming a PostgreSQL server for the tests that run on it.
+pub const POSTGRES_URL_VARIABLE: &str = "EMPORIUM_TEST_POSTGRES_URL";
+
+pub const ISSUER: &str = "http://issuer.test";
+pub const AUDIENCE: &str = "emporium";
+
+/// Installs ring as rustls's crypto provider; safe to call many times.
+pub fn install_crypto() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// The engines to run a store's tests on: SQLite always, PostgreSQL when its variable is set.
+pub fn engines() -> Vec<&'static str> {
+    if std::env::var(POSTGRES_URL_VARIABLE).is_ok_and(|url| !url.is_empty()) {
+        vec!["sqlite", "postgres"]
+    } else {
+        eprintln!(
+            "{POSTGRES_URL_VARIABLE} is not set: the PostgreSQL variant of this test is skipped"
+        );
+        vec!["sqlite"]
+    }
+}
+
+/// A database url for a fresh, empty database on `engine`: a file in a new temporary folder,
+/// or a new database on the PostgreSQL server.
+pub async fn fresh_database_url(engine: &str) -> anyhow::Result<String> {
+    match engine {
+        "sqlite" => {
+            let folder = std::env::temp_dir()
+                .join(format!("emporium-test-{}", uuid::Uuid::new_v4().simple()));
+            std::fs::create_dir_all(&folder)?;
+            Ok(format!("sqlite://{}/test.db", folder.display()))
+        }
+        "postgres" => {
+            let server = std::env::var(POSTGRES_URL_VARIABLE)?;
+            let name = format!("emporium_test_{}", uuid::Uuid::new_v4().simple());
+            sqlx::any::install_default_drivers();
+            let mut connection =
+                <sqlx::AnyConnection as sqlx::Connection>::connect(&server).await?;
+            sqlx::Executor::execute(
+                &mut connection,
+                sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")),
+            )
+            .await?;
+            let mut url = url_without_path(&server);
+            url.push('/');
+            url.push_str(&name);
+            Ok(url)
+        }
+        other => anyhow::bail!("unknown engine {other}"),
+    }
+}
+
+fn url_without_path(server: &str) -> String {
+    // postgres://user:pass@host:port/db?params -> postgres://user:pass@host:port
+    let after_scheme = server.find("://").map_or(0, |index| index + 3);
+    match server[after_scheme..].find('/') {
+        Some(slash) => server[..after_scheme + slash].to_owned(),
+        None => server.split('?').next().unwrap_or(server).to_owned(),
+    }
+}
+
+/// Signs access tokens the way the identity provider does, for tests of other services.
+#[derive(Clone)]
+pub struct TestIssuer {
+    encoding_key: EncodingKey,
+    jwks: JwkSet,
+    kid: String,
+}
+
+impl std::fmt::Debug for TestIssuer {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("TestIssuer")
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for TestIssuer {
+    fn default() -> TestIssuer {
+        TestIssuer::new()
+    }
+}
+
+impl TestIssuer {
+    pub fn new() -> TestIssuer {
+        let key = platform::auth::generate_signing_key().expect("generate a signing key");
+        let encoding_key = EncodingKey::from_ed_der(&key.pkcs8);
+        let kid = uuid::Uuid::new_v4().simple().to_string();
+        let jwk = platform::auth::public_jwk(&kid, &key.public_key);
+        TestIssuer {
+            encoding_key,
+            jwks: JwkSet { keys: vec![jwk] },
+            kid,
+        }
+    }
+
+    /// A verifier that trusts this issuer.
+    pub fn verifier(&self) -> Verifier {
+        let jwks = self.jwks.clone();
+        Verifier::new(
+            VerifierConfig {
+                issuer: ISSUER.to_owned(),
+                audience: AUDIENCE.to_owned(),
+                min_refetch_interval: Duration::ZERO,
+            },
+            KeySource::InProcess(Arc::new(move || jwks.clone())),
+        )
+    }
+
+    /// A user's access token with `scope`, valid for fifteen minutes.
+    pub fn user_token(&self, user_id: &str, scope: &str) -> String {
+        self.sign(self.claims(user_id, scope))
+    }
+
+    /// A client-credentials token for `client_id` with `scope`.
+    pub fn service_token(&self, client_id: &str, scope: &str) -> String {
+        let mut token_claims = self.claims(client_id, scope);
+        token_claims.client_id = client_id.to_owned();
+        self.sign(token_claims)
+    }
+
+    fn claims(&self, subject: &str, scope: &str) -> AccessClaims {
+        AccessClaims {
+            iss: ISSUER.to_owned(),
+            sub: subject.to_owned(),
+            aud: AUDIENCE.to_owned(),
+            exp: platform::unix_now() + 900,
+            iat: platform::unix_now(),
+            jti: uuid::Uuid::new_v4().to_string(),
+            client_id: "test-client".to_owned(),
+            scope: scope.to_owned(),
+        }
+    }
+
+    /// Signs any claims with this issuer's key and the access-token header.
+    pub fn sign(&self, claims: AccessClaims) -> String {
+        let mut header = Header::new(jsonwebtoken::Algorithm::EdDSA);
+        header.typ = Some(platform::auth::ACCESS_TOKEN_TYPE.to_owned());
+        header.kid = Some(self.kid.clone());
+        jsonwebtoken::encode(&header, &claims, &self.encoding_key).expect("sign a token")
+    }
+}
+
+/// Both transports to the same services: in-process, and gRPC over a real socket on port 0.
+#[derive(Debug)]
+pub struct BothTransports {
+    pub in_process: Transport,
+    pub network: Transport,
+    pub shutdown: Shutdown,
+}
+
+impl BothTransports {
+    /// `(name, transport)` pairs, for contract tests that must pass on each.
+    pub fn each(&self) -> [(&'static str, Transport); 2] {
+        [
+            ("in-process", self.in_process.clone()),
+            ("network", self.network.clone()),
+        ]
+    }
+}
+
+impl Drop for BothTransports {
+    fn drop(&mut self) {
+        self.shutdown.trigger();
+    }
+}
+
+/// Serves `routes` behind `layer` in-process and on `127.0.0.1:0`.
+pub async fn both_transports(
+    routes: tonic::service::Routes,
+    layer: ServerLayer,
+) -> anyhow::Result<BothTransports> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let address = listener.local_addr()?;
+    let shutdown = Shutdown::new();
+    tokio::spawn(platform::grpc::serve(
+        listener,
+        routes.clone(),
+        layer.clone(),
+        shutdown.clone(),
+    ));
+    Ok(BothTransports {
+        in_process: platform::transport::in_process(routes, layer),
+        network: platform::transport::network(&format!("http://{address}"))?,
+        shutdown,
+    })
+}
