@@ -1,0 +1,71 @@
+//! The cart service: one cart per user, kept in its own database and priced from the catalog.
+//!
+//! Serves `emporium.cart.v1.Cart`. Every call needs a user's token with the `cart` scope; the
+//! cart is the token's subject's. Prices are never stored: a view asks the catalog, with the
+//! user's own token, for the current ones.
+
+mod domain;
+mod error;
+mod grpc;
+mod store;
+
+use serde::{Deserialize, Serialize};
+
+pub use crate::error::Error;
+pub use crate::grpc::CartGrpc;
+
+/// The scope every cart call needs.
+pub const SCOPE: &str = "cart";
+
+/// The cart's settings.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Where the cart's database is: `sqlite://...` or `postgres://...`.
+    pub database_url: String,
+    /// The most units of one sku a cart may hold.
+    pub max_quantity_per_line: u32,
+    /// The most distinct skus a cart may hold.
+    pub max_lines: u32,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            database_url: "sqlite://.emporium/cart.db".to_owned(),
+            max_quantity_per_line: 99,
+            max_lines: 50,
+        }
+    }
+}
+
+/// The cart service. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Cart {
+    store: store::Store,
+    catalog: proto::catalog::catalog_client::CatalogClient<platform::transport::Transport>,
+    limits: domain::Limits,
+}
+
+impl Cart {
+    /// Opens the database, applies its migrations, and reaches the catalog through `catalog`.
+    pub async fn build(
+        config: &Config,
+        catalog: platform::transport::Transport,
+    ) -> anyhow::Result<Cart> {
+        let store = store::Store::open(&config.database_url).await?;
+        Ok(Cart {
+            store,
+            catalog: proto::catalog::catalog_client::CatalogClient::new(catalog),
+            limits: domain::Limits {
+                max_quantity_per_line: config.max_quantity_per_line,
+                max_lines: config.max_lines,
+            },
+        })
+    }
+
+    /// The gRPC service to mount on a server or an in-process transport.
+    pub fn grpc(&self) -> proto::cart::cart_server::CartServer<CartGrpc> {
+        CartGrpc::server(self.clone())
+    }
+}
