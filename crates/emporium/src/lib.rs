@@ -1,0 +1,11 @@
+//! The `emporium` binary's library: which services a process runs and how they are wired.
+//!
+//! `Node::build` is the one code path for both ways of running: `emporium up` builds a node with
+//! every service (each reaches the others in-process), `emporium serve catalog cart` builds one
+//! with those two (each reaches the rest over gRPC at the addresses in `Settings::remote`).
+
+mod node;
+pub mod settings;
+
+pub use crate::node::{ADMIN_CLIENT_ID, DEV_USER_EMAIL, FirstStart, Node, Service};
+pub use crate::settings::Settings;

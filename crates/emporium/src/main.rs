@@ -1,0 +1,141 @@
+//! `emporium`: the whole shop in one process (`up`, the default), or chosen services (`serve`).
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use emporium::{Node, Service, Settings};
+use platform::Shutdown;
+
+/// Emporium, a reference backend: an online shop of cooperating services.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Cli {
+    /// A TOML file with settings; `EMPORIUM_...` environment variables override it.
+    #[arg(long, short, global = true, env = "EMPORIUM_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Runs every service in this process on SQLite files under the data folder (the default).
+    Up,
+    /// Runs the chosen services in this process; the others are reached over gRPC.
+    Serve {
+        #[arg(required = true, value_enum)]
+        services: Vec<Service>,
+    },
+    /// Prints an access token for curl: the development user's, or the admin client's.
+    Token {
+        /// A client-credentials token for the admin client instead of the user's.
+        #[arg(long)]
+        admin: bool,
+    },
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let settings = match platform::config::load::<Settings>(cli.config.as_deref()) {
+        Ok(settings) => settings,
+        Err(error) => {
+            eprintln!("emporium: {error}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("emporium: start the runtime: {error}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command.unwrap_or(Command::Up), settings)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("emporium: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    match command {
+        Command::Up => serve(settings, &Service::ALL).await,
+        Command::Serve { services } => serve(settings, &services).await,
+        Command::Token { admin } => token(settings, admin).await,
+    }
+}
+
+async fn serve(settings: Settings, services: &[Service]) -> anyhow::Result<()> {
+    let _telemetry = platform::telemetry::init("emporium", &settings.telemetry)?;
+    let started = std::time::Instant::now();
+    let node = Node::build(settings, services, progress_bar()).await?;
+    let shutdown = Shutdown::new();
+    shutdown.trigger_on_signals();
+    print_welcome(&node, started.elapsed());
+    tracing::info!(http = %node.http_address(), grpc = %node.grpc_address(), ?services, "ready");
+    node.run_until_stopped(shutdown).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// A progress bar on a terminal; silence elsewhere.
+fn progress_bar() -> impl FnMut(usize, usize) {
+    let terminal = std::io::stderr().is_terminal();
+    move |done, total| {
+        if !terminal || total == 0 {
+            return;
+        }
+        let width = 30;
+        let filled = done * width / total;
+        eprint!("\rseeding the catalog [{}{}] {done}/{total}", "#".repeat(filled), " ".repeat(width - filled));
+        if done == total {
+            eprintln!();
+        }
+        let _ = std::io::stderr().flush();
+    }
+}
+
+fn print_welcome(node: &Node, startup: std::time::Duration) {
+    let url = &node.settings.public_url;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "\nEmporium is up in {:.2} s.", startup.as_secs_f64());
+    let _ = writeln!(out, "  REST API       {url}/api/v1/products");
+    let _ = writeln!(out, "  API docs       {url}/api/docs");
+    let _ = writeln!(out, "  OpenAPI        {url}/api/openapi.json");
+    let _ = writeln!(out, "  OpenID         {url}/.well-known/openid-configuration");
+    let _ = writeln!(out, "  Metrics        {url}/metrics");
+    let _ = writeln!(out, "  gRPC           http://{}", node.grpc_address());
+    let first = &node.first_start;
+    if first.seeded_products > 0 {
+        let _ = writeln!(out, "\nSeeded {} products.", first.seeded_products);
+    }
+    if let Some((email, password)) = &first.user {
+        let _ = writeln!(out, "\nDevelopment user (shown once): {email} / {password}");
+    }
+    if let Some((client_id, secret)) = &first.admin_client {
+        let _ = writeln!(out, "Admin client (shown once):    {client_id} / {secret}");
+    }
+    let _ = writeln!(out, "\nA token for curl: `emporium token` (or `emporium token --admin`). Ctrl-C stops.\n");
+}
+
+async fn token(mut settings: Settings, admin: bool) -> anyhow::Result<()> {
+    settings.resolve(&format!("http://{}", settings.http_addr));
+    let identity = identity::Identity::build(settings.identity.clone()).await?;
+    let token = if admin {
+        identity
+            .mint_access_token(emporium::ADMIN_CLIENT_ID, emporium::ADMIN_CLIENT_ID, &format!("{} {}", catalog::READ_SCOPE, catalog::ADMIN_SCOPE))
+            .await?
+    } else {
+        let user_id = identity
+            .user_id_by_email(emporium::DEV_USER_EMAIL)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("no development user yet: run `emporium up` once first"))?;
+        identity.mint_access_token(&user_id, identity::FIRST_PARTY_CLIENT_ID, identity::DEFAULT_USER_SCOPES).await?
+    };
+    println!("{token}");
+    Ok(())
+}

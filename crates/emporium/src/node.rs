@@ -1,0 +1,240 @@
+//! A node: the services one process runs, their listeners, and the wiring between them.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use platform::Shutdown;
+use platform::auth::{ClientCredentials, KeySource, TokenSource, Verifier, VerifierConfig};
+use platform::grpc::ServerLayer;
+use platform::http::Readiness;
+use platform::transport::Transport;
+use tonic::service::Routes;
+
+use crate::Settings;
+
+/// A service the binary can run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Service {
+    Identity,
+    Catalog,
+    Cart,
+    Gateway,
+}
+
+impl Service {
+    pub const ALL: [Service; 4] = [Service::Identity, Service::Catalog, Service::Cart, Service::Gateway];
+}
+
+/// The development accounts made on a first start, to print once.
+#[derive(Clone, Debug, Default)]
+pub struct FirstStart {
+    /// `(email, password)` of the development user, when it was just created.
+    pub user: Option<(String, String)>,
+    /// `(client_id, secret)` of the admin client, when it was just created.
+    pub admin_client: Option<(String, String)>,
+    /// How many products the seed added.
+    pub seeded_products: usize,
+}
+
+pub const DEV_USER_EMAIL: &str = "dev@emporium.local";
+pub const ADMIN_CLIENT_ID: &str = "emporium-admin";
+pub const GATEWAY_CLIENT_ID: &str = "gateway";
+
+/// The services of one process, bound and ready to run.
+pub struct Node {
+    http_listener: tokio::net::TcpListener,
+    grpc_listener: tokio::net::TcpListener,
+    app: axum::Router,
+    routes: Routes,
+    layer: ServerLayer,
+    readiness: Readiness,
+    pub settings: Settings,
+    pub first_start: FirstStart,
+    pub identity: Option<identity::Identity>,
+}
+
+impl std::fmt::Debug for Node {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.debug_struct("Node").field("public_url", &self.settings.public_url).finish_non_exhaustive()
+    }
+}
+
+impl Node {
+    /// Binds the ports, opens the databases, seeds an empty catalog, and wires `services`
+    /// to each other in-process and to the rest over the network.
+    pub async fn build(mut settings: Settings, services: &[Service], seed_progress: impl FnMut(usize, usize)) -> anyhow::Result<Node> {
+        let runs = |service: Service| services.contains(&service);
+        let http_listener = tokio::net::TcpListener::bind(&settings.http_addr)
+            .await
+            .with_context(|| format!("listen on http_addr {}", settings.http_addr))?;
+        let grpc_listener = tokio::net::TcpListener::bind(&settings.grpc_addr)
+            .await
+            .with_context(|| format!("listen on grpc_addr {}", settings.grpc_addr))?;
+        settings.resolve(&format!("http://{}", http_listener.local_addr()?));
+        let mut first_start = FirstStart::default();
+
+        let identity = match runs(Service::Identity) {
+            true => Some(identity::Identity::build(settings.identity.clone()).await.context("start identity")?),
+            false => None,
+        };
+        let verifier = Verifier::new(
+            VerifierConfig {
+                issuer: settings.identity.issuer.trim_end_matches('/').to_owned(),
+                audience: settings.identity.audience.clone(),
+                min_refetch_interval: Duration::from_secs(5),
+            },
+            match &identity {
+                Some(identity) => {
+                    let identity = identity.clone();
+                    KeySource::InProcess(Arc::new(move || identity.jwks()))
+                }
+                None => KeySource::Http {
+                    client: http_client()?,
+                    jwks_url: format!("{}/oauth2/jwks", remote_identity_http(&settings)?),
+                },
+            },
+        );
+        let layer = ServerLayer::new(verifier, identity::PUBLIC_METHODS);
+
+        if let Some(identity) = &identity {
+            first_start.user = ensure_development_user(identity).await?;
+            first_start.admin_client = ensure_clients(identity).await?;
+        }
+
+        let catalog = match runs(Service::Catalog) {
+            true => {
+                let catalog = catalog::Catalog::build(&settings.catalog).await.context("start catalog")?;
+                first_start.seeded_products = catalog.seed_if_empty(seed_progress).await.context("seed the catalog")?;
+                Some(catalog)
+            }
+            false => None,
+        };
+        let local = |routes: Option<Routes>, remote: &str, name: &str| -> anyhow::Result<Transport> {
+            match routes {
+                Some(routes) => Ok(platform::transport::in_process(routes, layer.clone())),
+                None if remote.is_empty() => anyhow::bail!("key `remote.{name}_grpc`: {name} runs elsewhere, so its address is needed"),
+                None => platform::transport::network(remote),
+            }
+        };
+        let catalog_transport = || local(catalog.as_ref().map(|catalog| Routes::new(catalog.grpc())), &settings.remote.catalog_grpc, "catalog");
+
+        let cart = match runs(Service::Cart) {
+            true => Some(cart::Cart::build(&settings.cart, catalog_transport()?).await.context("start cart")?),
+            false => None,
+        };
+
+        let mut builder = Routes::builder();
+        if let Some(identity) = &identity {
+            builder.add_service(identity.grpc());
+        }
+        if let Some(catalog) = &catalog {
+            builder.add_service(catalog.grpc());
+        }
+        if let Some(cart) = &cart {
+            builder.add_service(cart.grpc());
+        }
+        let routes = builder.routes();
+
+        let readiness = Readiness::default();
+        let mut app = platform::http::operational_routes(readiness.clone());
+        if let Some(identity) = &identity {
+            app = app.merge(identity.router());
+        }
+        if runs(Service::Gateway) {
+            let service_token: Arc<dyn TokenSource> = match &identity {
+                Some(identity) => identity.token_source(GATEWAY_CLIENT_ID, catalog::READ_SCOPE),
+                None => Arc::new(ClientCredentials::new(
+                    http_client()?,
+                    format!("{}/oauth2/token", remote_identity_http(&settings)?),
+                    settings.remote.client_id.clone(),
+                    settings.remote.client_secret.clone(),
+                    catalog::READ_SCOPE.to_owned(),
+                )),
+            };
+            let dependencies = gateway::Dependencies {
+                identity: local(identity.as_ref().map(|identity| Routes::new(identity.grpc())), &settings.remote.identity_grpc, "identity")?,
+                catalog: catalog_transport()?,
+                cart: local(cart.as_ref().map(|cart| Routes::new(cart.grpc())), &settings.remote.cart_grpc, "cart")?,
+                service_token,
+            };
+            app = app.merge(gateway::router(&settings.gateway, dependencies));
+        }
+        let app = app.fallback(gateway::not_found).layer(axum::middleware::from_fn(platform::http::observe));
+
+        Ok(Node { http_listener, grpc_listener, app, routes, layer, readiness, settings, first_start, identity })
+    }
+
+    pub fn http_address(&self) -> std::net::SocketAddr {
+        self.http_listener.local_addr().expect("a bound listener has an address")
+    }
+
+    pub fn grpc_address(&self) -> std::net::SocketAddr {
+        self.grpc_listener.local_addr().expect("a bound listener has an address")
+    }
+
+    /// Serves HTTP and gRPC until `shutdown`, then drains both.
+    pub async fn run_until_stopped(self, shutdown: Shutdown) -> anyhow::Result<()> {
+        let http = platform::http::serve(self.http_listener, self.app, shutdown.clone());
+        let grpc = platform::grpc::serve(self.grpc_listener, self.routes, self.layer, shutdown.clone());
+        self.readiness.set_ready(true);
+        let readiness = self.readiness.clone();
+        let not_ready_on_shutdown = async move {
+            shutdown.wait().await;
+            readiness.set_ready(false);
+            Ok::<(), anyhow::Error>(())
+        };
+        tokio::try_join!(async { http.await.context("serve HTTP") }, grpc, not_ready_on_shutdown)?;
+        Ok(())
+    }
+}
+
+fn http_client() -> anyhow::Result<reqwest::Client> {
+    Ok(reqwest::Client::builder().timeout(Duration::from_secs(10)).build()?)
+}
+
+fn remote_identity_http(settings: &Settings) -> anyhow::Result<String> {
+    anyhow::ensure!(
+        !settings.remote.identity_http.is_empty(),
+        "key `remote.identity_http`: identity runs elsewhere, so its URL is needed"
+    );
+    Ok(settings.remote.identity_http.trim_end_matches('/').to_owned())
+}
+
+/// Creates the development user on first start, with a random password to print once.
+async fn ensure_development_user(identity: &identity::Identity) -> anyhow::Result<Option<(String, String)>> {
+    let password = random_secret(16);
+    let created = identity.ensure_user(DEV_USER_EMAIL, &password, "Dev User").await?;
+    Ok(created.then(|| (DEV_USER_EMAIL.to_owned(), password)))
+}
+
+/// Registers the clients the shop needs: the admin client (its secret printed once) and the
+/// gateway's own client for anonymous catalog reads.
+async fn ensure_clients(identity: &identity::Identity) -> anyhow::Result<Option<(String, String)>> {
+    use identity::{ClientRegistration, GrantType};
+    let admin = identity
+        .ensure_client(ClientRegistration {
+            client_id: ADMIN_CLIENT_ID.to_owned(),
+            confidential: true,
+            redirect_uris: vec![],
+            allowed_scopes: format!("{} {}", catalog::READ_SCOPE, catalog::ADMIN_SCOPE),
+            grant_types: vec![GrantType::ClientCredentials],
+        })
+        .await?;
+    identity
+        .ensure_client(ClientRegistration {
+            client_id: GATEWAY_CLIENT_ID.to_owned(),
+            confidential: true,
+            redirect_uris: vec![],
+            allowed_scopes: catalog::READ_SCOPE.to_owned(),
+            grant_types: vec![GrantType::ClientCredentials],
+        })
+        .await?;
+    Ok(admin.map(|secret| (ADMIN_CLIENT_ID.to_owned(), secret)))
+}
+
+fn random_secret(bytes: usize) -> String {
+    use rand::Rng;
+    let mut random = rand::rng();
+    (0..bytes).map(|_| format!("{:02x}", random.random::<u8>())).collect()
+}

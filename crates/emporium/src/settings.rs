@@ -1,0 +1,92 @@
+//! The binary's configuration: every service's `Config` plus where this process listens and
+//! where the services it does not run live. Loaded by `platform::config::load`.
+
+use std::path::PathBuf;
+
+use platform::config::Secret;
+use platform::telemetry::TelemetryConfig;
+use serde::{Deserialize, Serialize};
+
+/// Everything `emporium` can be told, from defaults, `emporium.toml` and `EMPORIUM_...` variables.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// The folder for SQLite databases in embedded mode.
+    pub data_dir: PathBuf,
+    /// Where the HTTP port listens: REST, docs, the identity provider, health and metrics.
+    pub http_addr: String,
+    /// Where the gRPC port listens.
+    pub grpc_addr: String,
+    /// The URL people and clients use to reach the HTTP port, and so the token issuer.
+    /// Empty means `http://<http_addr>`.
+    pub public_url: String,
+    pub telemetry: TelemetryConfig,
+    pub identity: identity::Config,
+    pub catalog: catalog::Config,
+    pub cart: cart::Config,
+    pub gateway: gateway::Config,
+    /// Where the services this process does not run can be reached.
+    pub remote: Remote,
+}
+
+/// The addresses of services that run elsewhere (distributed mode).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Remote {
+    /// gRPC URL of the identity service, e.g. `http://identity:50051`.
+    pub identity_grpc: String,
+    /// gRPC URL of the catalog service.
+    pub catalog_grpc: String,
+    /// gRPC URL of the cart service.
+    pub cart_grpc: String,
+    /// The identity provider's HTTP URL (its issuer), for its JWKS and token endpoint.
+    pub identity_http: String,
+    /// This process's client id at the identity provider, for its own calls.
+    pub client_id: String,
+    /// This process's client secret.
+    pub client_secret: Secret,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            data_dir: PathBuf::from(".emporium"),
+            http_addr: "127.0.0.1:8080".to_owned(),
+            grpc_addr: "127.0.0.1:50051".to_owned(),
+            public_url: String::new(),
+            telemetry: TelemetryConfig::default(),
+            // Empty database urls mean "a SQLite file in data_dir", resolved at start.
+            identity: identity::Config {
+                database_url: String::new(),
+                issuer: String::new(),
+                ..identity::Config::default()
+            },
+            catalog: catalog::Config { database_url: String::new(), ..catalog::Config::default() },
+            cart: cart::Config { database_url: String::new(), ..cart::Config::default() },
+            gateway: gateway::Config::default(),
+            remote: Remote::default(),
+        }
+    }
+}
+
+impl Settings {
+    /// Fills what was left empty: database urls under `data_dir`, the issuer from the public url.
+    pub fn resolve(&mut self, public_url: &str) {
+        let sqlite = |name: &str| format!("sqlite://{}/{name}.db", self.data_dir.display());
+        if self.identity.database_url.is_empty() {
+            self.identity.database_url = sqlite("identity");
+        }
+        if self.catalog.database_url.is_empty() {
+            self.catalog.database_url = sqlite("catalog");
+        }
+        if self.cart.database_url.is_empty() {
+            self.cart.database_url = sqlite("cart");
+        }
+        if self.public_url.is_empty() {
+            self.public_url = public_url.to_owned();
+        }
+        if self.identity.issuer.is_empty() {
+            self.identity.issuer = self.public_url.clone();
+        }
+    }
+}
