@@ -1,2 +1,34 @@
-//! Repository chores; `cargo test -p xtask` runs the tidy checks.
-fn main() {}
+//! Repository chores. `cargo run -p xtask -- tidy` checks the architecture's invariants;
+//! `cargo test` runs the same checks (see `tidy.rs`).
+
+mod tidy;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let task = std::env::args().nth(1).unwrap_or_default();
+    match task.as_str() {
+        "tidy" => {
+            let problems = tidy::check(&workspace_root());
+            if problems.is_empty() {
+                println!("tidy: all invariants hold");
+                ExitCode::SUCCESS
+            } else {
+                for problem in &problems {
+                    eprintln!("tidy: {problem}");
+                }
+                ExitCode::FAILURE
+            }
+        }
+        _ => {
+            eprintln!("usage: cargo run -p xtask -- tidy");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// The workspace root: the parent of this crate's folder.
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().map(PathBuf::from).unwrap_or_default()
+}

@@ -1,3 +1,5 @@
+//! Unit tests of the catalog's rules.
+
 use super::*;
 
 #[test]

@@ -1,3 +1,5 @@
+//! Tests of layered configuration.
+
 use std::io::Write;
 
 use serde::{Deserialize, Serialize};

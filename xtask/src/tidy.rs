@@ -1,0 +1,159 @@
+//! The tidy checks: the invariants of ARCHITECTURE.md, checked on the source tree as text.
+//!
+//! - Service crates never depend on each other (dev-dependencies may start a real neighbour).
+//! - Only a service's `store.rs` runs SQL; the gateway has no database.
+//! - Domain modules import no IO crates.
+//! - Every `.rs` file opens with a `//!` line saying what it is for.
+
+use std::path::{Path, PathBuf};
+
+/// Crates that are not services: the binary, the contracts, the paved road, the fixtures.
+const SHARED_CRATES: &[&str] = &["emporium", "proto", "events", "platform", "test-support"];
+
+/// Crates a domain module must not use: they do IO.
+const IO_CRATES: &[&str] = &["sqlx", "tonic", "tokio", "axum", "reqwest", "std::fs", "std::net"];
+
+/// Every problem found under `root`; empty when the tree is tidy.
+pub fn check(root: &Path) -> Vec<String> {
+    let mut problems = Vec::new();
+    let services = service_crates(root);
+    for service in &services {
+        let manifest = root.join("crates").join(service).join("Cargo.toml");
+        let text = std::fs::read_to_string(&manifest).unwrap_or_default();
+        for dependency in dependencies(&text) {
+            if dependency != *service && services.contains(&dependency) {
+                problems.push(format!(
+                    "crates/{service} depends on the service crate `{dependency}`; services meet only through proto, events and platform"
+                ));
+            }
+        }
+        if service == "gateway" && dependencies(&text).iter().any(|name| name == "sqlx") {
+            problems.push("crates/gateway depends on sqlx; the gateway owns no database".to_owned());
+        }
+        for file in rust_files(&root.join("crates").join(service).join("src")) {
+            let text = std::fs::read_to_string(&file).unwrap_or_default();
+            let name = file.file_name().and_then(|name| name.to_str()).unwrap_or_default();
+            if name != "store.rs" && (text.contains("sqlx::query") || text.contains("sqlx::migrate!")) {
+                problems.push(format!("{} runs SQL; only a service's store.rs touches its database", relative(root, &file)));
+            }
+            if name == "domain.rs" || file.components().any(|part| part.as_os_str() == "domain") {
+                for io_crate in IO_CRATES {
+                    if text.contains(&format!("{io_crate}::")) || text.contains(&format!("use {io_crate}")) {
+                        problems.push(format!("{} uses `{io_crate}`; domain modules do no IO", relative(root, &file)));
+                    }
+                }
+            }
+        }
+    }
+    for file in rust_files(&root.join("crates")).into_iter().chain(rust_files(&root.join("xtask"))) {
+        let text = std::fs::read_to_string(&file).unwrap_or_default();
+        let first = text.lines().find(|line| !line.trim().is_empty()).unwrap_or_default();
+        if !first.starts_with("//!") {
+            problems.push(format!("{} does not open with a `//!` line saying what it is for", relative(root, &file)));
+        }
+    }
+    problems
+}
+
+/// The crates under `crates/` that are services.
+fn service_crates(root: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(root.join("crates")) else {
+        return Vec::new();
+    };
+    let mut services: Vec<String> = entries
+        .filter_map(Result::ok)
+        .filter(|entry| entry.path().join("Cargo.toml").exists())
+        .filter_map(|entry| entry.file_name().to_str().map(str::to_owned))
+        .filter(|name| !SHARED_CRATES.contains(&name.as_str()))
+        .collect();
+    services.sort();
+    services
+}
+
+/// The crate names in a manifest's `[dependencies]` and `[build-dependencies]`, with renames
+/// (`alias = { package = "name" }`) resolved.
+pub fn dependencies(manifest: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut in_dependencies = false;
+    for line in manifest.lines() {
+        let line = line.trim();
+        if line.starts_with('[') {
+            in_dependencies = matches!(line, "[dependencies]" | "[build-dependencies]")
+                || line.starts_with("[target.") && (line.ends_with(".dependencies]") || line.ends_with(".build-dependencies]"));
+            continue;
+        }
+        if !in_dependencies || line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let Some((key, value)) = line.split_once('=') else { continue };
+        let key = key.trim().split('.').next().unwrap_or_default().trim_matches('"').to_owned();
+        let package = value
+            .split("package")
+            .nth(1)
+            .and_then(|rest| rest.split('"').nth(1))
+            .map(str::to_owned);
+        names.push(package.unwrap_or(key));
+    }
+    names
+}
+
+fn rust_files(folder: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let Ok(entries) = std::fs::read_dir(folder) else {
+        return files;
+    };
+    for entry in entries.filter_map(Result::ok) {
+        let path = entry.path();
+        let name = entry.file_name();
+        if path.is_dir() {
+            if name != "target" && name != "node_modules" {
+                files.extend(rust_files(&path));
+            }
+        } else if path.extension().is_some_and(|extension| extension == "rs") {
+            files.push(path);
+        }
+    }
+    files.sort();
+    files
+}
+
+fn relative(root: &Path, file: &Path) -> String {
+    file.strip_prefix(root).unwrap_or(file).display().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_workspace_keeps_its_invariants() {
+        let problems = check(&crate::workspace_root());
+        assert!(problems.is_empty(), "tidy found:\n{}", problems.join("\n"));
+    }
+
+    #[test]
+    fn a_service_depending_on_another_service_is_found() {
+        let root = std::env::temp_dir().join(format!("tidy-{}", std::process::id()));
+        let write = |path: &str, text: &str| {
+            let path = root.join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        };
+        write("crates/cart/Cargo.toml", "[package]\nname = \"cart\"\n[dependencies]\ncatalog.workspace = true\n[dev-dependencies]\nidentity.workspace = true\n");
+        write("crates/cart/src/lib.rs", "//! The cart.\n");
+        write("crates/cart/src/domain.rs", "//! Rules.\nuse sqlx::Row;\n");
+        write("crates/cart/src/grpc.rs", "//! gRPC.\nfn f() { sqlx::query(\"SELECT 1\"); }\n");
+        write("crates/catalog/Cargo.toml", "[package]\nname = \"catalog\"\n[dependencies]\nrenamed = { package = \"identity\", path = \"../identity\" }\n");
+        write("crates/catalog/src/lib.rs", "// no inner doc\n");
+        write("crates/identity/Cargo.toml", "[package]\nname = \"identity\"\n");
+        let problems = check(&root);
+        std::fs::remove_dir_all(&root).unwrap();
+        let found = |needle: &str| problems.iter().any(|problem| problem.contains(needle));
+        assert!(found("crates/cart depends on the service crate `catalog`"), "{problems:#?}");
+        assert!(found("crates/catalog depends on the service crate `identity`"), "renames are seen: {problems:#?}");
+        assert!(!found("crates/cart depends on the service crate `identity`"), "dev-dependencies are allowed");
+        assert!(found("crates/cart/src/grpc.rs runs SQL"), "{problems:#?}");
+        assert!(found("crates/cart/src/domain.rs uses `sqlx`"), "{problems:#?}");
+        assert!(found("crates/catalog/src/lib.rs does not open with a `//!` line"), "{problems:#?}");
+    }
+}
