@@ -119,6 +119,9 @@ fn print_welcome(node: &Node, startup: std::time::Duration) {
     if let Some((client_id, secret)) = &first.admin_client {
         let _ = writeln!(out, "Admin client (shown once):    {client_id} / {secret}");
     }
+    if let Some((client_id, secret)) = &first.gateway_client {
+        let _ = writeln!(out, "Gateway client (shown once):  {client_id} / {secret}");
+    }
     let _ = writeln!(out, "\nA token for curl: `emporium token` (or `emporium token --admin`). Ctrl-C stops.\n");
 }
 

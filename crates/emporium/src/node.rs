@@ -33,6 +33,8 @@ pub struct FirstStart {
     pub user: Option<(String, String)>,
     /// `(client_id, secret)` of the admin client, when it was just created.
     pub admin_client: Option<(String, String)>,
+    /// `(client_id, secret)` of the gateway's client, for a gateway that runs apart from identity.
+    pub gateway_client: Option<(String, String)>,
     /// How many products the seed added.
     pub seeded_products: usize,
 }
@@ -99,7 +101,7 @@ impl Node {
 
         if let Some(identity) = &identity {
             first_start.user = ensure_development_user(identity).await?;
-            first_start.admin_client = ensure_clients(identity).await?;
+            (first_start.admin_client, first_start.gateway_client) = ensure_clients(identity).await?;
         }
 
         let catalog = match runs(Service::Catalog) {
@@ -210,7 +212,7 @@ async fn ensure_development_user(identity: &identity::Identity) -> anyhow::Resul
 
 /// Registers the clients the shop needs: the admin client (its secret printed once) and the
 /// gateway's own client for anonymous catalog reads.
-async fn ensure_clients(identity: &identity::Identity) -> anyhow::Result<Option<(String, String)>> {
+async fn ensure_clients(identity: &identity::Identity) -> anyhow::Result<(Option<(String, String)>, Option<(String, String)>)> {
     use identity::{ClientRegistration, GrantType};
     let admin = identity
         .ensure_client(ClientRegistration {
@@ -221,7 +223,7 @@ async fn ensure_clients(identity: &identity::Identity) -> anyhow::Result<Option<
             grant_types: vec![GrantType::ClientCredentials],
         })
         .await?;
-    identity
+    let gateway = identity
         .ensure_client(ClientRegistration {
             client_id: GATEWAY_CLIENT_ID.to_owned(),
             confidential: true,
@@ -230,7 +232,10 @@ async fn ensure_clients(identity: &identity::Identity) -> anyhow::Result<Option<
             grant_types: vec![GrantType::ClientCredentials],
         })
         .await?;
-    Ok(admin.map(|secret| (ADMIN_CLIENT_ID.to_owned(), secret)))
+    Ok((
+        admin.map(|secret| (ADMIN_CLIENT_ID.to_owned(), secret)),
+        gateway.map(|secret| (GATEWAY_CLIENT_ID.to_owned(), secret)),
+    ))
 }
 
 fn random_secret(bytes: usize) -> String {

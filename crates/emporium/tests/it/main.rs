@@ -1,0 +1,99 @@
+//! End-to-end tests of the whole shop in one process: real HTTP and gRPC on port 0, real
+//! databases (SQLite, and PostgreSQL when `EMPORIUM_TEST_POSTGRES_URL` is set).
+
+mod api;
+mod auth;
+mod operations;
+
+use emporium::{Node, Service, Settings};
+use platform::Shutdown;
+
+/// A running shop and what a client needs to use it.
+pub struct TestShop {
+    pub base_url: String,
+    pub grpc_url: String,
+    pub http: reqwest::Client,
+    pub admin_client: (String, String),
+    pub user: (String, String),
+    pub identity: identity::Identity,
+    shutdown: Shutdown,
+}
+
+impl Drop for TestShop {
+    fn drop(&mut self) {
+        self.shutdown.trigger();
+    }
+}
+
+impl TestShop {
+    pub async fn spawn(engine: &str) -> TestShop {
+        test_support::install_crypto();
+        let mut settings = Settings {
+            http_addr: "127.0.0.1:0".to_owned(),
+            grpc_addr: "127.0.0.1:0".to_owned(),
+            ..Settings::default()
+        };
+        settings.identity.argon2_memory_kib = 256;
+        settings.identity.database_url = test_support::fresh_database_url(engine).await.unwrap();
+        settings.catalog.database_url = test_support::fresh_database_url(engine).await.unwrap();
+        settings.cart.database_url = test_support::fresh_database_url(engine).await.unwrap();
+        let node = Node::build(settings, &Service::ALL, |_, _| {}).await.unwrap();
+        let base_url = node.settings.public_url.clone();
+        let grpc_url = format!("http://{}", node.grpc_address());
+        let admin_client = node.first_start.admin_client.clone().expect("the admin client is made on first start");
+        let user = node.first_start.user.clone().expect("the development user is made on first start");
+        let identity = node.identity.clone().unwrap();
+        let shutdown = Shutdown::new();
+        tokio::spawn(node.run_until_stopped(shutdown.clone()));
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        TestShop { base_url, grpc_url, http, admin_client, user, identity, shutdown }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+
+    /// The development user's access token, by the REST login.
+    pub async fn user_token(&self) -> String {
+        let response = self
+            .http
+            .post(self.url("/api/v1/account/login"))
+            .json(&serde_json::json!({"email": self.user.0, "password": self.user.1}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+        let body: serde_json::Value = response.json().await.unwrap();
+        body["access_token"].as_str().unwrap().to_owned()
+    }
+
+    /// The admin client's token, by the client-credentials grant at the token endpoint.
+    pub async fn admin_token(&self) -> String {
+        let response = self
+            .http
+            .post(self.url("/oauth2/token"))
+            .basic_auth(&self.admin_client.0, Some(&self.admin_client.1))
+            .form(&[("grant_type", "client_credentials"), ("scope", "catalog.read catalog.admin")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+        let body: serde_json::Value = response.json().await.unwrap();
+        body["access_token"].as_str().unwrap().to_owned()
+    }
+}
+
+/// Asserts that `response` is a problem+json with `status` whose detail contains `needle`;
+/// returns the problem.
+pub async fn assert_problem(response: reqwest::Response, status: u16, needle: &str) -> serde_json::Value {
+    let actual = response.status().as_u16();
+    let content_type = response.headers().get("content-type").and_then(|value| value.to_str().ok()).unwrap_or_default().to_owned();
+    let text = response.text().await.unwrap();
+    assert_eq!(actual, status, "{text}");
+    assert_eq!(content_type, "application/problem+json", "{text}");
+    let problem: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(problem["status"], status);
+    let detail = problem["detail"].as_str().unwrap_or_default();
+    assert!(detail.contains(needle), "`{detail}` should mention `{needle}`");
+    problem
+}
