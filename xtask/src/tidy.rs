@@ -11,7 +11,9 @@ use std::path::{Path, PathBuf};
 const SHARED_CRATES: &[&str] = &["emporium", "proto", "events", "platform", "test-support"];
 
 /// Crates a domain module must not use: they do IO.
-const IO_CRATES: &[&str] = &["sqlx", "tonic", "tokio", "axum", "reqwest", "std::fs", "std::net"];
+const IO_CRATES: &[&str] = &[
+    "sqlx", "tonic", "tokio", "axum", "reqwest", "std::fs", "std::net",
+];
 
 /// Every problem found under `root`; empty when the tree is tidy.
 pub fn check(root: &Path) -> Vec<String> {
@@ -28,28 +30,51 @@ pub fn check(root: &Path) -> Vec<String> {
             }
         }
         if service == "gateway" && dependencies(&text).iter().any(|name| name == "sqlx") {
-            problems.push("crates/gateway depends on sqlx; the gateway owns no database".to_owned());
+            problems
+                .push("crates/gateway depends on sqlx; the gateway owns no database".to_owned());
         }
         for file in rust_files(&root.join("crates").join(service).join("src")) {
             let text = std::fs::read_to_string(&file).unwrap_or_default();
-            let name = file.file_name().and_then(|name| name.to_str()).unwrap_or_default();
-            if name != "store.rs" && (text.contains("sqlx::query") || text.contains("sqlx::migrate!")) {
-                problems.push(format!("{} runs SQL; only a service's store.rs touches its database", relative(root, &file)));
+            let name = file
+                .file_name()
+                .and_then(|name| name.to_str())
+                .unwrap_or_default();
+            if name != "store.rs"
+                && (text.contains("sqlx::query") || text.contains("sqlx::migrate!"))
+            {
+                problems.push(format!(
+                    "{} runs SQL; only a service's store.rs touches its database",
+                    relative(root, &file)
+                ));
             }
             if name == "domain.rs" || file.components().any(|part| part.as_os_str() == "domain") {
                 for io_crate in IO_CRATES {
-                    if text.contains(&format!("{io_crate}::")) || text.contains(&format!("use {io_crate}")) {
-                        problems.push(format!("{} uses `{io_crate}`; domain modules do no IO", relative(root, &file)));
+                    if text.contains(&format!("{io_crate}::"))
+                        || text.contains(&format!("use {io_crate}"))
+                    {
+                        problems.push(format!(
+                            "{} uses `{io_crate}`; domain modules do no IO",
+                            relative(root, &file)
+                        ));
                     }
                 }
             }
         }
     }
-    for file in rust_files(&root.join("crates")).into_iter().chain(rust_files(&root.join("xtask"))) {
+    for file in rust_files(&root.join("crates"))
+        .into_iter()
+        .chain(rust_files(&root.join("xtask")))
+    {
         let text = std::fs::read_to_string(&file).unwrap_or_default();
-        let first = text.lines().find(|line| !line.trim().is_empty()).unwrap_or_default();
+        let first = text
+            .lines()
+            .find(|line| !line.trim().is_empty())
+            .unwrap_or_default();
         if !first.starts_with("//!") {
-            problems.push(format!("{} does not open with a `//!` line saying what it is for", relative(root, &file)));
+            problems.push(format!(
+                "{} does not open with a `//!` line saying what it is for",
+                relative(root, &file)
+            ));
         }
     }
     problems
@@ -79,14 +104,23 @@ pub fn dependencies(manifest: &str) -> Vec<String> {
         let line = line.trim();
         if line.starts_with('[') {
             in_dependencies = matches!(line, "[dependencies]" | "[build-dependencies]")
-                || line.starts_with("[target.") && (line.ends_with(".dependencies]") || line.ends_with(".build-dependencies]"));
+                || line.starts_with("[target.")
+                    && (line.ends_with(".dependencies]") || line.ends_with(".build-dependencies]"));
             continue;
         }
         if !in_dependencies || line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let Some((key, value)) = line.split_once('=') else { continue };
-        let key = key.trim().split('.').next().unwrap_or_default().trim_matches('"').to_owned();
+        let Some((key, value)) = line.split_once('=') else {
+            continue;
+        };
+        let key = key
+            .trim()
+            .split('.')
+            .next()
+            .unwrap_or_default()
+            .trim_matches('"')
+            .to_owned();
         let package = value
             .split("package")
             .nth(1)
@@ -118,7 +152,10 @@ fn rust_files(folder: &Path) -> Vec<PathBuf> {
 }
 
 fn relative(root: &Path, file: &Path) -> String {
-    file.strip_prefix(root).unwrap_or(file).display().to_string()
+    file.strip_prefix(root)
+        .unwrap_or(file)
+        .display()
+        .to_string()
 }
 
 #[cfg(test)]
@@ -139,21 +176,48 @@ mod tests {
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(path, text).unwrap();
         };
-        write("crates/cart/Cargo.toml", "[package]\nname = \"cart\"\n[dependencies]\ncatalog.workspace = true\n[dev-dependencies]\nidentity.workspace = true\n");
+        write(
+            "crates/cart/Cargo.toml",
+            "[package]\nname = \"cart\"\n[dependencies]\ncatalog.workspace = true\n[dev-dependencies]\nidentity.workspace = true\n",
+        );
         write("crates/cart/src/lib.rs", "//! The cart.\n");
         write("crates/cart/src/domain.rs", "//! Rules.\nuse sqlx::Row;\n");
-        write("crates/cart/src/grpc.rs", "//! gRPC.\nfn f() { sqlx::query(\"SELECT 1\"); }\n");
-        write("crates/catalog/Cargo.toml", "[package]\nname = \"catalog\"\n[dependencies]\nrenamed = { package = \"identity\", path = \"../identity\" }\n");
+        write(
+            "crates/cart/src/grpc.rs",
+            "//! gRPC.\nfn f() { sqlx::query(\"SELECT 1\"); }\n",
+        );
+        write(
+            "crates/catalog/Cargo.toml",
+            "[package]\nname = \"catalog\"\n[dependencies]\nrenamed = { package = \"identity\", path = \"../identity\" }\n",
+        );
         write("crates/catalog/src/lib.rs", "// no inner doc\n");
-        write("crates/identity/Cargo.toml", "[package]\nname = \"identity\"\n");
+        write(
+            "crates/identity/Cargo.toml",
+            "[package]\nname = \"identity\"\n",
+        );
         let problems = check(&root);
         std::fs::remove_dir_all(&root).unwrap();
         let found = |needle: &str| problems.iter().any(|problem| problem.contains(needle));
-        assert!(found("crates/cart depends on the service crate `catalog`"), "{problems:#?}");
-        assert!(found("crates/catalog depends on the service crate `identity`"), "renames are seen: {problems:#?}");
-        assert!(!found("crates/cart depends on the service crate `identity`"), "dev-dependencies are allowed");
+        assert!(
+            found("crates/cart depends on the service crate `catalog`"),
+            "{problems:#?}"
+        );
+        assert!(
+            found("crates/catalog depends on the service crate `identity`"),
+            "renames are seen: {problems:#?}"
+        );
+        assert!(
+            !found("crates/cart depends on the service crate `identity`"),
+            "dev-dependencies are allowed"
+        );
         assert!(found("crates/cart/src/grpc.rs runs SQL"), "{problems:#?}");
-        assert!(found("crates/cart/src/domain.rs uses `sqlx`"), "{problems:#?}");
-        assert!(found("crates/catalog/src/lib.rs does not open with a `//!` line"), "{problems:#?}");
+        assert!(
+            found("crates/cart/src/domain.rs uses `sqlx`"),
+            "{problems:#?}"
+        );
+        assert!(
+            found("crates/catalog/src/lib.rs does not open with a `//!` line"),
+            "{problems:#?}"
+        );
     }
 }

@@ -91,7 +91,11 @@ fn progress_bar() -> impl FnMut(usize, usize) {
         }
         let width = 30;
         let filled = done * width / total;
-        eprint!("\rseeding the catalog [{}{}] {done}/{total}", "#".repeat(filled), " ".repeat(width - filled));
+        eprint!(
+            "\rseeding the catalog [{}{}] {done}/{total}",
+            "#".repeat(filled),
+            " ".repeat(width - filled)
+        );
         if done == total {
             eprintln!();
         }
@@ -106,7 +110,10 @@ fn print_welcome(node: &Node, startup: std::time::Duration) {
     let _ = writeln!(out, "  REST API       {url}/api/v1/products");
     let _ = writeln!(out, "  API docs       {url}/api/docs");
     let _ = writeln!(out, "  OpenAPI        {url}/api/openapi.json");
-    let _ = writeln!(out, "  OpenID         {url}/.well-known/openid-configuration");
+    let _ = writeln!(
+        out,
+        "  OpenID         {url}/.well-known/openid-configuration"
+    );
     let _ = writeln!(out, "  Metrics        {url}/metrics");
     let _ = writeln!(out, "  gRPC           http://{}", node.grpc_address());
     let first = &node.first_start;
@@ -122,7 +129,10 @@ fn print_welcome(node: &Node, startup: std::time::Duration) {
     if let Some((client_id, secret)) = &first.gateway_client {
         let _ = writeln!(out, "Gateway client (shown once):  {client_id} / {secret}");
     }
-    let _ = writeln!(out, "\nA token for curl: `emporium token` (or `emporium token --admin`). Ctrl-C stops.\n");
+    let _ = writeln!(
+        out,
+        "\nA token for curl: `emporium token` (or `emporium token --admin`). Ctrl-C stops.\n"
+    );
 }
 
 async fn token(mut settings: Settings, admin: bool) -> anyhow::Result<()> {
@@ -130,14 +140,26 @@ async fn token(mut settings: Settings, admin: bool) -> anyhow::Result<()> {
     let identity = identity::Identity::build(settings.identity.clone()).await?;
     let token = if admin {
         identity
-            .mint_access_token(emporium::ADMIN_CLIENT_ID, emporium::ADMIN_CLIENT_ID, &format!("{} {}", catalog::READ_SCOPE, catalog::ADMIN_SCOPE))
+            .mint_access_token(
+                emporium::ADMIN_CLIENT_ID,
+                emporium::ADMIN_CLIENT_ID,
+                &format!("{} {}", catalog::READ_SCOPE, catalog::ADMIN_SCOPE),
+            )
             .await?
     } else {
         let user_id = identity
             .user_id_by_email(emporium::DEV_USER_EMAIL)
             .await?
-            .ok_or_else(|| anyhow::anyhow!("no development user yet: run `emporium up` once first"))?;
-        identity.mint_access_token(&user_id, identity::FIRST_PARTY_CLIENT_ID, identity::DEFAULT_USER_SCOPES).await?
+            .ok_or_else(|| {
+                anyhow::anyhow!("no development user yet: run `emporium up` once first")
+            })?;
+        identity
+            .mint_access_token(
+                &user_id,
+                identity::FIRST_PARTY_CLIENT_ID,
+                identity::DEFAULT_USER_SCOPES,
+            )
+            .await?
     };
     println!("{token}");
     Ok(())

@@ -23,7 +23,12 @@ pub enum Service {
 }
 
 impl Service {
-    pub const ALL: [Service; 4] = [Service::Identity, Service::Catalog, Service::Cart, Service::Gateway];
+    pub const ALL: [Service; 4] = [
+        Service::Identity,
+        Service::Catalog,
+        Service::Cart,
+        Service::Gateway,
+    ];
 }
 
 /// The development accounts made on a first start, to print once.
@@ -58,14 +63,21 @@ pub struct Node {
 
 impl std::fmt::Debug for Node {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        formatter.debug_struct("Node").field("public_url", &self.settings.public_url).finish_non_exhaustive()
+        formatter
+            .debug_struct("Node")
+            .field("public_url", &self.settings.public_url)
+            .finish_non_exhaustive()
     }
 }
 
 impl Node {
     /// Binds the ports, opens the databases, seeds an empty catalog, and wires `services`
     /// to each other in-process and to the rest over the network.
-    pub async fn build(mut settings: Settings, services: &[Service], seed_progress: impl FnMut(usize, usize)) -> anyhow::Result<Node> {
+    pub async fn build(
+        mut settings: Settings,
+        services: &[Service],
+        seed_progress: impl FnMut(usize, usize),
+    ) -> anyhow::Result<Node> {
         let runs = |service: Service| services.contains(&service);
         let http_listener = tokio::net::TcpListener::bind(&settings.http_addr)
             .await
@@ -77,7 +89,11 @@ impl Node {
         let mut first_start = FirstStart::default();
 
         let identity = match runs(Service::Identity) {
-            true => Some(identity::Identity::build(settings.identity.clone()).await.context("start identity")?),
+            true => Some(
+                identity::Identity::build(settings.identity.clone())
+                    .await
+                    .context("start identity")?,
+            ),
             false => None,
         };
         let verifier = Verifier::new(
@@ -101,28 +117,47 @@ impl Node {
 
         if let Some(identity) = &identity {
             first_start.user = ensure_development_user(identity).await?;
-            (first_start.admin_client, first_start.gateway_client) = ensure_clients(identity).await?;
+            (first_start.admin_client, first_start.gateway_client) =
+                ensure_clients(identity).await?;
         }
 
         let catalog = match runs(Service::Catalog) {
             true => {
-                let catalog = catalog::Catalog::build(&settings.catalog).await.context("start catalog")?;
-                first_start.seeded_products = catalog.seed_if_empty(seed_progress).await.context("seed the catalog")?;
+                let catalog = catalog::Catalog::build(&settings.catalog)
+                    .await
+                    .context("start catalog")?;
+                first_start.seeded_products = catalog
+                    .seed_if_empty(seed_progress)
+                    .await
+                    .context("seed the catalog")?;
                 Some(catalog)
             }
             false => None,
         };
-        let local = |routes: Option<Routes>, remote: &str, name: &str| -> anyhow::Result<Transport> {
-            match routes {
-                Some(routes) => Ok(platform::transport::in_process(routes, layer.clone())),
-                None if remote.is_empty() => anyhow::bail!("key `remote.{name}_grpc`: {name} runs elsewhere, so its address is needed"),
-                None => platform::transport::network(remote),
-            }
+        let local =
+            |routes: Option<Routes>, remote: &str, name: &str| -> anyhow::Result<Transport> {
+                match routes {
+                    Some(routes) => Ok(platform::transport::in_process(routes, layer.clone())),
+                    None if remote.is_empty() => anyhow::bail!(
+                        "key `remote.{name}_grpc`: {name} runs elsewhere, so its address is needed"
+                    ),
+                    None => platform::transport::network(remote),
+                }
+            };
+        let catalog_transport = || {
+            local(
+                catalog.as_ref().map(|catalog| Routes::new(catalog.grpc())),
+                &settings.remote.catalog_grpc,
+                "catalog",
+            )
         };
-        let catalog_transport = || local(catalog.as_ref().map(|catalog| Routes::new(catalog.grpc())), &settings.remote.catalog_grpc, "catalog");
 
         let cart = match runs(Service::Cart) {
-            true => Some(cart::Cart::build(&settings.cart, catalog_transport()?).await.context("start cart")?),
+            true => Some(
+                cart::Cart::build(&settings.cart, catalog_transport()?)
+                    .await
+                    .context("start cart")?,
+            ),
             false => None,
         };
 
@@ -155,30 +190,61 @@ impl Node {
                 )),
             };
             let dependencies = gateway::Dependencies {
-                identity: local(identity.as_ref().map(|identity| Routes::new(identity.grpc())), &settings.remote.identity_grpc, "identity")?,
+                identity: local(
+                    identity
+                        .as_ref()
+                        .map(|identity| Routes::new(identity.grpc())),
+                    &settings.remote.identity_grpc,
+                    "identity",
+                )?,
                 catalog: catalog_transport()?,
-                cart: local(cart.as_ref().map(|cart| Routes::new(cart.grpc())), &settings.remote.cart_grpc, "cart")?,
+                cart: local(
+                    cart.as_ref().map(|cart| Routes::new(cart.grpc())),
+                    &settings.remote.cart_grpc,
+                    "cart",
+                )?,
                 service_token,
             };
             app = app.merge(gateway::router(&settings.gateway, dependencies));
         }
-        let app = app.fallback(gateway::not_found).layer(axum::middleware::from_fn(platform::http::observe));
+        let app = app
+            .fallback(gateway::not_found)
+            .layer(axum::middleware::from_fn(platform::http::observe));
 
-        Ok(Node { http_listener, grpc_listener, app, routes, layer, readiness, settings, first_start, identity })
+        Ok(Node {
+            http_listener,
+            grpc_listener,
+            app,
+            routes,
+            layer,
+            readiness,
+            settings,
+            first_start,
+            identity,
+        })
     }
 
     pub fn http_address(&self) -> std::net::SocketAddr {
-        self.http_listener.local_addr().expect("a bound listener has an address")
+        self.http_listener
+            .local_addr()
+            .expect("a bound listener has an address")
     }
 
     pub fn grpc_address(&self) -> std::net::SocketAddr {
-        self.grpc_listener.local_addr().expect("a bound listener has an address")
+        self.grpc_listener
+            .local_addr()
+            .expect("a bound listener has an address")
     }
 
     /// Serves HTTP and gRPC until `shutdown`, then drains both.
     pub async fn run_until_stopped(self, shutdown: Shutdown) -> anyhow::Result<()> {
         let http = platform::http::serve(self.http_listener, self.app, shutdown.clone());
-        let grpc = platform::grpc::serve(self.grpc_listener, self.routes, self.layer, shutdown.clone());
+        let grpc = platform::grpc::serve(
+            self.grpc_listener,
+            self.routes,
+            self.layer,
+            shutdown.clone(),
+        );
         self.readiness.set_ready(true);
         let readiness = self.readiness.clone();
         let not_ready_on_shutdown = async move {
@@ -186,13 +252,19 @@ impl Node {
             readiness.set_ready(false);
             Ok::<(), anyhow::Error>(())
         };
-        tokio::try_join!(async { http.await.context("serve HTTP") }, grpc, not_ready_on_shutdown)?;
+        tokio::try_join!(
+            async { http.await.context("serve HTTP") },
+            grpc,
+            not_ready_on_shutdown
+        )?;
         Ok(())
     }
 }
 
 fn http_client() -> anyhow::Result<reqwest::Client> {
-    Ok(reqwest::Client::builder().timeout(Duration::from_secs(10)).build()?)
+    Ok(reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()?)
 }
 
 fn remote_identity_http(settings: &Settings) -> anyhow::Result<String> {
@@ -200,19 +272,29 @@ fn remote_identity_http(settings: &Settings) -> anyhow::Result<String> {
         !settings.remote.identity_http.is_empty(),
         "key `remote.identity_http`: identity runs elsewhere, so its URL is needed"
     );
-    Ok(settings.remote.identity_http.trim_end_matches('/').to_owned())
+    Ok(settings
+        .remote
+        .identity_http
+        .trim_end_matches('/')
+        .to_owned())
 }
 
 /// Creates the development user on first start, with a random password to print once.
-async fn ensure_development_user(identity: &identity::Identity) -> anyhow::Result<Option<(String, String)>> {
+async fn ensure_development_user(
+    identity: &identity::Identity,
+) -> anyhow::Result<Option<(String, String)>> {
     let password = random_secret(16);
-    let created = identity.ensure_user(DEV_USER_EMAIL, &password, "Dev User").await?;
+    let created = identity
+        .ensure_user(DEV_USER_EMAIL, &password, "Dev User")
+        .await?;
     Ok(created.then(|| (DEV_USER_EMAIL.to_owned(), password)))
 }
 
 /// Registers the clients the shop needs: the admin client (its secret printed once) and the
 /// gateway's own client for anonymous catalog reads.
-async fn ensure_clients(identity: &identity::Identity) -> anyhow::Result<(Option<(String, String)>, Option<(String, String)>)> {
+async fn ensure_clients(
+    identity: &identity::Identity,
+) -> anyhow::Result<(Option<(String, String)>, Option<(String, String)>)> {
     use identity::{ClientRegistration, GrantType};
     let admin = identity
         .ensure_client(ClientRegistration {
@@ -241,5 +323,7 @@ async fn ensure_clients(identity: &identity::Identity) -> anyhow::Result<(Option
 fn random_secret(bytes: usize) -> String {
     use rand::Rng;
     let mut random = rand::rng();
-    (0..bytes).map(|_| format!("{:02x}", random.random::<u8>())).collect()
+    (0..bytes)
+        .map(|_| format!("{:02x}", random.random::<u8>()))
+        .collect()
 }

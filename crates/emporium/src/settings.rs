@@ -61,8 +61,14 @@ impl Default for Settings {
                 issuer: String::new(),
                 ..identity::Config::default()
             },
-            catalog: catalog::Config { database_url: String::new(), ..catalog::Config::default() },
-            cart: cart::Config { database_url: String::new(), ..cart::Config::default() },
+            catalog: catalog::Config {
+                database_url: String::new(),
+                ..catalog::Config::default()
+            },
+            cart: cart::Config {
+                database_url: String::new(),
+                ..cart::Config::default()
+            },
             gateway: gateway::Config::default(),
             remote: Remote::default(),
         }

@@ -49,12 +49,18 @@ impl State {
 pub(crate) fn routes(state: State) -> Router {
     Router::new()
         .route("/api/v1/products", get(list_products).post(create_product))
-        .route("/api/v1/products/{sku}", get(get_product).put(update_product).delete(delete_product))
+        .route(
+            "/api/v1/products/{sku}",
+            get(get_product).put(update_product).delete(delete_product),
+        )
         .route("/api/v1/search", get(search_products))
         .route("/api/v1/categories", get(list_categories))
         .route("/api/v1/cart", get(get_cart).delete(clear_cart))
         .route("/api/v1/cart/items", post(add_cart_item))
-        .route("/api/v1/cart/items/{sku}", put(set_cart_quantity).delete(remove_cart_item))
+        .route(
+            "/api/v1/cart/items/{sku}",
+            put(set_cart_quantity).delete(remove_cart_item),
+        )
         .route("/api/v1/account/signup", post(sign_up))
         .route("/api/v1/account/login", post(log_in))
         .route("/api/v1/account/me", get(me))
@@ -219,13 +225,20 @@ pub(crate) struct Tokens {
 // ---- conversions ----
 
 fn money(money: Option<common::Money>) -> Option<Money> {
-    money.map(|money| Money { minor_units: money.minor_units, currency: money.currency })
+    money.map(|money| Money {
+        minor_units: money.minor_units,
+        currency: money.currency,
+    })
 }
 
 fn product(product: catalog_pb::Product) -> Product {
     Product {
-        attributes: serde_json::from_str(&product.attributes_json).unwrap_or(serde_json::Value::Object(Default::default())),
-        price: money(product.price).unwrap_or(Money { minor_units: 0, currency: String::new() }),
+        attributes: serde_json::from_str(&product.attributes_json)
+            .unwrap_or(serde_json::Value::Object(Default::default())),
+        price: money(product.price).unwrap_or(Money {
+            minor_units: 0,
+            currency: String::new(),
+        }),
         sku: product.sku,
         name: product.name,
         description: product.description,
@@ -249,14 +262,23 @@ fn product_input(input: ProductInput) -> catalog_pb::ProductInput {
         name: input.name,
         description: input.description,
         category: input.category,
-        price: Some(common::Money { minor_units: input.price.minor_units, currency: input.price.currency }),
+        price: Some(common::Money {
+            minor_units: input.price.minor_units,
+            currency: input.price.currency,
+        }),
         image_urls: input.image_urls,
-        attributes_json: input.attributes.map(|attributes| attributes.to_string()).unwrap_or_default(),
+        attributes_json: input
+            .attributes
+            .map(|attributes| attributes.to_string())
+            .unwrap_or_default(),
     }
 }
 
 fn page(size: Option<u32>, token: Option<String>) -> Option<common::PageRequest> {
-    Some(common::PageRequest { page_size: size.unwrap_or(0), page_token: token.unwrap_or_default() })
+    Some(common::PageRequest {
+        page_size: size.unwrap_or(0),
+        page_token: token.unwrap_or_default(),
+    })
 }
 
 fn cart(view: cart_pb::CartView) -> Cart {
@@ -279,7 +301,12 @@ fn cart(view: cart_pb::CartView) -> Cart {
 }
 
 fn user(user: identity_pb::User) -> User {
-    User { id: user.id, email: user.email, display_name: user.display_name, created_at: user.created_at_unix }
+    User {
+        id: user.id,
+        email: user.email,
+        display_name: user.display_name,
+        created_at: user.created_at_unix,
+    }
 }
 
 // ---- catalog ----
@@ -288,40 +315,83 @@ fn user(user: identity_pb::User) -> User {
 #[utoipa::path(get, path = "/api/v1/products/{sku}", tag = "catalog",
     params(("sku" = String, Path, description = "The product's sku, e.g. KIT-00042")),
     responses((status = 200, body = Product), (status = 404, body = crate::openapi::ProblemDocument, content_type = "application/problem+json")))]
-pub(crate) async fn get_product(axum::extract::State(state): axum::extract::State<State>, bearer: Bearer, Path(sku): Path<String>) -> ApiResult<axum::Json<Product>> {
+pub(crate) async fn get_product(
+    axum::extract::State(state): axum::extract::State<State>,
+    bearer: Bearer,
+    Path(sku): Path<String>,
+) -> ApiResult<axum::Json<Product>> {
     let token = state.reader_token(bearer).await?;
-    let found = state.catalog.clone().get_product(request(catalog_pb::GetProductRequest { sku }, &token)).await?;
+    let found = state
+        .catalog
+        .clone()
+        .get_product(request(catalog_pb::GetProductRequest { sku }, &token))
+        .await?;
     Ok(axum::Json(product(found.into_inner())))
 }
 
 /// Products in sku order, a page at a time.
 #[utoipa::path(get, path = "/api/v1/products", tag = "catalog", params(ListQuery), responses((status = 200, body = ProductPage)))]
-pub(crate) async fn list_products(axum::extract::State(state): axum::extract::State<State>, bearer: Bearer, Query(query): Query<ListQuery>) -> ApiResult<axum::Json<ProductPage>> {
+pub(crate) async fn list_products(
+    axum::extract::State(state): axum::extract::State<State>,
+    bearer: Bearer,
+    Query(query): Query<ListQuery>,
+) -> ApiResult<axum::Json<ProductPage>> {
     let token = state.reader_token(bearer).await?;
-    let message = catalog_pb::ListProductsRequest { page: page(query.page_size, query.page_token), category: query.category.unwrap_or_default() };
-    let found = state.catalog.clone().list_products(request(message, &token)).await?;
+    let message = catalog_pb::ListProductsRequest {
+        page: page(query.page_size, query.page_token),
+        category: query.category.unwrap_or_default(),
+    };
+    let found = state
+        .catalog
+        .clone()
+        .list_products(request(message, &token))
+        .await?;
     Ok(axum::Json(product_page(found.into_inner())))
 }
 
 /// Keyword search, best matches first.
 #[utoipa::path(get, path = "/api/v1/search", tag = "catalog", params(SearchQuery), responses((status = 200, body = ProductPage), (status = 400, body = crate::openapi::ProblemDocument, content_type = "application/problem+json")))]
-pub(crate) async fn search_products(axum::extract::State(state): axum::extract::State<State>, bearer: Bearer, Query(query): Query<SearchQuery>) -> ApiResult<axum::Json<ProductPage>> {
+pub(crate) async fn search_products(
+    axum::extract::State(state): axum::extract::State<State>,
+    bearer: Bearer,
+    Query(query): Query<SearchQuery>,
+) -> ApiResult<axum::Json<ProductPage>> {
     let token = state.reader_token(bearer).await?;
-    let message = catalog_pb::SearchProductsRequest { query: query.q, page: page(query.page_size, query.page_token), category: query.category.unwrap_or_default() };
-    let found = state.catalog.clone().search_products(request(message, &token)).await?;
+    let message = catalog_pb::SearchProductsRequest {
+        query: query.q,
+        page: page(query.page_size, query.page_token),
+        category: query.category.unwrap_or_default(),
+    };
+    let found = state
+        .catalog
+        .clone()
+        .search_products(request(message, &token))
+        .await?;
     Ok(axum::Json(product_page(found.into_inner())))
 }
 
 /// Every category with its number of products.
 #[utoipa::path(get, path = "/api/v1/categories", tag = "catalog", responses((status = 200, body = [Category])))]
-pub(crate) async fn list_categories(axum::extract::State(state): axum::extract::State<State>, bearer: Bearer) -> ApiResult<axum::Json<Vec<Category>>> {
+pub(crate) async fn list_categories(
+    axum::extract::State(state): axum::extract::State<State>,
+    bearer: Bearer,
+) -> ApiResult<axum::Json<Vec<Category>>> {
     let token = state.reader_token(bearer).await?;
-    let found = state.catalog.clone().list_categories(request(catalog_pb::ListCategoriesRequest {}, &token)).await?;
+    let found = state
+        .catalog
+        .clone()
+        .list_categories(request(catalog_pb::ListCategoriesRequest {}, &token))
+        .await?;
     let categories = found
         .into_inner()
         .categories
         .into_iter()
-        .map(|category| Category { slug: category.slug, name: category.name, description: category.description, product_count: category.product_count })
+        .map(|category| Category {
+            slug: category.slug,
+            name: category.name,
+            description: category.description,
+            product_count: category.product_count,
+        })
         .collect();
     Ok(axum::Json(categories))
 }
@@ -330,34 +400,79 @@ pub(crate) async fn list_categories(axum::extract::State(state): axum::extract::
 #[utoipa::path(post, path = "/api/v1/products", tag = "catalog admin", request_body = ProductInput,
     responses((status = 201, body = Product), (status = 400, body = crate::openapi::ProblemDocument, content_type = "application/problem+json"), (status = 403, body = crate::openapi::ProblemDocument, content_type = "application/problem+json")),
     security(("bearer" = ["catalog.admin"])))]
-pub(crate) async fn create_product(axum::extract::State(state): axum::extract::State<State>, bearer: Bearer, Json(input): Json<ProductInput>) -> ApiResult<Response> {
+pub(crate) async fn create_product(
+    axum::extract::State(state): axum::extract::State<State>,
+    bearer: Bearer,
+    Json(input): Json<ProductInput>,
+) -> ApiResult<Response> {
     let token = bearer.required()?;
-    let sku = input.sku.clone().ok_or_else(|| Problem::bad_request("sku: is required").with_kind("validation"))?;
-    let message = catalog_pb::CreateProductRequest { sku, product: Some(product_input(input)) };
-    let created = state.catalog.clone().create_product(request(message, &token)).await?;
-    Ok((StatusCode::CREATED, axum::Json(product(created.into_inner()))).into_response())
+    let sku = input
+        .sku
+        .clone()
+        .ok_or_else(|| Problem::bad_request("sku: is required").with_kind("validation"))?;
+    let message = catalog_pb::CreateProductRequest {
+        sku,
+        product: Some(product_input(input)),
+    };
+    let created = state
+        .catalog
+        .clone()
+        .create_product(request(message, &token))
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(product(created.into_inner())),
+    )
+        .into_response())
 }
 
 /// Replaces a product; needs the `catalog.admin` scope.
 #[utoipa::path(put, path = "/api/v1/products/{sku}", tag = "catalog admin", request_body = ProductInput,
     params(("sku" = String, Path)), responses((status = 200, body = Product), (status = 404, body = crate::openapi::ProblemDocument, content_type = "application/problem+json")),
     security(("bearer" = ["catalog.admin"])))]
-pub(crate) async fn update_product(axum::extract::State(state): axum::extract::State<State>, bearer: Bearer, Path(sku): Path<String>, Json(input): Json<ProductInput>) -> ApiResult<axum::Json<Product>> {
+pub(crate) async fn update_product(
+    axum::extract::State(state): axum::extract::State<State>,
+    bearer: Bearer,
+    Path(sku): Path<String>,
+    Json(input): Json<ProductInput>,
+) -> ApiResult<axum::Json<Product>> {
     let token = bearer.required()?;
-    if input.sku.as_deref().is_some_and(|body_sku| !body_sku.eq_ignore_ascii_case(&sku)) {
-        return Err(Problem::bad_request("sku: the body names another product than the path").with_kind("validation"));
+    if input
+        .sku
+        .as_deref()
+        .is_some_and(|body_sku| !body_sku.eq_ignore_ascii_case(&sku))
+    {
+        return Err(
+            Problem::bad_request("sku: the body names another product than the path")
+                .with_kind("validation"),
+        );
     }
-    let message = catalog_pb::UpdateProductRequest { sku, product: Some(product_input(input)) };
-    let updated = state.catalog.clone().update_product(request(message, &token)).await?;
+    let message = catalog_pb::UpdateProductRequest {
+        sku,
+        product: Some(product_input(input)),
+    };
+    let updated = state
+        .catalog
+        .clone()
+        .update_product(request(message, &token))
+        .await?;
     Ok(axum::Json(product(updated.into_inner())))
 }
 
 /// Deletes a product; needs the `catalog.admin` scope.
 #[utoipa::path(delete, path = "/api/v1/products/{sku}", tag = "catalog admin", params(("sku" = String, Path)),
     responses((status = 204), (status = 404, body = crate::openapi::ProblemDocument, content_type = "application/problem+json")), security(("bearer" = ["catalog.admin"])))]
-pub(crate) async fn delete_product(axum::extract::State(state): axum::extract::State<State>, bearer: Bearer, Path(sku): Path<String>) -> ApiResult<StatusCode> {
+pub(crate) async fn delete_product(
+    axum::extract::State(state): axum::extract::State<State>,
+    bearer: Bearer,
+    Path(sku): Path<String>,
+) -> ApiResult<StatusCode> {
     let token = bearer.required()?;
-    state.catalog.clone().delete_product(request(catalog_pb::DeleteProductRequest { sku }, &token)).await?;
+    state
+        .catalog
+        .clone()
+        .delete_product(request(catalog_pb::DeleteProductRequest { sku }, &token))
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -365,43 +480,94 @@ pub(crate) async fn delete_product(axum::extract::State(state): axum::extract::S
 
 /// The caller's cart at current prices.
 #[utoipa::path(get, path = "/api/v1/cart", tag = "cart", responses((status = 200, body = Cart), (status = 401, body = crate::openapi::ProblemDocument, content_type = "application/problem+json")), security(("bearer" = ["cart"])))]
-pub(crate) async fn get_cart(axum::extract::State(state): axum::extract::State<State>, bearer: Bearer) -> ApiResult<axum::Json<Cart>> {
+pub(crate) async fn get_cart(
+    axum::extract::State(state): axum::extract::State<State>,
+    bearer: Bearer,
+) -> ApiResult<axum::Json<Cart>> {
     let token = bearer.required()?;
-    let view = state.cart.clone().get_cart(request(cart_pb::GetCartRequest {}, &token)).await?;
+    let view = state
+        .cart
+        .clone()
+        .get_cart(request(cart_pb::GetCartRequest {}, &token))
+        .await?;
     Ok(axum::Json(cart(view.into_inner())))
 }
 
 /// Adds units of a product to the cart.
 #[utoipa::path(post, path = "/api/v1/cart/items", tag = "cart", request_body = AddItem,
     responses((status = 200, body = Cart), (status = 400, body = crate::openapi::ProblemDocument, content_type = "application/problem+json"), (status = 404, body = crate::openapi::ProblemDocument, content_type = "application/problem+json")), security(("bearer" = ["cart"])))]
-pub(crate) async fn add_cart_item(axum::extract::State(state): axum::extract::State<State>, bearer: Bearer, Json(item): Json<AddItem>) -> ApiResult<axum::Json<Cart>> {
+pub(crate) async fn add_cart_item(
+    axum::extract::State(state): axum::extract::State<State>,
+    bearer: Bearer,
+    Json(item): Json<AddItem>,
+) -> ApiResult<axum::Json<Cart>> {
     let token = bearer.required()?;
-    let view = state.cart.clone().add_item(request(cart_pb::AddItemRequest { sku: item.sku, quantity: item.quantity }, &token)).await?;
+    let view = state
+        .cart
+        .clone()
+        .add_item(request(
+            cart_pb::AddItemRequest {
+                sku: item.sku,
+                quantity: item.quantity,
+            },
+            &token,
+        ))
+        .await?;
     Ok(axum::Json(cart(view.into_inner())))
 }
 
 /// Sets the quantity of a line; 0 removes it.
 #[utoipa::path(put, path = "/api/v1/cart/items/{sku}", tag = "cart", request_body = SetQuantity, params(("sku" = String, Path)),
     responses((status = 200, body = Cart), (status = 400, body = crate::openapi::ProblemDocument, content_type = "application/problem+json")), security(("bearer" = ["cart"])))]
-pub(crate) async fn set_cart_quantity(axum::extract::State(state): axum::extract::State<State>, bearer: Bearer, Path(sku): Path<String>, Json(body): Json<SetQuantity>) -> ApiResult<axum::Json<Cart>> {
+pub(crate) async fn set_cart_quantity(
+    axum::extract::State(state): axum::extract::State<State>,
+    bearer: Bearer,
+    Path(sku): Path<String>,
+    Json(body): Json<SetQuantity>,
+) -> ApiResult<axum::Json<Cart>> {
     let token = bearer.required()?;
-    let view = state.cart.clone().set_quantity(request(cart_pb::SetQuantityRequest { sku, quantity: body.quantity }, &token)).await?;
+    let view = state
+        .cart
+        .clone()
+        .set_quantity(request(
+            cart_pb::SetQuantityRequest {
+                sku,
+                quantity: body.quantity,
+            },
+            &token,
+        ))
+        .await?;
     Ok(axum::Json(cart(view.into_inner())))
 }
 
 /// Removes a line.
 #[utoipa::path(delete, path = "/api/v1/cart/items/{sku}", tag = "cart", params(("sku" = String, Path)), responses((status = 200, body = Cart)), security(("bearer" = ["cart"])))]
-pub(crate) async fn remove_cart_item(axum::extract::State(state): axum::extract::State<State>, bearer: Bearer, Path(sku): Path<String>) -> ApiResult<axum::Json<Cart>> {
+pub(crate) async fn remove_cart_item(
+    axum::extract::State(state): axum::extract::State<State>,
+    bearer: Bearer,
+    Path(sku): Path<String>,
+) -> ApiResult<axum::Json<Cart>> {
     let token = bearer.required()?;
-    let view = state.cart.clone().remove_item(request(cart_pb::RemoveItemRequest { sku }, &token)).await?;
+    let view = state
+        .cart
+        .clone()
+        .remove_item(request(cart_pb::RemoveItemRequest { sku }, &token))
+        .await?;
     Ok(axum::Json(cart(view.into_inner())))
 }
 
 /// Empties the cart.
 #[utoipa::path(delete, path = "/api/v1/cart", tag = "cart", responses((status = 200, body = Cart)), security(("bearer" = ["cart"])))]
-pub(crate) async fn clear_cart(axum::extract::State(state): axum::extract::State<State>, bearer: Bearer) -> ApiResult<axum::Json<Cart>> {
+pub(crate) async fn clear_cart(
+    axum::extract::State(state): axum::extract::State<State>,
+    bearer: Bearer,
+) -> ApiResult<axum::Json<Cart>> {
     let token = bearer.required()?;
-    let view = state.cart.clone().clear_cart(request(cart_pb::ClearCartRequest {}, &token)).await?;
+    let view = state
+        .cart
+        .clone()
+        .clear_cart(request(cart_pb::ClearCartRequest {}, &token))
+        .await?;
     Ok(axum::Json(cart(view.into_inner())))
 }
 
@@ -410,18 +576,41 @@ pub(crate) async fn clear_cart(axum::extract::State(state): axum::extract::State
 /// Creates an account.
 #[utoipa::path(post, path = "/api/v1/account/signup", tag = "account", request_body = SignUp,
     responses((status = 201, body = User), (status = 400, body = crate::openapi::ProblemDocument, content_type = "application/problem+json"), (status = 409, body = crate::openapi::ProblemDocument, content_type = "application/problem+json")))]
-pub(crate) async fn sign_up(axum::extract::State(state): axum::extract::State<State>, Json(body): Json<SignUp>) -> ApiResult<Response> {
-    let message = identity_pb::SignUpRequest { email: body.email, password: body.password, display_name: body.display_name };
-    let created = state.identity.clone().sign_up(tonic::Request::new(message)).await?;
+pub(crate) async fn sign_up(
+    axum::extract::State(state): axum::extract::State<State>,
+    Json(body): Json<SignUp>,
+) -> ApiResult<Response> {
+    let message = identity_pb::SignUpRequest {
+        email: body.email,
+        password: body.password,
+        display_name: body.display_name,
+    };
+    let created = state
+        .identity
+        .clone()
+        .sign_up(tonic::Request::new(message))
+        .await?;
     Ok((StatusCode::CREATED, axum::Json(user(created.into_inner()))).into_response())
 }
 
 /// Exchanges an email and password for tokens (the first-party client's password login).
 #[utoipa::path(post, path = "/api/v1/account/login", tag = "account", request_body = LogIn,
     responses((status = 200, body = Tokens), (status = 401, body = crate::openapi::ProblemDocument, content_type = "application/problem+json")))]
-pub(crate) async fn log_in(axum::extract::State(state): axum::extract::State<State>, Json(body): Json<LogIn>) -> ApiResult<Response> {
-    let message = identity_pb::LoginRequest { email: body.email, password: body.password, scope: body.scope };
-    let tokens = state.identity.clone().login(tonic::Request::new(message)).await?.into_inner();
+pub(crate) async fn log_in(
+    axum::extract::State(state): axum::extract::State<State>,
+    Json(body): Json<LogIn>,
+) -> ApiResult<Response> {
+    let message = identity_pb::LoginRequest {
+        email: body.email,
+        password: body.password,
+        scope: body.scope,
+    };
+    let tokens = state
+        .identity
+        .clone()
+        .login(tonic::Request::new(message))
+        .await?
+        .into_inner();
     let tokens = Tokens {
         access_token: tokens.access_token,
         token_type: tokens.token_type,
@@ -430,13 +619,24 @@ pub(crate) async fn log_in(axum::extract::State(state): axum::extract::State<Sta
         id_token: tokens.id_token,
         scope: tokens.scope,
     };
-    Ok(([(axum::http::header::CACHE_CONTROL, "no-store")], axum::Json(tokens)).into_response())
+    Ok((
+        [(axum::http::header::CACHE_CONTROL, "no-store")],
+        axum::Json(tokens),
+    )
+        .into_response())
 }
 
 /// The signed-in user.
 #[utoipa::path(get, path = "/api/v1/account/me", tag = "account", responses((status = 200, body = User), (status = 401, body = crate::openapi::ProblemDocument, content_type = "application/problem+json")), security(("bearer" = [])))]
-pub(crate) async fn me(axum::extract::State(state): axum::extract::State<State>, bearer: Bearer) -> ApiResult<axum::Json<User>> {
+pub(crate) async fn me(
+    axum::extract::State(state): axum::extract::State<State>,
+    bearer: Bearer,
+) -> ApiResult<axum::Json<User>> {
     let token = bearer.required()?;
-    let found = state.identity.clone().get_me(request(identity_pb::GetMeRequest {}, &token)).await?;
+    let found = state
+        .identity
+        .clone()
+        .get_me(request(identity_pb::GetMeRequest {}, &token))
+        .await?;
     Ok(axum::Json(user(found.into_inner())))
 }

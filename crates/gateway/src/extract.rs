@@ -42,7 +42,9 @@ where
         axum::extract::Path::<T>::from_request_parts(parts, state)
             .await
             .map(|axum::extract::Path(value)| Path(value))
-            .map_err(|rejection: PathRejection| Problem::new(rejection.status(), rejection.body_text()).with_kind("validation"))
+            .map_err(|rejection: PathRejection| {
+                Problem::new(rejection.status(), rejection.body_text()).with_kind("validation")
+            })
     }
 }
 
@@ -60,7 +62,9 @@ where
         axum::extract::Query::<T>::from_request_parts(parts, state)
             .await
             .map(|axum::extract::Query(value)| Query(value))
-            .map_err(|rejection: QueryRejection| Problem::new(rejection.status(), rejection.body_text()).with_kind("validation"))
+            .map_err(|rejection: QueryRejection| {
+                Problem::new(rejection.status(), rejection.body_text()).with_kind("validation")
+            })
     }
 }
 
@@ -78,7 +82,10 @@ impl<S: Send + Sync> FromRequestParts<S> for Bearer {
             .to_str()
             .ok()
             .and_then(platform::auth::bearer_token)
-            .ok_or_else(|| Problem::unauthorized("the authorization header is not `Bearer <token>`").with_kind("unauthenticated"))?;
+            .ok_or_else(|| {
+                Problem::unauthorized("the authorization header is not `Bearer <token>`")
+                    .with_kind("unauthenticated")
+            })?;
         Ok(Bearer(Some(token.to_owned())))
     }
 }
@@ -86,6 +93,8 @@ impl<S: Send + Sync> FromRequestParts<S> for Bearer {
 impl Bearer {
     /// The token, or 401 when there is none.
     pub fn required(self) -> Result<String, Problem> {
-        self.0.ok_or_else(|| Problem::unauthorized("this route needs a bearer token").with_kind("unauthenticated"))
+        self.0.ok_or_else(|| {
+            Problem::unauthorized("this route needs a bearer token").with_kind("unauthenticated")
+        })
     }
 }

@@ -32,7 +32,11 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Config {
-        Config { max_body_bytes: 1024 * 1024, request_timeout_seconds: 10, cors_allowed_origins: vec!["*".to_owned()] }
+        Config {
+            max_body_bytes: 1024 * 1024,
+            request_timeout_seconds: 10,
+            cors_allowed_origins: vec!["*".to_owned()],
+        }
     }
 }
 
@@ -48,7 +52,9 @@ pub struct Dependencies {
 
 impl std::fmt::Debug for Dependencies {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        formatter.debug_struct("Dependencies").finish_non_exhaustive()
+        formatter
+            .debug_struct("Dependencies")
+            .finish_non_exhaustive()
     }
 }
 
@@ -67,20 +73,40 @@ pub fn router(config: &Config, dependencies: Dependencies) -> Router {
 }
 
 fn cors(config: &Config) -> CorsLayer {
-    let origins = if config.cors_allowed_origins.iter().any(|origin| origin == "*") {
+    let origins = if config
+        .cors_allowed_origins
+        .iter()
+        .any(|origin| origin == "*")
+    {
         AllowOrigin::any()
     } else {
-        AllowOrigin::list(config.cors_allowed_origins.iter().filter_map(|origin| origin.parse().ok()))
+        AllowOrigin::list(
+            config
+                .cors_allowed_origins
+                .iter()
+                .filter_map(|origin| origin.parse().ok()),
+        )
     };
     CorsLayer::new()
         .allow_origin(origins)
-        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE, Method::OPTIONS])
-        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, HeaderName::from_static("idempotency-key")])
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::DELETE,
+            Method::OPTIONS,
+        ])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            HeaderName::from_static("idempotency-key"),
+        ])
         .expose_headers([HeaderName::from_static(platform::http::REQUEST_ID)])
         .max_age(Duration::from_secs(600))
 }
 
 /// The fallback for unknown paths: a problem, not an empty 404.
 pub async fn not_found(uri: axum::http::Uri) -> platform::error::Problem {
-    platform::error::Problem::not_found(format!("no route for {}", uri.path())).with_kind("not-found")
+    platform::error::Problem::not_found(format!("no route for {}", uri.path()))
+        .with_kind("not-found")
 }

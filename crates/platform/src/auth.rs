@@ -466,20 +466,6 @@ impl TokenSource for ClientCredentials {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn bearer_tokens_are_taken_from_the_header_value() {
-        assert_eq!(bearer_token("Bearer abc.def.ghi"), Some("abc.def.ghi"));
-        assert_eq!(bearer_token("bearer abc"), Some("abc"));
-        assert_eq!(bearer_token("Basic dXNlcjpwYXNz"), None);
-        assert_eq!(bearer_token("Bearer "), None);
-        assert_eq!(bearer_token("Bearer"), None);
-    }
-}
-
 /// A freshly generated Ed25519 signing key: its PKCS#8 (v1) document and public key.
 pub struct SigningKeyMaterial {
     pub pkcs8: Vec<u8>,
@@ -538,5 +524,19 @@ pub fn public_jwk(kid: &str, public_key: &[u8; 32]) -> jsonwebtoken::jwk::Jwk {
             curve: EllipticCurve::Ed25519,
             x: base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(public_key),
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bearer_tokens_are_taken_from_the_header_value() {
+        assert_eq!(bearer_token("Bearer abc.def.ghi"), Some("abc.def.ghi"));
+        assert_eq!(bearer_token("bearer abc"), Some("abc"));
+        assert_eq!(bearer_token("Basic dXNlcjpwYXNz"), None);
+        assert_eq!(bearer_token("Bearer "), None);
+        assert_eq!(bearer_token("Bearer"), None);
     }
 }

@@ -42,6 +42,8 @@ pub struct ServerLayer {
 impl ServerLayer {
     /// `public_methods` are full paths (`/emporium.identity.v1.Identity/Login`) that need no token.
     pub fn new(verifier: Verifier, public_methods: &[&'static str]) -> ServerLayer {
+        // Install the recorder before the first call, so that no measurement is lost.
+        telemetry::metrics();
         ServerLayer {
             verifier,
             public_methods: public_methods.into(),

@@ -78,6 +78,8 @@ impl Readiness {
 
 /// `/livez`, `/readyz` and `/metrics`.
 pub fn operational_routes(readiness: Readiness) -> Router {
+    // Install the recorder before the first request, so that no measurement is lost.
+    telemetry::metrics();
     Router::new()
         .route("/livez", get(|| async { "ok" }))
         .route("/readyz", get(ready))

@@ -8,22 +8,69 @@ use crate::{TestShop, assert_problem};
 async fn a_visitor_browses_signs_up_fills_a_cart_and_sees_it_priced() {
     for engine in test_support::engines() {
         let shop = TestShop::spawn(engine).await;
-        let page: serde_json::Value = shop.http.get(shop.url("/api/v1/products?page_size=5")).send().await.unwrap().json().await.unwrap();
-        assert_eq!(page["products"].as_array().unwrap().len(), 5, "{engine}: anonymous browsing works");
+        let page: serde_json::Value = shop
+            .http
+            .get(shop.url("/api/v1/products?page_size=5"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            page["products"].as_array().unwrap().len(),
+            5,
+            "{engine}: anonymous browsing works"
+        );
         assert!(page["total_size"].as_u64().unwrap() >= 2000);
         let sku = page["products"][0]["sku"].as_str().unwrap().to_owned();
-        let price = page["products"][0]["price"]["minor_units"].as_i64().unwrap();
+        let price = page["products"][0]["price"]["minor_units"]
+            .as_i64()
+            .unwrap();
 
-        let product: serde_json::Value = shop.http.get(shop.url(&format!("/api/v1/products/{sku}"))).send().await.unwrap().json().await.unwrap();
+        let product: serde_json::Value = shop
+            .http
+            .get(shop.url(&format!("/api/v1/products/{sku}")))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         assert_eq!(product["sku"], sku.as_str());
         assert!(product["attributes"]["weight_grams"].is_number());
 
-        let categories: serde_json::Value = shop.http.get(shop.url("/api/v1/categories")).send().await.unwrap().json().await.unwrap();
+        let categories: serde_json::Value = shop
+            .http
+            .get(shop.url("/api/v1/categories"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         assert!(categories.as_array().unwrap().len() >= 20);
 
-        let word = product["name"].as_str().unwrap().split_whitespace().last().unwrap().to_owned();
-        let found: serde_json::Value = shop.http.get(shop.url(&format!("/api/v1/search?q={word}"))).send().await.unwrap().json().await.unwrap();
-        assert!(found["total_size"].as_u64().unwrap() > 0, "{engine}: searching `{word}` finds something");
+        let word = product["name"]
+            .as_str()
+            .unwrap()
+            .split_whitespace()
+            .last()
+            .unwrap()
+            .to_owned();
+        let found: serde_json::Value = shop
+            .http
+            .get(shop.url(&format!("/api/v1/search?q={word}")))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert!(
+            found["total_size"].as_u64().unwrap() > 0,
+            "{engine}: searching `{word}` finds something"
+        );
 
         let signup = shop
             .http
@@ -44,7 +91,16 @@ async fn a_visitor_browses_signs_up_fills_a_cart_and_sees_it_priced() {
             .await
             .unwrap();
         let token = login["access_token"].as_str().unwrap().to_owned();
-        let me: serde_json::Value = shop.http.get(shop.url("/api/v1/account/me")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+        let me: serde_json::Value = shop
+            .http
+            .get(shop.url("/api/v1/account/me"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         assert_eq!(me["email"], "ada@example.com");
 
         let cart: serde_json::Value = shop
@@ -59,7 +115,11 @@ async fn a_visitor_browses_signs_up_fills_a_cart_and_sees_it_priced() {
             .await
             .unwrap();
         assert_eq!(cart["item_count"], 3);
-        assert_eq!(cart["total"]["minor_units"], price * 3, "{engine}: the cart is priced from the catalog");
+        assert_eq!(
+            cart["total"]["minor_units"],
+            price * 3,
+            "{engine}: the cart is priced from the catalog"
+        );
 
         let cart: serde_json::Value = shop
             .http
@@ -73,7 +133,16 @@ async fn a_visitor_browses_signs_up_fills_a_cart_and_sees_it_priced() {
             .await
             .unwrap();
         assert_eq!(cart["item_count"], 1);
-        let cart: serde_json::Value = shop.http.delete(shop.url("/api/v1/cart")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+        let cart: serde_json::Value = shop
+            .http
+            .delete(shop.url("/api/v1/cart"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         assert_eq!(cart["item_count"], 0);
     }
 }
@@ -86,18 +155,41 @@ async fn an_admin_client_manages_products_and_a_user_may_not() {
         "sku": "TST-0001", "name": "Test Kettle", "description": "Boils water.", "category": "kitchen",
         "price": {"minor_units": 2599, "currency": "USD"}, "attributes": {"weight_grams": 900}
     });
-    let created = shop.http.post(shop.url("/api/v1/products")).bearer_auth(&admin).json(&product).send().await.unwrap();
+    let created = shop
+        .http
+        .post(shop.url("/api/v1/products"))
+        .bearer_auth(&admin)
+        .json(&product)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(created.status(), 201, "{}", created.text().await.unwrap());
 
     let user = shop.user_token().await;
     let refused = shop.http.post(shop.url("/api/v1/products")).bearer_auth(&user).json(&json!({"sku": "TST-0002", "name": "X", "category": "kitchen", "price": {"minor_units": 1, "currency": "USD"}})).send().await.unwrap();
     assert_problem(refused, 403, "catalog.admin").await;
-    let missing = shop.http.get(shop.url("/api/v1/products/TST-0002")).send().await.unwrap();
+    let missing = shop
+        .http
+        .get(shop.url("/api/v1/products/TST-0002"))
+        .send()
+        .await
+        .unwrap();
     assert_problem(missing, 404, "TST-0002").await;
 
-    let deleted = shop.http.delete(shop.url("/api/v1/products/TST-0001")).bearer_auth(&admin).send().await.unwrap();
+    let deleted = shop
+        .http
+        .delete(shop.url("/api/v1/products/TST-0001"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(deleted.status(), 204);
-    let anonymous = shop.http.delete(shop.url("/api/v1/products/TST-0001")).send().await.unwrap();
+    let anonymous = shop
+        .http
+        .delete(shop.url("/api/v1/products/TST-0001"))
+        .send()
+        .await
+        .unwrap();
     assert_problem(anonymous, 401, "bearer token").await;
 }
 
@@ -107,26 +199,157 @@ async fn malformed_requests_get_a_problem_that_names_the_problem_and_store_nothi
     let token = shop.user_token().await;
     let sku = "KIT-00001";
     let post = |body: reqwest::Body, content_type: &str| {
-        shop.http.post(shop.url("/api/v1/cart/items")).bearer_auth(&token).header("content-type", content_type).body(body).send()
+        shop.http
+            .post(shop.url("/api/v1/cart/items"))
+            .bearer_auth(&token)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
     };
-    assert_problem(post("{not json".into(), "application/json").await.unwrap(), 400, "JSON").await;
-    assert_problem(post(json!({"sku": sku, "quantity": -1}).to_string().into(), "application/json").await.unwrap(), 422, "quantity").await;
-    assert_problem(post(json!({"sku": sku, "quantity": 1_000_000}).to_string().into(), "application/json").await.unwrap(), 400, "quantity").await;
-    assert_problem(post(json!({"sku": sku, "quantity": 0}).to_string().into(), "application/json").await.unwrap(), 400, "quantity").await;
-    assert_problem(post(json!({"sku": "NOPE-00000", "quantity": 1}).to_string().into(), "application/json").await.unwrap(), 404, "sku").await;
-    assert_problem(post(json!({"sku": sku}).to_string().into(), "application/json").await.unwrap(), 422, "quantity").await;
-    let huge = format!("{{\"sku\": \"{sku}\", \"quantity\": 1, \"pad\": \"{}\"}}", "x".repeat(10 * 1024 * 1024));
-    assert_problem(post(huge.into(), "application/json").await.unwrap(), 413, "").await;
+    assert_problem(
+        post("{not json".into(), "application/json").await.unwrap(),
+        400,
+        "JSON",
+    )
+    .await;
+    assert_problem(
+        post(
+            json!({"sku": sku, "quantity": -1}).to_string().into(),
+            "application/json",
+        )
+        .await
+        .unwrap(),
+        422,
+        "quantity",
+    )
+    .await;
+    assert_problem(
+        post(
+            json!({"sku": sku, "quantity": 1_000_000})
+                .to_string()
+                .into(),
+            "application/json",
+        )
+        .await
+        .unwrap(),
+        400,
+        "quantity",
+    )
+    .await;
+    assert_problem(
+        post(
+            json!({"sku": sku, "quantity": 0}).to_string().into(),
+            "application/json",
+        )
+        .await
+        .unwrap(),
+        400,
+        "quantity",
+    )
+    .await;
+    assert_problem(
+        post(
+            json!({"sku": "NOPE-00000", "quantity": 1})
+                .to_string()
+                .into(),
+            "application/json",
+        )
+        .await
+        .unwrap(),
+        404,
+        "sku",
+    )
+    .await;
+    assert_problem(
+        post(json!({"sku": sku}).to_string().into(), "application/json")
+            .await
+            .unwrap(),
+        422,
+        "quantity",
+    )
+    .await;
+    let huge = format!(
+        "{{\"sku\": \"{sku}\", \"quantity\": 1, \"pad\": \"{}\"}}",
+        "x".repeat(10 * 1024 * 1024)
+    );
+    assert_problem(
+        post(huge.into(), "application/json").await.unwrap(),
+        413,
+        "",
+    )
+    .await;
     let not_utf8: Vec<u8> = b"{\"sku\": \"\xff\xfe\", \"quantity\": 1}".to_vec();
-    assert_problem(post(not_utf8.into(), "application/json").await.unwrap(), 400, "").await;
-    assert_problem(post(json!({"sku": sku, "quantity": 1}).to_string().into(), "text/plain").await.unwrap(), 415, "Content-Type").await;
-    let bad_path = shop.http.get(shop.url("/api/v1/products/%FF%FE")).send().await.unwrap();
+    assert_problem(
+        post(not_utf8.into(), "application/json").await.unwrap(),
+        400,
+        "",
+    )
+    .await;
+    assert_problem(
+        post(
+            json!({"sku": sku, "quantity": 1}).to_string().into(),
+            "text/plain",
+        )
+        .await
+        .unwrap(),
+        415,
+        "Content-Type",
+    )
+    .await;
+    let bad_path = shop
+        .http
+        .get(shop.url("/api/v1/products/%FF%FE"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(bad_path.status().as_u16() / 100, 4);
-    assert_eq!(bad_path.headers()["content-type"], "application/problem+json");
-    assert_problem(shop.http.get(shop.url("/api/v1/nothing-here")).send().await.unwrap(), 404, "/api/v1/nothing-here").await;
-    assert_problem(shop.http.get(shop.url("/api/v1/products?page_size=1000")).send().await.unwrap(), 400, "page_size").await;
-    assert_problem(shop.http.get(shop.url("/api/v1/products?page_size=abc")).send().await.unwrap(), 400, "page_size").await;
+    assert_eq!(
+        bad_path.headers()["content-type"],
+        "application/problem+json"
+    );
+    assert_problem(
+        shop.http
+            .get(shop.url("/api/v1/nothing-here"))
+            .send()
+            .await
+            .unwrap(),
+        404,
+        "/api/v1/nothing-here",
+    )
+    .await;
+    assert_problem(
+        shop.http
+            .get(shop.url("/api/v1/products?page_size=1000"))
+            .send()
+            .await
+            .unwrap(),
+        400,
+        "page_size",
+    )
+    .await;
+    assert_problem(
+        shop.http
+            .get(shop.url("/api/v1/products?page_size=abc"))
+            .send()
+            .await
+            .unwrap(),
+        400,
+        "page_size",
+    )
+    .await;
 
-    let cart: serde_json::Value = shop.http.get(shop.url("/api/v1/cart")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
-    assert_eq!(cart["item_count"], 0, "none of the malformed requests stored anything");
+    let cart: serde_json::Value = shop
+        .http
+        .get(shop.url("/api/v1/cart"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        cart["item_count"], 0,
+        "none of the malformed requests stored anything"
+    );
 }

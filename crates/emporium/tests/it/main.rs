@@ -37,16 +37,37 @@ impl TestShop {
         settings.identity.database_url = test_support::fresh_database_url(engine).await.unwrap();
         settings.catalog.database_url = test_support::fresh_database_url(engine).await.unwrap();
         settings.cart.database_url = test_support::fresh_database_url(engine).await.unwrap();
-        let node = Node::build(settings, &Service::ALL, |_, _| {}).await.unwrap();
+        let node = Node::build(settings, &Service::ALL, |_, _| {})
+            .await
+            .unwrap();
         let base_url = node.settings.public_url.clone();
         let grpc_url = format!("http://{}", node.grpc_address());
-        let admin_client = node.first_start.admin_client.clone().expect("the admin client is made on first start");
-        let user = node.first_start.user.clone().expect("the development user is made on first start");
+        let admin_client = node
+            .first_start
+            .admin_client
+            .clone()
+            .expect("the admin client is made on first start");
+        let user = node
+            .first_start
+            .user
+            .clone()
+            .expect("the development user is made on first start");
         let identity = node.identity.clone().unwrap();
         let shutdown = Shutdown::new();
         tokio::spawn(node.run_until_stopped(shutdown.clone()));
-        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-        TestShop { base_url, grpc_url, http, admin_client, user, identity, shutdown }
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        TestShop {
+            base_url,
+            grpc_url,
+            http,
+            admin_client,
+            user,
+            identity,
+            shutdown,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -73,7 +94,10 @@ impl TestShop {
             .http
             .post(self.url("/oauth2/token"))
             .basic_auth(&self.admin_client.0, Some(&self.admin_client.1))
-            .form(&[("grant_type", "client_credentials"), ("scope", "catalog.read catalog.admin")])
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("scope", "catalog.read catalog.admin"),
+            ])
             .send()
             .await
             .unwrap();
@@ -85,15 +109,27 @@ impl TestShop {
 
 /// Asserts that `response` is a problem+json with `status` whose detail contains `needle`;
 /// returns the problem.
-pub async fn assert_problem(response: reqwest::Response, status: u16, needle: &str) -> serde_json::Value {
+pub async fn assert_problem(
+    response: reqwest::Response,
+    status: u16,
+    needle: &str,
+) -> serde_json::Value {
     let actual = response.status().as_u16();
-    let content_type = response.headers().get("content-type").and_then(|value| value.to_str().ok()).unwrap_or_default().to_owned();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
     let text = response.text().await.unwrap();
     assert_eq!(actual, status, "{text}");
     assert_eq!(content_type, "application/problem+json", "{text}");
     let problem: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(problem["status"], status);
     let detail = problem["detail"].as_str().unwrap_or_default();
-    assert!(detail.contains(needle), "`{detail}` should mention `{needle}`");
+    assert!(
+        detail.contains(needle),
+        "`{detail}` should mention `{needle}`"
+    );
     problem
 }

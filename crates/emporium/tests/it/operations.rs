@@ -6,26 +6,84 @@ use crate::TestShop;
 #[tokio::test]
 async fn health_readiness_and_request_ids_are_served() {
     let shop = TestShop::spawn("sqlite").await;
-    assert_eq!(shop.http.get(shop.url("/livez")).send().await.unwrap().status(), 200);
-    assert_eq!(shop.http.get(shop.url("/readyz")).send().await.unwrap().status(), 200);
-    let response = shop.http.get(shop.url("/api/v1/categories")).header("x-request-id", "req-123").send().await.unwrap();
+    assert_eq!(
+        shop.http
+            .get(shop.url("/livez"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        shop.http
+            .get(shop.url("/readyz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let response = shop
+        .http
+        .get(shop.url("/api/v1/categories"))
+        .header("x-request-id", "req-123")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.headers()["x-request-id"], "req-123");
-    let response = shop.http.get(shop.url("/api/v1/categories")).send().await.unwrap();
-    assert!(!response.headers()["x-request-id"].is_empty(), "a request id is made when none is sent");
+    let response = shop
+        .http
+        .get(shop.url("/api/v1/categories"))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        !response.headers()["x-request-id"].is_empty(),
+        "a request id is made when none is sent"
+    );
 
-    let mut health = tonic_health::pb::health_client::HealthClient::new(platform::transport::network(&shop.grpc_url).unwrap());
-    let status = health.check(tonic_health::pb::HealthCheckRequest { service: String::new() }).await.unwrap().into_inner();
-    assert_eq!(status.status, tonic_health::pb::health_check_response::ServingStatus::Serving as i32);
+    let mut health = tonic_health::pb::health_client::HealthClient::new(
+        platform::transport::network(&shop.grpc_url).unwrap(),
+    );
+    let status = health
+        .check(tonic_health::pb::HealthCheckRequest {
+            service: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        status.status,
+        tonic_health::pb::health_check_response::ServingStatus::Serving as i32
+    );
 }
 
 #[tokio::test]
 async fn metrics_count_requests_per_route_and_rpc_and_pass_promtool() {
     let shop = TestShop::spawn("sqlite").await;
     for _ in 0..3 {
-        shop.http.get(shop.url("/api/v1/products/KIT-00001")).send().await.unwrap();
+        shop.http
+            .get(shop.url("/api/v1/products/KIT-00001"))
+            .send()
+            .await
+            .unwrap();
     }
-    let metrics = shop.http.get(shop.url("/metrics")).send().await.unwrap().text().await.unwrap();
-    assert!(metrics.contains("http_requests_total{route=\"/api/v1/products/{sku}\",method=\"GET\",status=\"200\"}"), "{metrics}");
+    let metrics = shop
+        .http
+        .get(shop.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains(
+            "http_requests_total{route=\"/api/v1/products/{sku}\",method=\"GET\",status=\"200\"}"
+        ),
+        "{metrics}"
+    );
     assert!(metrics.contains("grpc_server_handled_total{grpc_service=\"emporium.catalog.v1.Catalog\",grpc_method=\"GetProduct\",grpc_code=\"Ok\"}"), "{metrics}");
     assert!(metrics.contains("http_request_duration_seconds_bucket"));
 
@@ -39,7 +97,12 @@ async fn metrics_count_requests_per_route_and_rpc_and_pass_promtool() {
                 .stderr(std::process::Stdio::piped())
                 .spawn()
                 .unwrap();
-            child.stdin.take().unwrap().write_all(metrics.as_bytes()).unwrap();
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(metrics.as_bytes())
+                .unwrap();
             let output = child.wait_with_output().unwrap();
             assert!(
                 output.status.success(),
@@ -55,15 +118,43 @@ async fn metrics_count_requests_per_route_and_rpc_and_pass_promtool() {
 #[tokio::test]
 async fn the_openapi_document_and_the_docs_page_are_served() {
     let shop = TestShop::spawn("sqlite").await;
-    let document: serde_json::Value = shop.http.get(shop.url("/api/openapi.json")).send().await.unwrap().json().await.unwrap();
-    assert!(document["openapi"].as_str().unwrap().starts_with("3.1"), "{}", document["openapi"]);
-    for path in ["/api/v1/products", "/api/v1/products/{sku}", "/api/v1/search", "/api/v1/cart", "/api/v1/cart/items", "/api/v1/account/login"] {
+    let document: serde_json::Value = shop
+        .http
+        .get(shop.url("/api/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        document["openapi"].as_str().unwrap().starts_with("3.1"),
+        "{}",
+        document["openapi"]
+    );
+    for path in [
+        "/api/v1/products",
+        "/api/v1/products/{sku}",
+        "/api/v1/search",
+        "/api/v1/cart",
+        "/api/v1/cart/items",
+        "/api/v1/account/login",
+    ] {
         assert!(document["paths"][path].is_object(), "{path} is documented");
     }
     let page = shop.http.get(shop.url("/api/docs/")).send().await.unwrap();
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
     assert!(html.contains("swagger-ui"), "the docs page is Swagger UI");
-    let script = shop.http.get(shop.url("/api/docs/swagger-ui-bundle.js")).send().await.unwrap();
-    assert_eq!(script.status(), 200, "the docs page's assets are served from the binary");
+    let script = shop
+        .http
+        .get(shop.url("/api/docs/swagger-ui-bundle.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        script.status(),
+        200,
+        "the docs page's assets are served from the binary"
+    );
 }

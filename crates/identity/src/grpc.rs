@@ -1,0 +1,110 @@
+//! The gRPC `Identity` service: proto messages in, domain calls, proto messages out.
+
+use platform::auth::principal;
+use proto::identity as pb;
+use tonic::{Request, Response, Status};
+
+use crate::domain::{Scopes, User, grant_scopes};
+use crate::error::{Error, OAuthCode};
+use crate::{FIRST_PARTY_CLIENT_ID, Identity, UserGrant};
+
+/// The gRPC face of the identity provider; made by `Identity::grpc`.
+#[derive(Clone, Debug)]
+pub struct IdentityService {
+    identity: Identity,
+}
+
+impl IdentityService {
+    pub(crate) fn new(identity: Identity) -> IdentityService {
+        IdentityService { identity }
+    }
+}
+
+#[tonic::async_trait]
+impl pb::identity_server::Identity for IdentityService {
+    #[tracing::instrument(skip_all)]
+    async fn sign_up(
+        &self,
+        request: Request<pb::SignUpRequest>,
+    ) -> Result<Response<pb::User>, Status> {
+        let request = request.into_inner();
+        let user = self
+            .identity
+            .sign_up(&request.email, &request.password, &request.display_name)
+            .await?;
+        Ok(Response::new(user_message(user)))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn login(
+        &self,
+        request: Request<pb::LoginRequest>,
+    ) -> Result<Response<pb::TokenResponse>, Status> {
+        let request = request.into_inner();
+        let allowed = self.identity.allowed_scopes(FIRST_PARTY_CLIENT_ID).await?;
+        let scopes: Scopes =
+            grant_scopes("scope", &request.scope, &allowed).map_err(|refusal| match refusal {
+                crate::domain::ScopeRefusal::Malformed(error) => Error::from(error),
+                crate::domain::ScopeRefusal::NotAllowed(scopes) => Error::oauth(
+                    OAuthCode::InvalidScope,
+                    format!("scope: `{scopes}` may not be asked for"),
+                ),
+            })?;
+        let user = self
+            .identity
+            .authenticate(&request.email, &request.password)
+            .await?;
+        let auth_time = platform::unix_now();
+        let refresh_token = self
+            .identity
+            .new_refresh_token(&user.id, FIRST_PARTY_CLIENT_ID, &scopes, auth_time)
+            .await?;
+        let tokens = self.identity.user_tokens(
+            UserGrant {
+                user: &user,
+                client_id: FIRST_PARTY_CLIENT_ID,
+                scopes,
+                nonce: None,
+                auth_time,
+            },
+            Some(refresh_token),
+        )?;
+        tracing::info!(user_id = %user.id, "logged a user in");
+        Ok(Response::new(pb::TokenResponse {
+            access_token: tokens.access_token,
+            token_type: tokens.token_type.to_owned(),
+            expires_in: u32::try_from(tokens.expires_in).unwrap_or(u32::MAX),
+            refresh_token: tokens.refresh_token.unwrap_or_default(),
+            id_token: tokens.id_token.unwrap_or_default(),
+            scope: tokens.scope,
+        }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_me(
+        &self,
+        request: Request<pb::GetMeRequest>,
+    ) -> Result<Response<pb::User>, Status> {
+        let principal = principal(&request)?;
+        if !principal.is_user() {
+            return Err(Status::permission_denied(
+                "the token was issued to a client on its own behalf, not to a user",
+            ));
+        }
+        let user = self
+            .identity
+            .user(principal.subject())
+            .await?
+            .ok_or_else(|| Status::unauthenticated("the token's user no longer exists"))?;
+        Ok(Response::new(user_message(user)))
+    }
+}
+
+fn user_message(user: User) -> pb::User {
+    pb::User {
+        id: user.id,
+        email: user.email.to_string(),
+        display_name: user.display_name,
+        created_at_unix: user.created_at,
+    }
+}
