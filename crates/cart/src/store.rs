@@ -15,10 +15,8 @@ pub(crate) struct Store {
 
 impl Store {
     pub(crate) async fn open(database_url: &str) -> anyhow::Result<Store> {
-        let database = Database::connect(database_url).await?;
-        database
-            .migrate(&SQLITE_MIGRATIONS, &POSTGRES_MIGRATIONS)
-            .await?;
+        let database =
+            Database::open(database_url, &SQLITE_MIGRATIONS, &POSTGRES_MIGRATIONS).await?;
         Ok(Store { database })
     }
 

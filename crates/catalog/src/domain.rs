@@ -124,7 +124,44 @@ pub struct ProductDraft {
     pub category: String,
     pub price: Money,
     pub image_urls: Vec<String>,
-    pub attributes: Map<String, Value>,
+    pub attributes: Attributes,
+}
+
+/// Free-form attributes: a JSON object, kept as its compact text so that reads pass it on
+/// without parsing it again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Attributes(String);
+
+impl Attributes {
+    /// The most JSON text one product's attributes may hold.
+    pub const MAX_BYTES: usize = 16 * 1024;
+
+    /// Parses a JSON object; empty text means `{}`.
+    pub fn parse(field: &'static str, raw: &str) -> Result<Attributes, Invalid> {
+        if raw.trim().is_empty() {
+            return Ok(Attributes("{}".to_owned()));
+        }
+        if raw.len() > Attributes::MAX_BYTES {
+            return Err(invalid(field, "must be at most 16 KiB of JSON"));
+        }
+        match serde_json::from_str::<Value>(raw) {
+            Ok(object @ Value::Object(_)) => Ok(Attributes(object.to_string())),
+            Ok(_) => Err(invalid(field, "must be a JSON object")),
+            Err(error) => Err(invalid(field, format!("is not valid JSON: {error}"))),
+        }
+    }
+
+    pub fn as_json(&self) -> &str {
+        &self.0
+    }
+
+    /// One attribute's value.
+    pub fn get(&self, key: &str) -> Option<Value> {
+        match serde_json::from_str::<Map<String, Value>>(&self.0) {
+            Ok(mut map) => map.remove(key),
+            Err(_) => None,
+        }
+    }
 }
 
 impl ProductDraft {
@@ -161,20 +198,7 @@ impl ProductDraft {
                 ));
             }
         }
-        let attributes = if attributes_json.trim().is_empty() {
-            Map::new()
-        } else {
-            if attributes_json.len() > 16 * 1024 {
-                return Err(invalid("attributes", "must be at most 16 KiB of JSON"));
-            }
-            match serde_json::from_str::<Value>(attributes_json) {
-                Ok(Value::Object(map)) => map,
-                Ok(_) => return Err(invalid("attributes", "must be a JSON object")),
-                Err(error) => {
-                    return Err(invalid("attributes", format!("is not valid JSON: {error}")));
-                }
-            }
-        };
+        let attributes = Attributes::parse("attributes", attributes_json)?;
         Ok(ProductDraft {
             name: name.to_owned(),
             description: description.trim().to_owned(),

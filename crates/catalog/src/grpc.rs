@@ -194,7 +194,7 @@ pub(crate) fn to_proto(product: &Product) -> pb::Product {
             currency: product.draft.price.currency().to_owned(),
         }),
         image_urls: product.draft.image_urls.clone(),
-        attributes_json: serde_json::Value::Object(product.draft.attributes.clone()).to_string(),
+        attributes_json: product.draft.attributes.as_json().to_owned(),
         created_at_unix: product.created_at,
         updated_at_unix: product.updated_at,
     }

@@ -1,11 +1,10 @@
 //! The only code that touches the catalog's database.
 
 use platform::db::{Database, Engine};
-use serde_json::{Map, Value};
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
-use crate::domain::{Category, Cursor, Money, Product, ProductDraft, Sku};
+use crate::domain::{Attributes, Category, Cursor, Money, Product, ProductDraft, Sku};
 use crate::error::Error;
 
 pub(crate) static SQLITE_MIGRATIONS: sqlx::migrate::Migrator =
@@ -16,6 +15,32 @@ pub(crate) static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator =
 // Queries built with `format!` join only these constants and fixed fragments, never input:
 // input always travels as a bound parameter, which is why `AssertSqlSafe` holds below.
 const PRODUCT_COLUMNS: &str = "p.sku, p.name, p.description, p.category, p.price_minor, p.currency, p.image_urls, p.attributes, p.created_at, p.updated_at";
+
+const INSERT_PRODUCT: &str = "INSERT INTO products \
+     (sku, name, description, category, price_minor, currency, image_urls, attributes, created_at, updated_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)";
+const INSERT_PRODUCT_UNLESS_PRESENT: &str = "INSERT INTO products \
+     (sku, name, description, category, price_minor, currency, image_urls, attributes, created_at, updated_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) ON CONFLICT (sku) DO NOTHING";
+
+/// `sql` with a product's columns bound as `$1..$9` in the order of `INSERT_PRODUCT`.
+fn product_row<'q>(
+    sql: &'static str,
+    sku: &'q Sku,
+    draft: &'q ProductDraft,
+    now: i64,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    sqlx::query(sql)
+        .bind(sku.as_str())
+        .bind(&draft.name)
+        .bind(&draft.description)
+        .bind(&draft.category)
+        .bind(draft.price.minor_units())
+        .bind(draft.price.currency())
+        .bind(serde_json::to_string(&draft.image_urls).unwrap_or_else(|_| "[]".to_owned()))
+        .bind(draft.attributes.as_json())
+        .bind(now)
+}
 
 /// One page of products and where the next starts.
 #[derive(Debug)]
@@ -32,10 +57,8 @@ pub(crate) struct Store {
 
 impl Store {
     pub(crate) async fn open(database_url: &str) -> anyhow::Result<Store> {
-        let database = Database::connect(database_url).await?;
-        database
-            .migrate(&SQLITE_MIGRATIONS, &POSTGRES_MIGRATIONS)
-            .await?;
+        let database =
+            Database::open(database_url, &SQLITE_MIGRATIONS, &POSTGRES_MIGRATIONS).await?;
         Ok(Store { database })
     }
 
@@ -245,21 +268,9 @@ impl Store {
                 format!("no category `{}`", draft.category),
             ));
         }
-        let result = sqlx::query(
-            "INSERT INTO products (sku, name, description, category, price_minor, currency, image_urls, attributes, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
-        )
-        .bind(sku.as_str())
-        .bind(&draft.name)
-        .bind(&draft.description)
-        .bind(&draft.category)
-        .bind(draft.price.minor_units())
-        .bind(draft.price.currency())
-        .bind(serde_json::to_string(&draft.image_urls).unwrap_or_else(|_| "[]".to_owned()))
-        .bind(Value::Object(draft.attributes.clone()).to_string())
-        .bind(now)
-        .execute(self.database.pool())
-        .await;
+        let result = product_row(INSERT_PRODUCT, sku, draft, now)
+            .execute(self.database.pool())
+            .await;
         match result {
             Ok(_) => Ok(Product {
                 sku: sku.clone(),
@@ -297,7 +308,7 @@ impl Store {
         .bind(draft.price.minor_units())
         .bind(draft.price.currency())
         .bind(serde_json::to_string(&draft.image_urls).unwrap_or_else(|_| "[]".to_owned()))
-        .bind(Value::Object(draft.attributes.clone()).to_string())
+        .bind(draft.attributes.as_json())
         .bind(now)
         .execute(self.database.pool())
         .await?;
@@ -332,21 +343,9 @@ impl Store {
     ) -> Result<(), Error> {
         let mut transaction = self.database.pool().begin().await?;
         for (sku, draft) in products {
-            sqlx::query(
-                "INSERT INTO products (sku, name, description, category, price_minor, currency, image_urls, attributes, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) ON CONFLICT (sku) DO NOTHING",
-            )
-            .bind(sku.as_str())
-            .bind(&draft.name)
-            .bind(&draft.description)
-            .bind(&draft.category)
-            .bind(draft.price.minor_units())
-            .bind(draft.price.currency())
-            .bind(serde_json::to_string(&draft.image_urls).unwrap_or_else(|_| "[]".to_owned()))
-            .bind(Value::Object(draft.attributes.clone()).to_string())
-            .bind(now)
-            .execute(&mut *transaction)
-            .await?;
+            product_row(INSERT_PRODUCT_UNLESS_PRESENT, sku, draft, now)
+                .execute(&mut *transaction)
+                .await?;
         }
         transaction.commit().await?;
         Ok(())
@@ -362,10 +361,8 @@ fn product_from_row(row: &AnyRow) -> Result<Product, Error> {
     let currency: String = row.try_get("currency")?;
     let price = Money::parse("price", row.try_get("price_minor")?, &currency)
         .map_err(|_| corrupt("price"))?;
-    let attributes = match serde_json::from_str::<Value>(&attributes) {
-        Ok(Value::Object(map)) => map,
-        _ => Map::new(),
-    };
+    let attributes =
+        Attributes::parse("attributes", &attributes).map_err(|_| corrupt("attributes"))?;
     Ok(Product {
         sku: Sku::parse("sku", &sku).map_err(|_| corrupt("sku"))?,
         draft: ProductDraft {

@@ -7,6 +7,11 @@ use clap::{Parser, Subcommand};
 use emporium::{Node, Service, Settings};
 use platform::Shutdown;
 
+/// mimalloc: a request allocates many small, short-lived buffers; glibc's malloc spent about a
+/// tenth of the CPU on them under load (see docs/benchmarks.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Emporium, a reference backend: an online shop of cooperating services.
 #[derive(Debug, Parser)]
 #[command(version, about)]

@@ -88,7 +88,7 @@ pub(crate) struct Product {
     image_urls: Vec<String>,
     /// Free-form attributes (material, colour, weight_grams, ...).
     #[schema(value_type = Object)]
-    attributes: serde_json::Value,
+    attributes: Box<serde_json::value::RawValue>,
     created_at: i64,
     updated_at: i64,
 }
@@ -231,10 +231,15 @@ fn money(money: Option<common::Money>) -> Option<Money> {
     })
 }
 
+fn empty_object() -> Box<serde_json::value::RawValue> {
+    serde_json::value::RawValue::from_string("{}".to_owned()).expect("{} is JSON")
+}
+
 fn product(product: catalog_pb::Product) -> Product {
     Product {
-        attributes: serde_json::from_str(&product.attributes_json)
-            .unwrap_or(serde_json::Value::Object(Default::default())),
+        // The catalog keeps attributes as a JSON object; pass it through without re-parsing.
+        attributes: serde_json::value::RawValue::from_string(product.attributes_json)
+            .unwrap_or_else(|_| empty_object()),
         price: money(product.price).unwrap_or(Money {
             minor_units: 0,
             currency: String::new(),

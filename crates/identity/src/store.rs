@@ -57,13 +57,12 @@ pub struct Store {
 impl Store {
     /// Connects to the identity database and applies its migrations.
     pub async fn open(database_url: &str) -> anyhow::Result<Store> {
-        let database = Database::connect(database_url).await?;
-        database
-            .migrate(
-                &sqlx::migrate!("./migrations/sqlite"),
-                &sqlx::migrate!("./migrations/postgres"),
-            )
-            .await?;
+        let database = Database::open(
+            database_url,
+            &sqlx::migrate!("./migrations/sqlite"),
+            &sqlx::migrate!("./migrations/postgres"),
+        )
+        .await?;
         Ok(Store { database })
     }
 

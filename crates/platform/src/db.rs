@@ -65,6 +65,17 @@ impl Database {
         Ok(Database { pool, engine })
     }
 
+    /// Connects to `url` and applies the migrations for its engine: how every store opens.
+    pub async fn open(
+        url: &str,
+        sqlite: &Migrator,
+        postgres: &Migrator,
+    ) -> anyhow::Result<Database> {
+        let database = Database::connect(url).await?;
+        database.migrate(sqlite, postgres).await?;
+        Ok(database)
+    }
+
     /// Applies the migrations for this engine that have not run yet.
     pub async fn migrate(&self, sqlite: &Migrator, postgres: &Migrator) -> anyhow::Result<()> {
         let migrator = match self.engine {

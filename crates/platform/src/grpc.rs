@@ -108,12 +108,7 @@ where
         let layer = self.layer.clone();
 
         let path = request.uri().path().to_owned();
-        let trace = request
-            .headers()
-            .get("traceparent")
-            .and_then(|value| value.to_str().ok())
-            .and_then(TraceContext::parse)
-            .unwrap_or_else(TraceContext::generate);
+        let trace = TraceContext::from_headers(request.headers());
         let request_id = request
             .headers()
             .get("x-request-id")

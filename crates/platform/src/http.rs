@@ -29,19 +29,15 @@ pub async fn observe(request: Request, next: Next) -> Response {
         .map(|path| path.as_str().to_owned())
         .unwrap_or_else(|| "unmatched".to_owned());
     let method = request.method().as_str().to_owned();
-    let trace = request
-        .headers()
-        .get("traceparent")
-        .and_then(|value| value.to_str().ok())
-        .and_then(TraceContext::parse)
-        .unwrap_or_else(TraceContext::generate);
+    let trace = TraceContext::from_headers(request.headers());
     let request_id = request
         .headers()
         .get(REQUEST_ID)
         .and_then(|value| value.to_str().ok())
         .filter(|value| !value.is_empty() && value.len() <= 128)
         .map(str::to_owned)
-        .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+        // Without one of its own, a request is known by its trace id, which is random already.
+        .unwrap_or_else(|| trace.trace_id_hex());
     let span = telemetry::request_span("http", &format!("{method} {route}"), &trace, &request_id);
 
     let mut response = telemetry::in_trace(trace, next.run(request))
@@ -115,4 +111,85 @@ pub async fn serve(
     axum::serve(listener, app)
         .with_graceful_shutdown(async move { shutdown.wait().await })
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn shutdown_lets_requests_in_flight_finish_and_refuses_new_ones() {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let app = Router::new().route(
+            "/slow",
+            get(|| async {
+                tokio::time::sleep(Duration::from_millis(400)).await;
+                "done"
+            }),
+        );
+        let shutdown = Shutdown::new();
+        let server = tokio::spawn(serve(listener, app, shutdown.clone()));
+        let in_flight = tokio::spawn(async move {
+            reqwest::get(format!("http://{address}/slow"))
+                .await?
+                .text()
+                .await
+        });
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        shutdown.trigger();
+        assert_eq!(
+            in_flight.await.unwrap().unwrap(),
+            "done",
+            "the request in flight completes"
+        );
+        tokio::time::timeout(Duration::from_secs(5), server)
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        assert!(
+            reqwest::get(format!("http://{address}/slow"))
+                .await
+                .is_err(),
+            "no new connections after the drain"
+        );
+    }
+
+    #[tokio::test]
+    async fn readiness_follows_its_flag() {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let readiness = Readiness::default();
+        let app = operational_routes(readiness.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let shutdown = Shutdown::new();
+        tokio::spawn(serve(listener, app, shutdown.clone()));
+        assert_eq!(
+            reqwest::get(format!("http://{address}/readyz"))
+                .await
+                .unwrap()
+                .status(),
+            503
+        );
+        readiness.set_ready(true);
+        assert_eq!(
+            reqwest::get(format!("http://{address}/readyz"))
+                .await
+                .unwrap()
+                .status(),
+            200
+        );
+        assert_eq!(
+            reqwest::get(format!("http://{address}/livez"))
+                .await
+                .unwrap()
+                .status(),
+            200
+        );
+        shutdown.trigger();
+    }
 }

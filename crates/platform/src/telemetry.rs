@@ -224,6 +224,15 @@ impl TraceContext {
         })
     }
 
+    /// The trace an incoming request belongs to: its `traceparent`, or a new trace.
+    pub fn from_headers(headers: &http::HeaderMap) -> TraceContext {
+        headers
+            .get("traceparent")
+            .and_then(|value| value.to_str().ok())
+            .and_then(TraceContext::parse)
+            .unwrap_or_else(TraceContext::generate)
+    }
+
     /// A new trace with no parent.
     pub fn generate() -> TraceContext {
         TraceContext {

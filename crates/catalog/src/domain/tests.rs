@@ -57,7 +57,8 @@ fn drafts_name_the_field_that_is_wrong() {
         r#"{"material":"steel"}"#,
     )
     .unwrap();
-    assert_eq!(draft.attributes["material"], "steel");
+    assert_eq!(draft.attributes.get("material").unwrap(), "steel");
+    assert_eq!(draft.attributes.as_json(), r#"{"material":"steel"}"#);
 }
 
 #[test]

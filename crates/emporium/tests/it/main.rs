@@ -3,6 +3,8 @@
 
 mod api;
 mod auth;
+mod binary;
+mod distributed;
 mod operations;
 
 use emporium::{Node, Service, Settings};

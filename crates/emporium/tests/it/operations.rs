@@ -158,3 +158,27 @@ async fn the_openapi_document_and_the_docs_page_are_served() {
         "the docs page's assets are served from the binary"
     );
 }
+
+#[tokio::test]
+async fn browsers_on_other_origins_may_call_the_api() {
+    let shop = TestShop::spawn("sqlite").await;
+    let preflight = shop
+        .http
+        .request(reqwest::Method::OPTIONS, shop.url("/api/v1/cart/items"))
+        .header("origin", "http://shop.example")
+        .header("access-control-request-method", "POST")
+        .header(
+            "access-control-request-headers",
+            "authorization, content-type",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preflight.status(), 200);
+    assert_eq!(preflight.headers()["access-control-allow-origin"], "*");
+    let methods = preflight.headers()["access-control-allow-methods"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(methods.contains("POST"), "{methods}");
+}

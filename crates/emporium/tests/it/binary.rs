@@ -1,0 +1,186 @@
+//! The real binary: `emporium up` starts, prints its URLs, serves, hands out tokens with
+//! `emporium token`, stops cleanly on SIGTERM, and refuses a bad setting by naming it.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+const BINARY: &str = env!("CARGO_BIN_EXE_emporium");
+
+fn emporium(data_dir: &Path) -> Command {
+    let mut command = Command::new(BINARY);
+    command
+        .env("EMPORIUM_DATA_DIR", data_dir)
+        .env("EMPORIUM_HTTP_ADDR", "127.0.0.1:0")
+        .env("EMPORIUM_GRPC_ADDR", "127.0.0.1:0")
+        .env("EMPORIUM_IDENTITY__ARGON2_MEMORY_KIB", "256")
+        .env("EMPORIUM_TELEMETRY__LOG_FORMAT", "json")
+        .env_remove("EMPORIUM_CONFIG");
+    command
+}
+
+/// Starts `emporium up` and reads what it prints until it is ready; returns the REST base URL
+/// and everything printed.
+fn start(data_dir: &Path) -> (Child, String, String) {
+    let mut child = emporium(data_dir)
+        .arg("up")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut printed = String::new();
+    let mut base_url = None;
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        printed.push_str(&line);
+        printed.push('\n');
+        if let Some(url) = line.trim().strip_prefix("REST API") {
+            base_url = Some(url.trim().trim_end_matches("/api/v1/products").to_owned());
+        }
+        if line.contains("Ctrl-C stops") {
+            break;
+        }
+    }
+    // Keep draining stdout so the child never blocks on a full pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    (
+        child,
+        base_url.unwrap_or_else(|| panic!("no REST URL in:\n{printed}")),
+        printed,
+    )
+}
+
+fn stop(mut child: Child) -> std::process::ExitStatus {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    for _ in 0..100 {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    child.kill().unwrap();
+    panic!("emporium did not stop within 10 s of SIGTERM");
+}
+
+fn token(data_dir: &Path, base_url: &str, admin: bool) -> String {
+    let mut command = emporium(data_dir);
+    command.env("EMPORIUM_PUBLIC_URL", base_url).arg("token");
+    if admin {
+        command.arg("--admin");
+    }
+    let output = command.output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap().trim().to_owned()
+}
+
+#[tokio::test]
+async fn emporium_up_serves_the_shop_hands_out_tokens_and_stops_cleanly_on_sigterm() {
+    test_support::install_crypto();
+    let data_dir = std::env::temp_dir().join(format!("emporium-binary-{}", std::process::id()));
+    let http = reqwest::Client::new();
+
+    let (child, base_url, printed) = start(&data_dir);
+    assert!(
+        printed.contains("Development user (shown once): dev@emporium.local"),
+        "{printed}"
+    );
+    assert!(printed.contains("Admin client (shown once):"), "{printed}");
+    assert!(printed.contains("Seeded 2432 products"), "{printed}");
+    let products: serde_json::Value = http
+        .get(format!("{base_url}/api/v1/products?page_size=2"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let sku = products["products"][0]["sku"].as_str().unwrap().to_owned();
+    let other_sku = products["products"][1]["sku"].as_str().unwrap().to_owned();
+
+    let user = token(&data_dir, &base_url, false);
+    let cart = http
+        .post(format!("{base_url}/api/v1/cart/items"))
+        .bearer_auth(&user)
+        .json(&serde_json::json!({"sku": sku, "quantity": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        cart.status(),
+        200,
+        "the user token from `emporium token` works"
+    );
+    let admin = token(&data_dir, &base_url, true);
+    let deleted = http
+        .delete(format!("{base_url}/api/v1/products/{other_sku}"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        deleted.status(),
+        204,
+        "the admin token from `emporium token --admin` works"
+    );
+
+    assert!(
+        stop(child).success(),
+        "SIGTERM ends the process with success"
+    );
+
+    let (child, base_url, printed) = start(&data_dir);
+    assert!(
+        !printed.contains("shown once"),
+        "credentials are printed on the first start only:\n{printed}"
+    );
+    assert!(
+        !printed.contains("Seeded"),
+        "the catalog is seeded once:\n{printed}"
+    );
+    let cart: serde_json::Value = http
+        .get(format!("{base_url}/api/v1/cart"))
+        .bearer_auth(token(&data_dir, &base_url, false))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(cart["item_count"], 1, "the cart survived the restart");
+    assert!(stop(child).success());
+    std::fs::remove_dir_all(&data_dir).unwrap();
+}
+
+#[test]
+fn a_bad_setting_stops_the_binary_with_a_message_naming_the_key() {
+    let data_dir = std::env::temp_dir().join(format!("emporium-bad-config-{}", std::process::id()));
+    let output = emporium(&data_dir)
+        .env("EMPORIUM_CART__MAX_LINES", "lots")
+        .arg("up")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let message = String::from_utf8_lossy(&output.stderr);
+    assert!(message.contains("cart.max_lines"), "{message}");
+    let output = emporium(&data_dir)
+        .env("EMPORIUM_NO_SUCH_KEY", "1")
+        .arg("up")
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "unknown keys are refused, not ignored"
+    );
+    assert!(String::from_utf8_lossy(&output.stderr).contains("no_such_key"));
+}
