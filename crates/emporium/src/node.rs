@@ -113,7 +113,7 @@ impl Node {
                 },
             },
         );
-        let layer = ServerLayer::new(verifier, identity::PUBLIC_METHODS);
+        let layer = ServerLayer::new(verifier.clone(), identity::PUBLIC_METHODS);
 
         if let Some(identity) = &identity {
             first_start.user = ensure_development_user(identity).await?;
@@ -204,6 +204,7 @@ impl Node {
                     "cart",
                 )?,
                 service_token,
+                verifier,
             };
             app = app.merge(gateway::router(&settings.gateway, dependencies));
         }

@@ -28,6 +28,10 @@ pub struct Config {
     pub request_timeout_seconds: u64,
     /// Origins allowed by CORS; `*` allows any.
     pub cors_allowed_origins: Vec<String>,
+    /// How long the gateway may answer `GET /api/v1/products/{sku}` from its own cache, in
+    /// milliseconds; 0 turns the edge cache off. Changes made through this gateway clear it at
+    /// once; changes made elsewhere show after at most this long.
+    pub product_cache_ttl_ms: u64,
 }
 
 impl Default for Config {
@@ -36,6 +40,7 @@ impl Default for Config {
             max_body_bytes: 1024 * 1024,
             request_timeout_seconds: 10,
             cors_allowed_origins: vec!["*".to_owned()],
+            product_cache_ttl_ms: 1000,
         }
     }
 }
@@ -48,6 +53,8 @@ pub struct Dependencies {
     pub cart: Transport,
     /// The gateway's own token, for anonymous reads of the catalog.
     pub service_token: Arc<dyn TokenSource>,
+    /// Checks callers' tokens where the gateway answers by itself (the edge cache).
+    pub verifier: platform::auth::Verifier,
 }
 
 impl std::fmt::Debug for Dependencies {
@@ -60,7 +67,7 @@ impl std::fmt::Debug for Dependencies {
 
 /// The gateway's routes: the REST API, its OpenAPI document and docs page.
 pub fn router(config: &Config, dependencies: Dependencies) -> Router {
-    let state = api::State::new(dependencies);
+    let state = api::State::new(config, dependencies);
     let cors = cors(config);
     api::routes(state)
         .merge(openapi::routes())

@@ -353,3 +353,128 @@ async fn malformed_requests_get_a_problem_that_names_the_problem_and_store_nothi
         "none of the malformed requests stored anything"
     );
 }
+
+#[tokio::test]
+async fn the_edge_cache_serves_products_but_not_past_a_change_or_a_bad_token() {
+    let shop = TestShop::spawn("sqlite").await;
+    let admin = shop.admin_token().await;
+    let url = shop.url("/api/v1/products/KIT-00002");
+    let name = |body: serde_json::Value| body["name"].as_str().unwrap().to_owned();
+    let before = name(
+        shop.http
+            .get(&url)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap(),
+    );
+
+    let mut input: serde_json::Value = shop
+        .http
+        .get(&url)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    input["name"] = json!("Renamed Through The Gateway");
+    for field in ["sku", "created_at", "updated_at"] {
+        input.as_object_mut().unwrap().remove(field);
+    }
+    let updated = shop
+        .http
+        .put(&url)
+        .bearer_auth(&admin)
+        .json(&input)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(updated.status(), 200, "{}", updated.text().await.unwrap());
+    let after: serde_json::Value = shop
+        .http
+        .get(&url)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        name(after),
+        "Renamed Through The Gateway",
+        "a change through the gateway clears its cache at once (was {before})"
+    );
+
+    // A change that bypasses the gateway shows once the cache entry expires.
+    let mut catalog = proto::catalog::catalog_client::CatalogClient::new(
+        platform::transport::network(&shop.grpc_url).unwrap(),
+    );
+    let product = proto::catalog::ProductInput {
+        name: "Renamed Behind The Gateway".to_owned(),
+        category: input["category"].as_str().unwrap().to_owned(),
+        price: Some(proto::common::Money {
+            minor_units: 1,
+            currency: "USD".to_owned(),
+        }),
+        ..Default::default()
+    };
+    catalog
+        .update_product(platform::transport::request(
+            proto::catalog::UpdateProductRequest {
+                sku: "KIT-00002".to_owned(),
+                product: Some(product),
+            },
+            &admin,
+        ))
+        .await
+        .unwrap();
+    let mut seen = String::new();
+    for _ in 0..40 {
+        seen = name(
+            shop.http
+                .get(&url)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap(),
+        );
+        if seen == "Renamed Behind The Gateway" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(seen, "Renamed Behind The Gateway", "the edge cache expires");
+
+    let without_scope = shop
+        .identity
+        .mint_access_token("someone", "emporium-web", "cart")
+        .await
+        .unwrap();
+    assert_problem(
+        shop.http
+            .get(&url)
+            .bearer_auth(without_scope)
+            .send()
+            .await
+            .unwrap(),
+        403,
+        "catalog.read",
+    )
+    .await;
+    assert_problem(
+        shop.http
+            .get(&url)
+            .bearer_auth("forged.token.here")
+            .send()
+            .await
+            .unwrap(),
+        401,
+        "",
+    )
+    .await;
+}
