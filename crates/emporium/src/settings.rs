@@ -76,7 +76,9 @@ impl Default for Settings {
 }
 
 impl Settings {
-    /// Fills what was left empty: database urls under `data_dir`, the issuer from the public url.
+    /// Fills what was left empty: database urls under `data_dir`, the public url from the bound
+    /// address, the issuer from the public url (or from `remote.identity_http` when identity
+    /// runs elsewhere).
     pub fn resolve(&mut self, public_url: &str) {
         let sqlite = |name: &str| format!("sqlite://{}/{name}.db", self.data_dir.display());
         if self.identity.database_url.is_empty() {
@@ -92,7 +94,12 @@ impl Settings {
             self.public_url = public_url.to_owned();
         }
         if self.identity.issuer.is_empty() {
-            self.identity.issuer = self.public_url.clone();
+            // Tokens come from the identity provider: this process, unless it runs elsewhere.
+            self.identity.issuer = if self.remote.identity_http.is_empty() {
+                self.public_url.clone()
+            } else {
+                self.remote.identity_http.trim_end_matches('/').to_owned()
+            };
         }
     }
 }

@@ -14,6 +14,10 @@ use serde::{Deserialize, Serialize};
 /// The prefix of every environment variable Emporium reads for its configuration.
 pub const ENV_PREFIX: &str = "EMPORIUM_";
 
+/// Variables under `EMPORIUM_TEST_` belong to the test suite (which servers to use) and are
+/// never read as settings.
+const TEST_PREFIX: &str = "test_";
+
 /// A configuration value could not be read; the message names the key.
 #[derive(Debug, thiserror::Error)]
 #[error("invalid configuration: {0}")]
@@ -34,7 +38,12 @@ where
         }
         figment = figment.merge(Toml::file(file));
     }
-    figment = figment.merge(Env::prefixed(ENV_PREFIX).split("__"));
+    // `EMPORIUM_TEST_...` variables configure the test suite, not the product.
+    figment = figment.merge(
+        Env::prefixed(ENV_PREFIX)
+            .filter(|key| !key.as_str().to_ascii_lowercase().starts_with(TEST_PREFIX))
+            .split("__"),
+    );
     figment
         .extract()
         .map_err(|error| ConfigError(describe(error)))

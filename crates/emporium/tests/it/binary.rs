@@ -4,9 +4,27 @@
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_emporium");
+const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+
+/// The first log line containing `needle`, waiting up to five seconds for it.
+fn wait_for_log(logs: &Mutex<String>, needle: &str) -> String {
+    for _ in 0..50 {
+        if let Some(line) = logs
+            .lock()
+            .unwrap()
+            .lines()
+            .find(|line| line.contains(needle))
+        {
+            return line.to_owned();
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("no log line with `{needle}` in:\n{}", logs.lock().unwrap());
+}
 
 fn emporium(data_dir: &Path) -> Command {
     let mut command = Command::new(BINARY);
@@ -16,19 +34,41 @@ fn emporium(data_dir: &Path) -> Command {
         .env("EMPORIUM_GRPC_ADDR", "127.0.0.1:0")
         .env("EMPORIUM_IDENTITY__ARGON2_MEMORY_KIB", "256")
         .env("EMPORIUM_TELEMETRY__LOG_FORMAT", "json")
-        .env_remove("EMPORIUM_CONFIG");
+        .env_remove("EMPORIUM_CONFIG")
+        // The test suite's own variables are not settings; the binary must start beside them.
+        .env(
+            "EMPORIUM_TEST_POSTGRES_URL",
+            "postgres://not-used-by-the-binary",
+        );
     command
 }
 
-/// Starts `emporium up` and reads what it prints until it is ready; returns the REST base URL
-/// and everything printed.
-fn start(data_dir: &Path) -> (Child, String, String) {
+/// A running `emporium up`: its REST base URL, what it printed, and its logs so far.
+struct Running {
+    child: Child,
+    base_url: String,
+    printed: String,
+    logs: Arc<Mutex<String>>,
+}
+
+/// Starts `emporium up` and reads what it prints until it is ready.
+fn start(data_dir: &Path) -> Running {
     let mut child = emporium(data_dir)
         .arg("up")
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    let logs = Arc::new(Mutex::new(String::new()));
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    let collected = logs.clone();
+    std::thread::spawn(move || {
+        for line in stderr.lines().map_while(Result::ok) {
+            let mut logs = collected.lock().unwrap();
+            logs.push_str(&line);
+            logs.push('\n');
+        }
+    });
     let mut printed = String::new();
     let mut base_url = None;
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
@@ -45,11 +85,13 @@ fn start(data_dir: &Path) -> (Child, String, String) {
     }
     // Keep draining stdout so the child never blocks on a full pipe.
     std::thread::spawn(move || lines.for_each(drop));
-    (
+    let base_url = base_url.unwrap_or_else(|| panic!("no REST URL in:\n{printed}"));
+    Running {
         child,
-        base_url.unwrap_or_else(|| panic!("no REST URL in:\n{printed}")),
+        base_url,
         printed,
-    )
+        logs,
+    }
 }
 
 fn stop(mut child: Child) -> std::process::ExitStatus {
@@ -89,7 +131,12 @@ async fn emporium_up_serves_the_shop_hands_out_tokens_and_stops_cleanly_on_sigte
     let data_dir = std::env::temp_dir().join(format!("emporium-binary-{}", std::process::id()));
     let http = reqwest::Client::new();
 
-    let (child, base_url, printed) = start(&data_dir);
+    let Running {
+        child,
+        base_url,
+        printed,
+        logs,
+    } = start(&data_dir);
     assert!(
         printed.contains("Development user (shown once): dev@emporium.local"),
         "{printed}"
@@ -124,6 +171,7 @@ async fn emporium_up_serves_the_shop_hands_out_tokens_and_stops_cleanly_on_sigte
     let deleted = http
         .delete(format!("{base_url}/api/v1/products/{other_sku}"))
         .bearer_auth(&admin)
+        .header("traceparent", format!("00-{TRACE_ID}-00f067aa0ba902b7-01"))
         .send()
         .await
         .unwrap();
@@ -132,13 +180,31 @@ async fn emporium_up_serves_the_shop_hands_out_tokens_and_stops_cleanly_on_sigte
         204,
         "the admin token from `emporium token --admin` works"
     );
+    // The catalog logs the deletion inside the in-process gRPC call the gateway made: the line is
+    // JSON and carries the trace id the client sent.
+    let deletion = wait_for_log(&logs, "product deleted");
+    let deletion: serde_json::Value = serde_json::from_str(&deletion).unwrap();
+    let spans = deletion["spans"].as_array().unwrap();
+    assert!(
+        spans.iter().any(|span| span["trace_id"] == TRACE_ID),
+        "{deletion}"
+    );
+    assert!(
+        spans.iter().any(|span| span["kind"] == "grpc"),
+        "the gRPC hop joined the trace: {deletion}"
+    );
 
     assert!(
         stop(child).success(),
         "SIGTERM ends the process with success"
     );
 
-    let (child, base_url, printed) = start(&data_dir);
+    let Running {
+        child,
+        base_url,
+        printed,
+        ..
+    } = start(&data_dir);
     assert!(
         !printed.contains("shown once"),
         "credentials are printed on the first start only:\n{printed}"

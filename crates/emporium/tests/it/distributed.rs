@@ -32,7 +32,6 @@ async fn services_in_two_nodes_work_together_over_the_network() {
         tokio::spawn(core.run_until_stopped(shutdown.clone()));
 
         let mut edge_settings = Settings::default();
-        edge_settings.identity.issuer = issuer.clone();
         edge_settings.remote.identity_http = issuer.clone();
         edge_settings.remote.identity_grpc = core_grpc.clone();
         edge_settings.remote.catalog_grpc = core_grpc;
