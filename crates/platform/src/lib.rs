@@ -5,11 +5,13 @@
 //! a transport that is either in-process or the network, and one error mapping per wire.
 
 pub mod auth;
+pub mod bus;
 pub mod config;
 pub mod db;
 pub mod error;
 pub mod grpc;
 pub mod http;
+pub mod outbox;
 pub mod shutdown;
 pub mod telemetry;
 pub mod transport;

@@ -1,0 +1,206 @@
+//! The transactional outbox and the inbox.
+//!
+//! A service writes the events of a change to its `outbox` table in the same transaction as the
+//! change (`append`), so that no change is without its events and no event without its change.
+//! A `Relay` publishes what is pending to the bus and marks it; a crash between the two only
+//! means the event is published again. Consumers record each event id in their `inbox` in the
+//! same transaction as its effect (`first_delivery`), so a second delivery changes nothing.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use events::Envelope;
+use futures_util::future::join_all;
+use sqlx::{Any, AssertSqlSafe, Row, Transaction};
+use tokio::sync::Notify;
+
+use crate::Shutdown;
+use crate::bus::EventBus;
+use crate::db::{Database, Engine};
+
+/// Creates the outbox and inbox tables when missing; every service that publishes or consumes
+/// calls it at start, after its own migrations.
+pub async fn install(database: &Database) -> anyhow::Result<()> {
+    let integer = match database.engine() {
+        Engine::Sqlite => "INTEGER",
+        Engine::Postgres => "BIGINT",
+    };
+    let statements = [
+        format!(
+            "CREATE TABLE IF NOT EXISTS outbox (id TEXT PRIMARY KEY, subject TEXT NOT NULL, envelope TEXT NOT NULL, \
+             created_at {integer} NOT NULL, published_at {integer})"
+        ),
+        "CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (created_at) WHERE published_at IS NULL".to_owned(),
+        format!(
+            "CREATE TABLE IF NOT EXISTS inbox (consumer TEXT NOT NULL, event_id TEXT NOT NULL, \
+             received_at {integer} NOT NULL, PRIMARY KEY (consumer, event_id))"
+        ),
+    ];
+    for statement in statements {
+        // Built from the constants above only.
+        sqlx::query(AssertSqlSafe(statement))
+            .execute(database.pool())
+            .await?;
+    }
+    Ok(())
+}
+
+/// Adds `envelope` to the outbox inside `transaction`; it is published once that commits.
+/// The envelope takes the current trace when it has none.
+pub async fn append(
+    transaction: &mut Transaction<'_, Any>,
+    subject: &str,
+    envelope: Envelope,
+) -> Result<(), sqlx::Error> {
+    let envelope = match envelope.traceparent {
+        Some(_) => envelope,
+        None => {
+            let traceparent =
+                crate::telemetry::current_trace().map(|trace| trace.child_traceparent());
+            envelope.with_traceparent(traceparent)
+        }
+    };
+    let text =
+        serde_json::to_string(&envelope).map_err(|error| sqlx::Error::Encode(Box::new(error)))?;
+    sqlx::query("INSERT INTO outbox (id, subject, envelope, created_at) VALUES ($1, $2, $3, $4)")
+        .bind(&envelope.id)
+        .bind(subject)
+        .bind(text)
+        .bind(unix_millis())
+        .execute(&mut **transaction)
+        .await?;
+    Ok(())
+}
+
+/// Records that `consumer` has seen `event_id`, inside the transaction of its effect; false when
+/// it had seen it before, and the effect must not be applied again.
+pub async fn first_delivery(
+    transaction: &mut Transaction<'_, Any>,
+    consumer: &str,
+    event_id: &str,
+) -> Result<bool, sqlx::Error> {
+    let inserted = sqlx::query(
+        "INSERT INTO inbox (consumer, event_id, received_at) VALUES ($1, $2, $3) ON CONFLICT (consumer, event_id) DO NOTHING",
+    )
+    .bind(consumer)
+    .bind(event_id)
+    .bind(unix_millis())
+    .execute(&mut **transaction)
+    .await?;
+    Ok(inserted.rows_affected() == 1)
+}
+
+fn unix_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_millis() as i64)
+        .unwrap_or_default()
+}
+
+/// Wakes a relay at once, rather than at its next poll, after a commit that appended events.
+#[derive(Clone, Debug, Default)]
+pub struct RelayWaker(Arc<Notify>);
+
+impl RelayWaker {
+    pub fn wake(&self) {
+        self.0.notify_one();
+    }
+}
+
+/// Publishes a service's pending outbox rows to the bus.
+pub struct Relay {
+    database: Database,
+    bus: Arc<dyn EventBus>,
+    waker: RelayWaker,
+    batch_size: i64,
+    poll_interval: Duration,
+}
+
+impl std::fmt::Debug for Relay {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.debug_struct("Relay").finish_non_exhaustive()
+    }
+}
+
+impl Relay {
+    pub fn new(database: Database, bus: Arc<dyn EventBus>) -> Relay {
+        Relay {
+            database,
+            bus,
+            waker: RelayWaker::default(),
+            batch_size: 100,
+            poll_interval: Duration::from_millis(500),
+        }
+    }
+
+    /// The handle a service wakes the relay with after it commits events.
+    pub fn waker(&self) -> RelayWaker {
+        self.waker.clone()
+    }
+
+    /// Publishes pending rows until `shutdown`; on a failure it waits for the next poll and tries
+    /// again, so that events wait in the outbox while the bus is away.
+    pub async fn run_until_stopped(self, shutdown: Shutdown) {
+        loop {
+            let published = match self.publish_pending().await {
+                Ok(published) => published,
+                Err(error) => {
+                    tracing::warn!(
+                        error = format!("{error:#}"),
+                        "the outbox relay will try again"
+                    );
+                    0
+                }
+            };
+            if published as i64 == self.batch_size {
+                continue;
+            }
+            tokio::select! {
+                _ = shutdown.wait() => return,
+                _ = self.waker.0.notified() => {}
+                _ = tokio::time::sleep(self.poll_interval) => {}
+            }
+        }
+    }
+
+    /// One pass: publishes up to a batch of pending rows, oldest first, and marks them.
+    /// Returns how many it published.
+    pub async fn publish_pending(&self) -> anyhow::Result<usize> {
+        let rows = sqlx::query(
+            "SELECT id, subject, envelope FROM outbox WHERE published_at IS NULL ORDER BY created_at, id LIMIT $1",
+        )
+        .bind(self.batch_size)
+        .fetch_all(self.database.pool())
+        .await?;
+        let mut pending = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let id: String = row.try_get("id")?;
+            let subject: String = row.try_get("subject")?;
+            let envelope: Envelope = serde_json::from_str(&row.try_get::<String, _>("envelope")?)?;
+            pending.push((id, subject, envelope));
+        }
+        let published = join_all(
+            pending
+                .into_iter()
+                .map(|(id, subject, envelope)| async move {
+                    self.bus.publish(&subject, envelope).await.map(|()| id)
+                }),
+        )
+        .await;
+        let mut count = 0;
+        for result in published {
+            match result {
+                Ok(id) => {
+                    sqlx::query("UPDATE outbox SET published_at = $1 WHERE id = $2")
+                        .bind(unix_millis())
+                        .bind(id)
+                        .execute(self.database.pool())
+                        .await?;
+                    count += 1;
+                }
+                Err(error) => tracing::warn!(%error, "an event stays in the outbox"),
+            }
+        }
+        Ok(count)
+    }
+}
