@@ -7,5 +7,5 @@
 mod node;
 pub mod settings;
 
-pub use crate::node::{ADMIN_CLIENT_ID, DEV_USER_EMAIL, FirstStart, Node, Service};
+pub use crate::node::{ADMIN_CLIENT_ID, ADMIN_SCOPES, DEV_USER_EMAIL, FirstStart, Node, Service};
 pub use crate::settings::Settings;

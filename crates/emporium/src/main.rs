@@ -148,7 +148,7 @@ async fn token(mut settings: Settings, admin: bool) -> anyhow::Result<()> {
             .mint_access_token(
                 emporium::ADMIN_CLIENT_ID,
                 emporium::ADMIN_CLIENT_ID,
-                &format!("{} {}", catalog::READ_SCOPE, catalog::ADMIN_SCOPE),
+                emporium::ADMIN_SCOPES,
             )
             .await?
     } else {

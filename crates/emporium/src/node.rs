@@ -19,14 +19,16 @@ pub enum Service {
     Identity,
     Catalog,
     Cart,
+    Inventory,
     Gateway,
 }
 
 impl Service {
-    pub const ALL: [Service; 4] = [
+    pub const ALL: [Service; 5] = [
         Service::Identity,
         Service::Catalog,
         Service::Cart,
+        Service::Inventory,
         Service::Gateway,
     ];
 }
@@ -42,11 +44,15 @@ pub struct FirstStart {
     pub gateway_client: Option<(String, String)>,
     /// How many products the seed added.
     pub seeded_products: usize,
+    /// How many stock records the seed added.
+    pub seeded_stock: usize,
 }
 
 pub const DEV_USER_EMAIL: &str = "dev@emporium.local";
 pub const ADMIN_CLIENT_ID: &str = "emporium-admin";
 pub const GATEWAY_CLIENT_ID: &str = "gateway";
+/// What the admin client may do: administer the catalog and the stock.
+pub const ADMIN_SCOPES: &str = "catalog.read catalog.admin inventory.read inventory.admin";
 
 /// The services of one process, bound and ready to run.
 pub struct Node {
@@ -59,6 +65,7 @@ pub struct Node {
     pub settings: Settings,
     pub first_start: FirstStart,
     pub identity: Option<identity::Identity>,
+    inventory: Option<inventory::Inventory>,
 }
 
 impl std::fmt::Debug for Node {
@@ -152,6 +159,26 @@ impl Node {
             )
         };
 
+        // Single-process mode has one in-process bus, fed from each service's outbox.
+        let bus: Arc<dyn platform::bus::EventBus> = Arc::new(platform::bus::InProcessBus::new());
+        let inventory = match runs(Service::Inventory) {
+            true => {
+                let inventory = inventory::Inventory::build(&settings.inventory, bus.clone())
+                    .await
+                    .context("start inventory")?;
+                let levels: Vec<(String, i64)> = catalog::seed::products()?
+                    .into_iter()
+                    .map(|product| (product.sku, product.stock))
+                    .collect();
+                first_start.seeded_stock = inventory
+                    .seed_if_missing(&levels)
+                    .await
+                    .context("seed the stock")?;
+                Some(inventory)
+            }
+            false => None,
+        };
+
         let cart = match runs(Service::Cart) {
             true => Some(
                 cart::Cart::build(&settings.cart, catalog_transport()?)
@@ -170,6 +197,9 @@ impl Node {
         }
         if let Some(cart) = &cart {
             builder.add_service(cart.grpc());
+        }
+        if let Some(inventory) = &inventory {
+            builder.add_service(inventory.grpc());
         }
         let routes = builder.routes();
 
@@ -222,6 +252,7 @@ impl Node {
             settings,
             first_start,
             identity,
+            inventory,
         })
     }
 
@@ -239,6 +270,15 @@ impl Node {
 
     /// Serves HTTP and gRPC until `shutdown`, then drains both.
     pub async fn run_until_stopped(self, shutdown: Shutdown) -> anyhow::Result<()> {
+        // Services' own work between requests: the outbox relays, the reservation sweeper.
+        let inventory = self.inventory;
+        let background_shutdown = shutdown.clone();
+        let background = async move {
+            if let Some(inventory) = inventory {
+                inventory.run_background(background_shutdown).await;
+            }
+            Ok::<(), anyhow::Error>(())
+        };
         let http = platform::http::serve(self.http_listener, self.app, shutdown.clone());
         let grpc = platform::grpc::serve(
             self.grpc_listener,
@@ -256,7 +296,8 @@ impl Node {
         tokio::try_join!(
             async { http.await.context("serve HTTP") },
             grpc,
-            not_ready_on_shutdown
+            not_ready_on_shutdown,
+            background
         )?;
         Ok(())
     }
@@ -302,7 +343,7 @@ async fn ensure_clients(
             client_id: ADMIN_CLIENT_ID.to_owned(),
             confidential: true,
             redirect_uris: vec![],
-            allowed_scopes: format!("{} {}", catalog::READ_SCOPE, catalog::ADMIN_SCOPE),
+            allowed_scopes: ADMIN_SCOPES.to_owned(),
             grant_types: vec![GrantType::ClientCredentials],
         })
         .await?;

@@ -24,6 +24,7 @@ pub struct Settings {
     pub identity: identity::Config,
     pub catalog: catalog::Config,
     pub cart: cart::Config,
+    pub inventory: inventory::Config,
     pub gateway: gateway::Config,
     /// Where the services this process does not run can be reached.
     pub remote: Remote,
@@ -69,6 +70,10 @@ impl Default for Settings {
                 database_url: String::new(),
                 ..cart::Config::default()
             },
+            inventory: inventory::Config {
+                database_url: String::new(),
+                ..inventory::Config::default()
+            },
             gateway: gateway::Config::default(),
             remote: Remote::default(),
         }
@@ -89,6 +94,9 @@ impl Settings {
         }
         if self.cart.database_url.is_empty() {
             self.cart.database_url = sqlite("cart");
+        }
+        if self.inventory.database_url.is_empty() {
+            self.inventory.database_url = sqlite("inventory");
         }
         if self.public_url.is_empty() {
             self.public_url = public_url.to_owned();

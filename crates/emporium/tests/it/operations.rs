@@ -182,3 +182,42 @@ async fn browsers_on_other_origins_may_call_the_api() {
         .to_owned();
     assert!(methods.contains("POST"), "{methods}");
 }
+
+#[tokio::test]
+async fn stock_is_seeded_from_the_catalog_and_served_over_grpc() {
+    let shop = TestShop::spawn("sqlite").await;
+    let response = shop
+        .http
+        .post(shop.url("/oauth2/token"))
+        .basic_auth(&shop.admin_client.0, Some(&shop.admin_client.1))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("scope", "inventory.read"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let token: serde_json::Value = response.json().await.unwrap();
+    let token = token["access_token"].as_str().unwrap();
+    let seeded = &catalog::seed::products().unwrap()[0];
+    let mut inventory = proto::inventory::inventory_client::InventoryClient::new(
+        platform::transport::network(&shop.grpc_url).unwrap(),
+    );
+    let levels = inventory
+        .get_stock(platform::transport::request(
+            proto::inventory::GetStockRequest {
+                skus: vec![seeded.sku.clone()],
+            },
+            token,
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .levels;
+    assert_eq!(
+        levels[0].on_hand, seeded.stock,
+        "the seed's stock for {}",
+        seeded.sku
+    );
+    assert_eq!(levels[0].reserved, 0);
+}
