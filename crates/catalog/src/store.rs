@@ -23,6 +23,9 @@ const INSERT_PRODUCT_UNLESS_PRESENT: &str = "INSERT INTO products \
      (sku, name, description, category, price_minor, currency, image_urls, attributes, created_at, updated_at) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) ON CONFLICT (sku) DO NOTHING";
 
+const UPDATE_PRODUCT: &str = "UPDATE products SET name = $2, description = $3, category = $4, \
+     price_minor = $5, currency = $6, image_urls = $7, attributes = $8, updated_at = $9 WHERE sku = $1";
+
 /// `sql` with a product's columns bound as `$1..$9` in the order of `INSERT_PRODUCT`.
 fn product_row<'q>(
     sql: &'static str,
@@ -297,21 +300,9 @@ impl Store {
                 format!("no category `{}`", draft.category),
             ));
         }
-        let result = sqlx::query(
-            "UPDATE products SET name = $2, description = $3, category = $4, price_minor = $5, currency = $6, \
-             image_urls = $7, attributes = $8, updated_at = $9 WHERE sku = $1",
-        )
-        .bind(sku.as_str())
-        .bind(&draft.name)
-        .bind(&draft.description)
-        .bind(&draft.category)
-        .bind(draft.price.minor_units())
-        .bind(draft.price.currency())
-        .bind(serde_json::to_string(&draft.image_urls).unwrap_or_else(|_| "[]".to_owned()))
-        .bind(draft.attributes.as_json())
-        .bind(now)
-        .execute(self.database.pool())
-        .await?;
+        let result = product_row(UPDATE_PRODUCT, sku, draft, now)
+            .execute(self.database.pool())
+            .await?;
         if result.rows_affected() == 0 {
             return Err(Error::NotFound(sku.clone()));
         }
