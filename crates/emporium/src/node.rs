@@ -20,15 +20,17 @@ pub enum Service {
     Catalog,
     Cart,
     Inventory,
+    Payments,
     Gateway,
 }
 
 impl Service {
-    pub const ALL: [Service; 5] = [
+    pub const ALL: [Service; 6] = [
         Service::Identity,
         Service::Catalog,
         Service::Cart,
         Service::Inventory,
+        Service::Payments,
         Service::Gateway,
     ];
 }
@@ -52,7 +54,8 @@ pub const DEV_USER_EMAIL: &str = "dev@emporium.local";
 pub const ADMIN_CLIENT_ID: &str = "emporium-admin";
 pub const GATEWAY_CLIENT_ID: &str = "gateway";
 /// What the admin client may do: administer the catalog and the stock.
-pub const ADMIN_SCOPES: &str = "catalog.read catalog.admin inventory.read inventory.admin";
+pub const ADMIN_SCOPES: &str =
+    "catalog.read catalog.admin inventory.read inventory.admin payments.read";
 
 /// The services of one process, bound and ready to run.
 pub struct Node {
@@ -65,8 +68,11 @@ pub struct Node {
     pub settings: Settings,
     pub first_start: FirstStart,
     pub identity: Option<identity::Identity>,
-    inventory: Option<inventory::Inventory>,
+    background: Vec<Background>,
 }
+
+/// A service's work between requests, started with the shutdown signal it stops on.
+type Background = Box<dyn FnOnce(Shutdown) -> futures_util::future::BoxFuture<'static, ()> + Send>;
 
 impl std::fmt::Debug for Node {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -179,6 +185,15 @@ impl Node {
             false => None,
         };
 
+        let payments = match runs(Service::Payments) {
+            true => Some(
+                payments::Payments::build(&settings.payments, bus.clone())
+                    .await
+                    .context("start payments")?,
+            ),
+            false => None,
+        };
+
         let cart = match runs(Service::Cart) {
             true => Some(
                 cart::Cart::build(&settings.cart, catalog_transport()?)
@@ -200,6 +215,21 @@ impl Node {
         }
         if let Some(inventory) = &inventory {
             builder.add_service(inventory.grpc());
+        }
+        if let Some(payments) = &payments {
+            builder.add_service(payments.grpc());
+        }
+        // What the services do between requests: outbox relays, sweepers, janitors.
+        let mut background: Vec<Background> = Vec::new();
+        if let Some(inventory) = inventory {
+            background.push(Box::new(move |shutdown| {
+                Box::pin(async move { inventory.run_background(shutdown).await })
+            }));
+        }
+        if let Some(payments) = payments {
+            background.push(Box::new(move |shutdown| {
+                Box::pin(async move { payments.run_background(shutdown).await })
+            }));
         }
         let routes = builder.routes();
 
@@ -252,7 +282,7 @@ impl Node {
             settings,
             first_start,
             identity,
-            inventory,
+            background,
         })
     }
 
@@ -270,13 +300,13 @@ impl Node {
 
     /// Serves HTTP and gRPC until `shutdown`, then drains both.
     pub async fn run_until_stopped(self, shutdown: Shutdown) -> anyhow::Result<()> {
-        // Services' own work between requests: the outbox relays, the reservation sweeper.
-        let inventory = self.inventory;
-        let background_shutdown = shutdown.clone();
+        let background = futures_util::future::join_all(
+            self.background
+                .into_iter()
+                .map(|work| work(shutdown.clone())),
+        );
         let background = async move {
-            if let Some(inventory) = inventory {
-                inventory.run_background(background_shutdown).await;
-            }
+            background.await;
             Ok::<(), anyhow::Error>(())
         };
         let http = platform::http::serve(self.http_listener, self.app, shutdown.clone());

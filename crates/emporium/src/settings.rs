@@ -25,6 +25,7 @@ pub struct Settings {
     pub catalog: catalog::Config,
     pub cart: cart::Config,
     pub inventory: inventory::Config,
+    pub payments: payments::Config,
     pub gateway: gateway::Config,
     /// Where the services this process does not run can be reached.
     pub remote: Remote,
@@ -74,6 +75,10 @@ impl Default for Settings {
                 database_url: String::new(),
                 ..inventory::Config::default()
             },
+            payments: payments::Config {
+                database_url: String::new(),
+                ..payments::Config::default()
+            },
             gateway: gateway::Config::default(),
             remote: Remote::default(),
         }
@@ -97,6 +102,9 @@ impl Settings {
         }
         if self.inventory.database_url.is_empty() {
             self.inventory.database_url = sqlite("inventory");
+        }
+        if self.payments.database_url.is_empty() {
+            self.payments.database_url = sqlite("payments");
         }
         if self.public_url.is_empty() {
             self.public_url = public_url.to_owned();

@@ -1,0 +1,322 @@
+//! The payment processor's pure rules: cards, amounts, the payment state machine and the
+//! ledger movements each transition makes.
+
+/// A field failed validation; the message names the field.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {reason}")]
+pub struct Invalid {
+    pub field: &'static str,
+    pub reason: String,
+}
+
+fn invalid(field: &'static str, reason: impl Into<String>) -> Invalid {
+    Invalid {
+        field,
+        reason: reason.into(),
+    }
+}
+
+/// A card that passed the checks a processor makes before it asks the issuer.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Card {
+    number: String,
+}
+
+impl std::fmt::Debug for Card {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(formatter, "Card(**** {})", self.last4())
+    }
+}
+
+/// The card number that the simulated issuer always declines, as test processors have.
+pub const ALWAYS_DECLINED: &str = "4000000000000002";
+
+impl Card {
+    /// Checks the number (12 to 19 digits, Luhn), the expiry (not passed, as of `year`/`month`)
+    /// and the CVC form (3 or 4 digits). Spaces and dashes in the number are ignored.
+    pub fn parse(
+        number: &str,
+        exp_month: u32,
+        exp_year: u32,
+        cvc: &str,
+        today: (u32, u32),
+    ) -> Result<Card, Invalid> {
+        let digits: String = number
+            .chars()
+            .filter(|character| *character != ' ' && *character != '-')
+            .collect();
+        if !(12..=19).contains(&digits.len()) || !digits.bytes().all(|byte| byte.is_ascii_digit()) {
+            return Err(invalid("card.number", "must be 12 to 19 digits"));
+        }
+        if !luhn(&digits) {
+            return Err(invalid("card.number", "fails the Luhn check"));
+        }
+        if !(1..=12).contains(&exp_month) {
+            return Err(invalid("card.exp_month", "must be 1 to 12"));
+        }
+        let (year, month) = today;
+        if exp_year < year || (exp_year == year && exp_month < month) || exp_year > year + 30 {
+            return Err(invalid(
+                "card.exp_year",
+                "the card has expired or the year is implausible",
+            ));
+        }
+        if !(3..=4).contains(&cvc.len()) || !cvc.bytes().all(|byte| byte.is_ascii_digit()) {
+            return Err(invalid("card.cvc", "must be 3 or 4 digits"));
+        }
+        Ok(Card { number: digits })
+    }
+
+    pub fn last4(&self) -> &str {
+        &self.number[self.number.len() - 4..]
+    }
+
+    pub fn always_declined(&self) -> bool {
+        self.number == ALWAYS_DECLINED
+    }
+}
+
+/// The Luhn checksum of a string of digits.
+pub fn luhn(digits: &str) -> bool {
+    let sum: u32 = digits
+        .bytes()
+        .rev()
+        .enumerate()
+        .map(|(index, byte)| {
+            let digit = u32::from(byte - b'0');
+            if index % 2 == 1 {
+                let doubled = digit * 2;
+                if doubled > 9 { doubled - 9 } else { doubled }
+            } else {
+                digit
+            }
+        })
+        .sum();
+    sum.is_multiple_of(10)
+}
+
+/// An amount to charge: positive, in minor units, with an ISO 4217 currency.
+pub fn parse_amount(minor_units: i64, currency: &str) -> Result<(i64, String), Invalid> {
+    if minor_units <= 0 {
+        return Err(invalid("amount", "must be positive"));
+    }
+    if minor_units > 10_000_000_000 {
+        return Err(invalid(
+            "amount",
+            "is more than this processor takes in one payment",
+        ));
+    }
+    if currency.len() != 3 || !currency.bytes().all(|byte| byte.is_ascii_uppercase()) {
+        return Err(invalid(
+            "amount.currency",
+            "must be an ISO 4217 code such as USD",
+        ));
+    }
+    Ok((minor_units, currency.to_owned()))
+}
+
+/// Where a payment is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum State {
+    Authorized,
+    Captured,
+    Voided,
+    Refunded,
+    Declined,
+}
+
+impl State {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Authorized => "authorized",
+            State::Captured => "captured",
+            State::Voided => "voided",
+            State::Refunded => "refunded",
+            State::Declined => "declined",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<State> {
+        [
+            State::Authorized,
+            State::Captured,
+            State::Voided,
+            State::Refunded,
+            State::Declined,
+        ]
+        .into_iter()
+        .find(|state| state.as_str() == raw)
+    }
+}
+
+/// An operation on an authorized or captured payment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Operation {
+    Capture,
+    Void,
+    Refund,
+}
+
+impl Operation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Operation::Capture => "capture",
+            Operation::Void => "void",
+            Operation::Refund => "refund",
+        }
+    }
+
+    /// The state the operation leads to.
+    pub fn target(self) -> State {
+        match self {
+            Operation::Capture => State::Captured,
+            Operation::Void => State::Voided,
+            Operation::Refund => State::Refunded,
+        }
+    }
+
+    /// Whether the operation applies to a payment in `state`: `Ok(true)` to apply it,
+    /// `Ok(false)` when it was applied already (a safe repeat), `Err` when it cannot be.
+    pub fn applies_to(self, state: State) -> Result<bool, State> {
+        match (self, state) {
+            (Operation::Capture | Operation::Void, State::Authorized)
+            | (Operation::Refund, State::Captured) => Ok(true),
+            (operation, state) if operation.target() == state => Ok(false),
+            (_, state) => Err(state),
+        }
+    }
+
+    /// The ledger entries of this operation: `(account, signed amount)`, summing to zero.
+    pub fn entries(self, amount: i64) -> [(&'static str, i64); 2] {
+        match self {
+            Operation::Capture => [(HOLDS, -amount), (MERCHANT, amount)],
+            Operation::Void => [(HOLDS, -amount), (CUSTOMERS, amount)],
+            Operation::Refund => [(MERCHANT, -amount), (CUSTOMERS, amount)],
+        }
+    }
+}
+
+/// Money customers have handed over (negative: what they owe or paid).
+pub const CUSTOMERS: &str = "customers";
+/// Money held by authorizations, neither the customer's nor the merchant's yet.
+pub const HOLDS: &str = "authorization_holds";
+/// Money the merchant has received.
+pub const MERCHANT: &str = "merchant_revenue";
+
+/// The ledger entries of an authorization.
+pub fn authorization_entries(amount: i64) -> [(&'static str, i64); 2] {
+    [(CUSTOMERS, -amount), (HOLDS, amount)]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TODAY: (u32, u32) = (2026, 11);
+
+    #[test]
+    fn cards_are_checked_like_a_processor_would() {
+        let card = Card::parse("4242 4242 4242 4242", 12, 2030, "123", TODAY).unwrap();
+        assert_eq!(card.last4(), "4242");
+        assert_eq!(
+            format!("{card:?}"),
+            "Card(**** 4242)",
+            "the number never prints"
+        );
+        assert_eq!(
+            Card::parse("4242424242424241", 12, 2030, "123", TODAY)
+                .unwrap_err()
+                .reason,
+            "fails the Luhn check"
+        );
+        assert_eq!(
+            Card::parse("4242", 12, 2030, "123", TODAY)
+                .unwrap_err()
+                .field,
+            "card.number"
+        );
+        assert_eq!(
+            Card::parse("4242424242424242", 13, 2030, "123", TODAY)
+                .unwrap_err()
+                .field,
+            "card.exp_month"
+        );
+        assert_eq!(
+            Card::parse("4242424242424242", 10, 2026, "123", TODAY)
+                .unwrap_err()
+                .field,
+            "card.exp_year"
+        );
+        assert!(
+            Card::parse("4242424242424242", 11, 2026, "123", TODAY).is_ok(),
+            "valid through its month"
+        );
+        assert_eq!(
+            Card::parse("4242424242424242", 12, 2030, "12a", TODAY)
+                .unwrap_err()
+                .field,
+            "card.cvc"
+        );
+        assert!(
+            Card::parse(ALWAYS_DECLINED, 12, 2030, "123", TODAY)
+                .unwrap()
+                .always_declined()
+        );
+    }
+
+    #[test]
+    fn the_state_machine_allows_capture_or_void_then_refund() {
+        assert_eq!(Operation::Capture.applies_to(State::Authorized), Ok(true));
+        assert_eq!(Operation::Void.applies_to(State::Authorized), Ok(true));
+        assert_eq!(Operation::Refund.applies_to(State::Captured), Ok(true));
+        assert_eq!(Operation::Capture.applies_to(State::Captured), Ok(false));
+        assert_eq!(Operation::Void.applies_to(State::Voided), Ok(false));
+        assert_eq!(
+            Operation::Refund.applies_to(State::Authorized),
+            Err(State::Authorized)
+        );
+        assert_eq!(
+            Operation::Capture.applies_to(State::Voided),
+            Err(State::Voided)
+        );
+        assert_eq!(
+            Operation::Void.applies_to(State::Captured),
+            Err(State::Captured)
+        );
+        assert_eq!(
+            Operation::Capture.applies_to(State::Declined),
+            Err(State::Declined)
+        );
+    }
+
+    #[test]
+    fn every_movement_balances() {
+        for operation in [Operation::Capture, Operation::Void, Operation::Refund] {
+            assert_eq!(
+                operation
+                    .entries(1999)
+                    .iter()
+                    .map(|(_, amount)| amount)
+                    .sum::<i64>(),
+                0
+            );
+        }
+        assert_eq!(
+            authorization_entries(1999)
+                .iter()
+                .map(|(_, amount)| amount)
+                .sum::<i64>(),
+            0
+        );
+    }
+
+    #[test]
+    fn amounts_are_positive_and_name_a_currency() {
+        assert!(parse_amount(1, "USD").is_ok());
+        assert_eq!(parse_amount(0, "USD").unwrap_err().field, "amount");
+        assert_eq!(
+            parse_amount(10, "usd").unwrap_err().field,
+            "amount.currency"
+        );
+    }
+}

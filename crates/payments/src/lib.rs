@@ -1,0 +1,135 @@
+//! The payments service: a simulated payment processor that behaves like one.
+//!
+//! Serves `emporium.payments.v1.Payments`: authorize, capture, void, refund. Cards are checked
+//! as a processor would (Luhn, expiry, CVC form); the issuer declines at a configurable rate and
+//! always for the test card 4000 0000 0000 0002; answers take a configurable latency. Every call
+//! carries an idempotency key: the same key and request get the first answer again, the same key
+//! with another request is refused; keys are kept `idempotency_key_hours`. Every movement of
+//! money is a balanced set of entries in a double-entry ledger. Scopes: `payments.charge` to move
+//! money (the orders service), `payments.read` to look.
+
+pub mod domain;
+mod error;
+mod grpc;
+mod store;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use platform::Shutdown;
+use platform::bus::EventBus;
+use platform::outbox::{Relay, RelayWaker};
+use serde::{Deserialize, Serialize};
+
+pub use crate::error::Error;
+pub use crate::grpc::PaymentsGrpc;
+pub use crate::store::Payment;
+use crate::store::Store;
+
+pub const CHARGE_SCOPE: &str = "payments.charge";
+pub const READ_SCOPE: &str = "payments.read";
+
+/// The processor's settings.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Where the processor's database is: `sqlite://...` or `postgres://...`.
+    pub database_url: String,
+    /// The share of authorizations the simulated issuer declines, from 0.0 to 1.0.
+    pub decline_rate: f64,
+    /// How long the simulated processor takes to answer, in milliseconds.
+    pub latency_ms: u64,
+    /// How long idempotency keys are kept, in hours; at least 24.
+    pub idempotency_key_hours: u64,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            database_url: "sqlite://.emporium/payments.db".to_owned(),
+            decline_rate: 0.0,
+            latency_ms: 0,
+            idempotency_key_hours: 24,
+        }
+    }
+}
+
+/// The payments service. Cheap to clone.
+#[derive(Clone)]
+pub struct Payments {
+    store: Store,
+    config: Arc<Config>,
+    relay_waker: RelayWaker,
+    relay: Arc<Mutex<Option<Relay>>>,
+}
+
+impl std::fmt::Debug for Payments {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.debug_struct("Payments").finish_non_exhaustive()
+    }
+}
+
+impl Payments {
+    /// Opens the database and applies its migrations; events go to `bus`.
+    pub async fn build(config: &Config, bus: Arc<dyn EventBus>) -> anyhow::Result<Payments> {
+        anyhow::ensure!(
+            (0.0..=1.0).contains(&config.decline_rate),
+            "invalid configuration: key `payments.decline_rate`: must be from 0.0 to 1.0"
+        );
+        anyhow::ensure!(
+            config.idempotency_key_hours >= 24,
+            "invalid configuration: key `payments.idempotency_key_hours`: keys are kept at least 24 hours"
+        );
+        let store = Store::open(&config.database_url).await?;
+        let relay = Relay::new(store.database().clone(), bus);
+        Ok(Payments {
+            relay_waker: relay.waker(),
+            relay: Arc::new(Mutex::new(Some(relay))),
+            store,
+            config: Arc::new(config.clone()),
+        })
+    }
+
+    /// The gRPC service to mount on a server or an in-process transport.
+    pub fn grpc(&self) -> proto::payments::payments_server::PaymentsServer<PaymentsGrpc> {
+        PaymentsGrpc::server(self.clone())
+    }
+
+    /// Publishes the outbox and forgets old idempotency keys until `shutdown`. Call once.
+    pub async fn run_background(&self, shutdown: Shutdown) {
+        let relay = self
+            .relay
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take();
+        let relay = async {
+            if let Some(relay) = relay {
+                relay.run_until_stopped(shutdown.clone()).await;
+            }
+        };
+        let janitor = async {
+            loop {
+                let cutoff =
+                    platform::unix_now() - (self.config.idempotency_key_hours * 3600) as i64;
+                if let Err(error) = self.store.forget_keys(cutoff).await {
+                    tracing::warn!(%error, "forgetting old idempotency keys failed; trying again");
+                }
+                tokio::select! {
+                    _ = shutdown.wait() => return,
+                    _ = tokio::time::sleep(Duration::from_secs(600)) => {}
+                }
+            }
+        };
+        tokio::join!(relay, janitor);
+    }
+
+    /// The sum of the ledger per currency; every figure is zero when the books balance.
+    pub async fn ledger_totals(&self) -> Result<Vec<(String, i64)>, Error> {
+        self.store.ledger_totals().await
+    }
+
+    /// Each account's balance for one payment.
+    pub async fn balances(&self, payment_id: &str) -> Result<Vec<(String, i64)>, Error> {
+        self.store.balances(payment_id).await
+    }
+}

@@ -1,0 +1,308 @@
+//! The only code that touches the processor's database: payments, idempotency keys, the ledger.
+//! Every change claims its idempotency key first, which also takes the write lock.
+
+use events::checkout::PaymentChanged;
+use events::{Envelope, Event};
+use platform::db::Database;
+use serde::{Deserialize, Serialize};
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+
+use crate::domain::{self, Operation, State};
+use crate::error::Error;
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// A payment as the processor answers with it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Payment {
+    pub id: String,
+    pub order_id: String,
+    pub amount: i64,
+    pub currency: String,
+    pub state: String,
+    pub card_last4: String,
+    pub decline_reason: String,
+}
+
+impl Payment {
+    pub fn state(&self) -> State {
+        State::parse(&self.state).unwrap_or(State::Declined)
+    }
+}
+
+/// What a request claimed under its idempotency key.
+pub(crate) enum Claim {
+    /// The key is new: go on, in this transaction.
+    New(Transaction<'static, Any>),
+    /// The same request came before: this was the answer.
+    Replay(Payment),
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Store {
+    database: Database,
+}
+
+impl Store {
+    pub(crate) async fn open(database_url: &str) -> anyhow::Result<Store> {
+        let database =
+            Database::open(database_url, &SQLITE_MIGRATIONS, &POSTGRES_MIGRATIONS).await?;
+        platform::outbox::install(&database).await?;
+        Ok(Store { database })
+    }
+
+    pub(crate) fn database(&self) -> &Database {
+        &self.database
+    }
+
+    /// The answer already given to `key`, if the same request (`fingerprint`) came before.
+    pub(crate) async fn replay(
+        &self,
+        key: &str,
+        fingerprint: &str,
+    ) -> Result<Option<Payment>, Error> {
+        let row = sqlx::query(
+            "SELECT fingerprint, response FROM idempotency_keys WHERE key = $1 AND response <> ''",
+        )
+        .bind(key)
+        .fetch_optional(self.database.pool())
+        .await?;
+        row.map(|row| stored_answer(&row, key, fingerprint))
+            .transpose()
+    }
+
+    /// Opens the transaction of a request and claims its key in it.
+    pub(crate) async fn claim(
+        &self,
+        key: &str,
+        fingerprint: &str,
+        now: i64,
+    ) -> Result<Claim, Error> {
+        let mut transaction = self.database.pool().begin().await?;
+        let claimed = sqlx::query(
+            "INSERT INTO idempotency_keys (key, fingerprint, payment_id, response, created_at) VALUES ($1, $2, '', '', $3) \
+             ON CONFLICT (key) DO NOTHING",
+        )
+        .bind(key)
+        .bind(fingerprint)
+        .bind(now)
+        .execute(&mut *transaction)
+        .await?;
+        if claimed.rows_affected() == 1 {
+            return Ok(Claim::New(transaction));
+        }
+        let row = sqlx::query("SELECT fingerprint, response FROM idempotency_keys WHERE key = $1")
+            .bind(key)
+            .fetch_one(&mut *transaction)
+            .await?;
+        transaction.commit().await?;
+        Ok(Claim::Replay(stored_answer(&row, key, fingerprint)?))
+    }
+
+    /// Records a new payment (authorized or declined) with its ledger entries and event, and
+    /// keeps it as the answer to `key`.
+    pub(crate) async fn insert(
+        &self,
+        mut transaction: Transaction<'static, Any>,
+        key: &str,
+        payment: &Payment,
+        now: i64,
+    ) -> Result<Payment, Error> {
+        sqlx::query(
+            "INSERT INTO payments (id, order_id, amount_minor, currency, state, card_last4, decline_reason, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+        )
+        .bind(&payment.id)
+        .bind(&payment.order_id)
+        .bind(payment.amount)
+        .bind(&payment.currency)
+        .bind(&payment.state)
+        .bind(&payment.card_last4)
+        .bind(&payment.decline_reason)
+        .bind(now)
+        .execute(&mut *transaction)
+        .await?;
+        if payment.state() == State::Authorized {
+            post(
+                &mut transaction,
+                payment,
+                &domain::authorization_entries(payment.amount),
+                now,
+            )
+            .await?;
+        }
+        finish(transaction, key, payment, true, now).await?;
+        Ok(payment.clone())
+    }
+
+    /// Applies `operation` to a payment, as the answer to `key`.
+    pub(crate) async fn apply(
+        &self,
+        mut transaction: Transaction<'static, Any>,
+        key: &str,
+        payment_id: &str,
+        operation: Operation,
+        now: i64,
+    ) -> Result<Payment, Error> {
+        let row = sqlx::query(SELECT_PAYMENT)
+            .bind(payment_id)
+            .fetch_optional(&mut *transaction)
+            .await?
+            .ok_or_else(|| Error::UnknownPayment(payment_id.to_owned()))?;
+        let mut payment = payment_from_row(&row)?;
+        let changed = match operation.applies_to(payment.state()) {
+            Ok(true) => {
+                payment.state = operation.target().as_str().to_owned();
+                sqlx::query("UPDATE payments SET state = $2, updated_at = $3 WHERE id = $1")
+                    .bind(payment_id)
+                    .bind(&payment.state)
+                    .bind(now)
+                    .execute(&mut *transaction)
+                    .await?;
+                post(
+                    &mut transaction,
+                    &payment,
+                    &operation.entries(payment.amount),
+                    now,
+                )
+                .await?;
+                true
+            }
+            Ok(false) => false,
+            Err(state) => {
+                return Err(Error::WrongState {
+                    id: payment_id.to_owned(),
+                    state: state.as_str(),
+                    operation: operation.as_str(),
+                });
+            }
+        };
+        finish(transaction, key, &payment, changed, now).await?;
+        Ok(payment)
+    }
+
+    pub(crate) async fn get(&self, payment_id: &str) -> Result<Option<Payment>, Error> {
+        let row = sqlx::query(SELECT_PAYMENT)
+            .bind(payment_id)
+            .fetch_optional(self.database.pool())
+            .await?;
+        row.map(|row| payment_from_row(&row)).transpose()
+    }
+
+    /// The sum of every ledger entry, per currency: zero when the books balance.
+    pub async fn ledger_totals(&self) -> Result<Vec<(String, i64)>, Error> {
+        let rows = sqlx::query("SELECT currency, CAST(SUM(amount_minor) AS BIGINT) AS total FROM ledger_entries GROUP BY currency ORDER BY currency")
+            .fetch_all(self.database.pool())
+            .await?;
+        rows.iter()
+            .map(|row| Ok((row.try_get("currency")?, row.try_get::<i64, _>("total")?)))
+            .collect()
+    }
+
+    /// The balance of each account for one payment.
+    pub async fn balances(&self, payment_id: &str) -> Result<Vec<(String, i64)>, Error> {
+        let rows = sqlx::query(
+            "SELECT account, CAST(SUM(amount_minor) AS BIGINT) AS total FROM ledger_entries WHERE payment_id = $1 GROUP BY account ORDER BY account",
+        )
+        .bind(payment_id)
+        .fetch_all(self.database.pool())
+        .await?;
+        rows.iter()
+            .map(|row| Ok((row.try_get("account")?, row.try_get::<i64, _>("total")?)))
+            .collect()
+    }
+
+    /// Forgets idempotency keys made before `before`.
+    pub(crate) async fn forget_keys(&self, before: i64) -> Result<u64, Error> {
+        let result = sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
+            .bind(before)
+            .execute(self.database.pool())
+            .await?;
+        Ok(result.rows_affected())
+    }
+}
+
+const SELECT_PAYMENT: &str = "SELECT id, order_id, amount_minor, currency, state, card_last4, decline_reason FROM payments WHERE id = $1";
+
+fn payment_from_row(row: &AnyRow) -> Result<Payment, Error> {
+    Ok(Payment {
+        id: row.try_get("id")?,
+        order_id: row.try_get("order_id")?,
+        amount: row.try_get("amount_minor")?,
+        currency: row.try_get("currency")?,
+        state: row.try_get("state")?,
+        card_last4: row.try_get("card_last4")?,
+        decline_reason: row.try_get("decline_reason")?,
+    })
+}
+
+fn stored_answer(row: &AnyRow, key: &str, fingerprint: &str) -> Result<Payment, Error> {
+    let stored_fingerprint: String = row.try_get("fingerprint")?;
+    if stored_fingerprint != fingerprint {
+        return Err(Error::KeyReused(key.to_owned()));
+    }
+    let response: String = row.try_get("response")?;
+    serde_json::from_str(&response)
+        .map_err(|error| Error::Unexpected(anyhow::anyhow!("stored answer for {key}: {error}")))
+}
+
+/// Writes a movement's entries; they sum to zero by construction (see `domain`).
+async fn post(
+    transaction: &mut Transaction<'static, Any>,
+    payment: &Payment,
+    entries: &[(&str, i64)],
+    now: i64,
+) -> Result<(), Error> {
+    let movement = uuid::Uuid::now_v7().to_string();
+    for (account, amount) in entries {
+        sqlx::query(
+            "INSERT INTO ledger_entries (id, movement_id, payment_id, account, amount_minor, currency, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(uuid::Uuid::now_v7().to_string())
+        .bind(&movement)
+        .bind(&payment.id)
+        .bind(*account)
+        .bind(*amount)
+        .bind(&payment.currency)
+        .bind(now)
+        .execute(&mut **transaction)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Keeps the answer under its key, writes the event when the payment `changed`, and commits.
+async fn finish(
+    mut transaction: Transaction<'static, Any>,
+    key: &str,
+    payment: &Payment,
+    changed: bool,
+    now: i64,
+) -> Result<(), Error> {
+    let response =
+        serde_json::to_string(payment).map_err(|error| Error::Unexpected(error.into()))?;
+    sqlx::query("UPDATE idempotency_keys SET payment_id = $2, response = $3 WHERE key = $1")
+        .bind(key)
+        .bind(&payment.id)
+        .bind(response)
+        .execute(&mut *transaction)
+        .await?;
+    if !changed {
+        transaction.commit().await?;
+        return Ok(());
+    }
+    let event = PaymentChanged {
+        payment_id: payment.id.clone(),
+        order_id: payment.order_id.clone(),
+        state: payment.state.clone(),
+        amount_minor_units: payment.amount,
+        currency: payment.currency.clone(),
+    };
+    let envelope = Envelope::new(uuid::Uuid::now_v7().to_string(), &event, now * 1000);
+    platform::outbox::append(&mut transaction, PaymentChanged::SUBJECT, envelope).await?;
+    transaction.commit().await?;
+    Ok(())
+}
