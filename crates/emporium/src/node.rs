@@ -21,16 +21,18 @@ pub enum Service {
     Cart,
     Inventory,
     Payments,
+    Shipping,
     Gateway,
 }
 
 impl Service {
-    pub const ALL: [Service; 6] = [
+    pub const ALL: [Service; 7] = [
         Service::Identity,
         Service::Catalog,
         Service::Cart,
         Service::Inventory,
         Service::Payments,
+        Service::Shipping,
         Service::Gateway,
     ];
 }
@@ -55,7 +57,7 @@ pub const ADMIN_CLIENT_ID: &str = "emporium-admin";
 pub const GATEWAY_CLIENT_ID: &str = "gateway";
 /// What the admin client may do: administer the catalog and the stock.
 pub const ADMIN_SCOPES: &str =
-    "catalog.read catalog.admin inventory.read inventory.admin payments.read";
+    "catalog.read catalog.admin inventory.read inventory.admin payments.read shipping.read";
 
 /// The services of one process, bound and ready to run.
 pub struct Node {
@@ -194,6 +196,15 @@ impl Node {
             false => None,
         };
 
+        let shipping = match runs(Service::Shipping) {
+            true => Some(
+                shipping::Shipping::build(&settings.shipping, bus.clone())
+                    .await
+                    .context("start shipping")?,
+            ),
+            false => None,
+        };
+
         let cart = match runs(Service::Cart) {
             true => Some(
                 cart::Cart::build(&settings.cart, catalog_transport()?)
@@ -219,6 +230,9 @@ impl Node {
         if let Some(payments) = &payments {
             builder.add_service(payments.grpc());
         }
+        if let Some(shipping) = &shipping {
+            builder.add_service(shipping.grpc());
+        }
         // What the services do between requests: outbox relays, sweepers, janitors.
         let mut background: Vec<Background> = Vec::new();
         if let Some(inventory) = inventory {
@@ -229,6 +243,11 @@ impl Node {
         if let Some(payments) = payments {
             background.push(Box::new(move |shutdown| {
                 Box::pin(async move { payments.run_background(shutdown).await })
+            }));
+        }
+        if let Some(shipping) = shipping {
+            background.push(Box::new(move |shutdown| {
+                Box::pin(async move { shipping.run_background(shutdown).await })
             }));
         }
         let routes = builder.routes();

@@ -26,6 +26,7 @@ pub struct Settings {
     pub cart: cart::Config,
     pub inventory: inventory::Config,
     pub payments: payments::Config,
+    pub shipping: shipping::Config,
     pub gateway: gateway::Config,
     /// Where the services this process does not run can be reached.
     pub remote: Remote,
@@ -79,6 +80,10 @@ impl Default for Settings {
                 database_url: String::new(),
                 ..payments::Config::default()
             },
+            shipping: shipping::Config {
+                database_url: String::new(),
+                ..shipping::Config::default()
+            },
             gateway: gateway::Config::default(),
             remote: Remote::default(),
         }
@@ -105,6 +110,9 @@ impl Settings {
         }
         if self.payments.database_url.is_empty() {
             self.payments.database_url = sqlite("payments");
+        }
+        if self.shipping.database_url.is_empty() {
+            self.shipping.database_url = sqlite("shipping");
         }
         if self.public_url.is_empty() {
             self.public_url = public_url.to_owned();

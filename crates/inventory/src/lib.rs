@@ -11,12 +11,12 @@ mod error;
 mod grpc;
 mod store;
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use platform::Shutdown;
 use platform::bus::EventBus;
-use platform::outbox::{Relay, RelayWaker};
+use platform::outbox::Outbox;
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
@@ -55,9 +55,7 @@ pub struct Inventory {
     store: Store,
     /// New stock levels, for `WatchStock`.
     changes: broadcast::Sender<Level>,
-    relay_waker: RelayWaker,
-    /// The outbox relay, until `run_background` takes it.
-    relay: Arc<Mutex<Option<Relay>>>,
+    outbox: Outbox,
     sweep_interval: Duration,
 }
 
@@ -71,11 +69,10 @@ impl Inventory {
     /// Opens the database and applies its migrations; events go to `bus`.
     pub async fn build(config: &Config, bus: Arc<dyn EventBus>) -> anyhow::Result<Inventory> {
         let store = Store::open(&config.database_url).await?;
-        let relay = Relay::new(store.database().clone(), bus);
+        let outbox = Outbox::new(store.database().clone(), bus);
         let (changes, _) = broadcast::channel(1024);
         Ok(Inventory {
-            relay_waker: relay.waker(),
-            relay: Arc::new(Mutex::new(Some(relay))),
+            outbox,
             store,
             changes,
             sweep_interval: Duration::from_millis(config.sweep_interval_ms.max(10)),
@@ -89,16 +86,7 @@ impl Inventory {
 
     /// Releases lapsed reservations and publishes the outbox until `shutdown`. Call once.
     pub async fn run_background(&self, shutdown: Shutdown) {
-        let relay = self
-            .relay
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .take();
-        let relay = async {
-            if let Some(relay) = relay {
-                relay.run_until_stopped(shutdown.clone()).await;
-            }
-        };
+        let relay = self.outbox.run_relay(shutdown.clone());
         let sweeper = async {
             loop {
                 tokio::select! {
@@ -140,7 +128,7 @@ impl Inventory {
 
     /// Tells watchers the new levels of `skus` and wakes the relay for the events just written.
     async fn changed(&self, skus: impl Iterator<Item = &str>) {
-        self.relay_waker.wake();
+        self.outbox.wake();
         if self.changes.receiver_count() == 0 {
             return;
         }

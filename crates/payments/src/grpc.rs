@@ -108,7 +108,7 @@ impl PaymentsRpc for PaymentsGrpc {
             }
             Claim::Replay(answer) => answer,
         };
-        self.payments.relay_waker.wake();
+        self.payments.outbox.wake();
         tracing::info!(payment_id = %answer.id, state = %answer.state, "authorization answered");
         Ok(Response::new(to_proto(&answer)))
     }
@@ -217,7 +217,7 @@ impl PaymentsGrpc {
             }
             Claim::Replay(answer) => answer,
         };
-        self.payments.relay_waker.wake();
+        self.payments.outbox.wake();
         Ok(answer)
     }
 

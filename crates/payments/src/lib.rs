@@ -13,12 +13,12 @@ mod error;
 mod grpc;
 mod store;
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use platform::Shutdown;
 use platform::bus::EventBus;
-use platform::outbox::{Relay, RelayWaker};
+use platform::outbox::Outbox;
 use serde::{Deserialize, Serialize};
 
 pub use crate::error::Error;
@@ -59,8 +59,7 @@ impl Default for Config {
 pub struct Payments {
     store: Store,
     config: Arc<Config>,
-    relay_waker: RelayWaker,
-    relay: Arc<Mutex<Option<Relay>>>,
+    outbox: Outbox,
 }
 
 impl std::fmt::Debug for Payments {
@@ -81,10 +80,9 @@ impl Payments {
             "invalid configuration: key `payments.idempotency_key_hours`: keys are kept at least 24 hours"
         );
         let store = Store::open(&config.database_url).await?;
-        let relay = Relay::new(store.database().clone(), bus);
+        let outbox = Outbox::new(store.database().clone(), bus);
         Ok(Payments {
-            relay_waker: relay.waker(),
-            relay: Arc::new(Mutex::new(Some(relay))),
+            outbox,
             store,
             config: Arc::new(config.clone()),
         })
@@ -97,16 +95,7 @@ impl Payments {
 
     /// Publishes the outbox and forgets old idempotency keys until `shutdown`. Call once.
     pub async fn run_background(&self, shutdown: Shutdown) {
-        let relay = self
-            .relay
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .take();
-        let relay = async {
-            if let Some(relay) = relay {
-                relay.run_until_stopped(shutdown.clone()).await;
-            }
-        };
+        let relay = self.outbox.run_relay(shutdown.clone());
         let janitor = async {
             loop {
                 let cutoff =

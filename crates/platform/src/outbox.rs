@@ -204,3 +204,44 @@ impl Relay {
         Ok(count)
     }
 }
+
+/// A service's handle on its outbox: wake the relay after a commit, and run the relay once in
+/// the service's background work. Cheap to clone.
+#[derive(Clone)]
+pub struct Outbox {
+    waker: RelayWaker,
+    relay: Arc<std::sync::Mutex<Option<Relay>>>,
+}
+
+impl std::fmt::Debug for Outbox {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.debug_struct("Outbox").finish_non_exhaustive()
+    }
+}
+
+impl Outbox {
+    pub fn new(database: Database, bus: Arc<dyn EventBus>) -> Outbox {
+        let relay = Relay::new(database, bus);
+        Outbox {
+            waker: relay.waker(),
+            relay: Arc::new(std::sync::Mutex::new(Some(relay))),
+        }
+    }
+
+    /// Tells the relay that events were committed.
+    pub fn wake(&self) {
+        self.waker.wake();
+    }
+
+    /// Runs the relay until `shutdown`; a second call returns at once.
+    pub async fn run_relay(&self, shutdown: Shutdown) {
+        let relay = self
+            .relay
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take();
+        if let Some(relay) = relay {
+            relay.run_until_stopped(shutdown).await;
+        }
+    }
+}

@@ -1,0 +1,157 @@
+//! The `Shipping` gRPC service: proto messages in, domain types through, proto messages out.
+
+use proto::shipping as pb;
+use proto::shipping::shipping_server::{Shipping as ShippingRpc, ShippingServer};
+use tonic::{Request, Response, Status};
+
+use crate::domain::{self, Address, Invalid, State};
+use crate::store::Shipment;
+use crate::{Error, READ_SCOPE, Shipping, WRITE_SCOPE};
+
+/// The gRPC face of `Shipping`.
+#[derive(Clone, Debug)]
+pub struct ShippingGrpc {
+    shipping: Shipping,
+}
+
+impl ShippingGrpc {
+    pub(crate) fn server(shipping: Shipping) -> ShippingServer<ShippingGrpc> {
+        ShippingServer::new(ShippingGrpc { shipping })
+    }
+}
+
+#[tonic::async_trait]
+impl ShippingRpc for ShippingGrpc {
+    async fn quote(
+        &self,
+        request: Request<pb::QuoteRequest>,
+    ) -> Result<Response<pb::QuoteResponse>, Status> {
+        readable(&request)?;
+        let message = request.get_ref();
+        let address = address(message.address.as_ref())?;
+        let (cost, days) = domain::quote(&address, message.weight_grams).map_err(Error::from)?;
+        Ok(Response::new(pb::QuoteResponse {
+            cost: Some(usd(cost)),
+            estimated_days: days,
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(order_id = %request.get_ref().order_id))]
+    async fn create_shipment(
+        &self,
+        request: Request<pb::CreateShipmentRequest>,
+    ) -> Result<Response<pb::Shipment>, Status> {
+        platform::auth::authorize(&request, WRITE_SCOPE)?;
+        let message = request.get_ref();
+        let order_id = message.order_id.trim();
+        if order_id.is_empty() || order_id.len() > 64 {
+            return Err(Error::from(Invalid {
+                field: "order_id",
+                reason: "must be 1 to 64 characters".to_owned(),
+            })
+            .into());
+        }
+        let address = address(message.address.as_ref())?;
+        let (cost, _) = domain::quote(&address, message.weight_grams).map_err(Error::from)?;
+        let shipment = self
+            .shipping
+            .store
+            .create(
+                order_id,
+                &address,
+                message.weight_grams,
+                cost,
+                platform::unix_now(),
+            )
+            .await?;
+        self.shipping.outbox.wake();
+        Ok(Response::new(to_proto(&shipment)))
+    }
+
+    #[tracing::instrument(skip_all, fields(shipment_id = %request.get_ref().shipment_id))]
+    async fn cancel_shipment(
+        &self,
+        request: Request<pb::CancelShipmentRequest>,
+    ) -> Result<Response<pb::Shipment>, Status> {
+        platform::auth::authorize(&request, WRITE_SCOPE)?;
+        let shipment = self
+            .shipping
+            .store
+            .cancel(request.get_ref().shipment_id.trim(), platform::unix_now())
+            .await?;
+        self.shipping.outbox.wake();
+        Ok(Response::new(to_proto(&shipment)))
+    }
+
+    async fn get_shipment(
+        &self,
+        request: Request<pb::GetShipmentRequest>,
+    ) -> Result<Response<pb::Shipment>, Status> {
+        readable(&request)?;
+        let id = request.get_ref().shipment_id.trim();
+        let shipment = self
+            .shipping
+            .store
+            .get(id)
+            .await?
+            .ok_or_else(|| Error::UnknownShipment(id.to_owned()))?;
+        Ok(Response::new(to_proto(&shipment)))
+    }
+}
+
+fn readable<T>(request: &Request<T>) -> Result<(), Status> {
+    let principal = platform::auth::principal(request)?;
+    if principal.has_scope(READ_SCOPE) || principal.has_scope(WRITE_SCOPE) {
+        Ok(())
+    } else {
+        Err(Status::permission_denied(format!(
+            "this call needs the scope `{READ_SCOPE}`"
+        )))
+    }
+}
+
+fn address(address: Option<&proto::common::Address>) -> Result<Address, Error> {
+    let address = address.ok_or_else(|| Invalid {
+        field: "address",
+        reason: "is required".to_owned(),
+    })?;
+    Ok(Address::parse(
+        &address.name,
+        &address.line1,
+        &address.line2,
+        &address.city,
+        &address.postal_code,
+        &address.country,
+    )?)
+}
+
+fn usd(minor_units: i64) -> proto::common::Money {
+    proto::common::Money {
+        minor_units,
+        currency: "USD".to_owned(),
+    }
+}
+
+fn to_proto(shipment: &Shipment) -> pb::Shipment {
+    let state = match shipment.state {
+        State::Created => pb::ShipmentState::Created,
+        State::InTransit => pb::ShipmentState::InTransit,
+        State::Delivered => pb::ShipmentState::Delivered,
+        State::Cancelled => pb::ShipmentState::Cancelled,
+    };
+    pb::Shipment {
+        shipment_id: shipment.id.clone(),
+        order_id: shipment.order_id.clone(),
+        tracking_number: shipment.tracking_number.clone(),
+        state: state as i32,
+        cost: Some(usd(shipment.cost_minor)),
+        events: shipment
+            .events
+            .iter()
+            .map(|(at, description)| pb::TrackingEvent {
+                at_unix: *at,
+                description: description.clone(),
+            })
+            .collect(),
+    }
+}
