@@ -164,16 +164,26 @@ impl PaymentsRpc for PaymentsGrpc {
         )))
     }
 
+    async fn list_payments_for_order(
+        &self,
+        request: Request<pb::ListPaymentsForOrderRequest>,
+    ) -> Result<Response<pb::ListPaymentsResponse>, Status> {
+        may_read(&request)?;
+        let payments = self
+            .payments
+            .store
+            .for_order(request.get_ref().order_id.trim())
+            .await?;
+        Ok(Response::new(pb::ListPaymentsResponse {
+            payments: payments.iter().map(to_proto).collect(),
+        }))
+    }
+
     async fn get_payment(
         &self,
         request: Request<pb::GetPaymentRequest>,
     ) -> Result<Response<pb::Payment>, Status> {
-        let principal = platform::auth::principal(&request)?;
-        if !principal.has_scope(READ_SCOPE) && !principal.has_scope(CHARGE_SCOPE) {
-            return Err(Status::permission_denied(format!(
-                "this call needs the scope `{READ_SCOPE}`"
-            )));
-        }
+        may_read(&request)?;
         let id = request.get_ref().payment_id.trim();
         let payment = self
             .payments
@@ -226,6 +236,17 @@ impl PaymentsGrpc {
         if self.payments.config.latency_ms > 0 {
             tokio::time::sleep(Duration::from_millis(self.payments.config.latency_ms)).await;
         }
+    }
+}
+
+fn may_read<T>(request: &Request<T>) -> Result<(), Status> {
+    let principal = platform::auth::principal(request)?;
+    if principal.has_scope(READ_SCOPE) || principal.has_scope(CHARGE_SCOPE) {
+        Ok(())
+    } else {
+        Err(Status::permission_denied(format!(
+            "this call needs the scope `{READ_SCOPE}`"
+        )))
     }
 }
 

@@ -191,6 +191,18 @@ impl Store {
         row.map(|row| payment_from_row(&row)).transpose()
     }
 
+    /// Every payment of an order, oldest first.
+    pub(crate) async fn for_order(&self, order_id: &str) -> Result<Vec<Payment>, Error> {
+        let rows = sqlx::query(
+            "SELECT id, order_id, amount_minor, currency, state, card_last4, decline_reason FROM payments \
+             WHERE order_id = $1 ORDER BY created_at, id",
+        )
+        .bind(order_id)
+        .fetch_all(self.database.pool())
+        .await?;
+        rows.iter().map(payment_from_row).collect()
+    }
+
     /// The sum of every ledger entry, per currency: zero when the books balance.
     pub async fn ledger_totals(&self) -> Result<Vec<(String, i64)>, Error> {
         let rows = sqlx::query("SELECT currency, CAST(SUM(amount_minor) AS BIGINT) AS total FROM ledger_entries GROUP BY currency ORDER BY currency")

@@ -74,10 +74,27 @@ impl ShippingRpc for ShippingGrpc {
         request: Request<pb::CancelShipmentRequest>,
     ) -> Result<Response<pb::Shipment>, Status> {
         platform::auth::authorize(&request, WRITE_SCOPE)?;
+        let message = request.get_ref();
+        let id = match (message.shipment_id.trim(), message.order_id.trim()) {
+            ("", "") => {
+                return Err(Error::from(Invalid {
+                    field: "shipment_id",
+                    reason: "or order_id is required".to_owned(),
+                })
+                .into());
+            }
+            ("", order_id) => self
+                .shipping
+                .store
+                .id_for_order(order_id)
+                .await?
+                .ok_or_else(|| Error::UnknownShipment(format!("for order {order_id}")))?,
+            (id, _) => id.to_owned(),
+        };
         let shipment = self
             .shipping
             .store
-            .cancel(request.get_ref().shipment_id.trim(), platform::unix_now())
+            .cancel(&id, platform::unix_now())
             .await?;
         self.shipping.outbox.wake();
         Ok(Response::new(to_proto(&shipment)))

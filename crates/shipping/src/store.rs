@@ -99,6 +99,15 @@ impl Store {
         .await
     }
 
+    /// The id of the order's shipment, if it has one.
+    pub(crate) async fn id_for_order(&self, order_id: &str) -> Result<Option<String>, Error> {
+        let row = sqlx::query("SELECT id FROM shipments WHERE order_id = $1")
+            .bind(order_id)
+            .fetch_optional(self.database.pool())
+            .await?;
+        row.map(|row| Ok(row.try_get("id")?)).transpose()
+    }
+
     /// Moves a shipment one carrier step on (created → in transit → delivered).
     pub(crate) async fn step(&self, id: &str, now: i64) -> Result<Shipment, Error> {
         self.advance(id, now, |state| Ok(state.next())).await

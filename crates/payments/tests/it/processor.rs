@@ -401,3 +401,34 @@ async fn a_decline_rate_outside_zero_to_one_is_refused_naming_the_key() {
         "{error}"
     );
 }
+
+#[tokio::test]
+async fn the_payments_of_an_order_can_be_listed_to_give_money_back() {
+    let app = TestProcessor::spawn("sqlite", 0.0).await;
+    let token = app.orders_token();
+    let mut client = Client::new(app.transports.in_process.clone());
+    client
+        .authorize(request(authorize("l1", "order-l", 300, card(GOOD)), &token))
+        .await
+        .unwrap();
+    client
+        .authorize(request(
+            authorize("l2", "order-other", 300, card(GOOD)),
+            &token,
+        ))
+        .await
+        .unwrap();
+    let listed = client
+        .list_payments_for_order(request(
+            pb::ListPaymentsForOrderRequest {
+                order_id: "order-l".to_owned(),
+            },
+            &token,
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .payments;
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].order_id, "order-l");
+}

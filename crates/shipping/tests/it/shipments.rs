@@ -100,6 +100,7 @@ async fn a_shipment_is_cancelled_before_pick_up_and_not_after() {
                 .cancel_shipment(request(
                     pb::CancelShipmentRequest {
                         shipment_id: first.shipment_id.clone(),
+                        order_id: String::new(),
                     },
                     &token,
                 ))
@@ -122,6 +123,7 @@ async fn a_shipment_is_cancelled_before_pick_up_and_not_after() {
             .cancel_shipment(request(
                 pb::CancelShipmentRequest {
                     shipment_id: second.shipment_id.clone(),
+                    order_id: String::new(),
                 },
                 &token,
             ))
@@ -241,6 +243,7 @@ async fn every_change_of_a_shipment_is_published() {
         .cancel_shipment(request(
             pb::CancelShipmentRequest {
                 shipment_id: shipment.shipment_id,
+                order_id: String::new(),
             },
             &app.orders_token(),
         ))
@@ -259,4 +262,46 @@ async fn every_change_of_a_shipment_is_published() {
     }
     states.sort();
     assert_eq!(states, ["cancelled", "created"]);
+}
+
+#[tokio::test]
+async fn an_order_s_shipment_is_cancelled_by_the_order_id() {
+    let app = TestShipping::spawn("sqlite").await;
+    let token = app.orders_token();
+    let mut client = Client::new(app.transports.in_process.clone());
+    client
+        .create_shipment(request(create("order-c"), &token))
+        .await
+        .unwrap();
+    let by_order = pb::CancelShipmentRequest {
+        shipment_id: String::new(),
+        order_id: "order-c".to_owned(),
+    };
+    let cancelled = client
+        .cancel_shipment(request(by_order, &token))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(state(&cancelled), pb::ShipmentState::Cancelled);
+    let none = pb::CancelShipmentRequest {
+        shipment_id: String::new(),
+        order_id: "order-without".to_owned(),
+    };
+    assert_eq!(
+        client
+            .cancel_shipment(request(none, &token))
+            .await
+            .unwrap_err()
+            .code(),
+        Code::NotFound
+    );
+    let neither = pb::CancelShipmentRequest::default();
+    assert_eq!(
+        client
+            .cancel_shipment(request(neither, &token))
+            .await
+            .unwrap_err()
+            .code(),
+        Code::InvalidArgument
+    );
 }
