@@ -34,7 +34,7 @@ use crate::keys::KeyRing;
 use crate::store::{RefreshRecord, Store};
 
 /// The scopes a user's token carries when none are asked for.
-pub const DEFAULT_USER_SCOPES: &str = "openid profile email catalog.read cart";
+pub const DEFAULT_USER_SCOPES: &str = "openid profile email catalog.read cart orders";
 
 /// The gRPC methods that need no access token.
 pub const PUBLIC_METHODS: &[&str] = &[

@@ -57,6 +57,7 @@ pub struct Inventory {
     changes: broadcast::Sender<Level>,
     outbox: Outbox,
     sweep_interval: Duration,
+    faults: platform::faults::Faults,
 }
 
 impl std::fmt::Debug for Inventory {
@@ -76,7 +77,14 @@ impl Inventory {
             store,
             changes,
             sweep_interval: Duration::from_millis(config.sweep_interval_ms.max(10)),
+            faults: platform::faults::Faults::new(),
         })
+    }
+
+    /// Reads `inventory.slow` (a delay before reserving and committing) from `faults`.
+    pub fn with_faults(mut self, faults: platform::faults::Faults) -> Inventory {
+        self.faults = faults;
+        self
     }
 
     /// The gRPC service to mount on a server or an in-process transport.
@@ -156,6 +164,9 @@ impl Inventory {
     }
 
     async fn transition(&self, id: &str, target: State) -> Result<Reservation, Error> {
+        if target == State::Committed {
+            self.faults.delay("inventory.slow").await;
+        }
         let result = self
             .store
             .transition(id, target, platform::unix_now())

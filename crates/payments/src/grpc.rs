@@ -76,13 +76,14 @@ impl PaymentsRpc for PaymentsGrpc {
             return Ok(Response::new(to_proto(&answer)));
         }
         self.processing_time().await;
-        let decline_reason = if parsed.always_declined() {
-            "card_declined"
-        } else if rand::random::<f64>() < self.payments.config.decline_rate {
-            "insufficient_funds"
-        } else {
-            ""
-        };
+        let decline_reason =
+            if parsed.always_declined() || self.payments.faults.fails("payments.decline") {
+                "card_declined"
+            } else if rand::random::<f64>() < self.payments.config.decline_rate {
+                "insufficient_funds"
+            } else {
+                ""
+            };
         let payment = Payment {
             id: uuid::Uuid::now_v7().to_string(),
             order_id: order_id.to_owned(),
@@ -231,8 +232,9 @@ impl PaymentsGrpc {
         Ok(answer)
     }
 
-    /// The simulated processor's round trip.
+    /// The simulated processor's round trip, and any delay a fault adds.
     async fn processing_time(&self) {
+        self.payments.faults.delay("payments.timeout").await;
         if self.payments.config.latency_ms > 0 {
             tokio::time::sleep(Duration::from_millis(self.payments.config.latency_ms)).await;
         }

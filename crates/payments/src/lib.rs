@@ -60,6 +60,7 @@ pub struct Payments {
     store: Store,
     config: Arc<Config>,
     outbox: Outbox,
+    faults: platform::faults::Faults,
 }
 
 impl std::fmt::Debug for Payments {
@@ -85,7 +86,15 @@ impl Payments {
             outbox,
             store,
             config: Arc::new(config.clone()),
+            faults: platform::faults::Faults::new(),
         })
+    }
+
+    /// Reads `payments.decline` (the issuer declines) and `payments.timeout` (a delay) from
+    /// `faults`.
+    pub fn with_faults(mut self, faults: platform::faults::Faults) -> Payments {
+        self.faults = faults;
+        self
     }
 
     /// The gRPC service to mount on a server or an in-process transport.

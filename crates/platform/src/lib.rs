@@ -9,6 +9,7 @@ pub mod bus;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod faults;
 pub mod grpc;
 pub mod http;
 pub mod outbox;

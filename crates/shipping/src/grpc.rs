@@ -42,6 +42,11 @@ impl ShippingRpc for ShippingGrpc {
         request: Request<pb::CreateShipmentRequest>,
     ) -> Result<Response<pb::Shipment>, Status> {
         platform::auth::authorize(&request, WRITE_SCOPE)?;
+        if self.shipping.faults.fails("shipping.unavailable") {
+            return Err(Status::unavailable(
+                "the carrier is not taking shipments now",
+            ));
+        }
         let message = request.get_ref();
         let order_id = message.order_id.trim();
         if order_id.is_empty() || order_id.len() > 64 {

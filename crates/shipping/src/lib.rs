@@ -51,6 +51,7 @@ pub struct Shipping {
     store: Store,
     outbox: Outbox,
     carrier_step: Duration,
+    faults: platform::faults::Faults,
 }
 
 impl std::fmt::Debug for Shipping {
@@ -68,7 +69,14 @@ impl Shipping {
             store,
             outbox,
             carrier_step: Duration::from_secs(config.carrier_step_seconds),
+            faults: platform::faults::Faults::new(),
         })
+    }
+
+    /// Reads `shipping.unavailable` (new shipments are refused) from `faults`.
+    pub fn with_faults(mut self, faults: platform::faults::Faults) -> Shipping {
+        self.faults = faults;
+        self
     }
 
     /// The gRPC service to mount on a server or an in-process transport.

@@ -201,3 +201,14 @@ pub async fn both_transports(
         shutdown,
     })
 }
+
+/// A token source that always hands out the same token, for a service's own calls in tests.
+#[derive(Debug)]
+pub struct StaticToken(pub Arc<str>);
+
+impl platform::auth::TokenSource for StaticToken {
+    fn token(&self) -> futures_util::future::BoxFuture<'_, Result<Arc<str>, tonic::Status>> {
+        let token = self.0.clone();
+        Box::pin(async move { Ok(token) })
+    }
+}
