@@ -6,6 +6,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use platform::Shutdown;
 use platform::auth::{ClientCredentials, KeySource, TokenSource, Verifier, VerifierConfig};
+use platform::faults::Faults;
 use platform::grpc::ServerLayer;
 use platform::http::Readiness;
 use platform::transport::Transport;
@@ -22,17 +23,19 @@ pub enum Service {
     Inventory,
     Payments,
     Shipping,
+    Orders,
     Gateway,
 }
 
 impl Service {
-    pub const ALL: [Service; 7] = [
+    pub const ALL: [Service; 8] = [
         Service::Identity,
         Service::Catalog,
         Service::Cart,
         Service::Inventory,
         Service::Payments,
         Service::Shipping,
+        Service::Orders,
         Service::Gateway,
     ];
 }
@@ -55,9 +58,9 @@ pub struct FirstStart {
 pub const DEV_USER_EMAIL: &str = "dev@emporium.local";
 pub const ADMIN_CLIENT_ID: &str = "emporium-admin";
 pub const GATEWAY_CLIENT_ID: &str = "gateway";
+pub const ORDERS_CLIENT_ID: &str = "orders";
 /// What the admin client may do: administer the catalog and the stock.
-pub const ADMIN_SCOPES: &str =
-    "catalog.read catalog.admin inventory.read inventory.admin payments.read shipping.read";
+pub const ADMIN_SCOPES: &str = "catalog.read catalog.admin inventory.read inventory.admin payments.read shipping.read admin.faults";
 
 /// The services of one process, bound and ready to run.
 pub struct Node {
@@ -136,6 +139,14 @@ impl Node {
                 ensure_clients(identity).await?;
         }
 
+        // One bus and one set of fault switches for the services of this process.
+        let bus: Arc<dyn platform::bus::EventBus> = Arc::new(platform::bus::InProcessBus::new());
+        let faults = Faults::new();
+        let wiring = Wiring {
+            layer: layer.clone(),
+            remote: &settings.remote,
+        };
+
         let catalog = match runs(Service::Catalog) {
             true => {
                 let catalog = catalog::Catalog::build(&settings.catalog)
@@ -149,31 +160,12 @@ impl Node {
             }
             false => None,
         };
-        let local =
-            |routes: Option<Routes>, remote: &str, name: &str| -> anyhow::Result<Transport> {
-                match routes {
-                    Some(routes) => Ok(platform::transport::in_process(routes, layer.clone())),
-                    None if remote.is_empty() => anyhow::bail!(
-                        "key `remote.{name}_grpc`: {name} runs elsewhere, so its address is needed"
-                    ),
-                    None => platform::transport::network(remote),
-                }
-            };
-        let catalog_transport = || {
-            local(
-                catalog.as_ref().map(|catalog| Routes::new(catalog.grpc())),
-                &settings.remote.catalog_grpc,
-                "catalog",
-            )
-        };
-
-        // Single-process mode has one in-process bus, fed from each service's outbox.
-        let bus: Arc<dyn platform::bus::EventBus> = Arc::new(platform::bus::InProcessBus::new());
         let inventory = match runs(Service::Inventory) {
             true => {
                 let inventory = inventory::Inventory::build(&settings.inventory, bus.clone())
                     .await
-                    .context("start inventory")?;
+                    .context("start inventory")?
+                    .with_faults(faults.clone());
                 let levels: Vec<(String, i64)> = catalog::seed::products()?
                     .into_iter()
                     .map(|product| (product.sku, product.stock))
@@ -186,31 +178,76 @@ impl Node {
             }
             false => None,
         };
-
         let payments = match runs(Service::Payments) {
             true => Some(
                 payments::Payments::build(&settings.payments, bus.clone())
                     .await
-                    .context("start payments")?,
+                    .context("start payments")?
+                    .with_faults(faults.clone()),
             ),
             false => None,
         };
-
         let shipping = match runs(Service::Shipping) {
             true => Some(
                 shipping::Shipping::build(&settings.shipping, bus.clone())
                     .await
-                    .context("start shipping")?,
+                    .context("start shipping")?
+                    .with_faults(faults.clone()),
             ),
             false => None,
         };
-
+        let catalog_transport = wiring.transport(
+            "catalog",
+            catalog.as_ref().map(|catalog| Routes::new(catalog.grpc())),
+        )?;
         let cart = match runs(Service::Cart) {
             true => Some(
-                cart::Cart::build(&settings.cart, catalog_transport()?)
+                cart::Cart::build(&settings.cart, catalog_transport.clone())
                     .await
                     .context("start cart")?,
             ),
+            false => None,
+        };
+        let cart_transport =
+            wiring.transport("cart", cart.as_ref().map(|cart| Routes::new(cart.grpc())))?;
+        let orders = match runs(Service::Orders) {
+            true => {
+                let dependencies = orders::Dependencies {
+                    cart: cart_transport.clone(),
+                    catalog: catalog_transport.clone(),
+                    inventory: wiring.transport(
+                        "inventory",
+                        inventory
+                            .as_ref()
+                            .map(|inventory| Routes::new(inventory.grpc())),
+                    )?,
+                    payments: wiring.transport(
+                        "payments",
+                        payments
+                            .as_ref()
+                            .map(|payments| Routes::new(payments.grpc())),
+                    )?,
+                    shipping: wiring.transport(
+                        "shipping",
+                        shipping
+                            .as_ref()
+                            .map(|shipping| Routes::new(shipping.grpc())),
+                    )?,
+                    service_token: service_token(
+                        identity.as_ref(),
+                        &settings,
+                        ORDERS_CLIENT_ID,
+                        orders::SERVICE_SCOPES,
+                    )?,
+                    bus: bus.clone(),
+                    faults: faults.clone(),
+                };
+                Some(
+                    orders::Orders::build(&settings.orders, dependencies)
+                        .await
+                        .context("start orders")?,
+                )
+            }
             false => None,
         };
 
@@ -233,24 +270,33 @@ impl Node {
         if let Some(shipping) = &shipping {
             builder.add_service(shipping.grpc());
         }
-        // What the services do between requests: outbox relays, sweepers, janitors.
+        if let Some(orders) = &orders {
+            builder.add_service(orders.grpc());
+        }
+        let routes = builder.routes();
+
+        // What the services do between requests: outbox relays, sweepers, the saga resumer.
         let mut background: Vec<Background> = Vec::new();
-        if let Some(inventory) = inventory {
+        if let Some(inventory) = inventory.clone() {
             background.push(Box::new(move |shutdown| {
                 Box::pin(async move { inventory.run_background(shutdown).await })
             }));
         }
-        if let Some(payments) = payments {
+        if let Some(payments) = payments.clone() {
             background.push(Box::new(move |shutdown| {
                 Box::pin(async move { payments.run_background(shutdown).await })
             }));
         }
-        if let Some(shipping) = shipping {
+        if let Some(shipping) = shipping.clone() {
             background.push(Box::new(move |shutdown| {
                 Box::pin(async move { shipping.run_background(shutdown).await })
             }));
         }
-        let routes = builder.routes();
+        if let Some(orders) = orders.clone() {
+            background.push(Box::new(move |shutdown| {
+                Box::pin(async move { orders.run_background(shutdown).await })
+            }));
+        }
 
         let readiness = Readiness::default();
         let mut app = platform::http::operational_routes(readiness.clone());
@@ -258,32 +304,27 @@ impl Node {
             app = app.merge(identity.router());
         }
         if runs(Service::Gateway) {
-            let service_token: Arc<dyn TokenSource> = match &identity {
-                Some(identity) => identity.token_source(GATEWAY_CLIENT_ID, catalog::READ_SCOPE),
-                None => Arc::new(ClientCredentials::new(
-                    http_client()?,
-                    format!("{}/oauth2/token", remote_identity_http(&settings)?),
-                    settings.remote.client_id.clone(),
-                    settings.remote.client_secret.clone(),
-                    catalog::READ_SCOPE.to_owned(),
-                )),
-            };
             let dependencies = gateway::Dependencies {
-                identity: local(
+                identity: wiring.transport(
+                    "identity",
                     identity
                         .as_ref()
                         .map(|identity| Routes::new(identity.grpc())),
-                    &settings.remote.identity_grpc,
-                    "identity",
                 )?,
-                catalog: catalog_transport()?,
-                cart: local(
-                    cart.as_ref().map(|cart| Routes::new(cart.grpc())),
-                    &settings.remote.cart_grpc,
-                    "cart",
+                catalog: catalog_transport,
+                cart: cart_transport,
+                orders: wiring.transport(
+                    "orders",
+                    orders.as_ref().map(|orders| Routes::new(orders.grpc())),
                 )?,
-                service_token,
+                service_token: service_token(
+                    identity.as_ref(),
+                    &settings,
+                    GATEWAY_CLIENT_ID,
+                    catalog::READ_SCOPE,
+                )?,
                 verifier,
+                faults,
             };
             app = app.merge(gateway::router(&settings.gateway, dependencies));
         }
@@ -352,6 +393,54 @@ impl Node {
     }
 }
 
+/// How this process reaches a service: in-process when it runs here, over gRPC when not.
+struct Wiring<'a> {
+    layer: ServerLayer,
+    remote: &'a crate::settings::Remote,
+}
+
+impl Wiring<'_> {
+    fn transport(&self, name: &str, local: Option<Routes>) -> anyhow::Result<Transport> {
+        if let Some(routes) = local {
+            return Ok(platform::transport::in_process(routes, self.layer.clone()));
+        }
+        let remote = match name {
+            "identity" => &self.remote.identity_grpc,
+            "catalog" => &self.remote.catalog_grpc,
+            "cart" => &self.remote.cart_grpc,
+            "inventory" => &self.remote.inventory_grpc,
+            "payments" => &self.remote.payments_grpc,
+            "shipping" => &self.remote.shipping_grpc,
+            _ => &self.remote.orders_grpc,
+        };
+        if remote.is_empty() {
+            // Nothing here needs it yet; a call will say what is missing.
+            return Ok(platform::transport::missing(name));
+        }
+        platform::transport::network(remote)
+    }
+}
+
+/// A service's own tokens: minted in-process when identity runs here, from the token endpoint
+/// with this process's client credentials when not.
+fn service_token(
+    identity: Option<&identity::Identity>,
+    settings: &Settings,
+    client_id: &str,
+    scope: &str,
+) -> anyhow::Result<Arc<dyn TokenSource>> {
+    Ok(match identity {
+        Some(identity) => identity.token_source(client_id, scope),
+        None => Arc::new(ClientCredentials::new(
+            http_client()?,
+            format!("{}/oauth2/token", remote_identity_http(settings)?),
+            settings.remote.client_id.clone(),
+            settings.remote.client_secret.clone(),
+            scope.to_owned(),
+        )),
+    })
+}
+
 fn http_client() -> anyhow::Result<reqwest::Client> {
     Ok(reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
@@ -402,6 +491,15 @@ async fn ensure_clients(
             confidential: true,
             redirect_uris: vec![],
             allowed_scopes: catalog::READ_SCOPE.to_owned(),
+            grant_types: vec![GrantType::ClientCredentials],
+        })
+        .await?;
+    identity
+        .ensure_client(ClientRegistration {
+            client_id: ORDERS_CLIENT_ID.to_owned(),
+            confidential: true,
+            redirect_uris: vec![],
+            allowed_scopes: orders::SERVICE_SCOPES.to_owned(),
             grant_types: vec![GrantType::ClientCredentials],
         })
         .await?;

@@ -27,6 +27,7 @@ pub struct Settings {
     pub inventory: inventory::Config,
     pub payments: payments::Config,
     pub shipping: shipping::Config,
+    pub orders: orders::Config,
     pub gateway: gateway::Config,
     /// Where the services this process does not run can be reached.
     pub remote: Remote,
@@ -42,6 +43,14 @@ pub struct Remote {
     pub catalog_grpc: String,
     /// gRPC URL of the cart service.
     pub cart_grpc: String,
+    /// gRPC URL of the inventory service.
+    pub inventory_grpc: String,
+    /// gRPC URL of the payments service.
+    pub payments_grpc: String,
+    /// gRPC URL of the shipping service.
+    pub shipping_grpc: String,
+    /// gRPC URL of the orders service.
+    pub orders_grpc: String,
     /// The identity provider's HTTP URL (its issuer), for its JWKS and token endpoint.
     pub identity_http: String,
     /// This process's client id at the identity provider, for its own calls.
@@ -84,6 +93,10 @@ impl Default for Settings {
                 database_url: String::new(),
                 ..shipping::Config::default()
             },
+            orders: orders::Config {
+                database_url: String::new(),
+                ..orders::Config::default()
+            },
             gateway: gateway::Config::default(),
             remote: Remote::default(),
         }
@@ -113,6 +126,9 @@ impl Settings {
         }
         if self.shipping.database_url.is_empty() {
             self.shipping.database_url = sqlite("shipping");
+        }
+        if self.orders.database_url.is_empty() {
+            self.orders.database_url = sqlite("orders");
         }
         if self.public_url.is_empty() {
             self.public_url = public_url.to_owned();

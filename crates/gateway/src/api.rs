@@ -24,8 +24,10 @@ pub(crate) struct State {
     catalog: CatalogClient<Transport>,
     cart: CartClient<Transport>,
     identity: IdentityClient<Transport>,
+    pub(crate) orders: proto::orders::orders_client::OrdersClient<Transport>,
     service_token: Arc<dyn TokenSource>,
-    verifier: platform::auth::Verifier,
+    pub(crate) verifier: platform::auth::Verifier,
+    pub(crate) faults: platform::faults::Faults,
     /// Products as JSON, by upper-case sku: the edge cache of the busiest read.
     products: Option<moka::future::Cache<String, bytes::Bytes>>,
 }
@@ -47,8 +49,10 @@ impl State {
             catalog: CatalogClient::new(dependencies.catalog),
             cart: CartClient::new(dependencies.cart),
             identity: IdentityClient::new(dependencies.identity),
+            orders: proto::orders::orders_client::OrdersClient::new(dependencies.orders),
             service_token: dependencies.service_token,
             verifier: dependencies.verifier,
+            faults: dependencies.faults,
             products,
         }
     }
@@ -86,6 +90,18 @@ pub(crate) fn routes(state: State) -> Router {
         .route("/api/v1/account/signup", post(sign_up))
         .route("/api/v1/account/login", post(log_in))
         .route("/api/v1/account/me", get(me))
+        .route("/api/v1/checkout", post(crate::checkout::checkout))
+        .route("/api/v1/orders", get(crate::checkout::list_orders))
+        .route("/api/v1/orders/{id}", get(crate::checkout::get_order))
+        .route(
+            "/api/v1/orders/{id}/events",
+            get(crate::checkout::order_events),
+        )
+        .route("/api/v1/admin/faults", get(crate::checkout::list_faults))
+        .route(
+            "/api/v1/admin/faults/{name}",
+            put(crate::checkout::set_fault).delete(crate::checkout::clear_fault),
+        )
         .with_state(state)
 }
 
@@ -246,7 +262,7 @@ pub(crate) struct Tokens {
 
 // ---- conversions ----
 
-fn money(money: Option<common::Money>) -> Option<Money> {
+pub(crate) fn money(money: Option<common::Money>) -> Option<Money> {
     money.map(|money| Money {
         minor_units: money.minor_units,
         currency: money.currency,

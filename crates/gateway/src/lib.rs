@@ -5,6 +5,7 @@
 //! interactive docs (Swagger UI, served from the binary, no network needed) at `/api/docs`.
 
 mod api;
+mod checkout;
 mod extract;
 pub mod openapi;
 
@@ -51,10 +52,13 @@ pub struct Dependencies {
     pub identity: Transport,
     pub catalog: Transport,
     pub cart: Transport,
+    pub orders: Transport,
     /// The gateway's own token, for anonymous reads of the catalog.
     pub service_token: Arc<dyn TokenSource>,
-    /// Checks callers' tokens where the gateway answers by itself (the edge cache).
+    /// Checks callers' tokens where the gateway answers by itself (the edge cache, admin).
     pub verifier: platform::auth::Verifier,
+    /// The fault switches of this process, for the admin endpoint.
+    pub faults: platform::faults::Faults,
 }
 
 impl std::fmt::Debug for Dependencies {

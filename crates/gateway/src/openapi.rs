@@ -5,7 +5,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::api;
+use crate::{api, checkout};
 
 /// An RFC 9457 problem document, as every error is answered.
 #[derive(ToSchema)]
@@ -28,6 +28,8 @@ pub(crate) struct ProblemDocument {
         api::create_product, api::update_product, api::delete_product,
         api::get_cart, api::add_cart_item, api::set_cart_quantity, api::remove_cart_item, api::clear_cart,
         api::sign_up, api::log_in, api::me,
+        checkout::checkout, checkout::list_orders, checkout::get_order, checkout::order_events,
+        checkout::list_faults, checkout::set_fault, checkout::clear_fault,
     ),
     components(schemas(ProblemDocument)),
     modifiers(&BearerAuth),

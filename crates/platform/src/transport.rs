@@ -43,6 +43,16 @@ pub fn network(endpoint: &str) -> anyhow::Result<Transport> {
     Ok(BoxCloneSyncService::new(service))
 }
 
+/// A transport to a service this process has no address for: every call fails with
+/// `UNAVAILABLE`, naming the setting to fill.
+pub fn missing(name: &str) -> Transport {
+    let message = format!("{name} does not run here and `remote.{name}_grpc` is not set");
+    BoxCloneSyncService::new(tower::service_fn(move |_request: http::Request<Body>| {
+        let message = message.clone();
+        async move { Err::<http::Response<Body>, Status>(Status::unavailable(message)) }
+    }))
+}
+
 /// A request that carries `token` and the current trace onward.
 pub fn request<T>(message: T, token: &str) -> tonic::Request<T> {
     let mut request = tonic::Request::new(message);

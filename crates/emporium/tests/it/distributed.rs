@@ -4,13 +4,8 @@
 use emporium::{Node, Service, Settings};
 use platform::Shutdown;
 
-async fn node(mut settings: Settings, services: &[Service], engine: &str) -> Node {
-    settings.http_addr = "127.0.0.1:0".to_owned();
-    settings.grpc_addr = "127.0.0.1:0".to_owned();
-    settings.identity.argon2_memory_kib = 256;
-    settings.identity.database_url = test_support::fresh_database_url(engine).await.unwrap();
-    settings.catalog.database_url = test_support::fresh_database_url(engine).await.unwrap();
-    settings.cart.database_url = test_support::fresh_database_url(engine).await.unwrap();
+async fn node(settings: Settings, services: &[Service], engine: &str) -> Node {
+    let settings = crate::isolated(settings, engine).await;
     Node::build(settings, services, |_, _| {}).await.unwrap()
 }
 

@@ -4,6 +4,7 @@
 mod api;
 mod auth;
 mod binary;
+mod checkout;
 mod distributed;
 mod operations;
 
@@ -30,15 +31,7 @@ impl Drop for TestShop {
 impl TestShop {
     pub async fn spawn(engine: &str) -> TestShop {
         test_support::install_crypto();
-        let mut settings = Settings {
-            http_addr: "127.0.0.1:0".to_owned(),
-            grpc_addr: "127.0.0.1:0".to_owned(),
-            ..Settings::default()
-        };
-        settings.identity.argon2_memory_kib = 256;
-        settings.identity.database_url = test_support::fresh_database_url(engine).await.unwrap();
-        settings.catalog.database_url = test_support::fresh_database_url(engine).await.unwrap();
-        settings.cart.database_url = test_support::fresh_database_url(engine).await.unwrap();
+        let settings = isolated(Settings::default(), engine).await;
         let node = Node::build(settings, &Service::ALL, |_, _| {})
             .await
             .unwrap();
@@ -107,6 +100,29 @@ impl TestShop {
         let body: serde_json::Value = response.json().await.unwrap();
         body["access_token"].as_str().unwrap().to_owned()
     }
+}
+
+/// `settings` for a node of its own: ports 0, a fresh database for every service, small argon2
+/// costs, and a data folder of its own for anything left unset.
+pub async fn isolated(mut settings: Settings, engine: &str) -> Settings {
+    test_support::install_crypto();
+    settings.http_addr = "127.0.0.1:0".to_owned();
+    settings.grpc_addr = "127.0.0.1:0".to_owned();
+    settings.identity.argon2_memory_kib = 256;
+    settings.data_dir =
+        std::env::temp_dir().join(format!("emporium-it-{}", uuid::Uuid::new_v4().simple()));
+    for url in [
+        &mut settings.identity.database_url,
+        &mut settings.catalog.database_url,
+        &mut settings.cart.database_url,
+        &mut settings.inventory.database_url,
+        &mut settings.payments.database_url,
+        &mut settings.shipping.database_url,
+        &mut settings.orders.database_url,
+    ] {
+        *url = test_support::fresh_database_url(engine).await.unwrap();
+    }
+    settings
 }
 
 /// Asserts that `response` is a problem+json with `status` whose detail contains `needle`;

@@ -1,0 +1,244 @@
+//! Checkout over REST: the order at the end of its saga, idempotency by header, the orders list,
+//! the SSE stream of an order, and fault switches for administrators.
+
+use serde_json::json;
+
+use crate::{TestShop, assert_problem};
+
+fn body(city: &str, card: &str) -> serde_json::Value {
+    json!({
+        "address": {"name": "Ada Lovelace", "line1": "1 Main St", "city": city, "postal_code": "12345", "country": "US"},
+        "card": {"number": card, "exp_month": 12, "exp_year": 2035, "cvc": "123", "holder": "Ada Lovelace"}
+    })
+}
+
+async fn fill_cart(shop: &TestShop, token: &str, sku: &str) {
+    let added = shop
+        .http
+        .post(shop.url("/api/v1/cart/items"))
+        .bearer_auth(token)
+        .json(&json!({"sku": sku, "quantity": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(added.status(), 200);
+}
+
+async fn faults_token(shop: &TestShop) -> String {
+    let response = shop
+        .http
+        .post(shop.url("/oauth2/token"))
+        .basic_auth(&shop.admin_client.0, Some(&shop.admin_client.1))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("scope", "admin.faults"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let body: serde_json::Value = response.json().await.unwrap();
+    body["access_token"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_checkout_over_rest_confirms_once_per_key_and_lists_and_streams_the_order() {
+    let shop = TestShop::spawn("sqlite").await;
+    let token = shop.user_token().await;
+    fill_cart(&shop, &token, "KIT-00001").await;
+    let checkout = || {
+        shop.http
+            .post(shop.url("/api/v1/checkout"))
+            .bearer_auth(&token)
+    };
+
+    assert_problem(
+        checkout()
+            .json(&body("Springfield", "4242424242424242"))
+            .send()
+            .await
+            .unwrap(),
+        400,
+        "Idempotency-Key",
+    )
+    .await;
+
+    let placed = checkout()
+        .header("idempotency-key", "k-1")
+        .json(&body("Springfield", "4242424242424242"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(placed.status(), 201);
+    let order: serde_json::Value = placed.json().await.unwrap();
+    assert_eq!(order["state"], "confirmed", "{order}");
+    let id = order["id"].as_str().unwrap().to_owned();
+
+    let again: serde_json::Value = checkout()
+        .header("idempotency-key", "k-1")
+        .json(&body("Springfield", "4242424242424242"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again["id"], id.as_str(), "the same key gets the same order");
+    let other = checkout()
+        .header("idempotency-key", "k-1")
+        .json(&body("Shelbyville", "4242424242424242"))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(other, 422, "idempotency_key").await;
+
+    let listed: serde_json::Value = shop
+        .http
+        .get(shop.url("/api/v1/orders"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    let fetched: serde_json::Value = shop
+        .http
+        .get(shop.url(&format!("/api/v1/orders/{id}")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(fetched["state"], "confirmed");
+
+    let events = shop
+        .http
+        .get(shop.url(&format!("/api/v1/orders/{id}/events")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(events.headers()["content-type"], "text/event-stream");
+    let text = tokio::time::timeout(std::time::Duration::from_secs(5), events.text())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(text.contains("event: order"), "{text}");
+    assert!(
+        text.contains("\"state\":\"confirmed\""),
+        "the stream ends with the terminal state: {text}"
+    );
+}
+
+#[tokio::test]
+async fn an_administrator_switches_faults_that_make_checkouts_fail_with_a_reason() {
+    let shop = TestShop::spawn("sqlite").await;
+    let admin = faults_token(&shop).await;
+    let user = shop.user_token().await;
+    let fault = |name: &str, token: &str| {
+        shop.http
+            .put(shop.url(&format!("/api/v1/admin/faults/{name}")))
+            .bearer_auth(token.to_owned())
+    };
+
+    assert_problem(
+        fault("shipping.unavailable", &user)
+            .json(&json!({"kind": "fail"}))
+            .send()
+            .await
+            .unwrap(),
+        403,
+        "admin.faults",
+    )
+    .await;
+    assert_problem(
+        fault("no.such.fault", &admin)
+            .json(&json!({"kind": "fail"}))
+            .send()
+            .await
+            .unwrap(),
+        400,
+        "no.such.fault",
+    )
+    .await;
+    assert_problem(
+        fault("shipping.unavailable", &admin)
+            .json(&json!({"kind": "explode"}))
+            .send()
+            .await
+            .unwrap(),
+        422,
+        "",
+    )
+    .await;
+    assert_eq!(
+        fault("shipping.unavailable", &admin)
+            .json(&json!({"kind": "fail"}))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        204
+    );
+    let listed: serde_json::Value = shop
+        .http
+        .get(shop.url("/api/v1/admin/faults"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["shipping.unavailable"]["kind"], "fail");
+
+    fill_cart(&shop, &user, "KIT-00002").await;
+    let order: serde_json::Value = shop
+        .http
+        .post(shop.url("/api/v1/checkout"))
+        .bearer_auth(&user)
+        .header("idempotency-key", "f-1")
+        .json(&body("Springfield", "4242424242424242"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(order["state"], "failed", "{order}");
+    assert!(
+        order["failure_reason"]
+            .as_str()
+            .unwrap()
+            .contains("unavailable"),
+        "{order}"
+    );
+
+    let cleared = shop
+        .http
+        .delete(shop.url("/api/v1/admin/faults/shipping.unavailable"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cleared.status(), 204);
+    let order: serde_json::Value = shop
+        .http
+        .post(shop.url("/api/v1/checkout"))
+        .bearer_auth(&user)
+        .header("idempotency-key", "f-2")
+        .json(&body("Springfield", "4242424242424242"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        order["state"], "confirmed",
+        "the cart was kept after the failure: {order}"
+    );
+}
