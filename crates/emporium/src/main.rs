@@ -121,6 +121,11 @@ fn print_welcome(node: &Node, startup: std::time::Duration) {
     );
     let _ = writeln!(out, "  Metrics        {url}/metrics");
     let _ = writeln!(out, "  gRPC           http://{}", node.grpc_address());
+    let _ = writeln!(
+        out,
+        "  Mailbox        {}",
+        node.settings.notifications.mailbox_dir
+    );
     let first = &node.first_start;
     if first.seeded_products > 0 {
         let _ = writeln!(out, "\nSeeded {} products.", first.seeded_products);

@@ -24,11 +24,12 @@ pub enum Service {
     Payments,
     Shipping,
     Orders,
+    Notifications,
     Gateway,
 }
 
 impl Service {
-    pub const ALL: [Service; 8] = [
+    pub const ALL: [Service; 9] = [
         Service::Identity,
         Service::Catalog,
         Service::Cart,
@@ -36,6 +37,7 @@ impl Service {
         Service::Payments,
         Service::Shipping,
         Service::Orders,
+        Service::Notifications,
         Service::Gateway,
     ];
 }
@@ -59,6 +61,7 @@ pub const DEV_USER_EMAIL: &str = "dev@emporium.local";
 pub const ADMIN_CLIENT_ID: &str = "emporium-admin";
 pub const GATEWAY_CLIENT_ID: &str = "gateway";
 pub const ORDERS_CLIENT_ID: &str = "orders";
+pub const NOTIFICATIONS_CLIENT_ID: &str = "notifications";
 /// What the admin client may do: administer the catalog and the stock.
 pub const ADMIN_SCOPES: &str = "catalog.read catalog.admin inventory.read inventory.admin payments.read shipping.read admin.faults";
 
@@ -251,6 +254,32 @@ impl Node {
             false => None,
         };
 
+        let notifications = match runs(Service::Notifications) {
+            true => {
+                let dependencies = notifications::Dependencies {
+                    identity: wiring.transport(
+                        "identity",
+                        identity
+                            .as_ref()
+                            .map(|identity| Routes::new(identity.grpc())),
+                    )?,
+                    service_token: service_token(
+                        identity.as_ref(),
+                        &settings,
+                        NOTIFICATIONS_CLIENT_ID,
+                        notifications::SERVICE_SCOPES,
+                    )?,
+                    bus: bus.clone(),
+                };
+                Some(
+                    notifications::Notifications::build(&settings.notifications, dependencies)
+                        .await
+                        .context("start notifications")?,
+                )
+            }
+            false => None,
+        };
+
         let mut builder = Routes::builder();
         if let Some(identity) = &identity {
             builder.add_service(identity.grpc());
@@ -295,6 +324,19 @@ impl Node {
         if let Some(orders) = orders.clone() {
             background.push(Box::new(move |shutdown| {
                 Box::pin(async move { orders.run_background(shutdown).await })
+            }));
+        }
+        if let Some(notifications) = &notifications {
+            // Bind the durable consumer now, before any relay runs, so that no event is
+            // published while nobody listens.
+            let consuming = notifications.consume(Shutdown::new()).await?;
+            background.push(Box::new(move |shutdown| {
+                Box::pin(async move {
+                    tokio::select! {
+                        _ = consuming => {}
+                        _ = shutdown.wait() => {}
+                    }
+                })
             }));
         }
 
@@ -500,6 +542,15 @@ async fn ensure_clients(
             confidential: true,
             redirect_uris: vec![],
             allowed_scopes: orders::SERVICE_SCOPES.to_owned(),
+            grant_types: vec![GrantType::ClientCredentials],
+        })
+        .await?;
+    identity
+        .ensure_client(ClientRegistration {
+            client_id: NOTIFICATIONS_CLIENT_ID.to_owned(),
+            confidential: true,
+            redirect_uris: vec![],
+            allowed_scopes: notifications::SERVICE_SCOPES.to_owned(),
             grant_types: vec![GrantType::ClientCredentials],
         })
         .await?;

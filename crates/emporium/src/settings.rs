@@ -28,6 +28,7 @@ pub struct Settings {
     pub payments: payments::Config,
     pub shipping: shipping::Config,
     pub orders: orders::Config,
+    pub notifications: notifications::Config,
     pub gateway: gateway::Config,
     /// Where the services this process does not run can be reached.
     pub remote: Remote,
@@ -97,6 +98,11 @@ impl Default for Settings {
                 database_url: String::new(),
                 ..orders::Config::default()
             },
+            notifications: notifications::Config {
+                database_url: String::new(),
+                mailbox_dir: String::new(),
+                ..notifications::Config::default()
+            },
             gateway: gateway::Config::default(),
             remote: Remote::default(),
         }
@@ -129,6 +135,12 @@ impl Settings {
         }
         if self.orders.database_url.is_empty() {
             self.orders.database_url = sqlite("orders");
+        }
+        if self.notifications.database_url.is_empty() {
+            self.notifications.database_url = sqlite("notifications");
+        }
+        if self.notifications.mailbox_dir.is_empty() {
+            self.notifications.mailbox_dir = self.data_dir.join("mailbox").display().to_string();
         }
         if self.public_url.is_empty() {
             self.public_url = public_url.to_owned();

@@ -98,6 +98,20 @@ impl pb::identity_server::Identity for IdentityService {
             .ok_or_else(|| Status::unauthenticated("the token's user no longer exists"))?;
         Ok(Response::new(user_message(user)))
     }
+
+    async fn get_user(
+        &self,
+        request: Request<pb::GetUserRequest>,
+    ) -> Result<Response<pb::User>, Status> {
+        platform::auth::authorize(&request, crate::USERS_READ_SCOPE)?;
+        let user_id = request.get_ref().user_id.trim();
+        let user = self
+            .identity
+            .user(user_id)
+            .await?
+            .ok_or_else(|| Status::not_found(format!("no user {user_id}")))?;
+        Ok(Response::new(user_message(user)))
+    }
 }
 
 fn user_message(user: User) -> pb::User {

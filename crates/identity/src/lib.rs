@@ -33,6 +33,9 @@ use crate::domain::{
 use crate::keys::KeyRing;
 use crate::store::{RefreshRecord, Store};
 
+/// The scope a service needs to look up any user (to write to them, say).
+pub const USERS_READ_SCOPE: &str = "users.read";
+
 /// The scopes a user's token carries when none are asked for.
 pub const DEFAULT_USER_SCOPES: &str = "openid profile email catalog.read cart orders";
 

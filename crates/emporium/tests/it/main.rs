@@ -19,6 +19,7 @@ pub struct TestShop {
     pub admin_client: (String, String),
     pub user: (String, String),
     pub identity: identity::Identity,
+    pub mailbox: notifications::mailbox::Mailbox,
     shutdown: Shutdown,
 }
 
@@ -36,6 +37,8 @@ impl TestShop {
             .await
             .unwrap();
         let base_url = node.settings.public_url.clone();
+        let mailbox =
+            notifications::mailbox::Mailbox::new(&node.settings.notifications.mailbox_dir);
         let grpc_url = format!("http://{}", node.grpc_address());
         let admin_client = node
             .first_start
@@ -61,6 +64,7 @@ impl TestShop {
             admin_client,
             user,
             identity,
+            mailbox,
             shutdown,
         }
     }
