@@ -402,6 +402,7 @@ impl Node {
 
     /// Serves HTTP and gRPC until `shutdown`, then drains both.
     pub async fn run_until_stopped(self, shutdown: Shutdown) -> anyhow::Result<()> {
+        let deadline_shutdown = shutdown.clone();
         let background = futures_util::future::join_all(
             self.background
                 .into_iter()
@@ -409,6 +410,7 @@ impl Node {
         );
         let background = async move {
             background.await;
+            tracing::info!("background work stopped");
             Ok::<(), anyhow::Error>(())
         };
         let http = platform::http::serve(self.http_listener, self.app, shutdown.clone());
@@ -425,12 +427,33 @@ impl Node {
             readiness.set_ready(false);
             Ok::<(), anyhow::Error>(())
         };
-        tokio::try_join!(
-            async { http.await.context("serve HTTP") },
-            grpc,
-            not_ready_on_shutdown,
-            background
-        )?;
+        let serving = async {
+            tokio::try_join!(
+                async {
+                    http.await.context("serve HTTP")?;
+                    tracing::info!("HTTP drained");
+                    Ok::<(), anyhow::Error>(())
+                },
+                async {
+                    grpc.await?;
+                    tracing::info!("gRPC drained");
+                    Ok::<(), anyhow::Error>(())
+                },
+                not_ready_on_shutdown,
+                background
+            )
+        };
+        // Clients that keep connections open must not keep the process alive: after the
+        // grace period the drain ends, as an orchestrator would end it harder.
+        let grace = Duration::from_secs(self.settings.drain_timeout_seconds);
+        let deadline = async {
+            deadline_shutdown.wait().await;
+            tokio::time::sleep(grace).await;
+        };
+        tokio::select! {
+            result = serving => { result?; }
+            _ = deadline => tracing::warn!(seconds = grace.as_secs(), "the drain took too long; stopping anyway"),
+        }
         Ok(())
     }
 }

@@ -17,6 +17,8 @@ pub struct Settings {
     pub http_addr: String,
     /// Where the gRPC port listens.
     pub grpc_addr: String,
+    /// How long a shutdown waits for requests and connections to finish before it ends them.
+    pub drain_timeout_seconds: u64,
     /// The URL people and clients use to reach the HTTP port, and so the token issuer.
     /// Empty means `http://<http_addr>`.
     pub public_url: String,
@@ -67,6 +69,7 @@ impl Default for Settings {
             http_addr: "127.0.0.1:8080".to_owned(),
             grpc_addr: "127.0.0.1:50051".to_owned(),
             public_url: String::new(),
+            drain_timeout_seconds: 5,
             telemetry: TelemetryConfig::default(),
             // Empty database urls mean "a SQLite file in data_dir", resolved at start.
             identity: identity::Config {

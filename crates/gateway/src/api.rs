@@ -666,7 +666,7 @@ pub(crate) async fn sign_up(
     let created = state
         .identity
         .clone()
-        .sign_up(tonic::Request::new(message))
+        .sign_up(platform::transport::anonymous(message))
         .await?;
     Ok((StatusCode::CREATED, axum::Json(user(created.into_inner()))).into_response())
 }
@@ -686,7 +686,7 @@ pub(crate) async fn log_in(
     let tokens = state
         .identity
         .clone()
-        .login(tonic::Request::new(message))
+        .login(platform::transport::anonymous(message))
         .await?
         .into_inner();
     let tokens = Tokens {

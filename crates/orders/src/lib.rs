@@ -156,7 +156,11 @@ impl Orders {
         let relay = self.outbox.run_relay(shutdown.clone());
         let resumer = async {
             loop {
-                if let Err(error) = self.resume_unfinished().await {
+                let result = tokio::select! {
+                    _ = shutdown.wait() => return,
+                    result = self.resume_unfinished() => result,
+                };
+                if let Err(error) = result {
                     tracing::warn!(%error, "resuming unfinished orders failed; trying again");
                 }
                 tokio::select! {

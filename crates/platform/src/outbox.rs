@@ -142,7 +142,13 @@ impl Relay {
     /// again, so that events wait in the outbox while the bus is away.
     pub async fn run_until_stopped(self, shutdown: Shutdown) {
         loop {
-            let published = match self.publish_pending().await {
+            // A publish waits for the bus; shutdown does not. An interrupted batch stays
+            // unmarked and goes out again after the restart; consumers drop the repeats.
+            let result = tokio::select! {
+                _ = shutdown.wait() => return,
+                result = self.publish_pending() => result,
+            };
+            let published = match result {
                 Ok(published) => published,
                 Err(error) => {
                     tracing::warn!(

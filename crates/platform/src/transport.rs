@@ -55,10 +55,16 @@ pub fn missing(name: &str) -> Transport {
 
 /// A request that carries `token` and the current trace onward.
 pub fn request<T>(message: T, token: &str) -> tonic::Request<T> {
-    let mut request = tonic::Request::new(message);
+    let mut request = anonymous(message);
     if let Ok(value) = format!("Bearer {token}").parse() {
         request.metadata_mut().insert("authorization", value);
     }
+    request
+}
+
+/// A request without a token (to the few public methods), carrying the current trace onward.
+pub fn anonymous<T>(message: T) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
     if let Some(trace) = telemetry::current_trace()
         && let Ok(value) = trace.child_traceparent().parse()
     {

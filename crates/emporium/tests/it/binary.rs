@@ -26,7 +26,7 @@ fn wait_for_log(logs: &Mutex<String>, needle: &str) -> String {
     panic!("no log line with `{needle}` in:\n{}", logs.lock().unwrap());
 }
 
-fn emporium(data_dir: &Path) -> Command {
+pub(crate) fn emporium(data_dir: &Path) -> Command {
     let mut command = Command::new(BINARY);
     command
         .env("EMPORIUM_DATA_DIR", data_dir)
@@ -44,15 +44,15 @@ fn emporium(data_dir: &Path) -> Command {
 }
 
 /// A running `emporium up`: its REST base URL, what it printed, and its logs so far.
-struct Running {
-    child: Child,
-    base_url: String,
-    printed: String,
-    logs: Arc<Mutex<String>>,
+pub(crate) struct Running {
+    pub(crate) child: Child,
+    pub(crate) base_url: String,
+    pub(crate) printed: String,
+    pub(crate) logs: Arc<Mutex<String>>,
 }
 
 /// Starts `emporium up` and reads what it prints until it is ready.
-fn start(data_dir: &Path) -> Running {
+pub(crate) fn start(data_dir: &Path) -> Running {
     let mut child = emporium(data_dir)
         .arg("up")
         .stdout(Stdio::piped())
@@ -62,11 +62,17 @@ fn start(data_dir: &Path) -> Running {
     let logs = Arc::new(Mutex::new(String::new()));
     let stderr = BufReader::new(child.stderr.take().unwrap());
     let collected = logs.clone();
+    // Read to the end whatever comes: a reader that stopped early would fill the pipe and
+    // block the child on its next log line.
     std::thread::spawn(move || {
-        for line in stderr.lines().map_while(Result::ok) {
-            let mut logs = collected.lock().unwrap();
-            logs.push_str(&line);
-            logs.push('\n');
+        let mut stderr = stderr;
+        let mut line = Vec::new();
+        while matches!(stderr.read_until(b'\n', &mut line), Ok(read) if read > 0) {
+            collected
+                .lock()
+                .unwrap()
+                .push_str(&String::from_utf8_lossy(&line));
+            line.clear();
         }
     });
     let mut printed = String::new();
@@ -94,7 +100,7 @@ fn start(data_dir: &Path) -> Running {
     }
 }
 
-fn stop(mut child: Child) -> std::process::ExitStatus {
+pub(crate) fn stop(mut child: Child) -> std::process::ExitStatus {
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -110,7 +116,7 @@ fn stop(mut child: Child) -> std::process::ExitStatus {
     panic!("emporium did not stop within 10 s of SIGTERM");
 }
 
-fn token(data_dir: &Path, base_url: &str, admin: bool) -> String {
+pub(crate) fn token(data_dir: &Path, base_url: &str, admin: bool) -> String {
     let mut command = emporium(data_dir);
     command.env("EMPORIUM_PUBLIC_URL", base_url).arg("token");
     if admin {

@@ -3,8 +3,9 @@
 
 mod api;
 mod auth;
-mod binary;
+pub(crate) mod binary;
 mod checkout;
+mod crash;
 mod distributed;
 mod operations;
 
