@@ -43,7 +43,7 @@ impl Store {
         max_lines: u32,
         now: i64,
     ) -> Result<(), Error> {
-        let mut transaction = self.database.pool().begin().await?;
+        let mut transaction = self.database.begin_write().await?;
         ensure_room_for(&mut transaction, user_id, sku, max_lines).await?;
         let result = sqlx::query(
             "INSERT INTO cart_lines (user_id, sku, quantity, added_at) VALUES ($1, $2, $3, $4) \
@@ -73,7 +73,7 @@ impl Store {
         max_lines: u32,
         now: i64,
     ) -> Result<(), Error> {
-        let mut transaction = self.database.pool().begin().await?;
+        let mut transaction = self.database.begin_write().await?;
         ensure_room_for(&mut transaction, user_id, sku, max_lines).await?;
         sqlx::query(
             "INSERT INTO cart_lines (user_id, sku, quantity, added_at) VALUES ($1, $2, $3, $4) \

@@ -332,7 +332,7 @@ impl Store {
         products: &[(Sku, ProductDraft)],
         now: i64,
     ) -> Result<(), Error> {
-        let mut transaction = self.database.pool().begin().await?;
+        let mut transaction = self.database.begin_write().await?;
         for (sku, draft) in products {
             product_row(INSERT_PRODUCT_UNLESS_PRESENT, sku, draft, now)
                 .execute(&mut *transaction)

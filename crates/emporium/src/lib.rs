@@ -4,6 +4,7 @@
 //! every service (each reaches the others in-process), `emporium serve catalog cart` builds one
 //! with those two (each reaches the rest over gRPC at the addresses in `Settings::remote`).
 
+pub mod load;
 mod node;
 pub mod settings;
 

@@ -32,6 +32,8 @@ enum Command {
         #[arg(required = true, value_enum)]
         services: Vec<Service>,
     },
+    /// Loads a running shop with checkouts and reports throughput and latency.
+    Load(emporium::load::LoadArgs),
     /// Prints an access token for curl: the development user's, or the admin client's.
     Token {
         /// A client-credentials token for the admin client instead of the user's.
@@ -71,6 +73,21 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         Command::Up => serve(settings, &Service::ALL).await,
         Command::Serve { services } => serve(settings, &services).await,
         Command::Token { admin } => token(settings, admin).await,
+        Command::Load(args) => {
+            let report = emporium::load::run(&args).await?;
+            println!(
+                "checkouts: {} confirmed, {} failed, {} errors in {:.1} s = {:.0} confirmed/s; latency p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms",
+                report.confirmed,
+                report.failed,
+                report.errors,
+                report.elapsed.as_secs_f64(),
+                report.per_second(),
+                report.percentile(50.0).as_secs_f64() * 1000.0,
+                report.percentile(90.0).as_secs_f64() * 1000.0,
+                report.percentile(99.0).as_secs_f64() * 1000.0,
+            );
+            Ok(())
+        }
     }
 }
 

@@ -214,8 +214,7 @@ impl Store {
     pub async fn rotate_signing_key(&self, key: &StoredKey, now: i64) -> Result<(), Error> {
         let mut transaction = self
             .database
-            .pool()
-            .begin()
+            .begin_write()
             .await
             .context("begin a key rotation")?;
         sqlx::query("UPDATE signing_keys SET retired_at = $1 WHERE retired_at IS NULL")
@@ -313,8 +312,7 @@ impl Store {
     ) -> Result<Rotation, Error> {
         let mut transaction = self
             .database
-            .pool()
-            .begin()
+            .begin_write()
             .await
             .context("begin a refresh")?;
         // Writing first takes the write lock at once, so that two refreshes cannot both pass.

@@ -77,7 +77,7 @@ impl Store {
         on_hand: i64,
         now: i64,
     ) -> Result<Level, Error> {
-        let mut transaction = self.database.pool().begin().await?;
+        let mut transaction = self.database.begin_write().await?;
         sqlx::query(
             "INSERT INTO stock (sku, on_hand, reserved, updated_at) VALUES ($1, 0, 0, $2) \
              ON CONFLICT (sku) DO UPDATE SET updated_at = excluded.updated_at",
@@ -110,7 +110,7 @@ impl Store {
 
     /// Adds stock records that do not exist yet; the seed's path.
     pub(crate) async fn seed(&self, levels: &[(String, i64)], now: i64) -> Result<usize, Error> {
-        let mut transaction = self.database.pool().begin().await?;
+        let mut transaction = self.database.begin_write().await?;
         let mut added = 0;
         for (sku, on_hand) in levels {
             let inserted = sqlx::query(
@@ -135,7 +135,7 @@ impl Store {
         expires_at: i64,
         now: i64,
     ) -> Result<Reservation, Error> {
-        let mut transaction = self.database.pool().begin().await?;
+        let mut transaction = self.database.begin_write().await?;
         let claimed = sqlx::query(
             "INSERT INTO reservations (id, state, expires_at, created_at, updated_at) VALUES ($1, 'held', $2, $3, $3) \
              ON CONFLICT (id) DO NOTHING",
@@ -220,7 +220,7 @@ impl Store {
         target: State,
         now: i64,
     ) -> Result<Reservation, Error> {
-        let mut transaction = self.database.pool().begin().await?;
+        let mut transaction = self.database.begin_write().await?;
         let claimed = sqlx::query("UPDATE reservations SET updated_at = $2 WHERE id = $1")
             .bind(id)
             .bind(now)

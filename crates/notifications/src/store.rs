@@ -40,7 +40,7 @@ impl Store {
         subject: &str,
         now: i64,
     ) -> anyhow::Result<()> {
-        let mut transaction = self.database.pool().begin().await?;
+        let mut transaction = self.database.begin_write().await?;
         if platform::outbox::first_delivery(&mut transaction, CONSUMER, event_id).await? {
             sqlx::query("INSERT INTO sent_messages (event_id, recipient, subject, sent_at) VALUES ($1, $2, $3, $4)")
                 .bind(event_id)

@@ -64,7 +64,7 @@ impl Store {
         key: &str,
         fingerprint: &str,
     ) -> Result<Created, Error> {
-        let mut transaction = self.database.pool().begin().await?;
+        let mut transaction = self.database.begin_write().await?;
         let inserted = sqlx::query(
             "INSERT INTO orders (id, user_id, idempotency_key, fingerprint, state, lines, total_minor, currency, address, \
              weight_grams, payment_id, shipment_id, failure_reason, created_at, updated_at) \
@@ -146,7 +146,7 @@ impl Store {
 
     /// Saves an order's saga state; a terminal state also publishes `OrderCompleted`.
     pub(crate) async fn save(&self, order: &Order) -> Result<(), Error> {
-        let mut transaction = self.database.pool().begin().await?;
+        let mut transaction = self.database.begin_write().await?;
         sqlx::query(
             "UPDATE orders SET state = $2, payment_id = $3, shipment_id = $4, failure_reason = $5, updated_at = $6 WHERE id = $1",
         )

@@ -80,7 +80,7 @@ impl Store {
         fingerprint: &str,
         now: i64,
     ) -> Result<Claim, Error> {
-        let mut transaction = self.database.pool().begin().await?;
+        let mut transaction = self.database.begin_write().await?;
         let claimed = sqlx::query(
             "INSERT INTO idempotency_keys (key, fingerprint, payment_id, response, created_at) VALUES ($1, $2, '', '', $3) \
              ON CONFLICT (key) DO NOTHING",

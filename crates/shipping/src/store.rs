@@ -54,7 +54,7 @@ impl Store {
         cost_minor: i64,
         now: i64,
     ) -> Result<Shipment, Error> {
-        let mut transaction = self.database.pool().begin().await?;
+        let mut transaction = self.database.begin_write().await?;
         let id = uuid::Uuid::now_v7().to_string();
         let tracking_number = format!("EMP{}", &id.replace('-', "")[16..].to_ascii_uppercase());
         let created = sqlx::query(
@@ -119,7 +119,7 @@ impl Store {
         now: i64,
         decide: impl FnOnce(State) -> Result<Option<(State, &'static str)>, Error>,
     ) -> Result<Shipment, Error> {
-        let mut transaction = self.database.pool().begin().await?;
+        let mut transaction = self.database.begin_write().await?;
         let claimed = sqlx::query("UPDATE shipments SET updated_at = updated_at WHERE id = $1")
             .bind(id)
             .execute(&mut *transaction)

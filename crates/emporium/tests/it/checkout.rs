@@ -242,3 +242,30 @@ async fn an_administrator_switches_faults_that_make_checkouts_fail_with_a_reason
         "the cart was kept after the failure: {order}"
     );
 }
+
+#[tokio::test]
+async fn the_load_generator_checks_out_for_a_while_and_reports_what_it_saw() {
+    let shop = TestShop::spawn("sqlite").await;
+    let args = emporium::load::LoadArgs {
+        url: shop.base_url.clone(),
+        concurrency: 2,
+        seconds: 1,
+    };
+    let report = emporium::load::run(&args).await.unwrap();
+    assert!(report.confirmed > 0, "{report:?}");
+    assert_eq!(report.errors, 0, "{report:?}");
+    assert_eq!(report.latencies.len(), report.confirmed + report.failed);
+    assert!(report.percentile(50.0) <= report.percentile(99.0));
+    let too_long = emporium::load::LoadArgs {
+        url: shop.base_url.clone(),
+        concurrency: 1,
+        seconds: 601,
+    };
+    assert!(
+        emporium::load::run(&too_long)
+            .await
+            .unwrap_err()
+            .to_string()
+            .contains("--seconds")
+    );
+}

@@ -1,0 +1,215 @@
+//! `emporium load`: a load generator for the checkout, the path that matters most. It signs up
+//! buyers, then each buyer in a loop fills its cart and checks out, for a fixed time; it reports
+//! throughput and latency percentiles. Bounded in count and time; it targets one URL.
+
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use serde_json::json;
+
+/// What to load and for how long.
+#[derive(Debug, clap::Args)]
+pub struct LoadArgs {
+    /// The shop's base URL.
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    pub url: String,
+    /// How many buyers check out at once.
+    #[arg(long, default_value_t = 16)]
+    pub concurrency: usize,
+    /// How long to run, in seconds (at most 600).
+    #[arg(long, default_value_t = 10)]
+    pub seconds: u64,
+}
+
+/// The outcome of a load run.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub confirmed: usize,
+    pub failed: usize,
+    pub errors: usize,
+    /// What the first few errors said.
+    pub error_samples: Vec<String>,
+    pub elapsed: Duration,
+    /// Checkout latencies, sorted.
+    pub latencies: Vec<Duration>,
+}
+
+impl Report {
+    pub fn percentile(&self, percent: f64) -> Duration {
+        if self.latencies.is_empty() {
+            return Duration::ZERO;
+        }
+        let index = ((self.latencies.len() as f64 - 1.0) * percent / 100.0).round() as usize;
+        self.latencies[index.min(self.latencies.len() - 1)]
+    }
+
+    fn error(&mut self, what: String) {
+        self.errors += 1;
+        if self.error_samples.len() < 5 {
+            self.error_samples.push(what);
+        }
+    }
+
+    pub fn per_second(&self) -> f64 {
+        self.confirmed as f64 / self.elapsed.as_secs_f64().max(f64::EPSILON)
+    }
+}
+
+/// Runs the load and returns what it saw.
+pub async fn run(args: &LoadArgs) -> anyhow::Result<Report> {
+    anyhow::ensure!(args.seconds <= 600, "--seconds: at most 600");
+    anyhow::ensure!(
+        (1..=1024).contains(&args.concurrency),
+        "--concurrency: 1 to 1024"
+    );
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(args.concurrency)
+        .build()?;
+    let base = args.url.trim_end_matches('/').to_owned();
+    let products: serde_json::Value = http
+        .get(format!("{base}/api/v1/products?page_size=100"))
+        .send()
+        .await
+        .context("reach the shop")?
+        .json()
+        .await?;
+    let skus: Vec<String> = products["products"]
+        .as_array()
+        .map(|products| {
+            products
+                .iter()
+                .filter_map(|product| product["sku"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    anyhow::ensure!(!skus.is_empty(), "the shop has no products");
+    let run = uuid::Uuid::new_v4().simple().to_string();
+    let mut buyers = Vec::with_capacity(args.concurrency);
+    for index in 0..args.concurrency {
+        buyers.push(sign_up(&http, &base, &format!("load-{run}-{index}@example.com")).await?);
+    }
+    let deadline = Instant::now() + Duration::from_secs(args.seconds);
+    let started = Instant::now();
+    let workers = buyers.into_iter().enumerate().map(|(index, token)| {
+        let (http, base, skus) = (http.clone(), base.clone(), skus.clone());
+        tokio::spawn(async move { buy_until(&http, &base, &token, &skus, index, deadline).await })
+    });
+    let mut report = Report::default();
+    for worker in futures_util::future::join_all(workers).await {
+        let part = worker?;
+        report.confirmed += part.confirmed;
+        report.failed += part.failed;
+        report.errors += part.errors;
+        report.error_samples.extend(
+            part.error_samples
+                .into_iter()
+                .take(5usize.saturating_sub(report.error_samples.len())),
+        );
+        report.latencies.extend(part.latencies);
+    }
+    report.elapsed = started.elapsed();
+    report.latencies.sort();
+    Ok(report)
+}
+
+async fn sign_up(http: &reqwest::Client, base: &str, email: &str) -> anyhow::Result<String> {
+    let password = "load-test-password";
+    let signed_up = http
+        .post(format!("{base}/api/v1/account/signup"))
+        .json(&json!({"email": email, "password": password, "display_name": "Load Test"}))
+        .send()
+        .await?;
+    anyhow::ensure!(
+        signed_up.status().is_success(),
+        "sign a buyer up: {}",
+        signed_up.text().await.unwrap_or_default()
+    );
+    let login: serde_json::Value = http
+        .post(format!("{base}/api/v1/account/login"))
+        .json(&json!({"email": email, "password": password}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    login["access_token"]
+        .as_str()
+        .map(str::to_owned)
+        .with_context(|| format!("log a buyer in: {login}"))
+}
+
+async fn buy_until(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    skus: &[String],
+    worker: usize,
+    deadline: Instant,
+) -> Report {
+    let mut report = Report::default();
+    let body = json!({
+        "address": {"name": "Load Test", "line1": "1 Main St", "city": "Springfield", "postal_code": "12345", "country": "US"},
+        "card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2035, "cvc": "123"}
+    });
+    let mut round = 0usize;
+    while Instant::now() < deadline {
+        let sku = &skus[(worker * 7 + round) % skus.len()];
+        round += 1;
+        let added = http
+            .post(format!("{base}/api/v1/cart/items"))
+            .bearer_auth(token)
+            .json(&json!({"sku": sku, "quantity": 1}))
+            .send()
+            .await;
+        match added {
+            Ok(response) if response.status().is_success() => {}
+            Ok(response) => {
+                report.error(format!(
+                    "add to cart: {} {}",
+                    response.status(),
+                    response.text().await.unwrap_or_default()
+                ));
+                continue;
+            }
+            Err(error) => {
+                report.error(format!("add to cart: {error}"));
+                continue;
+            }
+        }
+        let started = Instant::now();
+        let placed = http
+            .post(format!("{base}/api/v1/checkout"))
+            .bearer_auth(token)
+            .header(
+                "idempotency-key",
+                format!("load-{worker}-{round}-{}", uuid::Uuid::new_v4().simple()),
+            )
+            .json(&body)
+            .send()
+            .await;
+        let elapsed = started.elapsed();
+        match placed {
+            Ok(response) if response.status().is_success() => {
+                report.latencies.push(elapsed);
+                let order: serde_json::Value = response.json().await.unwrap_or_default();
+                if order["state"] == "confirmed" {
+                    report.confirmed += 1;
+                } else {
+                    report.failed += 1;
+                    // A failed checkout leaves the line in the cart; start the next one clean.
+                    let _ = http
+                        .delete(format!("{base}/api/v1/cart"))
+                        .bearer_auth(token)
+                        .send()
+                        .await;
+                }
+            }
+            Ok(response) => report.error(format!(
+                "checkout: {} {}",
+                response.status(),
+                response.text().await.unwrap_or_default()
+            )),
+            Err(error) => report.error(format!("checkout: {error}")),
+        }
+    }
+    report
+}
