@@ -193,20 +193,27 @@ impl Relay {
                 }),
         )
         .await;
-        let mut count = 0;
+        let mut marked = Vec::with_capacity(published.len());
         for result in published {
             match result {
-                Ok(id) => {
-                    sqlx::query("UPDATE outbox SET published_at = $1 WHERE id = $2")
-                        .bind(unix_millis())
-                        .bind(id)
-                        .execute(self.database.pool())
-                        .await?;
-                    count += 1;
-                }
+                Ok(id) => marked.push(id),
                 Err(error) => tracing::warn!(%error, "an event stays in the outbox"),
             }
         }
+        // One transaction marks the batch: a commit is an fsync, and fsyncs are the budget.
+        if !marked.is_empty() {
+            let mut transaction = self.database.begin_write().await?;
+            let now = unix_millis();
+            for id in &marked {
+                sqlx::query("UPDATE outbox SET published_at = $1 WHERE id = $2")
+                    .bind(now)
+                    .bind(id)
+                    .execute(&mut *transaction)
+                    .await?;
+            }
+            transaction.commit().await?;
+        }
+        let count = marked.len();
         Ok(count)
     }
 }
