@@ -184,6 +184,18 @@ fn describe_metrics() {
         Unit::Seconds,
         "Time to handle a gRPC call, by service and method"
     );
+    describe_counter!(
+        "bus_published_total",
+        "Events published on the in-process bus, by subject"
+    );
+    describe_counter!(
+        "bus_redelivered_total",
+        "Event deliveries made again after a nack or a timeout, by consumer"
+    );
+    describe_counter!(
+        "bus_dead_lettered_total",
+        "Events that exhausted their deliveries, by consumer"
+    );
 }
 
 /// A W3C trace context: the trace a request belongs to and the span that sent it.

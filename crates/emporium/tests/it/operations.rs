@@ -87,6 +87,11 @@ async fn metrics_count_requests_per_route_and_rpc_and_pass_promtool() {
     assert!(metrics.contains("grpc_server_handled_total{grpc_service=\"emporium.catalog.v1.Catalog\",grpc_method=\"GetProduct\",grpc_code=\"Ok\"}"), "{metrics}");
     assert!(metrics.contains("http_request_duration_seconds_bucket"));
 
+    // What promtool insists on, checked here too for runs without it: every family has help.
+    for family in metrics.lines().filter_map(|line| line.strip_prefix("# TYPE ")) {
+        let name = family.split_whitespace().next().unwrap();
+        assert!(metrics.contains(&format!("# HELP {name} ")), "{name} has no help text");
+    }
     match std::env::var("EMPORIUM_TEST_PROMTOOL") {
         Ok(promtool) if !promtool.is_empty() => {
             use std::io::Write;

@@ -78,23 +78,36 @@ async fn a_checkout_reserves_charges_ships_captures_and_confirms() {
         );
         shop.assert_books_balance().await;
 
-        let mut kinds = std::collections::BTreeSet::new();
-        while !kinds.contains("emporium.orders.order_completed.v1") {
-            let delivery = tokio::time::timeout(Duration::from_secs(5), events.next())
-                .await
-                .unwrap()
-                .unwrap();
-            kinds.insert(delivery.envelope.kind.clone());
-            delivery.ack();
-        }
-        for kind in [
+        // Every step of the saga shows as an event: its kind, and for payments the new state.
+        let mut seen = std::collections::BTreeSet::new();
+        let expected = [
             "emporium.orders.order_placed.v1",
             "emporium.inventory.stock_reserved.v1",
-            "emporium.payments.payment_changed.v1",
-        ] {
+            "emporium.payments.payment_changed.v1/authorized",
+            "emporium.shipping.shipment_changed.v1",
+            "emporium.payments.payment_changed.v1/captured",
+            "emporium.inventory.stock_committed.v1",
+            "emporium.orders.order_completed.v1",
+        ];
+        while !expected.iter().all(|kind| seen.contains(*kind)) {
+            let delivery = tokio::time::timeout(Duration::from_secs(5), events.next())
+                .await
+                .unwrap_or_else(|_| panic!("{engine}: saw only {seen:?}"))
+                .unwrap();
+            let mut kind = delivery.envelope.kind.clone();
+            if let Ok(payment) = delivery
+                .envelope
+                .decode::<events::checkout::PaymentChanged>()
+            {
+                kind = format!("{kind}/{}", payment.state);
+            }
+            seen.insert(kind);
+            delivery.ack();
+        }
+        for kind in expected {
             assert!(
-                kinds.contains(kind),
-                "{engine}: {kind} was published; saw {kinds:?}"
+                seen.contains(kind),
+                "{engine}: {kind} was published; saw {seen:?}"
             );
         }
     }
