@@ -88,9 +88,15 @@ async fn metrics_count_requests_per_route_and_rpc_and_pass_promtool() {
     assert!(metrics.contains("http_request_duration_seconds_bucket"));
 
     // What promtool insists on, checked here too for runs without it: every family has help.
-    for family in metrics.lines().filter_map(|line| line.strip_prefix("# TYPE ")) {
+    for family in metrics
+        .lines()
+        .filter_map(|line| line.strip_prefix("# TYPE "))
+    {
         let name = family.split_whitespace().next().unwrap();
-        assert!(metrics.contains(&format!("# HELP {name} ")), "{name} has no help text");
+        assert!(
+            metrics.contains(&format!("# HELP {name} ")),
+            "{name} has no help text"
+        );
     }
     match std::env::var("EMPORIUM_TEST_PROMTOOL") {
         Ok(promtool) if !promtool.is_empty() => {
