@@ -169,7 +169,7 @@ impl PaymentsRpc for PaymentsGrpc {
         &self,
         request: Request<pb::ListPaymentsForOrderRequest>,
     ) -> Result<Response<pb::ListPaymentsResponse>, Status> {
-        may_read(&request)?;
+        platform::auth::authorize_any(&request, &[READ_SCOPE, CHARGE_SCOPE])?;
         let payments = self
             .payments
             .store
@@ -184,7 +184,7 @@ impl PaymentsRpc for PaymentsGrpc {
         &self,
         request: Request<pb::GetPaymentRequest>,
     ) -> Result<Response<pb::Payment>, Status> {
-        may_read(&request)?;
+        platform::auth::authorize_any(&request, &[READ_SCOPE, CHARGE_SCOPE])?;
         let id = request.get_ref().payment_id.trim();
         let payment = self
             .payments
@@ -238,17 +238,6 @@ impl PaymentsGrpc {
         if self.payments.config.latency_ms > 0 {
             tokio::time::sleep(Duration::from_millis(self.payments.config.latency_ms)).await;
         }
-    }
-}
-
-fn may_read<T>(request: &Request<T>) -> Result<(), Status> {
-    let principal = platform::auth::principal(request)?;
-    if principal.has_scope(READ_SCOPE) || principal.has_scope(CHARGE_SCOPE) {
-        Ok(())
-    } else {
-        Err(Status::permission_denied(format!(
-            "this call needs the scope `{READ_SCOPE}`"
-        )))
     }
 }
 

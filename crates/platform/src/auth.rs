@@ -380,6 +380,20 @@ pub fn authorize<'a, T>(
     Ok(principal)
 }
 
+/// The principal of this call, if it carries any of `scopes` (a reader's scope, or the writer's
+/// that implies it); the refusal names the first.
+pub fn authorize_any<'a, T>(
+    request: &'a tonic::Request<T>,
+    scopes: &[&str],
+) -> Result<&'a Principal, tonic::Status> {
+    let principal = principal(request)?;
+    if scopes.iter().any(|scope| principal.has_scope(scope)) {
+        return Ok(principal);
+    }
+    let first = scopes.first().copied().unwrap_or_default();
+    Err(AuthError::Forbidden(format!("this call needs the scope `{first}`")).into())
+}
+
 /// Something that hands out access tokens for a service's own calls.
 pub trait TokenSource: Send + Sync {
     fn token(&self) -> BoxFuture<'_, Result<Arc<str>, tonic::Status>>;

@@ -210,6 +210,22 @@ async fn quotes_and_bad_requests() {
         .await
         .unwrap_err();
     assert_eq!(denied.code(), Code::PermissionDenied);
+    let quote_denied = client
+        .quote(request(
+            pb::QuoteRequest {
+                address: Some(address("US")),
+                weight_grams: 500,
+            },
+            &app.issuer.user_token("user-1", "cart"),
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(quote_denied.code(), Code::PermissionDenied);
+    assert!(
+        quote_denied.message().contains("shipping.read"),
+        "{}",
+        quote_denied.message()
+    );
     let missing = client
         .get_shipment(request(
             pb::GetShipmentRequest {
