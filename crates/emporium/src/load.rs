@@ -66,22 +66,31 @@ pub async fn run(args: &LoadArgs) -> anyhow::Result<Report> {
         .pool_max_idle_per_host(args.concurrency)
         .build()?;
     let base = args.url.trim_end_matches('/').to_owned();
-    let products: serde_json::Value = http
-        .get(format!("{base}/api/v1/products?page_size=100"))
-        .send()
-        .await
-        .context("reach the shop")?
-        .json()
-        .await?;
-    let skus: Vec<String> = products["products"]
-        .as_array()
-        .map(|products| {
-            products
-                .iter()
-                .filter_map(|product| product["sku"].as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default();
+    // Buy across the whole catalog, so that no product sells out early in a long run.
+    let mut skus: Vec<String> = Vec::new();
+    let mut page_token = String::new();
+    loop {
+        let page: serde_json::Value = http
+            .get(format!(
+                "{base}/api/v1/products?page_size=100&page_token={page_token}"
+            ))
+            .send()
+            .await
+            .context("reach the shop")?
+            .json()
+            .await?;
+        skus.extend(
+            page["products"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|product| product["sku"].as_str().map(str::to_owned)),
+        );
+        match page["next_page_token"].as_str() {
+            Some(next) if skus.len() < 5000 => page_token = next.to_owned(),
+            _ => break,
+        }
+    }
     anyhow::ensure!(!skus.is_empty(), "the shop has no products");
     let run = uuid::Uuid::new_v4().simple().to_string();
     let mut buyers = Vec::with_capacity(args.concurrency);

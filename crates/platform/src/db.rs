@@ -53,6 +53,9 @@ impl Database {
                             connection.execute("PRAGMA synchronous = FULL").await?;
                             connection.execute("PRAGMA foreign_keys = ON").await?;
                             connection.execute("PRAGMA busy_timeout = 10000").await?;
+                            // 1 MiB of page cache per connection (SQLite's default is 2 MiB):
+                            // with a pool per service, the default adds up.
+                            connection.execute("PRAGMA cache_size = -1024").await?;
                             Ok(())
                         })
                     })
