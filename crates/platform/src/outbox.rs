@@ -114,7 +114,12 @@ pub struct Relay {
     waker: RelayWaker,
     batch_size: i64,
     poll_interval: Duration,
+    /// How long published rows are kept (for inspection) before `prune` deletes them.
+    retention: Duration,
 }
+
+/// How often the relay prunes published rows.
+const PRUNE_EVERY: Duration = Duration::from_secs(60);
 
 impl std::fmt::Debug for Relay {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -130,6 +135,7 @@ impl Relay {
             waker: RelayWaker::default(),
             batch_size: 100,
             poll_interval: Duration::from_millis(500),
+            retention: Duration::from_secs(3600),
         }
     }
 
@@ -141,7 +147,17 @@ impl Relay {
     /// Publishes pending rows until `shutdown`; on a failure it waits for the next poll and tries
     /// again, so that events wait in the outbox while the bus is away.
     pub async fn run_until_stopped(self, shutdown: Shutdown) {
+        let mut last_prune = std::time::Instant::now();
         loop {
+            if last_prune.elapsed() >= PRUNE_EVERY {
+                last_prune = std::time::Instant::now();
+                if let Err(error) = self.prune().await {
+                    tracing::warn!(
+                        error = format!("{error:#}"),
+                        "pruning the outbox failed; trying again later"
+                    );
+                }
+            }
             // A publish waits for the bus; shutdown does not. An interrupted batch stays
             // unmarked and goes out again after the restart; consumers drop the repeats.
             let result = tokio::select! {
@@ -167,6 +183,24 @@ impl Relay {
                 _ = tokio::time::sleep(self.poll_interval) => {}
             }
         }
+    }
+
+    /// Deletes rows published longer ago than the retention; returns how many. Unpublished rows
+    /// are never deleted.
+    pub async fn prune(&self) -> anyhow::Result<u64> {
+        let before = unix_millis() - self.retention.as_millis() as i64;
+        let deleted =
+            sqlx::query("DELETE FROM outbox WHERE published_at IS NOT NULL AND published_at < $1")
+                .bind(before)
+                .execute(self.database.pool())
+                .await?;
+        Ok(deleted.rows_affected())
+    }
+
+    /// Keeps published rows this long before `prune` deletes them (an hour by default).
+    pub fn with_retention(mut self, retention: Duration) -> Relay {
+        self.retention = retention;
+        self
     }
 
     /// One pass: publishes up to a batch of pending rows, oldest first, and marks them.

@@ -249,3 +249,29 @@ async fn the_relay_runs_until_shutdown_and_keeps_events_while_the_bus_is_away() 
             .unwrap();
     }
 }
+
+#[tokio::test]
+async fn published_rows_are_pruned_after_the_retention_and_pending_ones_never() {
+    for database in databases().await {
+        place(&database, "published", true).await;
+        let bus = InProcessBus::new();
+        let relay = Relay::new(database.clone(), Arc::new(bus)).with_retention(Duration::ZERO);
+        relay.publish_pending().await.unwrap();
+        place(&database, "pending", true).await;
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        assert_eq!(
+            relay.prune().await.unwrap(),
+            1,
+            "{:?}: the published row went",
+            database.engine()
+        );
+        assert_eq!(pending(&database).await, 1, "the pending row stayed");
+        let kept = Relay::new(database.clone(), Arc::new(InProcessBus::new()));
+        kept.publish_pending().await.unwrap();
+        assert_eq!(
+            kept.prune().await.unwrap(),
+            0,
+            "within the default hour nothing goes"
+        );
+    }
+}
