@@ -93,7 +93,7 @@ impl Store {
         sqlx::query("DELETE FROM cart_lines WHERE user_id = $1 AND sku = $2")
             .bind(user_id)
             .bind(sku)
-            .execute(self.database.pool())
+            .execute(self.database.writer())
             .await?;
         Ok(())
     }
@@ -101,7 +101,7 @@ impl Store {
     pub(crate) async fn clear(&self, user_id: &str) -> Result<(), Error> {
         sqlx::query("DELETE FROM cart_lines WHERE user_id = $1")
             .bind(user_id)
-            .execute(self.database.pool())
+            .execute(self.database.writer())
             .await?;
         Ok(())
     }

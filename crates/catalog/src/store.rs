@@ -246,7 +246,7 @@ impl Store {
             .bind(slug)
             .bind(name)
             .bind(description)
-            .execute(self.database.pool())
+            .execute(self.database.writer())
             .await?;
         Ok(())
     }
@@ -272,7 +272,7 @@ impl Store {
             ));
         }
         let result = product_row(INSERT_PRODUCT, sku, draft, now)
-            .execute(self.database.pool())
+            .execute(self.database.writer())
             .await;
         match result {
             Ok(_) => Ok(Product {
@@ -301,7 +301,7 @@ impl Store {
             ));
         }
         let result = product_row(UPDATE_PRODUCT, sku, draft, now)
-            .execute(self.database.pool())
+            .execute(self.database.writer())
             .await?;
         if result.rows_affected() == 0 {
             return Err(Error::NotFound(sku.clone()));
@@ -314,7 +314,7 @@ impl Store {
     pub(crate) async fn delete(&self, sku: &Sku) -> Result<(), Error> {
         let result = sqlx::query("DELETE FROM products WHERE sku = $1")
             .bind(sku.as_str())
-            .execute(self.database.pool())
+            .execute(self.database.writer())
             .await?;
         if result.rows_affected() == 0 {
             return Err(Error::NotFound(sku.clone()));

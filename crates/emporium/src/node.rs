@@ -403,23 +403,33 @@ impl Node {
     /// Serves HTTP and gRPC until `shutdown`, then drains both.
     pub async fn run_until_stopped(self, shutdown: Shutdown) -> anyhow::Result<()> {
         let deadline_shutdown = shutdown.clone();
+        // Each piece of background work is a task of its own: awaited inside this future, it
+        // would all run on the thread that polls it, beside the work-stealing pool.
         let background = futures_util::future::join_all(
             self.background
                 .into_iter()
-                .map(|work| work(shutdown.clone())),
+                .map(|work| tokio::spawn(work(shutdown.clone()))),
         );
         let background = async move {
-            background.await;
+            for finished in background.await {
+                if let Err(error) = finished {
+                    tracing::error!(%error, "background work ended abnormally");
+                }
+            }
             tracing::info!("background work stopped");
             Ok::<(), anyhow::Error>(())
         };
-        let http = platform::http::serve(self.http_listener, self.app, shutdown.clone());
-        let grpc = platform::grpc::serve(
+        let http = tokio::spawn(platform::http::serve(
+            self.http_listener,
+            self.app,
+            shutdown.clone(),
+        ));
+        let grpc = tokio::spawn(platform::grpc::serve(
             self.grpc_listener,
             self.routes,
             self.layer,
             shutdown.clone(),
-        );
+        ));
         self.readiness.set_ready(true);
         let readiness = self.readiness.clone();
         let not_ready_on_shutdown = async move {
@@ -430,12 +440,12 @@ impl Node {
         let serving = async {
             tokio::try_join!(
                 async {
-                    http.await.context("serve HTTP")?;
+                    http.await?.context("serve HTTP")?;
                     tracing::info!("HTTP drained");
                     Ok::<(), anyhow::Error>(())
                 },
                 async {
-                    grpc.await?;
+                    grpc.await??;
                     tracing::info!("gRPC drained");
                     Ok::<(), anyhow::Error>(())
                 },

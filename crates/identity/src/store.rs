@@ -76,7 +76,7 @@ impl Store {
         .bind(password_hash)
         .bind(&user.display_name)
         .bind(user.created_at)
-        .execute(self.database.pool())
+        .execute(self.database.writer())
         .await;
         match inserted {
             Ok(_) => Ok(()),
@@ -134,7 +134,7 @@ impl Store {
         .bind(client.allowed_scopes.to_string())
         .bind(grant_types.join(" "))
         .bind(now)
-        .execute(self.database.pool())
+        .execute(self.database.writer())
         .await
         .context("insert a client")?;
         Ok(result.rows_affected() == 1)
@@ -155,7 +155,7 @@ impl Store {
         .bind(client.allowed_scopes.to_string())
         .bind(grant_types.join(" "))
         .bind(&client.client_id)
-        .execute(self.database.pool())
+        .execute(self.database.writer())
         .await
         .context("update a client")?;
         Ok(())
@@ -204,7 +204,7 @@ impl Store {
         .bind(&key.pkcs8)
         .bind(key.created_at)
         .bind(key.retired_at)
-        .execute(self.database.pool())
+        .execute(self.database.writer())
         .await
         .context("insert a signing key")?;
         Ok(())
@@ -254,7 +254,7 @@ impl Store {
         .bind(code.nonce.as_deref())
         .bind(code.auth_time)
         .bind(code.expires_at)
-        .execute(self.database.pool())
+        .execute(self.database.writer())
         .await
         .context("insert an authorization code")?;
         Ok(())
@@ -265,7 +265,7 @@ impl Store {
         // Expired codes go too, so that the table holds only the codes still in flight.
         sqlx::query("DELETE FROM authorization_codes WHERE expires_at <= $1")
             .bind(now)
-            .execute(self.database.pool())
+            .execute(self.database.writer())
             .await
             .context("delete expired authorization codes")?;
         let row = sqlx::query(
@@ -274,7 +274,7 @@ impl Store {
              auth_time, expires_at",
         )
         .bind(code_hash)
-        .fetch_optional(self.database.pool())
+        .fetch_optional(self.database.writer())
         .await
         .context("take an authorization code")?;
         let code = row
@@ -297,7 +297,7 @@ impl Store {
     }
 
     pub async fn insert_refresh_token(&self, token: &RefreshRecord) -> Result<(), Error> {
-        insert_refresh_token(self.database.pool(), token).await
+        insert_refresh_token(self.database.writer(), token).await
     }
 
     /// Marks the token `token_hash` of `client_id` used and stores its successor under
@@ -382,7 +382,7 @@ impl Store {
         let Some(family_id) = family_id else {
             return Ok(false);
         };
-        revoke_family(self.database.pool(), &family_id, now).await?;
+        revoke_family(self.database.writer(), &family_id, now).await?;
         Ok(true)
     }
 }

@@ -2,7 +2,8 @@
 
 use events::checkout::{self, OrderCompleted, OrderPlaced};
 use events::{Envelope, Event};
-use platform::db::Database;
+use futures_util::future::BoxFuture;
+use platform::db::{Database, GroupCommit};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
@@ -43,6 +44,7 @@ pub(crate) enum Created {
 #[derive(Clone, Debug)]
 pub(crate) struct Store {
     database: Database,
+    saves: GroupCommit<Order>,
 }
 
 impl Store {
@@ -50,7 +52,8 @@ impl Store {
         let database =
             Database::open(database_url, &SQLITE_MIGRATIONS, &POSTGRES_MIGRATIONS).await?;
         platform::outbox::install(&database).await?;
-        Ok(Store { database })
+        let saves = GroupCommit::start(database.clone(), write_state);
+        Ok(Store { database, saves })
     }
 
     pub(crate) fn database(&self) -> &Database {
@@ -145,36 +148,12 @@ impl Store {
     }
 
     /// Saves an order's saga state; a terminal state also publishes `OrderCompleted`.
+    /// Saves the order's saga state; returns once it is committed. Saves from many sagas share
+    /// a commit (see `platform::db::GroupCommit`).
     pub(crate) async fn save(&self, order: &Order) -> Result<(), Error> {
-        let mut transaction = self.database.begin_write().await?;
-        sqlx::query(
-            "UPDATE orders SET state = $2, payment_id = $3, shipment_id = $4, failure_reason = $5, updated_at = $6 WHERE id = $1",
-        )
-        .bind(&order.id)
-        .bind(order.state.as_str())
-        .bind(&order.payment_id)
-        .bind(&order.shipment_id)
-        .bind(&order.failure_reason)
-        .bind(order.updated_at)
-        .execute(&mut *transaction)
-        .await?;
-        history(&mut transaction, &order.id, order.state, order.updated_at).await?;
-        if order.state.is_terminal() {
-            let event = OrderCompleted {
-                order_id: order.id.clone(),
-                user_id: order.user_id.clone(),
-                confirmed: order.state == State::Confirmed,
-                failure_reason: order.failure_reason.clone(),
-            };
-            platform::outbox::append(
-                &mut transaction,
-                OrderCompleted::SUBJECT,
-                envelope(&event, order.updated_at),
-            )
-            .await?;
-        }
-        transaction.commit().await?;
-        Ok(())
+        self.saves.submit(order.clone()).await.map_err(|reason| {
+            Error::Unexpected(anyhow::anyhow!("save order {}: {reason}", order.id))
+        })
     }
 
     pub(crate) async fn get(&self, id: &str) -> Result<Option<Order>, Error> {
@@ -297,6 +276,43 @@ async fn history(
     .bind(at)
     .execute(&mut **transaction)
     .await?;
+    Ok(())
+}
+
+fn write_state<'t>(
+    transaction: &'t mut Transaction<'static, Any>,
+    order: &'t Order,
+) -> BoxFuture<'t, Result<(), Error>> {
+    Box::pin(save_in(transaction, order))
+}
+
+async fn save_in(transaction: &mut Transaction<'static, Any>, order: &Order) -> Result<(), Error> {
+    sqlx::query(
+        "UPDATE orders SET state = $2, payment_id = $3, shipment_id = $4, failure_reason = $5, updated_at = $6 WHERE id = $1",
+    )
+    .bind(&order.id)
+    .bind(order.state.as_str())
+    .bind(&order.payment_id)
+    .bind(&order.shipment_id)
+    .bind(&order.failure_reason)
+    .bind(order.updated_at)
+    .execute(&mut **transaction)
+    .await?;
+    history(transaction, &order.id, order.state, order.updated_at).await?;
+    if order.state.is_terminal() {
+        let event = OrderCompleted {
+            order_id: order.id.clone(),
+            user_id: order.user_id.clone(),
+            confirmed: order.state == State::Confirmed,
+            failure_reason: order.failure_reason.clone(),
+        };
+        platform::outbox::append(
+            transaction,
+            OrderCompleted::SUBJECT,
+            envelope(&event, order.updated_at),
+        )
+        .await?;
+    }
     Ok(())
 }
 

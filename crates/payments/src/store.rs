@@ -230,7 +230,7 @@ impl Store {
     pub(crate) async fn forget_keys(&self, before: i64) -> Result<u64, Error> {
         let result = sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
             .bind(before)
-            .execute(self.database.pool())
+            .execute(self.database.writer())
             .await?;
         Ok(result.rows_affected())
     }

@@ -11,6 +11,9 @@ use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Executor};
 
+mod group;
+pub use group::{GroupCommit, Write};
+
 /// The database engine behind a pool.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Engine {
@@ -22,6 +25,10 @@ pub enum Engine {
 #[derive(Clone, Debug)]
 pub struct Database {
     pool: AnyPool,
+    /// Where writes go. On SQLite, one connection: the file has one writer at a time anyway,
+    /// and waiting in the pool's queue is fair and wakes at once, where writers that race for
+    /// the file's lock sleep in SQLite's busy handler for up to 100 ms a try.
+    writer: AnyPool,
     engine: Engine,
 }
 
@@ -41,31 +48,32 @@ impl Database {
             Engine::Sqlite => prepare_sqlite_url(url)?,
             Engine::Postgres => url.to_owned(),
         };
-        let options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
-        let pool = match engine {
-            Engine::Sqlite => {
-                options
-                    .max_connections(8)
-                    .after_connect(|connection, _meta| {
-                        Box::pin(async move {
-                            // WAL lets readers run beside the writer; FULL makes every commit durable.
-                            connection.execute("PRAGMA journal_mode = WAL").await?;
-                            connection.execute("PRAGMA synchronous = FULL").await?;
-                            connection.execute("PRAGMA foreign_keys = ON").await?;
-                            connection.execute("PRAGMA busy_timeout = 10000").await?;
-                            // 1 MiB of page cache per connection (SQLite's default is 2 MiB):
-                            // with a pool per service, the default adds up.
-                            connection.execute("PRAGMA cache_size = -1024").await?;
-                            Ok(())
-                        })
-                    })
-                    .connect(&url)
-                    .await
+        // No ping before each acquire: on SQLite a ping is a round trip to the connection's
+        // worker thread, and a broken connection shows itself on the next statement anyway.
+        let options = AnyPoolOptions::new()
+            .acquire_timeout(Duration::from_secs(10))
+            .test_before_acquire(false);
+        let pools = async {
+            match engine {
+                Engine::Sqlite => {
+                    let pool = sqlite_pool(options.clone().max_connections(8), &url).await?;
+                    let writer = sqlite_pool(options.max_connections(1), &url).await?;
+                    Ok::<_, sqlx::Error>((pool, writer))
+                }
+                Engine::Postgres => {
+                    let pool = options.max_connections(16).connect(&url).await?;
+                    Ok((pool.clone(), pool))
+                }
             }
-            Engine::Postgres => options.max_connections(16).connect(&url).await,
-        }
-        .with_context(|| format!("connect to {}", redact(&url)))?;
-        Ok(Database { pool, engine })
+        };
+        let (pool, writer) = pools
+            .await
+            .with_context(|| format!("connect to {}", redact(&url)))?;
+        Ok(Database {
+            pool,
+            writer,
+            engine,
+        })
     }
 
     /// Connects to `url` and applies the migrations for its engine: how every store opens.
@@ -94,13 +102,19 @@ impl Database {
     /// locked" when another writer commits meanwhile, where an immediate one waits its turn.
     pub async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
         match self.engine {
-            Engine::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
-            Engine::Postgres => self.pool.begin().await,
+            Engine::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await,
+            Engine::Postgres => self.writer.begin().await,
         }
     }
 
+    /// The pool for reads.
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// The pool for statements that write outside `begin_write` (one statement, its own commit).
+    pub fn writer(&self) -> &AnyPool {
+        &self.writer
     }
 
     pub fn engine(&self) -> Engine {
@@ -109,7 +123,27 @@ impl Database {
 
     pub async fn close(&self) {
         self.pool.close().await;
+        self.writer.close().await;
     }
+}
+
+async fn sqlite_pool(options: AnyPoolOptions, url: &str) -> Result<AnyPool, sqlx::Error> {
+    options
+        .after_connect(|connection, _meta| {
+            Box::pin(async move {
+                // WAL lets readers run beside the writer; FULL makes every commit durable.
+                connection.execute("PRAGMA journal_mode = WAL").await?;
+                connection.execute("PRAGMA synchronous = FULL").await?;
+                connection.execute("PRAGMA foreign_keys = ON").await?;
+                connection.execute("PRAGMA busy_timeout = 10000").await?;
+                // 1 MiB of page cache per connection (SQLite's default is 2 MiB):
+                // with a pool per service, the default adds up.
+                connection.execute("PRAGMA cache_size = -1024").await?;
+                Ok(())
+            })
+        })
+        .connect(url)
+        .await
 }
 
 fn prepare_sqlite_url(url: &str) -> anyhow::Result<String> {
@@ -117,9 +151,13 @@ fn prepare_sqlite_url(url: &str) -> anyhow::Result<String> {
         .trim_start_matches("sqlite://")
         .trim_start_matches("sqlite:");
     let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
-    if path != ":memory:"
-        && !path.is_empty()
-        && let Some(parent) = std::path::Path::new(path).parent()
+    if path.is_empty() || path == ":memory:" || query.contains("mode=memory") {
+        // Each connection would get a database of its own.
+        anyhow::bail!(
+            "database url `{url}`: an in-memory SQLite database is not shared between a pool's connections; name a file"
+        );
+    }
+    if let Some(parent) = std::path::Path::new(path).parent()
         && !parent.as_os_str().is_empty()
     {
         std::fs::create_dir_all(parent)

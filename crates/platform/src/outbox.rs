@@ -39,7 +39,7 @@ pub async fn install(database: &Database) -> anyhow::Result<()> {
     for statement in statements {
         // Built from the constants above only.
         sqlx::query(AssertSqlSafe(statement))
-            .execute(database.pool())
+            .execute(database.writer())
             .await?;
     }
     Ok(())
@@ -192,7 +192,7 @@ impl Relay {
         let deleted =
             sqlx::query("DELETE FROM outbox WHERE published_at IS NOT NULL AND published_at < $1")
                 .bind(before)
-                .execute(self.database.pool())
+                .execute(self.database.writer())
                 .await?;
         Ok(deleted.rows_affected())
     }
@@ -234,18 +234,20 @@ impl Relay {
                 Err(error) => tracing::warn!(%error, "an event stays in the outbox"),
             }
         }
-        // One transaction marks the batch: a commit is an fsync, and fsyncs are the budget.
+        // One statement marks the batch: a commit is an fsync, and fsyncs are the budget.
         if !marked.is_empty() {
-            let mut transaction = self.database.begin_write().await?;
-            let now = unix_millis();
+            let placeholders = (2..marked.len() + 2)
+                .map(|index| format!("${index}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            // Built from numbered placeholders only; the ids are bound.
+            let statement =
+                format!("UPDATE outbox SET published_at = $1 WHERE id IN ({placeholders})");
+            let mut query = sqlx::query(AssertSqlSafe(statement)).bind(unix_millis());
             for id in &marked {
-                sqlx::query("UPDATE outbox SET published_at = $1 WHERE id = $2")
-                    .bind(now)
-                    .bind(id)
-                    .execute(&mut *transaction)
-                    .await?;
+                query = query.bind(id);
             }
-            transaction.commit().await?;
+            query.execute(self.database.writer()).await?;
         }
         let count = marked.len();
         Ok(count)
