@@ -1,6 +1,11 @@
 //! `emporium load`: a load generator for the checkout, the path that matters most. It signs up
 //! buyers, then each buyer in a loop fills its cart and checks out, for a fixed time; it reports
 //! throughput and latency percentiles. Bounded in count and time; it targets one URL.
+//!
+//! Without `--rate` every buyer checks out again as soon as its last checkout returns (the most
+//! the shop can do at that concurrency). With `--rate`, checkouts start on a fixed schedule
+//! shared by the buyers, and a checkout's latency counts from its scheduled start (filling the
+//! cart included): a shop that falls behind shows it in the latency instead of quietly slowing the schedule.
 
 use std::time::{Duration, Instant};
 
@@ -19,6 +24,25 @@ pub struct LoadArgs {
     /// How long to run, in seconds (at most 600).
     #[arg(long, default_value_t = 10)]
     pub seconds: u64,
+    /// Checkouts to start per second, on a fixed schedule; unset means as fast as they return.
+    #[arg(long)]
+    pub rate: Option<f64>,
+}
+
+/// The start times of a fixed-rate run, handed out in order to whichever buyer is free.
+#[derive(Debug)]
+struct Schedule {
+    started: Instant,
+    interval: Duration,
+    next: std::sync::atomic::AtomicU64,
+}
+
+impl Schedule {
+    /// The next start time.
+    fn take(&self) -> Instant {
+        let slot = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.started + self.interval.mul_f64(slot as f64)
+    }
 }
 
 /// The outcome of a load run.
@@ -62,6 +86,12 @@ pub async fn run(args: &LoadArgs) -> anyhow::Result<Report> {
         (1..=1024).contains(&args.concurrency),
         "--concurrency: 1 to 1024"
     );
+    if let Some(rate) = args.rate {
+        anyhow::ensure!(
+            rate.is_finite() && (0.1..=100_000.0).contains(&rate),
+            "--rate: 0.1 to 100000 checkouts per second"
+        );
+    }
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(args.concurrency)
         .build()?;
@@ -99,9 +129,26 @@ pub async fn run(args: &LoadArgs) -> anyhow::Result<Report> {
     }
     let deadline = Instant::now() + Duration::from_secs(args.seconds);
     let started = Instant::now();
+    let schedule = args.rate.map(|rate| {
+        std::sync::Arc::new(Schedule {
+            started,
+            interval: Duration::from_secs_f64(1.0 / rate),
+            next: 0.into(),
+        })
+    });
     let workers = buyers.into_iter().enumerate().map(|(index, token)| {
-        let (http, base, skus) = (http.clone(), base.clone(), skus.clone());
-        tokio::spawn(async move { buy_until(&http, &base, &token, &skus, index, deadline).await })
+        let (http, base, skus, schedule) =
+            (http.clone(), base.clone(), skus.clone(), schedule.clone());
+        tokio::spawn(async move {
+            let buyer = Buyer {
+                http: &http,
+                base: &base,
+                token: &token,
+                skus: &skus,
+                index,
+            };
+            buyer.buy_until(schedule.as_deref(), deadline).await
+        })
     });
     let mut report = Report::default();
     for worker in futures_util::future::join_all(workers).await {
@@ -146,79 +193,97 @@ async fn sign_up(http: &reqwest::Client, base: &str, email: &str) -> anyhow::Res
         .with_context(|| format!("log a buyer in: {login}"))
 }
 
-async fn buy_until(
-    http: &reqwest::Client,
-    base: &str,
-    token: &str,
-    skus: &[String],
-    worker: usize,
-    deadline: Instant,
-) -> Report {
-    let mut report = Report::default();
-    let body = json!({
-        "address": {"name": "Load Test", "line1": "1 Main St", "city": "Springfield", "postal_code": "12345", "country": "US"},
-        "card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2035, "cvc": "123"}
-    });
-    let mut round = 0usize;
-    while Instant::now() < deadline {
-        let sku = &skus[(worker * 7 + round) % skus.len()];
-        round += 1;
-        let added = http
-            .post(format!("{base}/api/v1/cart/items"))
-            .bearer_auth(token)
-            .json(&json!({"sku": sku, "quantity": 1}))
-            .send()
-            .await;
-        match added {
-            Ok(response) if response.status().is_success() => {}
-            Ok(response) => {
-                report.error(format!(
-                    "add to cart: {} {}",
-                    response.status(),
-                    response.text().await.unwrap_or_default()
-                ));
-                continue;
+/// One buyer of the run.
+struct Buyer<'a> {
+    http: &'a reqwest::Client,
+    base: &'a str,
+    token: &'a str,
+    skus: &'a [String],
+    index: usize,
+}
+
+impl Buyer<'_> {
+    async fn buy_until(&self, schedule: Option<&Schedule>, deadline: Instant) -> Report {
+        let Buyer {
+            http,
+            base,
+            token,
+            skus,
+            index: worker,
+        } = *self;
+        let mut report = Report::default();
+        let body = json!({
+            "address": {"name": "Load Test", "line1": "1 Main St", "city": "Springfield", "postal_code": "12345", "country": "US"},
+            "card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2035, "cvc": "123"}
+        });
+        let mut round = 0usize;
+        while Instant::now() < deadline {
+            let due = schedule.map(Schedule::take);
+            if let Some(due) = due {
+                if due >= deadline {
+                    break;
+                }
+                tokio::time::sleep_until(due.into()).await;
             }
-            Err(error) => {
-                report.error(format!("add to cart: {error}"));
-                continue;
-            }
-        }
-        let started = Instant::now();
-        let placed = http
-            .post(format!("{base}/api/v1/checkout"))
-            .bearer_auth(token)
-            .header(
-                "idempotency-key",
-                format!("load-{worker}-{round}-{}", uuid::Uuid::new_v4().simple()),
-            )
-            .json(&body)
-            .send()
-            .await;
-        let elapsed = started.elapsed();
-        match placed {
-            Ok(response) if response.status().is_success() => {
-                report.latencies.push(elapsed);
-                let order: serde_json::Value = response.json().await.unwrap_or_default();
-                if order["state"] == "confirmed" {
-                    report.confirmed += 1;
-                } else {
-                    report.failed += 1;
-                    // A failed checkout leaves the line in the cart; start the next one clean.
-                    let _ = http
-                        .delete(format!("{base}/api/v1/cart"))
-                        .bearer_auth(token)
-                        .send()
-                        .await;
+            let sku = &skus[(worker * 7 + round) % skus.len()];
+            round += 1;
+            let added = http
+                .post(format!("{base}/api/v1/cart/items"))
+                .bearer_auth(token)
+                .json(&json!({"sku": sku, "quantity": 1}))
+                .send()
+                .await;
+            match added {
+                Ok(response) if response.status().is_success() => {}
+                Ok(response) => {
+                    report.error(format!(
+                        "add to cart: {} {}",
+                        response.status(),
+                        response.text().await.unwrap_or_default()
+                    ));
+                    continue;
+                }
+                Err(error) => {
+                    report.error(format!("add to cart: {error}"));
+                    continue;
                 }
             }
-            Ok(response) => report.error(format!(
-                "checkout: {} {}",
-                response.status(),
-                response.text().await.unwrap_or_default()
-            )),
-            Err(error) => report.error(format!("checkout: {error}")),
+            let started = due.unwrap_or_else(Instant::now);
+            let placed = http
+                .post(format!("{base}/api/v1/checkout"))
+                .bearer_auth(token)
+                .header(
+                    "idempotency-key",
+                    format!("load-{worker}-{round}-{}", uuid::Uuid::new_v4().simple()),
+                )
+                .json(&body)
+                .send()
+                .await;
+            let elapsed = started.elapsed();
+            match placed {
+                Ok(response) if response.status().is_success() => {
+                    report.latencies.push(elapsed);
+                    let order: serde_json::Value = response.json().await.unwrap_or_default();
+                    if order["state"] == "confirmed" {
+                        report.confirmed += 1;
+                    } else {
+                        report.failed += 1;
+                        // A failed checkout leaves the line in the cart; start the next one clean.
+                        let _ = http
+                            .delete(format!("{base}/api/v1/cart"))
+                            .bearer_auth(token)
+                            .send()
+                            .await;
+                    }
+                }
+                Ok(response) => report.error(format!(
+                    "checkout: {} {}",
+                    response.status(),
+                    response.text().await.unwrap_or_default()
+                )),
+                Err(error) => report.error(format!("checkout: {error}")),
+            }
         }
+        report
     }
-    report
 }

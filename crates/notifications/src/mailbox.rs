@@ -69,12 +69,17 @@ impl Sender for Mailbox {
     fn send<'a>(&'a self, email: &'a Email) -> BoxFuture<'a, anyhow::Result<()>> {
         Box::pin(async move {
             let folder = self.root.join(folder_name(&email.to));
-            tokio::fs::create_dir_all(&folder).await?;
             let file = folder.join(format!("{}.eml", sanitize(&email.id)));
             // Write aside, then rename: a reader never sees half a message.
             let partial = folder.join(format!(".{}.partial", sanitize(&email.id)));
-            tokio::fs::write(&partial, email.to_rfc5322()).await?;
-            tokio::fs::rename(&partial, &file).await?;
+            let text = email.to_rfc5322();
+            // One trip to the blocking pool for the three calls, not one each.
+            tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+                std::fs::create_dir_all(&folder)?;
+                std::fs::write(&partial, text)?;
+                std::fs::rename(&partial, &file)
+            })
+            .await??;
             Ok(())
         })
     }
