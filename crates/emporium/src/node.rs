@@ -143,7 +143,23 @@ impl Node {
         }
 
         // One bus and one set of fault switches for the services of this process.
-        let bus: Arc<dyn platform::bus::EventBus> = Arc::new(platform::bus::InProcessBus::new());
+        let bus: Arc<dyn platform::bus::EventBus> = if settings.bus_url.is_empty() {
+            if services.len() < Service::ALL.len() {
+                tracing::warn!(
+                    "this process runs some of the services on the in-process bus: events will not reach services in other processes (set bus_url to a NATS server)"
+                );
+            }
+            Arc::new(platform::bus::InProcessBus::new())
+        } else {
+            Arc::new(
+                platform::bus::nats::JetStreamBus::connect_in(
+                    &settings.bus_url,
+                    &settings.bus_namespace,
+                )
+                .await
+                .context("connect to the event bus")?,
+            )
+        };
         let faults = Faults::new();
         let wiring = Wiring {
             layer: layer.clone(),

@@ -32,6 +32,12 @@ pub struct Settings {
     pub orders: orders::Config,
     pub notifications: notifications::Config,
     pub gateway: gateway::Config,
+    /// The event bus: empty for the in-process bus (every service in this process), or
+    /// `nats://host:4222` for NATS JetStream (services in several processes).
+    pub bus_url: String,
+    /// With NATS: a name put before the stream names and subjects, so that several shops (or
+    /// test runs) can share one server. Letters, digits and `_`; empty for none.
+    pub bus_namespace: String,
     /// Where the services this process does not run can be reached.
     pub remote: Remote,
 }
@@ -107,6 +113,8 @@ impl Default for Settings {
                 ..notifications::Config::default()
             },
             gateway: gateway::Config::default(),
+            bus_url: String::new(),
+            bus_namespace: String::new(),
             remote: Remote::default(),
         }
     }

@@ -9,6 +9,8 @@
 //! outbox, and `publish` returns only when every consumer has acked or dead-lettered the event,
 //! so the outbox row stays unpublished (and is sent again after a crash) until then. Consumers
 //! deduplicate by event id (see `outbox::first_delivery`).
+//!
+//! `nats::JetStreamBus` is the distributed backend, on a NATS JetStream server.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -314,6 +316,8 @@ impl InProcessBus {
             });
     }
 }
+
+pub mod nats;
 
 #[cfg(test)]
 mod tests;

@@ -250,16 +250,43 @@ async fn the_load_generator_checks_out_for_a_while_and_reports_what_it_saw() {
         url: shop.base_url.clone(),
         concurrency: 2,
         seconds: 1,
+        rate: None,
     };
     let report = emporium::load::run(&args).await.unwrap();
     assert!(report.confirmed > 0, "{report:?}");
     assert_eq!(report.errors, 0, "{report:?}");
     assert_eq!(report.latencies.len(), report.confirmed + report.failed);
     assert!(report.percentile(50.0) <= report.percentile(99.0));
+    // On a schedule of 10 a second for 2 s, 20 checkouts start: no more, however fast the shop.
+    let paced = emporium::load::LoadArgs {
+        concurrency: 4,
+        seconds: 2,
+        rate: Some(10.0),
+        ..args
+    };
+    let report = emporium::load::run(&paced).await.unwrap();
+    assert_eq!(report.errors, 0, "{report:?}");
+    assert!(
+        (15..=20).contains(&report.latencies.len()),
+        "{} checkouts on a schedule of 20",
+        report.latencies.len()
+    );
+    let too_fast = emporium::load::LoadArgs {
+        rate: Some(0.0),
+        ..paced
+    };
+    assert!(
+        emporium::load::run(&too_fast)
+            .await
+            .unwrap_err()
+            .to_string()
+            .contains("--rate")
+    );
     let too_long = emporium::load::LoadArgs {
         url: shop.base_url.clone(),
         concurrency: 1,
         seconds: 601,
+        rate: None,
     };
     assert!(
         emporium::load::run(&too_long)
@@ -267,5 +294,61 @@ async fn the_load_generator_checks_out_for_a_while_and_reports_what_it_saw() {
             .unwrap_err()
             .to_string()
             .contains("--seconds")
+    );
+}
+
+/// The same checkout with NATS JetStream as the bus (`EMPORIUM_TEST_NATS_URL`): the order's
+/// events travel through the server, and the notification they cause arrives.
+#[tokio::test]
+async fn with_the_nats_bus_a_checkout_confirms_and_its_email_arrives() {
+    let Ok(nats) = std::env::var("EMPORIUM_TEST_NATS_URL") else {
+        eprintln!("EMPORIUM_TEST_NATS_URL is not set: the NATS checkout is skipped");
+        return;
+    };
+    let namespace = format!("it_{}", uuid::Uuid::new_v4().simple());
+    let shop = TestShop::spawn_with("sqlite", |settings| {
+        settings.bus_url = nats.clone();
+        settings.bus_namespace = namespace.clone();
+    })
+    .await;
+    let token = shop.user_token().await;
+    fill_cart(&shop, &token, "KIT-00001").await;
+    let placed = shop
+        .http
+        .post(shop.url("/api/v1/checkout"))
+        .bearer_auth(&token)
+        .header("idempotency-key", "nats-1")
+        .json(&body("Springfield", "4242424242424242"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(placed.status(), 201);
+    let order: serde_json::Value = placed.json().await.unwrap();
+    assert_eq!(order["state"], "confirmed", "{order}");
+    let id = order["id"].as_str().unwrap();
+
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let messages = shop.mailbox.messages(&shop.user.0).unwrap_or_default();
+        if messages.iter().any(|message| message.contains(id)) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no email for order {id} after 15 s; the mailbox holds {messages:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+
+    // The events went through the server: the shop's stream holds each step's.
+    let jetstream = async_nats::jetstream::new(async_nats::connect(nats.as_str()).await.unwrap());
+    let mut stream = jetstream
+        .get_stream(format!("{namespace}_EMPORIUM"))
+        .await
+        .unwrap();
+    let held = stream.info().await.unwrap().state.messages;
+    assert!(
+        held >= 5,
+        "reserve, authorize, ship, capture, commit and the order's events: {held}"
     );
 }

@@ -32,8 +32,14 @@ impl Drop for TestShop {
 
 impl TestShop {
     pub async fn spawn(engine: &str) -> TestShop {
+        TestShop::spawn_with(engine, |_| {}).await
+    }
+
+    /// A shop whose isolated settings `customize` changes before it starts.
+    pub async fn spawn_with(engine: &str, customize: impl FnOnce(&mut Settings)) -> TestShop {
         test_support::install_crypto();
-        let settings = isolated(Settings::default(), engine).await;
+        let mut settings = isolated(Settings::default(), engine).await;
+        customize(&mut settings);
         let node = Node::build(settings, &Service::ALL, |_, _| {})
             .await
             .unwrap();

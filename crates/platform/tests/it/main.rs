@@ -1,12 +1,12 @@
 //! Platform tests against real databases: the transactional outbox, its relay and the inbox,
-//! and group commit,
+//! group commit, and the JetStream bus when `EMPORIUM_TEST_NATS_URL` is set,
 //! on SQLite and, when `EMPORIUM_TEST_POSTGRES_URL` is set, PostgreSQL.
 
+mod bus_nats;
 mod group_commit;
 mod outbox;
 
 use platform::db::Database;
-use platform::outbox;
 
 /// A fresh SQLite database, and a fresh PostgreSQL one when the server is configured; each
 /// with the outbox tables and an `orders (id)` table.
@@ -40,7 +40,7 @@ pub async fn databases() -> Vec<Database> {
     let mut databases = Vec::new();
     for url in urls {
         let database = Database::connect(&url).await.unwrap();
-        outbox::install(&database).await.unwrap();
+        platform::outbox::install(&database).await.unwrap();
         sqlx::query("CREATE TABLE IF NOT EXISTS orders (id TEXT PRIMARY KEY)")
             .execute(database.pool())
             .await

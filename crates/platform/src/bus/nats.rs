@@ -1,0 +1,355 @@
+//! The NATS JetStream backend of the event bus, for distributed mode.
+//!
+//! One stream holds every subject under `emporium.>` on disk. `publish` returns once the stream
+//! has acked the event, and sends the event id as `Nats-Msg-Id`, so the stream drops a repeat
+//! inside its duplicate window (the outbox relay sends an event again when it crashed before
+//! marking it). A consumer is a durable pull consumer with explicit acks: processes that bind
+//! the same name share its deliveries. A nak asks for a redelivery after the consumer's backoff;
+//! an ack that does not come within `ack_wait` brings the event again; the delivery that uses up
+//! `max_deliver` is terminated and kept as a dead letter, on the dead-letter stream (subject
+//! `dead-letters.<consumer>`, the original subject in the `Emporium-Subject` header) and in
+//! this process's `dead_letters`.
+//!
+//! When the server is away, `publish` fails with `Unavailable` and the outbox keeps the event;
+//! the client reconnects by itself, and the streams are made on first use, so a process may
+//! start before the server does.
+
+use std::sync::{Arc, Mutex};
+
+use async_nats::jetstream::{self, AckKind, consumer::AckPolicy, consumer::pull};
+use events::Envelope;
+use futures_util::StreamExt as _;
+use futures_util::future::BoxFuture;
+use tokio::sync::{OnceCell, mpsc, oneshot};
+
+use super::{BusError, Consumer, ConsumerConfig, DeadLetter, Delivery, EventBus, Outcome};
+
+/// The stream of events, and the subjects it holds.
+const EVENTS_STREAM: &str = "EMPORIUM";
+const EVENTS_SUBJECTS: &str = "emporium.>";
+/// The stream of dead letters.
+const DEAD_LETTER_STREAM: &str = "EMPORIUM_DEAD_LETTERS";
+const DEAD_LETTER_PREFIX: &str = "dead-letters";
+/// How long a request to the server (a publish's ack among them) may take.
+const ACK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
+/// How long the stream remembers event ids to drop repeats.
+const DUPLICATE_WINDOW: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// The JetStream bus.
+#[derive(Clone)]
+pub struct JetStreamBus {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    context: jetstream::Context,
+    /// Put before stream names and subjects, so that shops (or test runs) can share a server.
+    namespace: String,
+    events_stream: String,
+    dead_letter_stream: String,
+    streams: OnceCell<()>,
+    dead_letters: Mutex<Vec<DeadLetter>>,
+}
+
+impl std::fmt::Debug for JetStreamBus {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("JetStreamBus")
+            .field("stream", &self.inner.events_stream)
+            .finish_non_exhaustive()
+    }
+}
+
+impl JetStreamBus {
+    /// Connects to the NATS server at `url` (`nats://host:4222`). The connection is made in the
+    /// background and kept up; a server that is down now is not an error.
+    pub async fn connect(url: &str) -> Result<JetStreamBus, BusError> {
+        JetStreamBus::connect_in(url, "").await
+    }
+
+    /// Like `connect`, with `namespace` put before the stream names and every subject on the
+    /// wire (`<namespace>.emporium.orders.order_placed`), so that several shops (or test runs)
+    /// can share one server. Subjects that reach consumers are without it.
+    pub async fn connect_in(url: &str, namespace: &str) -> Result<JetStreamBus, BusError> {
+        if !namespace
+            .chars()
+            .all(|character| character.is_ascii_alphanumeric() || character == '_')
+        {
+            return Err(BusError::Unavailable(format!(
+                "the namespace `{namespace}` may hold only letters, digits and `_`"
+            )));
+        }
+        let client = async_nats::ConnectOptions::new()
+            .retry_on_initial_connect()
+            .request_timeout(Some(ACK_TIMEOUT))
+            .name("emporium")
+            .connect(url)
+            .await
+            .map_err(|error| BusError::Unavailable(format!("connect to {url}: {error}")))?;
+        let name = |base: &str| {
+            if namespace.is_empty() {
+                base.to_owned()
+            } else {
+                format!("{namespace}_{base}")
+            }
+        };
+        let mut context = jetstream::new(client);
+        // A publish that the server has not acked by then fails, and the outbox keeps the event.
+        context.set_timeout(ACK_TIMEOUT);
+        Ok(JetStreamBus {
+            inner: Arc::new(Inner {
+                context,
+                namespace: namespace.to_owned(),
+                events_stream: name(EVENTS_STREAM),
+                dead_letter_stream: name(DEAD_LETTER_STREAM),
+                streams: OnceCell::new(),
+                dead_letters: Mutex::new(Vec::new()),
+            }),
+        })
+    }
+
+    /// Makes the two streams when they are missing; once per process, retried after a failure.
+    async fn streams(&self) -> Result<(), BusError> {
+        let inner = &self.inner;
+        inner
+            .streams
+            .get_or_try_init(|| async {
+                inner
+                    .context
+                    .get_or_create_stream(jetstream::stream::Config {
+                        name: inner.events_stream.clone(),
+                        subjects: vec![self.wire(EVENTS_SUBJECTS)],
+                        storage: jetstream::stream::StorageType::File,
+                        duplicate_window: DUPLICATE_WINDOW,
+                        ..Default::default()
+                    })
+                    .await
+                    .map_err(unavailable("create the event stream"))?;
+                inner
+                    .context
+                    .get_or_create_stream(jetstream::stream::Config {
+                        name: inner.dead_letter_stream.clone(),
+                        subjects: vec![self.wire(&format!("{DEAD_LETTER_PREFIX}.>"))],
+                        storage: jetstream::stream::StorageType::File,
+                        ..Default::default()
+                    })
+                    .await
+                    .map_err(unavailable("create the dead-letter stream"))?;
+                Ok(())
+            })
+            .await
+            .copied()
+    }
+}
+
+impl JetStreamBus {
+    /// A subject as it goes on the wire.
+    fn wire(&self, subject: &str) -> String {
+        if self.inner.namespace.is_empty() {
+            subject.to_owned()
+        } else {
+            format!("{}.{subject}", self.inner.namespace)
+        }
+    }
+
+    /// A subject from the wire, as the services know it.
+    fn local(&self, wire: &str) -> String {
+        if self.inner.namespace.is_empty() {
+            return wire.to_owned();
+        }
+        wire.strip_prefix(&self.inner.namespace)
+            .and_then(|rest| rest.strip_prefix('.'))
+            .unwrap_or(wire)
+            .to_owned()
+    }
+}
+
+fn unavailable<E: std::fmt::Display>(what: &'static str) -> impl Fn(E) -> BusError {
+    move |error| BusError::Unavailable(format!("{what}: {error}"))
+}
+
+impl EventBus for JetStreamBus {
+    fn publish(&self, subject: &str, envelope: Envelope) -> BoxFuture<'_, Result<(), BusError>> {
+        let subject = subject.to_owned();
+        Box::pin(async move {
+            self.streams().await?;
+            let payload = serde_json::to_vec(&envelope)
+                .map_err(|error| BusError::Unavailable(format!("encode the event: {error}")))?;
+            let mut headers = async_nats::HeaderMap::new();
+            headers.insert(async_nats::header::NATS_MESSAGE_ID, envelope.id.as_str());
+            let ack = self
+                .inner
+                .context
+                .publish_with_headers(self.wire(&subject), headers, payload.into())
+                .await
+                .map_err(unavailable("publish"))?;
+            ack.await.map_err(unavailable("publish (no ack)"))?;
+            metrics::counter!("bus_published_total", "subject" => subject).increment(1);
+            Ok(())
+        })
+    }
+
+    fn consumer(&self, config: ConsumerConfig) -> BoxFuture<'_, Result<Consumer, BusError>> {
+        Box::pin(async move {
+            self.streams().await?;
+            let stream = self
+                .inner
+                .context
+                .get_stream(&self.inner.events_stream)
+                .await
+                .map_err(unavailable("find the event stream"))?;
+            let consumer: jetstream::consumer::PullConsumer = stream
+                .get_or_create_consumer(
+                    &config.durable_name,
+                    pull::Config {
+                        durable_name: Some(config.durable_name.clone()),
+                        filter_subjects: config
+                            .filter_subjects
+                            .iter()
+                            .map(|filter| self.wire(filter))
+                            .collect(),
+                        ack_policy: AckPolicy::Explicit,
+                        ack_wait: config.ack_wait,
+                        max_deliver: i64::from(config.max_deliver.max(1)),
+                        ..Default::default()
+                    },
+                )
+                .await
+                .map_err(unavailable("bind the consumer"))?;
+            let mut messages = consumer
+                .messages()
+                .await
+                .map_err(unavailable("pull from the consumer"))?;
+            let (sender, deliveries) = mpsc::channel(256);
+            let bus = self.clone();
+            tokio::spawn(async move {
+                while let Some(message) = messages.next().await {
+                    let message = match message {
+                        Ok(message) => message,
+                        Err(error) => {
+                            tracing::warn!(consumer = %config.durable_name, %error, "pulling events failed; pulling again");
+                            continue;
+                        }
+                    };
+                    let attempt = message
+                        .info()
+                        .map(|info| u32::try_from(info.delivered).unwrap_or(u32::MAX))
+                        .unwrap_or(1);
+                    let envelope: Envelope = match serde_json::from_slice(&message.payload) {
+                        Ok(envelope) => envelope,
+                        Err(error) => {
+                            // It can never be handled; redelivering it would only repeat this.
+                            tracing::error!(consumer = %config.durable_name, subject = %message.subject, %error, "an event that is not an envelope; terminated");
+                            let _ = message.ack_with(AckKind::Term).await;
+                            continue;
+                        }
+                    };
+                    let (reply, outcome) = oneshot::channel();
+                    let delivery = Delivery {
+                        subject: bus.local(&message.subject),
+                        envelope: Arc::new(envelope),
+                        attempt,
+                        reply: Some(reply),
+                    };
+                    if sender.send(delivery).await.is_err() {
+                        // The consumer is gone; what it did not ack comes again after ack_wait.
+                        return;
+                    }
+                    // The answer is awaited aside, so the next event need not wait for it.
+                    tokio::spawn(
+                        bus.clone()
+                            .settle(config.clone(), message, attempt, outcome),
+                    );
+                }
+            });
+            Ok(Consumer { deliveries })
+        })
+    }
+
+    fn dead_letters(&self) -> Vec<DeadLetter> {
+        self.inner
+            .dead_letters
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+}
+
+impl JetStreamBus {
+    /// Acks, naks or dead-letters one delivery, by the consumer's answer.
+    async fn settle(
+        self,
+        config: ConsumerConfig,
+        message: jetstream::Message,
+        attempt: u32,
+        outcome: oneshot::Receiver<Outcome>,
+    ) {
+        let outcome = match tokio::time::timeout(config.ack_wait, outcome).await {
+            Ok(Ok(outcome)) => outcome,
+            Ok(Err(_)) | Err(_) => Outcome::Nak,
+        };
+        let result = match outcome {
+            Outcome::Ack => message.ack().await,
+            Outcome::Nak if attempt >= config.max_deliver => {
+                self.dead_letter(&config, &message, attempt).await;
+                message.ack_with(AckKind::Term).await
+            }
+            Outcome::Nak => {
+                metrics::counter!("bus_redelivered_total", "consumer" => config.durable_name.clone())
+                    .increment(1);
+                message
+                    .ack_with(AckKind::Nak(Some(config.backoff_after(attempt))))
+                    .await
+            }
+        };
+        if let Err(error) = result {
+            // The server redelivers what it did not hear about; consumers drop repeats.
+            tracing::warn!(consumer = %config.durable_name, %error, "answering a delivery failed");
+        }
+    }
+
+    async fn dead_letter(
+        &self,
+        config: &ConsumerConfig,
+        message: &jetstream::Message,
+        attempt: u32,
+    ) {
+        let Ok(envelope) = serde_json::from_slice::<Envelope>(&message.payload) else {
+            return;
+        };
+        let original = self.local(&message.subject);
+        tracing::warn!(consumer = %config.durable_name, subject = %original, event_id = %envelope.id, "event dead-lettered");
+        metrics::counter!("bus_dead_lettered_total", "consumer" => config.durable_name.clone())
+            .increment(1);
+        let mut headers = async_nats::HeaderMap::new();
+        headers.insert("Emporium-Subject", original.as_str());
+        headers.insert("Emporium-Attempts", attempt.to_string().as_str());
+        headers.insert(
+            async_nats::header::NATS_MESSAGE_ID,
+            format!("{}-{}", config.durable_name, envelope.id).as_str(),
+        );
+        let subject = self.wire(&format!("{DEAD_LETTER_PREFIX}.{}", config.durable_name));
+        let kept = match self
+            .inner
+            .context
+            .publish_with_headers(subject, headers, message.payload.clone())
+            .await
+        {
+            Ok(ack) => ack.await.map(drop).map_err(|error| error.to_string()),
+            Err(error) => Err(error.to_string()),
+        };
+        if let Err(error) = kept {
+            tracing::error!(consumer = %config.durable_name, event_id = %envelope.id, %error, "the dead letter could not be kept on the stream");
+        }
+        self.inner
+            .dead_letters
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .push(DeadLetter {
+                consumer: config.durable_name.clone(),
+                subject: original,
+                envelope: Arc::new(envelope),
+                attempts: attempt,
+            });
+    }
+}
