@@ -8,5 +8,8 @@ pub mod load;
 mod node;
 pub mod settings;
 
-pub use crate::node::{ADMIN_CLIENT_ID, ADMIN_SCOPES, DEV_USER_EMAIL, FirstStart, Node, Service};
+pub use crate::node::{
+    ADMIN_CLIENT_ID, ADMIN_IDENTITY, ADMIN_SCOPES, DEV_USER_EMAIL, FirstStart, Node, Service,
+    default_allowed_clients,
+};
 pub use crate::settings::Settings;

@@ -34,6 +34,15 @@ enum Command {
     },
     /// Loads a running shop with checkouts and reports throughput and latency.
     Load(emporium::load::LoadArgs),
+    /// Makes a development certificate authority (or reuses the one in the folder) and a
+    /// certificate per service for mTLS, plus one for operators' tools (`admin`).
+    Certs {
+        /// The folder to write `ca.pem`, `ca.key`, `<name>.pem` and `<name>.key` to.
+        #[arg(long, default_value = "certs")]
+        dir: PathBuf,
+        /// Whom to issue certificates for; every service and `admin` when none are named.
+        names: Vec<String>,
+    },
     /// Prints an access token for curl: the development user's, or the admin client's.
     Token {
         /// A client-credentials token for the admin client instead of the user's.
@@ -73,6 +82,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         Command::Up => serve(settings, &Service::ALL).await,
         Command::Serve { services } => serve(settings, &services).await,
         Command::Token { admin } => token(settings, admin).await,
+        Command::Certs { dir, names } => certs(&dir, &names),
         Command::Load(args) => {
             let report = emporium::load::run(&args).await?;
             println!(
@@ -101,6 +111,31 @@ async fn serve(settings: Settings, services: &[Service]) -> anyhow::Result<()> {
     tracing::info!(http = %node.http_address(), grpc = %node.grpc_address(), ?services, "ready");
     node.run_until_stopped(shutdown).await?;
     tracing::info!("stopped");
+    Ok(())
+}
+
+fn certs(dir: &std::path::Path, names: &[String]) -> anyhow::Result<()> {
+    let names: Vec<&str> = if names.is_empty() {
+        Service::ALL
+            .iter()
+            .map(|service| service.name())
+            .chain([emporium::ADMIN_IDENTITY])
+            .collect()
+    } else {
+        names.iter().map(String::as_str).collect()
+    };
+    for name in &names {
+        anyhow::ensure!(
+            !name.is_empty()
+                && name
+                    .chars()
+                    .all(|character| character.is_ascii_alphanumeric() || character == '-'),
+            "`{name}`: a name holds letters, digits and `-` only"
+        );
+    }
+    for path in platform::tls::write_certificates(dir, &names)? {
+        println!("wrote {}", path.display());
+    }
     Ok(())
 }
 

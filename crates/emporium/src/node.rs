@@ -40,6 +40,50 @@ impl Service {
         Service::Notifications,
         Service::Gateway,
     ];
+
+    /// The name on the command line, in certificates and in SPIFFE ids.
+    pub fn name(self) -> &'static str {
+        match self {
+            Service::Identity => "identity",
+            Service::Catalog => "catalog",
+            Service::Cart => "cart",
+            Service::Inventory => "inventory",
+            Service::Payments => "payments",
+            Service::Shipping => "shipping",
+            Service::Orders => "orders",
+            Service::Notifications => "notifications",
+            Service::Gateway => "gateway",
+        }
+    }
+
+    /// Who calls this service's gRPC methods: the edges of the shop. With mTLS, these (and the
+    /// operators' `admin` identity) are the default allow list.
+    pub fn callers(self) -> &'static [Service] {
+        match self {
+            Service::Identity => &[Service::Gateway, Service::Notifications],
+            Service::Catalog => &[Service::Gateway, Service::Cart, Service::Orders],
+            Service::Cart => &[Service::Gateway, Service::Orders],
+            Service::Inventory | Service::Payments | Service::Shipping => &[Service::Orders],
+            Service::Orders => &[Service::Gateway],
+            Service::Notifications | Service::Gateway => &[],
+        }
+    }
+}
+
+/// The identity operators' tools present (`emporium certs` issues it), allowed everywhere.
+pub const ADMIN_IDENTITY: &str = "admin";
+
+/// The default allow list of a process that runs `services`.
+pub fn default_allowed_clients(services: &[Service]) -> Vec<String> {
+    let mut ids: Vec<String> = services
+        .iter()
+        .flat_map(|service| service.callers())
+        .map(|caller| platform::tls::spiffe_id(caller.name()))
+        .chain([platform::tls::spiffe_id(ADMIN_IDENTITY)])
+        .collect();
+    ids.sort();
+    ids.dedup();
+    ids
 }
 
 /// The development accounts made on a first start, to print once.
@@ -72,6 +116,8 @@ pub struct Node {
     app: axum::Router,
     routes: Routes,
     layer: ServerLayer,
+    /// With mTLS, the server side of it.
+    server_tls: Option<platform::tls::ServerTls>,
     readiness: Readiness,
     pub settings: Settings,
     pub first_start: FirstStart,
@@ -134,7 +180,21 @@ impl Node {
                 },
             },
         );
-        let layer = ServerLayer::new(verifier.clone(), identity::PUBLIC_METHODS);
+        let mut layer = ServerLayer::new(verifier.clone(), identity::PUBLIC_METHODS);
+        let (server_tls, client_tls) = if settings.tls.enabled()? {
+            let allowed = if settings.tls.allowed_clients.is_empty() {
+                default_allowed_clients(services)
+            } else {
+                settings.tls.allowed_clients.clone()
+            };
+            layer = layer.with_allowed_peers(platform::tls::AllowList::new(allowed));
+            (
+                Some(platform::tls::ServerTls::load(&settings.tls).context("mTLS for serving")?),
+                Some(platform::tls::ClientTls::load(&settings.tls).context("mTLS for calling")?),
+            )
+        } else {
+            (None, None)
+        };
 
         if let Some(identity) = &identity {
             first_start.user = ensure_development_user(identity).await?;
@@ -164,6 +224,7 @@ impl Node {
         let wiring = Wiring {
             layer: layer.clone(),
             remote: &settings.remote,
+            tls: client_tls,
         };
 
         let catalog = match runs(Service::Catalog) {
@@ -396,6 +457,7 @@ impl Node {
             app,
             routes,
             layer,
+            server_tls,
             readiness,
             settings,
             first_start,
@@ -440,12 +502,21 @@ impl Node {
             self.app,
             shutdown.clone(),
         ));
-        let grpc = tokio::spawn(platform::grpc::serve(
-            self.grpc_listener,
-            self.routes,
-            self.layer,
-            shutdown.clone(),
-        ));
+        let grpc = match self.server_tls {
+            Some(tls) => tokio::spawn(platform::grpc::serve_tls(
+                self.grpc_listener,
+                self.routes,
+                self.layer,
+                tls,
+                shutdown.clone(),
+            )),
+            None => tokio::spawn(platform::grpc::serve(
+                self.grpc_listener,
+                self.routes,
+                self.layer,
+                shutdown.clone(),
+            )),
+        };
         self.readiness.set_ready(true);
         let readiness = self.readiness.clone();
         let not_ready_on_shutdown = async move {
@@ -488,6 +559,8 @@ impl Node {
 struct Wiring<'a> {
     layer: ServerLayer,
     remote: &'a crate::settings::Remote,
+    /// With mTLS, what calls to other processes present and trust.
+    tls: Option<platform::tls::ClientTls>,
 }
 
 impl Wiring<'_> {
@@ -508,7 +581,10 @@ impl Wiring<'_> {
             // Nothing here needs it yet; a call will say what is missing.
             return Ok(platform::transport::missing(name));
         }
-        platform::transport::network(remote)
+        match &self.tls {
+            Some(tls) => platform::transport::network_tls(remote, tls),
+            None => platform::transport::network(remote),
+        }
     }
 }
 

@@ -38,6 +38,8 @@ pub struct Settings {
     /// With NATS: a name put before the stream names and subjects, so that several shops (or
     /// test runs) can share one server. Letters, digits and `_`; empty for none.
     pub bus_namespace: String,
+    /// Mutual TLS between services (`emporium certs` makes the files).
+    pub tls: platform::tls::TlsConfig,
     /// Where the services this process does not run can be reached.
     pub remote: Remote,
 }
@@ -115,6 +117,10 @@ impl Default for Settings {
             gateway: gateway::Config::default(),
             bus_url: String::new(),
             bus_namespace: String::new(),
+            tls: platform::tls::TlsConfig {
+                reload_interval_seconds: 5,
+                ..Default::default()
+            },
             remote: Remote::default(),
         }
     }

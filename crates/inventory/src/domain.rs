@@ -124,11 +124,14 @@ pub enum Transition {
     Refuse,
 }
 
-/// The reservation state machine: held → committed, held → released, held → expired.
+/// The reservation state machine: held → committed, held → released, held → expired, and
+/// committed → released, which puts the sold stock back on hand (the compensation of a checkout
+/// that failed after its stock was committed, say when the commit's answer was lost).
 /// Releasing what was released or expired is a no-op, so compensations can repeat.
 pub fn transition(current: State, target: State) -> Transition {
     match (current, target) {
         (State::Held, State::Committed | State::Released | State::Expired) => Transition::Apply,
+        (State::Committed, State::Released) => Transition::Apply,
         (State::Committed, State::Committed) => Transition::AlreadyDone,
         (State::Released | State::Expired, State::Released | State::Expired) => {
             Transition::AlreadyDone
@@ -185,7 +188,8 @@ mod tests {
         assert_eq!(transition(Committed, Committed), Transition::AlreadyDone);
         assert_eq!(transition(Released, Released), Transition::AlreadyDone);
         assert_eq!(transition(Expired, Released), Transition::AlreadyDone);
-        assert_eq!(transition(Committed, Released), Transition::Refuse);
+        assert_eq!(transition(Committed, Released), Transition::Apply);
+        assert_eq!(transition(Committed, Expired), Transition::Refuse);
         assert_eq!(transition(Released, Committed), Transition::Refuse);
         assert_eq!(transition(Expired, Committed), Transition::Refuse);
     }

@@ -250,9 +250,13 @@ impl Store {
             Transition::Apply => {}
         }
         for (sku, quantity) in current.lines.iter() {
-            let statement = match target_now {
-                State::Committed => {
+            let statement = match (current.state, target_now) {
+                (_, State::Committed) => {
                     "UPDATE stock SET on_hand = on_hand - $2, reserved = reserved - $2, updated_at = $3 WHERE sku = $1"
+                }
+                // Sold stock comes back on hand.
+                (State::Committed, _) => {
+                    "UPDATE stock SET on_hand = on_hand + $2, updated_at = $3 WHERE sku = $1"
                 }
                 _ => "UPDATE stock SET reserved = reserved - $2, updated_at = $3 WHERE sku = $1",
             };

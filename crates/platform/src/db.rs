@@ -56,7 +56,7 @@ impl Database {
         let pools = async {
             match engine {
                 Engine::Sqlite => {
-                    let pool = sqlite_pool(options.clone().max_connections(8), &url).await?;
+                    let pool = sqlite_pool(options.clone().max_connections(4), &url).await?;
                     let writer = sqlite_pool(options.max_connections(1), &url).await?;
                     Ok::<_, sqlx::Error>((pool, writer))
                 }

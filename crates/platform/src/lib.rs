@@ -15,6 +15,7 @@ pub mod http;
 pub mod outbox;
 pub mod shutdown;
 pub mod telemetry;
+pub mod tls;
 pub mod transport;
 
 pub use shutdown::Shutdown;

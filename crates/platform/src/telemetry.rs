@@ -138,6 +138,9 @@ fn otel_enabled() -> bool {
     OTEL_ENABLED.get().copied().unwrap_or(false)
 }
 
+/// How often histogram samples are folded into their buckets.
+const METRICS_UPKEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// The process-wide Prometheus recorder; installed on first use.
 pub fn metrics() -> &'static PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
@@ -153,6 +156,17 @@ pub fn metrics() -> &'static PrometheusHandle {
         // Another recorder may already be installed (tests); ours still renders what it records.
         let _ = metrics::set_global_recorder(recorder);
         describe_metrics();
+        // Histograms keep each sample until upkeep folds it into the buckets; upkeep also runs
+        // on every scrape, but a shop nobody scrapes must not grow (a heap profile found this).
+        let upkeep = handle.clone();
+        let _ = std::thread::Builder::new()
+            .name("metrics-upkeep".to_owned())
+            .spawn(move || {
+                loop {
+                    std::thread::sleep(METRICS_UPKEEP_INTERVAL);
+                    upkeep.run_upkeep();
+                }
+            });
         handle
     })
 }

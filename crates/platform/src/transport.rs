@@ -15,6 +15,7 @@ use tower::{Layer, ServiceExt};
 
 use crate::grpc::ServerLayer;
 use crate::telemetry;
+use crate::tls::ClientTls;
 
 /// The transport every generated client runs on.
 pub type Transport = BoxCloneSyncService<http::Request<Body>, http::Response<Body>, Status>;
@@ -32,11 +33,30 @@ pub fn in_process(routes: Routes, layer: ServerLayer) -> Transport {
 /// Calls a remote server at `endpoint` (`http://host:port`); connects on first use and reconnects
 /// by itself.
 pub fn network(endpoint: &str) -> anyhow::Result<Transport> {
-    let channel = tonic::transport::Endpoint::from_shared(endpoint.to_owned())
+    network_with(endpoint, None)
+}
+
+/// `network` over mutual TLS (`https://host:port`): the channel presents this process's
+/// certificate and trusts only the configured authority.
+pub fn network_tls(endpoint: &str, tls: &ClientTls) -> anyhow::Result<Transport> {
+    network_with(endpoint, Some(tls))
+}
+
+fn network_with(endpoint: &str, tls: Option<&ClientTls>) -> anyhow::Result<Transport> {
+    let mut builder = tonic::transport::Endpoint::from_shared(endpoint.to_owned())
         .map_err(|error| anyhow::anyhow!("invalid endpoint `{endpoint}`: {error}"))?
         .tcp_nodelay(true)
-        .connect_timeout(Duration::from_secs(5))
-        .connect_lazy();
+        .connect_timeout(Duration::from_secs(5));
+    if let Some(tls) = tls {
+        anyhow::ensure!(
+            endpoint.starts_with("https://"),
+            "endpoint `{endpoint}`: with mTLS, service URLs start with https://"
+        );
+        builder = builder
+            .tls_config(tls.config())
+            .map_err(|error| anyhow::anyhow!("TLS for `{endpoint}`: {error}"))?;
+    }
+    let channel = builder.connect_lazy();
     let service = ServiceExt::<http::Request<Body>>::map_err(channel, |error| {
         Status::from_error(Box::new(error))
     });

@@ -1,5 +1,6 @@
 //! The same binary's code split over two nodes, as `emporium serve` runs it: identity and
-//! catalog in one, cart and gateway in the other, talking gRPC and fetching the JWKS over HTTP.
+//! catalog in one, cart and gateway in the other, talking gRPC and fetching the JWKS over HTTP;
+//! once in the clear and once over mutual TLS.
 
 use emporium::{Node, Service, Settings};
 use platform::Shutdown;
@@ -9,19 +10,48 @@ async fn node(settings: Settings, services: &[Service], engine: &str) -> Node {
     Node::build(settings, services, |_, _| {}).await.unwrap()
 }
 
+/// Settings for a process that presents `name`'s certificate from `dir`.
+pub fn mtls(dir: &std::path::Path, name: &str) -> platform::tls::TlsConfig {
+    let path = |file: String| dir.join(file).display().to_string();
+    platform::tls::TlsConfig {
+        ca_file: path("ca.pem".to_owned()),
+        cert_file: path(format!("{name}.pem")),
+        key_file: path(format!("{name}.key")),
+        allowed_clients: Vec::new(),
+        reload_interval_seconds: 1,
+    }
+}
+
 #[tokio::test]
 async fn services_in_two_nodes_work_together_over_the_network() {
     test_support::install_crypto();
+    let certs =
+        std::env::temp_dir().join(format!("emporium-certs-{}", uuid::Uuid::new_v4().simple()));
+    platform::tls::write_certificates(&certs, &["catalog", "gateway"]).unwrap();
     for engine in test_support::engines() {
+        for tls in [false, true] {
+            two_nodes(engine, tls.then_some(certs.as_path())).await;
+        }
+    }
+}
+
+async fn two_nodes(engine: &str, certs: Option<&std::path::Path>) {
+    let mode = if certs.is_some() { "mTLS" } else { "clear" };
+    {
         let shutdown = Shutdown::new();
+        let mut core_settings = Settings::default();
+        if let Some(certs) = certs {
+            core_settings.tls = mtls(certs, "catalog");
+        }
         let core = node(
-            Settings::default(),
+            core_settings,
             &[Service::Identity, Service::Catalog],
             engine,
         )
         .await;
         let issuer = core.settings.public_url.clone();
-        let core_grpc = format!("http://{}", core.grpc_address());
+        let scheme = if certs.is_some() { "https" } else { "http" };
+        let core_grpc = format!("{scheme}://{}", core.grpc_address());
         let (client_id, client_secret) = core.first_start.gateway_client.clone().unwrap();
         let (email, password) = core.first_start.user.clone().unwrap();
         tokio::spawn(core.run_until_stopped(shutdown.clone()));
@@ -32,6 +62,9 @@ async fn services_in_two_nodes_work_together_over_the_network() {
         edge_settings.remote.catalog_grpc = core_grpc;
         edge_settings.remote.client_id = client_id;
         edge_settings.remote.client_secret = platform::config::Secret::new(client_secret);
+        if let Some(certs) = certs {
+            edge_settings.tls = mtls(certs, "gateway");
+        }
         let edge = node(edge_settings, &[Service::Cart, Service::Gateway], engine).await;
         let base_url = edge.settings.public_url.clone();
         tokio::spawn(edge.run_until_stopped(shutdown.clone()));
@@ -66,10 +99,10 @@ async fn services_in_two_nodes_work_together_over_the_network() {
             .json()
             .await
             .unwrap();
-        assert_eq!(cart["item_count"], 2, "{engine}: {cart}");
+        assert_eq!(cart["item_count"], 2, "{engine}/{mode}: {cart}");
         assert_eq!(
             cart["lines"][0]["available"], true,
-            "{engine}: the remote catalog priced the line"
+            "{engine}/{mode}: the remote catalog priced the line"
         );
         shutdown.trigger();
     }

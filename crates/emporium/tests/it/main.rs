@@ -7,6 +7,7 @@ pub(crate) mod binary;
 mod checkout;
 mod crash;
 mod distributed;
+mod mtls;
 mod operations;
 
 use emporium::{Node, Service, Settings};

@@ -73,6 +73,36 @@ async fn a_reservation_holds_stock_and_commit_or_release_moves_it_over_both_tran
                 7,
                 "and changes nothing"
             );
+            // A checkout that fails after its commit gives the sold stock back, once.
+            for _ in 0..2 {
+                let returned = client
+                    .release(request(
+                        pb::ReleaseRequest {
+                            reservation_id: format!("r1-{name}"),
+                        },
+                        &token,
+                    ))
+                    .await
+                    .unwrap()
+                    .into_inner();
+                assert_eq!(returned.state, pb::ReservationState::Released as i32);
+            }
+            let after = level(&mut client, &token, &a).await;
+            assert_eq!(
+                (after.on_hand, after.reserved),
+                (10, 0),
+                "{engine}/{name}: released sold stock is on hand again, once"
+            );
+            let refused = client
+                .commit(request(
+                    pb::CommitRequest {
+                        reservation_id: format!("r1-{name}"),
+                    },
+                    &token,
+                ))
+                .await
+                .unwrap_err();
+            assert_eq!(refused.code(), Code::FailedPrecondition);
 
             client
                 .reserve(request(
