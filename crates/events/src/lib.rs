@@ -11,6 +11,10 @@ pub mod checkout;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+/// The domains events belong to: the second token of every subject. A bus keeps a stream per
+/// domain.
+pub const DOMAINS: &[&str] = &["catalog", "inventory", "payments", "shipping", "orders"];
+
 /// The CloudEvents version of the envelope.
 pub const SPEC_VERSION: &str = "1.0";
 

@@ -61,3 +61,27 @@ fn times_are_rfc3339_in_utc() {
     assert_eq!(rfc3339(1_709_208_000_001), "2024-02-29T12:00:00.001Z");
     assert_eq!(rfc3339(-1), "1969-12-31T23:59:59.999Z");
 }
+
+#[test]
+fn every_subject_belongs_to_a_domain_with_a_stream() {
+    use crate::checkout::{
+        PaymentChanged, ShipmentChanged, StockCommitted, StockReleased, StockReserved,
+    };
+    for subject in [
+        StockReserved::SUBJECT,
+        StockReleased::SUBJECT,
+        StockCommitted::SUBJECT,
+        PaymentChanged::SUBJECT,
+        ShipmentChanged::SUBJECT,
+        OrderPlaced::SUBJECT,
+        OrderCompleted::SUBJECT,
+    ] {
+        let tokens: Vec<&str> = subject.split('.').collect();
+        assert_eq!(tokens.len(), 3, "{subject}: emporium.<domain>.<what>");
+        assert_eq!(tokens[0], "emporium", "{subject}");
+        assert!(
+            DOMAINS.contains(&tokens[1]),
+            "{subject}: add its domain to DOMAINS"
+        );
+    }
+}

@@ -220,7 +220,10 @@ impl Orders {
 
     fn request<T>(&self, message: T, token: &str) -> tonic::Request<T> {
         let mut request = platform::transport::request(message, token);
-        request.set_timeout(Duration::from_millis(self.config.step_timeout_ms));
+        platform::transport::set_timeout(
+            &mut request,
+            Duration::from_millis(self.config.step_timeout_ms),
+        );
         request
     }
 

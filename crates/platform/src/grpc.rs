@@ -1,9 +1,10 @@
 //! The gRPC server side: one layer that every call passes through, in-process or over the network.
 //!
 //! `ServerLayer` gives each call a span with its trace id, verifies the bearer token (except for
-//! the few public methods), enforces the `grpc-timeout` deadline, turns a panic into `INTERNAL`,
-//! and records the RED metrics. `serve` runs services behind it on a TCP listener with the
-//! gRPC health service.
+//! the few public methods), refuses peers off the mTLS allow list, enforces the `grpc-timeout`
+//! deadline and runs the handler under it (so the calls it makes carry what remains), turns a
+//! panic into `INTERNAL`, and records the RED metrics. `serve` runs services behind it on a TCP
+//! listener with the gRPC health service; `serve_tls` over mutual TLS.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
@@ -21,6 +22,7 @@ use tracing::Instrument;
 
 use crate::Shutdown;
 use crate::auth::Verifier;
+use crate::resilience;
 use crate::telemetry::{self, TraceContext};
 use crate::tls::{AllowList, ServerTls, spiffe_id_of};
 
@@ -176,8 +178,12 @@ where
             let response = match refusal {
                 Some(status) => status.into_http(),
                 None => {
-                    let call = AssertUnwindSafe(telemetry::in_trace(trace, inner.call(request)))
-                        .catch_unwind();
+                    let deadline = started + timeout;
+                    let call = AssertUnwindSafe(telemetry::in_trace(
+                        trace,
+                        resilience::within_deadline(deadline, inner.call(request)),
+                    ))
+                    .catch_unwind();
                     match tokio::time::timeout(timeout, call).await {
                         Err(_elapsed) => {
                             Status::deadline_exceeded("the deadline expired").into_http()

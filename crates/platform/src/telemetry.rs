@@ -179,7 +179,7 @@ pub fn render_metrics() -> String {
 }
 
 fn describe_metrics() {
-    use metrics::{Unit, describe_counter, describe_histogram};
+    use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
     describe_counter!(
         "http_requests_total",
         "HTTP requests handled, by route, method and status"
@@ -200,7 +200,7 @@ fn describe_metrics() {
     );
     describe_counter!(
         "bus_published_total",
-        "Events published on the in-process bus, by subject"
+        "Events published on the event bus, by subject"
     );
     describe_counter!(
         "bus_redelivered_total",
@@ -209,6 +209,10 @@ fn describe_metrics() {
     describe_counter!(
         "bus_dead_lettered_total",
         "Events that exhausted their deliveries, by consumer"
+    );
+    describe_gauge!(
+        "circuit_breaker_open",
+        "1 while calls to a downstream fail fast because it kept failing, by downstream"
     );
 }
 

@@ -14,8 +14,12 @@ use tower::util::BoxCloneSyncService;
 use tower::{Layer, ServiceExt};
 
 use crate::grpc::ServerLayer;
+use crate::resilience::{self, BreakerConfig, CircuitBreaker};
 use crate::telemetry;
 use crate::tls::ClientTls;
+
+/// The most calls one process has in flight to one downstream; more wait their turn.
+const MAX_IN_FLIGHT: usize = 512;
 
 /// The transport every generated client runs on.
 pub type Transport = BoxCloneSyncService<http::Request<Body>, http::Response<Body>, Status>;
@@ -60,6 +64,11 @@ fn network_with(endpoint: &str, tls: Option<&ClientTls>) -> anyhow::Result<Trans
     let service = ServiceExt::<http::Request<Body>>::map_err(channel, |error| {
         Status::from_error(Box::new(error))
     });
+    // A breaker per downstream, and a bound on the calls in flight to it.
+    let service = tower::ServiceBuilder::new()
+        .layer(CircuitBreaker::new(endpoint, BreakerConfig::default()))
+        .layer(tower::limit::ConcurrencyLimitLayer::new(MAX_IN_FLIGHT))
+        .service(service);
     Ok(BoxCloneSyncService::new(service))
 }
 
@@ -73,6 +82,13 @@ pub fn missing(name: &str) -> Transport {
     }))
 }
 
+/// Gives `request` the timeout `wanted`, or less when the call being handled has less time left.
+pub fn set_timeout<T>(request: &mut tonic::Request<T>, wanted: Duration) {
+    if let Some(timeout) = resilience::timeout_within_deadline(Some(wanted)) {
+        request.set_timeout(timeout);
+    }
+}
+
 /// A request that carries `token` and the current trace onward.
 pub fn request<T>(message: T, token: &str) -> tonic::Request<T> {
     let mut request = anonymous(message);
@@ -82,9 +98,13 @@ pub fn request<T>(message: T, token: &str) -> tonic::Request<T> {
     request
 }
 
-/// A request without a token (to the few public methods), carrying the current trace onward.
+/// A request without a token (to the few public methods), carrying the current trace onward,
+/// and what remains of the current call's deadline as its timeout.
 pub fn anonymous<T>(message: T) -> tonic::Request<T> {
     let mut request = tonic::Request::new(message);
+    if let Some(timeout) = resilience::timeout_within_deadline(None) {
+        request.set_timeout(timeout);
+    }
     if let Some(trace) = telemetry::current_trace()
         && let Ok(value) = trace.child_traceparent().parse()
     {

@@ -340,15 +340,25 @@ async fn with_the_nats_bus_a_checkout_confirms_and_its_email_arrives() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 
-    // The events went through the server: the shop's stream holds each step's.
+    // The events went through the server: the domains' streams hold each step's.
     let jetstream = async_nats::jetstream::new(async_nats::connect(nats.as_str()).await.unwrap());
-    let mut stream = jetstream
-        .get_stream(format!("{namespace}_EMPORIUM"))
-        .await
-        .unwrap();
-    let held = stream.info().await.unwrap().state.messages;
-    assert!(
-        held >= 5,
-        "reserve, authorize, ship, capture, commit and the order's events: {held}"
-    );
+    let mut held = std::collections::BTreeMap::new();
+    for domain in events::DOMAINS {
+        let mut stream = jetstream
+            .get_stream(format!("{namespace}_EMPORIUM_{}", domain.to_uppercase()))
+            .await
+            .unwrap();
+        held.insert(*domain, stream.info().await.unwrap().state.messages);
+    }
+    for (domain, at_least) in [
+        ("inventory", 2),
+        ("payments", 2),
+        ("shipping", 1),
+        ("orders", 2),
+    ] {
+        assert!(
+            held[domain] >= at_least,
+            "{domain}: reserve and commit, authorize and capture, the shipment, placed and completed: {held:?}"
+        );
+    }
 }

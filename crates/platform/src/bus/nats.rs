@@ -1,10 +1,11 @@
 //! The NATS JetStream backend of the event bus, for distributed mode.
 //!
-//! One stream holds every subject under `emporium.>` on disk. `publish` returns once the stream
-//! has acked the event, and sends the event id as `Nats-Msg-Id`, so the stream drops a repeat
-//! inside its duplicate window (the outbox relay sends an event again when it crashed before
-//! marking it). A consumer is a durable pull consumer with explicit acks: processes that bind
-//! the same name share its deliveries. A nak asks for a redelivery after the consumer's backoff;
+//! A file stream per domain (`EMPORIUM_ORDERS` holds `emporium.orders.>`; the domains are
+//! `events::DOMAINS`). `publish` returns once the stream has acked the event, and sends the
+//! event id as `Nats-Msg-Id`, so the stream drops a repeat inside its duplicate window (the
+//! outbox relay sends an event again when it crashed before marking it). A consumer is a
+//! durable pull consumer with explicit acks on each stream its filters reach, its deliveries
+//! merged: processes that bind the same name share them. A nak asks for a redelivery after the consumer's backoff;
 //! an ack that does not come within `ack_wait` brings the event again; the delivery that uses up
 //! `max_deliver` is terminated and kept as a dead letter, on the dead-letter stream (subject
 //! `dead-letters.<consumer>`, the original subject in the `Emporium-Subject` header) and in
@@ -24,9 +25,8 @@ use tokio::sync::{OnceCell, mpsc, oneshot};
 
 use super::{BusError, Consumer, ConsumerConfig, DeadLetter, Delivery, EventBus, Outcome};
 
-/// The stream of events, and the subjects it holds.
+/// The prefix of the stream names; a domain's stream is `EMPORIUM_<DOMAIN>`.
 const EVENTS_STREAM: &str = "EMPORIUM";
-const EVENTS_SUBJECTS: &str = "emporium.>";
 /// The stream of dead letters.
 const DEAD_LETTER_STREAM: &str = "EMPORIUM_DEAD_LETTERS";
 const DEAD_LETTER_PREFIX: &str = "dead-letters";
@@ -45,7 +45,6 @@ struct Inner {
     context: jetstream::Context,
     /// Put before stream names and subjects, so that shops (or test runs) can share a server.
     namespace: String,
-    events_stream: String,
     dead_letter_stream: String,
     streams: OnceCell<()>,
     dead_letters: Mutex<Vec<DeadLetter>>,
@@ -55,7 +54,7 @@ impl std::fmt::Debug for JetStreamBus {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         formatter
             .debug_struct("JetStreamBus")
-            .field("stream", &self.inner.events_stream)
+            .field("namespace", &self.inner.namespace)
             .finish_non_exhaustive()
     }
 }
@@ -100,7 +99,6 @@ impl JetStreamBus {
             inner: Arc::new(Inner {
                 context,
                 namespace: namespace.to_owned(),
-                events_stream: name(EVENTS_STREAM),
                 dead_letter_stream: name(DEAD_LETTER_STREAM),
                 streams: OnceCell::new(),
                 dead_letters: Mutex::new(Vec::new()),
@@ -108,23 +106,35 @@ impl JetStreamBus {
         })
     }
 
-    /// Makes the two streams when they are missing; once per process, retried after a failure.
+    /// The name of a domain's stream.
+    fn stream_name(&self, domain: &str) -> String {
+        let name = format!("{EVENTS_STREAM}_{}", domain.to_ascii_uppercase());
+        if self.inner.namespace.is_empty() {
+            name
+        } else {
+            format!("{}_{name}", self.inner.namespace)
+        }
+    }
+
+    /// Makes the streams when they are missing; once per process, retried after a failure.
     async fn streams(&self) -> Result<(), BusError> {
         let inner = &self.inner;
         inner
             .streams
             .get_or_try_init(|| async {
-                inner
-                    .context
-                    .get_or_create_stream(jetstream::stream::Config {
-                        name: inner.events_stream.clone(),
-                        subjects: vec![self.wire(EVENTS_SUBJECTS)],
-                        storage: jetstream::stream::StorageType::File,
-                        duplicate_window: DUPLICATE_WINDOW,
-                        ..Default::default()
-                    })
-                    .await
-                    .map_err(unavailable("create the event stream"))?;
+                for domain in events::DOMAINS {
+                    inner
+                        .context
+                        .get_or_create_stream(jetstream::stream::Config {
+                            name: self.stream_name(domain),
+                            subjects: vec![self.wire(&format!("emporium.{domain}.>"))],
+                            storage: jetstream::stream::StorageType::File,
+                            duplicate_window: DUPLICATE_WINDOW,
+                            ..Default::default()
+                        })
+                        .await
+                        .map_err(unavailable("create an event stream"))?;
+                }
                 inner
                     .context
                     .get_or_create_stream(jetstream::stream::Config {
@@ -172,6 +182,14 @@ impl EventBus for JetStreamBus {
     fn publish(&self, subject: &str, envelope: Envelope) -> BoxFuture<'_, Result<(), BusError>> {
         let subject = subject.to_owned();
         Box::pin(async move {
+            if !events::DOMAINS
+                .iter()
+                .any(|domain| narrow(&subject, domain).as_deref() == Some(subject.as_str()))
+            {
+                return Err(BusError::Unavailable(format!(
+                    "no stream holds `{subject}`: subjects are emporium.<domain>.<event>, with the domain in events::DOMAINS"
+                )));
+            }
             self.streams().await?;
             let payload = serde_json::to_vec(&envelope)
                 .map_err(|error| BusError::Unavailable(format!("encode the event: {error}")))?;
@@ -192,76 +210,53 @@ impl EventBus for JetStreamBus {
     fn consumer(&self, config: ConsumerConfig) -> BoxFuture<'_, Result<Consumer, BusError>> {
         Box::pin(async move {
             self.streams().await?;
-            let stream = self
-                .inner
-                .context
-                .get_stream(&self.inner.events_stream)
-                .await
-                .map_err(unavailable("find the event stream"))?;
-            let consumer: jetstream::consumer::PullConsumer = stream
-                .get_or_create_consumer(
-                    &config.durable_name,
-                    pull::Config {
-                        durable_name: Some(config.durable_name.clone()),
-                        filter_subjects: config
-                            .filter_subjects
-                            .iter()
-                            .map(|filter| self.wire(filter))
-                            .collect(),
-                        ack_policy: AckPolicy::Explicit,
-                        ack_wait: config.ack_wait,
-                        max_deliver: i64::from(config.max_deliver.max(1)),
-                        ..Default::default()
-                    },
-                )
-                .await
-                .map_err(unavailable("bind the consumer"))?;
-            let mut messages = consumer
-                .messages()
-                .await
-                .map_err(unavailable("pull from the consumer"))?;
             let (sender, deliveries) = mpsc::channel(256);
-            let bus = self.clone();
-            tokio::spawn(async move {
-                while let Some(message) = messages.next().await {
-                    let message = match message {
-                        Ok(message) => message,
-                        Err(error) => {
-                            tracing::warn!(consumer = %config.durable_name, %error, "pulling events failed; pulling again");
-                            continue;
-                        }
-                    };
-                    let attempt = message
-                        .info()
-                        .map(|info| u32::try_from(info.delivered).unwrap_or(u32::MAX))
-                        .unwrap_or(1);
-                    let envelope: Envelope = match serde_json::from_slice(&message.payload) {
-                        Ok(envelope) => envelope,
-                        Err(error) => {
-                            // It can never be handled; redelivering it would only repeat this.
-                            tracing::error!(consumer = %config.durable_name, subject = %message.subject, %error, "an event that is not an envelope; terminated");
-                            let _ = message.ack_with(AckKind::Term).await;
-                            continue;
-                        }
-                    };
-                    let (reply, outcome) = oneshot::channel();
-                    let delivery = Delivery {
-                        subject: bus.local(&message.subject),
-                        envelope: Arc::new(envelope),
-                        attempt,
-                        reply: Some(reply),
-                    };
-                    if sender.send(delivery).await.is_err() {
-                        // The consumer is gone; what it did not ack comes again after ack_wait.
-                        return;
-                    }
-                    // The answer is awaited aside, so the next event need not wait for it.
-                    tokio::spawn(
-                        bus.clone()
-                            .settle(config.clone(), message, attempt, outcome),
-                    );
+            let mut bound = 0;
+            for domain in events::DOMAINS {
+                let mut filters: Vec<String> = config
+                    .filter_subjects
+                    .iter()
+                    .filter_map(|filter| narrow(filter, domain))
+                    .map(|filter| self.wire(&filter))
+                    .collect();
+                filters.sort();
+                filters.dedup();
+                if filters.is_empty() {
+                    continue;
                 }
-            });
+                let stream = self
+                    .inner
+                    .context
+                    .get_stream(self.stream_name(domain))
+                    .await
+                    .map_err(unavailable("find an event stream"))?;
+                let consumer: jetstream::consumer::PullConsumer = stream
+                    .get_or_create_consumer(
+                        &config.durable_name,
+                        pull::Config {
+                            durable_name: Some(config.durable_name.clone()),
+                            filter_subjects: filters,
+                            ack_policy: AckPolicy::Explicit,
+                            ack_wait: config.ack_wait,
+                            max_deliver: i64::from(config.max_deliver.max(1)),
+                            ..Default::default()
+                        },
+                    )
+                    .await
+                    .map_err(unavailable("bind the consumer"))?;
+                let messages = consumer
+                    .messages()
+                    .await
+                    .map_err(unavailable("pull from the consumer"))?;
+                tokio::spawn(self.clone().pull(config.clone(), messages, sender.clone()));
+                bound += 1;
+            }
+            if bound == 0 {
+                return Err(BusError::Unavailable(format!(
+                    "the filters {:?} of {} reach no stream",
+                    config.filter_subjects, config.durable_name
+                )));
+            }
             Ok(Consumer { deliveries })
         })
     }
@@ -276,6 +271,53 @@ impl EventBus for JetStreamBus {
 }
 
 impl JetStreamBus {
+    /// Hands what one stream's consumer pulls to the merged deliveries, until they are dropped.
+    async fn pull(
+        self,
+        config: ConsumerConfig,
+        mut messages: pull::Stream,
+        sender: mpsc::Sender<Delivery>,
+    ) {
+        while let Some(message) = messages.next().await {
+            let message = match message {
+                Ok(message) => message,
+                Err(error) => {
+                    tracing::warn!(consumer = %config.durable_name, %error, "pulling events failed; pulling again");
+                    continue;
+                }
+            };
+            let attempt = message
+                .info()
+                .map(|info| u32::try_from(info.delivered).unwrap_or(u32::MAX))
+                .unwrap_or(1);
+            let envelope: Envelope = match serde_json::from_slice(&message.payload) {
+                Ok(envelope) => envelope,
+                Err(error) => {
+                    // It can never be handled; redelivering it would only repeat this.
+                    tracing::error!(consumer = %config.durable_name, subject = %message.subject, %error, "an event that is not an envelope; terminated");
+                    let _ = message.ack_with(AckKind::Term).await;
+                    continue;
+                }
+            };
+            let (reply, outcome) = oneshot::channel();
+            let delivery = Delivery {
+                subject: self.local(&message.subject),
+                envelope: Arc::new(envelope),
+                attempt,
+                reply: Some(reply),
+            };
+            if sender.send(delivery).await.is_err() {
+                // The consumer is gone; what it did not ack comes again after ack_wait.
+                return;
+            }
+            // The answer is awaited aside, so the next event need not wait for it.
+            tokio::spawn(
+                self.clone()
+                    .settle(config.clone(), message, attempt, outcome),
+            );
+        }
+    }
+
     /// Acks, naks or dead-letters one delivery, by the consumer's answer.
     async fn settle(
         self,
@@ -351,5 +393,57 @@ impl JetStreamBus {
                 envelope: Arc::new(envelope),
                 attempts: attempt,
             });
+    }
+}
+
+/// `filter` narrowed to the subjects of `domain`'s stream (`emporium.<domain>.>`), if the two
+/// meet: `emporium.*.order_completed` gives `emporium.orders.order_completed` for `orders`.
+fn narrow(filter: &str, domain: &str) -> Option<String> {
+    let tokens: Vec<&str> = filter.split('.').collect();
+    let first_matches = matches!(tokens.first(), Some(&"emporium" | &"*"));
+    match tokens.as_slice() {
+        [">"] => Some(format!("emporium.{domain}.>")),
+        [_, ">"] if first_matches => Some(format!("emporium.{domain}.>")),
+        [_, second, rest @ ..] if first_matches && !rest.is_empty() => {
+            if *second != "*" && *second != domain {
+                return None;
+            }
+            Some(format!("emporium.{domain}.{}", rest.join(".")))
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::narrow;
+
+    #[test]
+    fn filters_are_narrowed_to_the_stream_of_each_domain() {
+        let cases = [
+            ("emporium.>", "orders", Some("emporium.orders.>")),
+            (">", "orders", Some("emporium.orders.>")),
+            ("emporium.orders.>", "orders", Some("emporium.orders.>")),
+            ("emporium.orders.>", "payments", None),
+            (
+                "emporium.*.order_completed",
+                "orders",
+                Some("emporium.orders.order_completed"),
+            ),
+            (
+                "*.orders.order_placed",
+                "orders",
+                Some("emporium.orders.order_placed"),
+            ),
+            ("emporium.orders", "orders", None),
+            ("other.orders.>", "orders", None),
+        ];
+        for (filter, domain, expected) in cases {
+            assert_eq!(
+                narrow(filter, domain).as_deref(),
+                expected,
+                "{filter} on {domain}"
+            );
+        }
     }
 }
