@@ -1,0 +1,124 @@
+{{/*
+The chart's name, for labels.
+*/}}
+{{- define "emporium.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+The release's base name: every object is named after it, and each service's objects are
+"<fullname>-<service>".
+*/}}
+{{- define "emporium.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "emporium.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Labels on every object of the release.
+*/}}
+{{- define "emporium.labels" -}}
+helm.sh/chart: {{ include "emporium.chart" . }}
+{{ include "emporium.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: emporium
+{{- end }}
+
+{{/*
+What selects every pod of the release.
+*/}}
+{{- define "emporium.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "emporium.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{/*
+The same for one service; these take (dict "root" $ "name" "<service>").
+*/}}
+{{- define "emporium.service.fullname" -}}
+{{- printf "%s-%s" (include "emporium.fullname" .root) .name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "emporium.service.labels" -}}
+{{ include "emporium.labels" .root }}
+app.kubernetes.io/component: {{ .name }}
+{{- end }}
+
+{{- define "emporium.service.selectorLabels" -}}
+{{ include "emporium.selectorLabels" .root }}
+app.kubernetes.io/component: {{ .name }}
+{{- end }}
+
+{{- define "emporium.image" -}}
+{{- printf "%s:%s" .Values.image.repository (.Values.image.tag | default .Chart.AppVersion) }}
+{{- end }}
+
+{{- define "emporium.secretName" -}}
+{{- default (include "emporium.fullname" .) .Values.secrets.existingSecret }}
+{{- end }}
+
+{{- define "emporium.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "emporium.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/*
+The token issuer every service checks: config.issuer, or identity's in-cluster URL.
+*/}}
+{{- define "emporium.issuer" -}}
+{{- if .Values.config.issuer }}
+{{- .Values.config.issuer | trimSuffix "/" }}
+{{- else }}
+{{- printf "http://%s:%v" (include "emporium.service.fullname" (dict "root" . "name" "identity")) .Values.ports.http }}
+{{- end }}
+{{- end }}
+
+{{/*
+Whether a service gets a HorizontalPodAutoscaler: "true" or "".
+*/}}
+{{- define "emporium.service.autoscaled" -}}
+{{- if and .root.Values.autoscaling.enabled .service.autoscaling.enabled }}true{{ end }}
+{{- end }}
+
+{{/*
+Refuses values the binary cannot honour. Included by configmap.yaml, so it runs on every render.
+*/}}
+{{- define "emporium.validateValues" -}}
+{{- if .Values.redis.enabled }}
+{{- fail "redis.enabled: Emporium has no Redis support yet (planned); leave it false" }}
+{{- end }}
+{{- if .Values.mtls.enabled }}
+{{- fail "mtls.enabled: Emporium has no mTLS between services yet (planned); leave it false" }}
+{{- end }}
+{{- range $name, $service := .Values.services }}
+{{- if not (has $name (list "identity" "catalog" "cart" "inventory" "payments" "shipping" "orders" "notifications" "gateway")) }}
+{{- fail (printf "services.%s: not an Emporium service" $name) }}
+{{- end }}
+{{- range $callee := $service.calls }}
+{{- if not (hasKey $.Values.services $callee) }}
+{{- fail (printf "services.%s.calls: %s is not an Emporium service" $name $callee) }}
+{{- end }}
+{{- end }}
+{{- if and $service.enabled $service.singleton }}
+{{- if or (gt (int $service.replicas) 1) (include "emporium.service.autoscaled" (dict "root" $ "service" $service)) }}
+{{- fail (printf "services.%s: must run as one replica without autoscaling (see values.yaml)" $name) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
