@@ -102,7 +102,14 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
 }
 
 async fn serve(settings: Settings, services: &[Service]) -> anyhow::Result<()> {
-    let _telemetry = platform::telemetry::init("emporium", &settings.telemetry)?;
+    // Traces name the services a process runs: `emporium` for all of them.
+    let name = if services.len() == Service::ALL.len() {
+        "emporium".to_owned()
+    } else {
+        let names: Vec<&str> = services.iter().map(|service| service.name()).collect();
+        format!("emporium-{}", names.join("-"))
+    };
+    let _telemetry = platform::telemetry::init(&name, &settings.telemetry)?;
     let started = std::time::Instant::now();
     let node = Node::build(settings, services, progress_bar()).await?;
     let shutdown = Shutdown::new();

@@ -199,7 +199,7 @@ impl Node {
         if let Some(identity) = &identity {
             first_start.user = ensure_development_user(identity).await?;
             (first_start.admin_client, first_start.gateway_client) =
-                ensure_clients(identity).await?;
+                ensure_clients(identity, &settings.identity.client_secrets).await?;
         }
 
         // One bus and one set of fault switches for the services of this process.
@@ -641,44 +641,48 @@ async fn ensure_development_user(
 /// gateway's own client for anonymous catalog reads.
 async fn ensure_clients(
     identity: &identity::Identity,
+    secrets: &std::collections::BTreeMap<String, platform::config::Secret>,
 ) -> anyhow::Result<(Option<(String, String)>, Option<(String, String)>)> {
     use identity::{ClientRegistration, GrantType};
-    let admin = identity
-        .ensure_client(ClientRegistration {
-            client_id: ADMIN_CLIENT_ID.to_owned(),
+    let clients = [
+        (ADMIN_CLIENT_ID, ADMIN_SCOPES),
+        (GATEWAY_CLIENT_ID, catalog::READ_SCOPE),
+        (ORDERS_CLIENT_ID, orders::SERVICE_SCOPES),
+        (NOTIFICATIONS_CLIENT_ID, notifications::SERVICE_SCOPES),
+    ];
+    if let Some(unknown) = secrets
+        .keys()
+        .find(|name| !clients.iter().any(|(id, _)| id == name))
+    {
+        let known: Vec<&str> = clients.iter().map(|(id, _)| *id).collect();
+        anyhow::bail!(
+            "identity.client_secrets.{unknown}: no such client; the clients are {}",
+            known.join(", ")
+        );
+    }
+    let mut fresh = std::collections::BTreeMap::new();
+    for (client_id, scopes) in clients {
+        let registration = ClientRegistration {
+            client_id: client_id.to_owned(),
             confidential: true,
             redirect_uris: vec![],
-            allowed_scopes: ADMIN_SCOPES.to_owned(),
+            allowed_scopes: scopes.to_owned(),
             grant_types: vec![GrantType::ClientCredentials],
-        })
-        .await?;
-    let gateway = identity
-        .ensure_client(ClientRegistration {
-            client_id: GATEWAY_CLIENT_ID.to_owned(),
-            confidential: true,
-            redirect_uris: vec![],
-            allowed_scopes: catalog::READ_SCOPE.to_owned(),
-            grant_types: vec![GrantType::ClientCredentials],
-        })
-        .await?;
-    identity
-        .ensure_client(ClientRegistration {
-            client_id: ORDERS_CLIENT_ID.to_owned(),
-            confidential: true,
-            redirect_uris: vec![],
-            allowed_scopes: orders::SERVICE_SCOPES.to_owned(),
-            grant_types: vec![GrantType::ClientCredentials],
-        })
-        .await?;
-    identity
-        .ensure_client(ClientRegistration {
-            client_id: NOTIFICATIONS_CLIENT_ID.to_owned(),
-            confidential: true,
-            redirect_uris: vec![],
-            allowed_scopes: notifications::SERVICE_SCOPES.to_owned(),
-            grant_types: vec![GrantType::ClientCredentials],
-        })
-        .await?;
+        };
+        match secrets.get(client_id) {
+            Some(secret) => identity
+                .ensure_client_with_secret(registration, secret.expose())
+                .await
+                .with_context(|| format!("identity.client_secrets.{client_id}"))?,
+            None => {
+                if let Some(secret) = identity.ensure_client(registration).await? {
+                    fresh.insert(client_id, secret);
+                }
+            }
+        }
+    }
+    let admin = fresh.remove(ADMIN_CLIENT_ID);
+    let gateway = fresh.remove(GATEWAY_CLIENT_ID);
     Ok((
         admin.map(|secret| (ADMIN_CLIENT_ID.to_owned(), secret)),
         gateway.map(|secret| (GATEWAY_CLIENT_ID.to_owned(), secret)),

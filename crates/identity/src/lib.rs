@@ -48,6 +48,9 @@ pub const PUBLIC_METHODS: &[&str] = &[
 /// The first-party client that the gRPC `Login` issues tokens to.
 pub const FIRST_PARTY_CLIENT_ID: &str = "emporium-web";
 
+/// The shortest secret an operator may give a client.
+pub const MIN_CLIENT_SECRET_LEN: usize = 16;
+
 /// The identity provider's configuration.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -66,6 +69,10 @@ pub struct Config {
     pub authorization_code_ttl_seconds: u64,
     /// Argon2id memory cost in KiB (19456 as OWASP recommends); tests use a small value.
     pub argon2_memory_kib: u32,
+    /// Secrets for the services' own clients (`gateway`, `orders`, `notifications`,
+    /// `emporium-admin`), chosen by the operator so that processes running apart can be given
+    /// theirs; a client without one gets a random secret on first start.
+    pub client_secrets: std::collections::BTreeMap<String, platform::config::Secret>,
 }
 
 impl Default for Config {
@@ -78,6 +85,7 @@ impl Default for Config {
             refresh_token_ttl_seconds: 30 * 24 * 60 * 60,
             authorization_code_ttl_seconds: 60,
             argon2_memory_kib: 19456,
+            client_secrets: std::collections::BTreeMap::new(),
         }
     }
 }
@@ -265,6 +273,35 @@ impl Identity {
         }
         self.inner.store.update_client(&client).await?;
         Ok(None)
+    }
+
+    /// Registers a confidential client (or updates it) with the secret the operator chose, so
+    /// that a process running apart can be given it before identity first starts.
+    pub async fn ensure_client_with_secret(
+        &self,
+        registration: ClientRegistration,
+        secret: &str,
+    ) -> Result<(), Error> {
+        if secret.len() < MIN_CLIENT_SECRET_LEN {
+            return Err(domain::FieldError::new(
+                "client_secret",
+                format!(
+                    "the secret of client `{}` must have at least {MIN_CLIENT_SECRET_LEN} characters",
+                    registration.client_id
+                ),
+            )
+            .into());
+        }
+        let registration = ClientRegistration {
+            confidential: true,
+            ..registration
+        };
+        let client_id = registration.client_id.clone();
+        self.ensure_client(registration).await?;
+        self.inner
+            .store
+            .set_client_secret(&client_id, &domain::sha256_hex(secret))
+            .await
     }
 
     /// Retires the signing key and starts signing with a new one; returns the new key's id.

@@ -140,6 +140,17 @@ impl Store {
         Ok(result.rows_affected() == 1)
     }
 
+    /// Replaces a client's secret (its hash).
+    pub async fn set_client_secret(&self, client_id: &str, secret_hash: &str) -> Result<(), Error> {
+        sqlx::query("UPDATE clients SET secret_hash = $2 WHERE client_id = $1")
+            .bind(client_id)
+            .bind(secret_hash)
+            .execute(self.database.writer())
+            .await
+            .context("set a client's secret")?;
+        Ok(())
+    }
+
     /// Updates what a client may do; its secret stays.
     pub async fn update_client(&self, client: &Client) -> Result<(), Error> {
         let grant_types: Vec<&str> = client

@@ -18,6 +18,9 @@ pub const ENV_PREFIX: &str = "EMPORIUM_";
 /// never read as settings.
 const TEST_PREFIX: &str = "test_";
 
+/// `EMPORIUM_CONFIG` names the settings file (the command line reads it); it is not a setting.
+const FILE_VARIABLE: &str = "config";
+
 /// A configuration value could not be read; the message names the key.
 #[derive(Debug, thiserror::Error)]
 #[error("invalid configuration: {0}")]
@@ -41,7 +44,10 @@ where
     // `EMPORIUM_TEST_...` variables configure the test suite, not the product.
     figment = figment.merge(
         Env::prefixed(ENV_PREFIX)
-            .filter(|key| !key.as_str().to_ascii_lowercase().starts_with(TEST_PREFIX))
+            .filter(|key| {
+                let key = key.as_str().to_ascii_lowercase();
+                !key.starts_with(TEST_PREFIX) && key != FILE_VARIABLE
+            })
             .split("__"),
     );
     figment

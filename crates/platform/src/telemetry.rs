@@ -107,9 +107,13 @@ pub fn init(service_name: &str, config: &TelemetryConfig) -> anyhow::Result<Tele
                 .with_tonic()
                 .with_endpoint(endpoint)
                 .build()?;
-            let resource = opentelemetry_sdk::Resource::builder()
-                .with_service_name(service_name.to_owned())
-                .build();
+            // `OTEL_SERVICE_NAME`, when set, names the service (the builder reads it).
+            let resource = match std::env::var("OTEL_SERVICE_NAME") {
+                Ok(name) if !name.is_empty() => opentelemetry_sdk::Resource::builder().build(),
+                _ => opentelemetry_sdk::Resource::builder()
+                    .with_service_name(service_name.to_owned())
+                    .build(),
+            };
             let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
                 .with_batch_exporter(exporter)
                 .with_resource(resource)

@@ -255,4 +255,20 @@ fn a_bad_setting_stops_the_binary_with_a_message_naming_the_key() {
         "unknown keys are refused, not ignored"
     );
     assert!(String::from_utf8_lossy(&output.stderr).contains("no_such_key"));
+
+    // EMPORIUM_CONFIG names the file; the file is read, and the variable is not a setting.
+    std::fs::create_dir_all(&data_dir).unwrap();
+    let file = data_dir.join("emporium.toml");
+    std::fs::write(&file, "[cart]\nmax_lines = \"lots\"\n").unwrap();
+    let output = emporium(&data_dir)
+        .env("EMPORIUM_CONFIG", &file)
+        .arg("up")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let message = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        message.contains("cart.max_lines") && message.contains("TOML file"),
+        "the file's bad value is named, with the file: {message}"
+    );
 }

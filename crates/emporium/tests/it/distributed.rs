@@ -107,3 +107,54 @@ async fn two_nodes(engine: &str, certs: Option<&std::path::Path>) {
         shutdown.trigger();
     }
 }
+
+/// A process that runs apart from identity fetches its tokens with its client's secret; the
+/// operator chooses the secrets (`identity.client_secrets`), so each process can be given its own.
+#[tokio::test]
+async fn service_clients_take_the_secrets_the_operator_chose() {
+    test_support::install_crypto();
+    let secret = "orders-secret-0123456789";
+    let mut settings = Settings::default();
+    settings.identity.client_secrets.insert(
+        "orders".to_owned(),
+        platform::config::Secret::new(secret.to_owned()),
+    );
+    let core = node(settings, &[Service::Identity], "sqlite").await;
+    let issuer = core.settings.public_url.clone();
+    let shutdown = Shutdown::new();
+    tokio::spawn(core.run_until_stopped(shutdown.clone()));
+    let http = reqwest::Client::new();
+    let token = |secret: &'static str| {
+        http.post(format!("{issuer}/oauth2/token"))
+            .basic_auth("orders", Some(secret))
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("scope", orders::SERVICE_SCOPES),
+            ])
+            .send()
+    };
+    let granted = token(secret).await.unwrap();
+    assert_eq!(granted.status(), 200, "{}", granted.text().await.unwrap());
+    let refused = token("not-the-secret-at-all").await.unwrap();
+    assert_eq!(refused.status(), 401);
+    shutdown.trigger();
+
+    for (name, value, needle) in [
+        (
+            "nobody",
+            "a-long-enough-secret-here",
+            "identity.client_secrets.nobody",
+        ),
+        ("gateway", "short", "at least 16"),
+    ] {
+        let mut settings = crate::isolated(Settings::default(), "sqlite").await;
+        settings.identity.client_secrets.insert(
+            name.to_owned(),
+            platform::config::Secret::new(value.to_owned()),
+        );
+        let error = Node::build(settings, &[Service::Identity], |_, _| {})
+            .await
+            .unwrap_err();
+        assert!(format!("{error:#}").contains(needle), "{error:#}");
+    }
+}
