@@ -14,6 +14,9 @@ pub enum Error {
     TooManyLines(u32),
     #[error(transparent)]
     Catalog(tonic::Status),
+    /// Where carts are kept cannot be reached now.
+    #[error("{0}")]
+    Unavailable(String),
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
@@ -31,6 +34,7 @@ impl From<Error> for tonic::Status {
                 tonic::Status::invalid_argument(error.to_string())
             }
             Error::UnknownSku(_) => tonic::Status::not_found(error.to_string()),
+            Error::Unavailable(message) => tonic::Status::unavailable(message),
             Error::Catalog(status) => match status.code() {
                 tonic::Code::Unauthenticated | tonic::Code::PermissionDenied => status,
                 _ => tonic::Status::unavailable(format!(

@@ -23,6 +23,10 @@ pub const SCOPE: &str = "cart";
 pub struct Config {
     /// Where the cart's database is: `sqlite://...` or `postgres://...`.
     pub database_url: String,
+    /// Keep carts in Redis instead (`redis://host:6379`); empty for the database.
+    pub redis_url: String,
+    /// What Redis keys of carts start with.
+    pub redis_prefix: String,
     /// The most units of one sku a cart may hold.
     pub max_quantity_per_line: u32,
     /// The most distinct skus a cart may hold.
@@ -33,6 +37,8 @@ impl Default for Config {
     fn default() -> Config {
         Config {
             database_url: "sqlite://.emporium/cart.db".to_owned(),
+            redis_url: String::new(),
+            redis_prefix: "emporium:cart:".to_owned(),
             max_quantity_per_line: 99,
             max_lines: 50,
         }
@@ -53,7 +59,7 @@ impl Cart {
         config: &Config,
         catalog: platform::transport::Transport,
     ) -> anyhow::Result<Cart> {
-        let store = store::Store::open(&config.database_url).await?;
+        let store = store::Store::open(config).await?;
         Ok(Cart {
             store,
             catalog: proto::catalog::catalog_client::CatalogClient::new(catalog),

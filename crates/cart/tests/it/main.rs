@@ -16,21 +16,47 @@ struct TestShop {
     catalog: catalog::Catalog,
 }
 
+/// Where carts are kept in these tests: the database engines, and Redis when
+/// `EMPORIUM_TEST_REDIS_URL` names a server.
+fn engines() -> Vec<&'static str> {
+    let mut engines = test_support::engines();
+    match std::env::var("EMPORIUM_TEST_REDIS_URL") {
+        Ok(url) if !url.is_empty() => engines.push("redis"),
+        _ => eprintln!(
+            "EMPORIUM_TEST_REDIS_URL is not set: the Redis variant of this test is skipped"
+        ),
+    }
+    engines
+}
+
 impl TestShop {
     async fn spawn(engine: &str) -> TestShop {
+        let cart_config = match engine {
+            "redis" => Config {
+                database_url: test_support::fresh_database_url("sqlite").await.unwrap(),
+                redis_url: std::env::var("EMPORIUM_TEST_REDIS_URL").unwrap(),
+                // A namespace of its own, so that tests running at once do not meet.
+                redis_prefix: format!("test:{}:", uuid::Uuid::new_v4().simple()),
+                ..Config::default()
+            },
+            _ => Config {
+                database_url: test_support::fresh_database_url(engine).await.unwrap(),
+                ..Config::default()
+            },
+        };
+        TestShop::spawn_with(cart_config).await
+    }
+
+    async fn spawn_with(cart_config: Config) -> TestShop {
         test_support::install_crypto();
         let issuer = TestIssuer::new();
         let layer = ServerLayer::new(issuer.verifier(), &[]);
         let catalog_config = catalog::Config {
-            database_url: test_support::fresh_database_url(engine).await.unwrap(),
+            database_url: test_support::fresh_database_url("sqlite").await.unwrap(),
             ..Default::default()
         };
         let catalog = catalog::Catalog::build(&catalog_config).await.unwrap();
         catalog.seed_if_empty(|_, _| {}).await.unwrap();
-        let cart_config = Config {
-            database_url: test_support::fresh_database_url(engine).await.unwrap(),
-            ..Config::default()
-        };
         let transports = TestShop::serve(&catalog, &cart_config, &layer).await;
         TestShop {
             transports,
@@ -89,7 +115,7 @@ async fn view(
 
 #[tokio::test]
 async fn a_user_fills_changes_and_clears_a_cart_priced_from_the_catalog() {
-    for engine in test_support::engines() {
+    for engine in engines() {
         let shop = TestShop::spawn(engine).await;
         let seed = catalog::seed::products().unwrap();
         let (first, second) = (&seed[0], &seed[1]);
@@ -156,7 +182,7 @@ async fn a_user_fills_changes_and_clears_a_cart_priced_from_the_catalog() {
 
 #[tokio::test]
 async fn bad_quantities_and_unknown_skus_are_refused_and_nothing_is_stored() {
-    for engine in test_support::engines() {
+    for engine in engines() {
         let shop = TestShop::spawn(engine).await;
         let token = shop.user("user-1");
         let sku = catalog::seed::products().unwrap()[0].sku.clone();
@@ -198,7 +224,7 @@ async fn bad_quantities_and_unknown_skus_are_refused_and_nothing_is_stored() {
 
 #[tokio::test]
 async fn a_cart_survives_a_restart_and_belongs_to_its_user_alone() {
-    for engine in test_support::engines() {
+    for engine in engines() {
         let mut shop = TestShop::spawn(engine).await;
         let sku = catalog::seed::products().unwrap()[5].sku.clone();
         let (alice, bob) = (shop.user("alice"), shop.user("bob"));
@@ -250,5 +276,38 @@ async fn carts_need_a_user_token_with_the_cart_scope() {
             Code::PermissionDenied,
             "{transport_name}: a service has no cart"
         );
+    }
+}
+
+#[tokio::test]
+async fn with_redis_away_the_cart_says_it_is_unavailable() {
+    // Nothing listens on this port.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap();
+    drop(listener);
+    let shop = TestShop::spawn_with(Config {
+        database_url: test_support::fresh_database_url("sqlite").await.unwrap(),
+        redis_url: format!("redis://{address}"),
+        ..Config::default()
+    })
+    .await;
+    let token = shop.user("ada");
+    for (name, transport) in shop.transports.each() {
+        let mut client = CartClient::new(transport);
+        let status = client
+            .add_item(add("KIT-00001", 1, &token))
+            .await
+            .unwrap_err();
+        assert_eq!(status.code(), Code::Unavailable, "{name}: {status:?}");
+        assert!(
+            status.message().contains("Redis"),
+            "{name}: {}",
+            status.message()
+        );
+        let status = client
+            .get_cart(platform::transport::request(pb::GetCartRequest {}, &token))
+            .await
+            .unwrap_err();
+        assert_eq!(status.code(), Code::Unavailable, "{name}: {status:?}");
     }
 }

@@ -362,3 +362,40 @@ async fn with_the_nats_bus_a_checkout_confirms_and_its_email_arrives() {
         );
     }
 }
+
+/// Carts in Redis, and Redis away: the cart answers 503 with a problem, and the rest of the shop
+/// (products, orders) goes on.
+#[tokio::test]
+async fn with_redis_away_the_cart_answers_503_and_the_rest_of_the_shop_works() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap();
+    drop(listener);
+    let shop = TestShop::spawn_with("sqlite", |settings| {
+        settings.cart.redis_url = format!("redis://{address}");
+    })
+    .await;
+    let token = shop.user_token().await;
+    let cart = shop
+        .http
+        .get(shop.url("/api/v1/cart"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(cart, 503, "Redis").await;
+    let products = shop
+        .http
+        .get(shop.url("/api/v1/products?page_size=1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(products.status(), 200);
+    let orders = shop
+        .http
+        .get(shop.url("/api/v1/orders"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(orders.status(), 200);
+}
