@@ -19,6 +19,7 @@ use platform::bus::{ConsumerConfig, EventBus};
 use platform::transport::Transport;
 use proto::identity::identity_client::IdentityClient;
 use serde::{Deserialize, Serialize};
+use tracing::Instrument as _;
 
 use crate::mailbox::{Email, Mailbox, Sender};
 use crate::store::Store;
@@ -136,7 +137,17 @@ impl Notifications {
                     delivery = consumer.next() => delivery,
                 };
                 let Some(delivery) = delivery else { return };
-                match notifications.handle(&delivery.envelope).await {
+                // The email belongs to the trace of the checkout that caused it.
+                let (span, trace) = platform::telemetry::consumer_span(
+                    store::CONSUMER,
+                    &delivery.subject,
+                    delivery.envelope.traceparent.as_deref(),
+                );
+                let handled =
+                    platform::telemetry::in_trace(trace, notifications.handle(&delivery.envelope))
+                        .instrument(span)
+                        .await;
+                match handled {
                     Ok(()) => delivery.ack(),
                     Err(error) => {
                         tracing::warn!(event_id = %delivery.envelope.id, attempt = delivery.attempt, error = format!("{error:#}"), "a notification failed; it will come again");

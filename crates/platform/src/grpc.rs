@@ -154,7 +154,7 @@ where
             .and_then(|value| value.to_str().ok())
             .and_then(parse_grpc_timeout)
             .map_or(layer.max_timeout, |asked| asked.min(layer.max_timeout));
-        let span = telemetry::request_span("grpc", &path, &trace, &request_id);
+        let (span, trace) = telemetry::request_span("grpc", &path, &trace, &request_id);
 
         let future = async move {
             let started = Instant::now();

@@ -38,7 +38,8 @@ pub async fn observe(request: Request, next: Next) -> Response {
         .map(str::to_owned)
         // Without one of its own, a request is known by its trace id, which is random already.
         .unwrap_or_else(|| trace.trace_id_hex());
-    let span = telemetry::request_span("http", &format!("{method} {route}"), &trace, &request_id);
+    let (span, trace) =
+        telemetry::request_span("http", &format!("{method} {route}"), &trace, &request_id);
 
     let mut response = telemetry::in_trace(trace, next.run(request))
         .instrument(span.clone())

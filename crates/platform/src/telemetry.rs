@@ -100,7 +100,7 @@ pub fn init(service_name: &str, config: &TelemetryConfig) -> anyhow::Result<Tele
     let endpoint = std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT")
         .ok()
         .filter(|value| !value.is_empty());
-    let (otel_layer, tracer_provider) = match endpoint {
+    let tracer_provider = match endpoint {
         Some(endpoint) => {
             use opentelemetry_otlp::WithExportConfig;
             let exporter = opentelemetry_otlp::SpanExporter::builder()
@@ -114,24 +114,46 @@ pub fn init(service_name: &str, config: &TelemetryConfig) -> anyhow::Result<Tele
                     .with_service_name(service_name.to_owned())
                     .build(),
             };
-            let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
-                .with_batch_exporter(exporter)
-                .with_resource(resource)
-                .build();
-            let tracer = provider.tracer("emporium");
-            OTEL_ENABLED.set(true).ok();
-            (
-                Some(tracing_opentelemetry::layer().with_tracer(tracer)),
-                Some(provider),
+            Some(
+                opentelemetry_sdk::trace::SdkTracerProvider::builder()
+                    .with_batch_exporter(exporter)
+                    .with_resource(resource)
+                    .build(),
             )
         }
-        None => (None, None),
+        None => None,
     };
+    install(filter, fmt_layer, tracer_provider)
+}
 
+/// Installs the log subscriber with spans exported by `tracer_provider`: for tests that read
+/// the spans back (an in-memory exporter), or a setup `init` does not cover.
+pub fn init_with_tracer_provider(
+    config: &TelemetryConfig,
+    tracer_provider: opentelemetry_sdk::trace::SdkTracerProvider,
+) -> anyhow::Result<TelemetryGuard> {
+    let filter = EnvFilter::try_new(&config.log_filter)
+        .map_err(|error| anyhow::anyhow!("key `telemetry.log_filter`: {error}"))?;
+    let fmt_layer = tracing_subscriber::fmt::layer()
+        .compact()
+        .with_writer(std::io::stderr)
+        .boxed();
+    install(filter, fmt_layer, Some(tracer_provider))
+}
+
+fn install(
+    filter: EnvFilter,
+    fmt_layer: Box<dyn Layer<tracing_subscriber::Registry> + Send + Sync>,
+    tracer_provider: Option<opentelemetry_sdk::trace::SdkTracerProvider>,
+) -> anyhow::Result<TelemetryGuard> {
+    let otel_layer = tracer_provider.as_ref().map(|provider| {
+        OTEL_ENABLED.set(true).ok();
+        tracing_opentelemetry::layer().with_tracer(provider.tracer("emporium"))
+    });
     tracing_subscriber::registry()
-        .with(filter)
         .with(fmt_layer)
         .with(otel_layer)
+        .with(filter)
         .try_init()?;
     Ok(TelemetryGuard { tracer_provider })
 }
@@ -276,8 +298,17 @@ impl TraceContext {
         }
     }
 
-    /// The `traceparent` to send with a call made from within this trace.
+    /// The `traceparent` to send with a call made from within this trace: with OTLP on, the
+    /// current span is the parent, so the exported spans link up; otherwise a fresh span id.
     pub fn child_traceparent(&self) -> String {
+        if let Some((trace_id, span_id, sampled)) = current_otel_span()
+            && trace_id == self.trace_id
+        {
+            return format!(
+                "00-{trace_id:032x}-{span_id:016x}-{:02x}",
+                u8::from(sampled)
+            );
+        }
         let span_id = rand::random::<u64>().max(1);
         format!(
             "00-{:032x}-{span_id:016x}-{:02x}",
@@ -305,43 +336,87 @@ pub fn current_trace() -> Option<TraceContext> {
     CURRENT_TRACE.try_with(|trace| *trace).ok()
 }
 
-/// Makes the span of an incoming request: with its trace id as a field, and, when OTLP is on,
-/// with the remote parent so that the exported trace joins the caller's.
+/// Makes the span of an incoming request, and returns it with the trace the request runs in.
+/// The span carries the trace id as a field; when OTLP is on, it joins the caller's trace (the
+/// remote parent), and a request that came without one starts the trace OpenTelemetry made for
+/// it, so that logs, the calls it makes and the exported spans all carry one trace id.
 pub fn request_span(
     kind: &'static str,
     name: &str,
     trace: &TraceContext,
     request_id: &str,
-) -> tracing::Span {
+) -> (tracing::Span, TraceContext) {
     let span = tracing::info_span!(
         "request",
         otel.name = %name,
         otel.kind = "server",
         kind,
         name = %name,
-        trace_id = %trace.trace_id_hex(),
+        trace_id = tracing::field::Empty,
         request_id = %request_id,
         status = tracing::field::Empty,
     );
-    if otel_enabled() && trace.parent_span_id != 0 {
+    let mut trace = *trace;
+    if otel_enabled() {
         use opentelemetry::trace::TraceContextExt;
         use opentelemetry::trace::{SpanContext, SpanId, TraceFlags, TraceId, TraceState};
         use tracing_opentelemetry::OpenTelemetrySpanExt;
-        let flags = if trace.sampled {
-            TraceFlags::SAMPLED
-        } else {
-            TraceFlags::default()
-        };
-        let remote = SpanContext::new(
-            TraceId::from(trace.trace_id),
-            SpanId::from(trace.parent_span_id),
-            flags,
-            true,
-            TraceState::default(),
-        );
-        let _ = span.set_parent(opentelemetry::Context::new().with_remote_span_context(remote));
+        if trace.parent_span_id != 0 {
+            let flags = if trace.sampled {
+                TraceFlags::SAMPLED
+            } else {
+                TraceFlags::default()
+            };
+            let remote = SpanContext::new(
+                TraceId::from(trace.trace_id),
+                SpanId::from(trace.parent_span_id),
+                flags,
+                true,
+                TraceState::default(),
+            );
+            let _ = span.set_parent(opentelemetry::Context::new().with_remote_span_context(remote));
+        }
+        let context = span.context();
+        let made = context.span().span_context().clone();
+        if made.is_valid() {
+            trace.trace_id = u128::from_be_bytes(made.trace_id().to_bytes());
+        }
     }
-    span
+    span.record("trace_id", tracing::field::display(trace.trace_id_hex()));
+    (span, trace)
+}
+
+/// The span that handles one delivery of an event: a consumer span in the trace of the change
+/// that caused the event (its `traceparent`), or in a new trace; returned with that trace.
+pub fn consumer_span(
+    consumer: &str,
+    subject: &str,
+    traceparent: Option<&str>,
+) -> (tracing::Span, TraceContext) {
+    let trace = traceparent
+        .and_then(TraceContext::parse)
+        .unwrap_or_else(TraceContext::generate);
+    let (span, trace) = request_span("event", &format!("{consumer} {subject}"), &trace, "");
+    (span, trace)
+}
+
+/// The current OpenTelemetry span's trace and span ids, when OTLP is on and there is one.
+fn current_otel_span() -> Option<(u128, u64, bool)> {
+    if !otel_enabled() {
+        return None;
+    }
+    use opentelemetry::trace::TraceContextExt;
+    use tracing_opentelemetry::OpenTelemetrySpanExt;
+    let context = tracing::Span::current().context();
+    let span = context.span();
+    let span_context = span.span_context();
+    span_context.is_valid().then(|| {
+        (
+            u128::from_be_bytes(span_context.trace_id().to_bytes()),
+            u64::from_be_bytes(span_context.span_id().to_bytes()),
+            span_context.is_sampled(),
+        )
+    })
 }
 
 #[cfg(test)]
