@@ -399,3 +399,94 @@ async fn with_redis_away_the_cart_answers_503_and_the_rest_of_the_shop_works() {
         .unwrap();
     assert_eq!(orders.status(), 200);
 }
+
+/// A NATS server of this test's own (`EMPORIUM_TEST_NATS_SERVER`, the `nats-server` binary),
+/// on `port`, keeping its streams in `store`.
+fn nats_server(binary: &str, port: u16, store: &std::path::Path) -> std::process::Child {
+    std::process::Command::new(binary)
+        .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
+        .arg(store)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+async fn wait_for_port(port: u16) {
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("nothing listens on {port} after 10 s");
+}
+
+/// NATS away: checkouts still commit, their events wait in the outboxes, and once NATS is back
+/// they are delivered (the email arrives).
+#[tokio::test]
+async fn with_nats_away_checkouts_commit_and_their_events_go_out_when_it_is_back() {
+    let Ok(binary) = std::env::var("EMPORIUM_TEST_NATS_SERVER") else {
+        eprintln!("EMPORIUM_TEST_NATS_SERVER is not set: the NATS outage test is skipped");
+        return;
+    };
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let store =
+        std::env::temp_dir().join(format!("emporium-nats-{}", uuid::Uuid::new_v4().simple()));
+    let mut server = nats_server(&binary, port, &store);
+    wait_for_port(port).await;
+    let shop = TestShop::spawn_with("sqlite", |settings| {
+        settings.bus_url = format!("nats://127.0.0.1:{port}");
+    })
+    .await;
+    let token = shop.user_token().await;
+
+    server.kill().unwrap();
+    server.wait().unwrap();
+    fill_cart(&shop, &token, "KIT-00001").await;
+    let placed = shop
+        .http
+        .post(shop.url("/api/v1/checkout"))
+        .bearer_auth(&token)
+        .header("idempotency-key", "outage-1")
+        .json(&body("Springfield", "4242424242424242"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(placed.status(), 201);
+    let order: serde_json::Value = placed.json().await.unwrap();
+    assert_eq!(
+        order["state"], "confirmed",
+        "the checkout commits without NATS: {order}"
+    );
+    let id = order["id"].as_str().unwrap().to_owned();
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    let has_email = || {
+        shop.mailbox
+            .messages(&shop.user.0)
+            .unwrap_or_default()
+            .iter()
+            .any(|message| message.contains(&id))
+    };
+    assert!(!has_email(), "no email while the bus is away");
+
+    let mut server = nats_server(&binary, port, &store);
+    wait_for_port(port).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !has_email() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the email of order {id} did not come within 30 s of NATS coming back"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    server.kill().unwrap();
+    server.wait().unwrap();
+}
