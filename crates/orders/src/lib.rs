@@ -55,6 +55,8 @@ pub struct Config {
     pub reservation_ttl_seconds: u32,
     /// How often unfinished sagas that no task works on are looked for, in milliseconds.
     pub resume_interval_ms: u64,
+    /// How long an unfinished order must be left unchanged before the resumer takes it up.
+    pub resume_grace_seconds: u64,
 }
 
 impl Default for Config {
@@ -65,6 +67,7 @@ impl Default for Config {
             step_attempts: 3,
             reservation_ttl_seconds: 900,
             resume_interval_ms: 5000,
+            resume_grace_seconds: 2,
         }
     }
 }
@@ -173,10 +176,13 @@ impl Orders {
     }
 
     /// Runs every unfinished saga that no task of this process is running, to its end.
-    /// Returns how many it finished.
+    /// Returns how many it finished. An order changed in the last `resume_grace_seconds` is
+    /// left to the checkout that is placing it (between its creation and its saga's start, no
+    /// task has claimed it yet).
     pub async fn resume_unfinished(&self) -> Result<usize, Error> {
         let mut finished = 0;
-        for order in self.store.unfinished().await? {
+        let unchanged_since = platform::unix_now() - self.config.resume_grace_seconds as i64;
+        for order in self.store.unfinished(unchanged_since).await? {
             if self
                 .running
                 .lock()

@@ -28,6 +28,18 @@ impl Orders {
             // Another task in this process works on it; report what is known.
             return order;
         };
+        if card.is_none() {
+            // A resumed saga starts from what is stored now, not from the snapshot it was found
+            // in: the checkout that ran it may have finished in between.
+            match self.store.get(&order.id).await {
+                Ok(Some(stored)) => order = stored,
+                Ok(None) => return order,
+                Err(error) => {
+                    tracing::warn!(order_id = %order.id, %error, "reading the order to resume it failed; leaving it for the next round");
+                    return order;
+                }
+            }
+        }
         while let Some(step) = next_step(order.state) {
             match self.perform(step, &mut order, card.as_ref()).await {
                 Ok(()) => {

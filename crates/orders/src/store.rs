@@ -201,8 +201,9 @@ impl Store {
     }
 
     /// Orders whose saga has not finished, oldest first.
-    pub(crate) async fn unfinished(&self) -> Result<Vec<Order>, Error> {
-        let rows = sqlx::query("SELECT id FROM orders WHERE state NOT IN ('confirmed', 'failed') ORDER BY created_at, id")
+    pub(crate) async fn unfinished(&self, unchanged_since: i64) -> Result<Vec<Order>, Error> {
+        let rows = sqlx::query("SELECT id FROM orders WHERE state NOT IN ('confirmed', 'failed') AND updated_at <= $1 ORDER BY created_at, id")
+            .bind(unchanged_since)
             .fetch_all(self.database.pool())
             .await?;
         let mut orders = Vec::with_capacity(rows.len());

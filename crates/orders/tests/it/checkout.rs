@@ -311,6 +311,7 @@ async fn a_saga_whose_task_died_is_resumed_to_a_terminal_state() {
         // The background resumer waits an hour, so that this test does the resuming.
         let config = orders::Config {
             resume_interval_ms: 3_600_000,
+            resume_grace_seconds: 0,
             ..Default::default()
         };
         let shop = TestShop::spawn_with(engine, config).await;
