@@ -263,27 +263,8 @@ pub async fn serve(
     layer: ServerLayer,
     shutdown: Shutdown,
 ) -> anyhow::Result<()> {
-    let (health_reporter, health_service) = tonic_health::server::health_reporter();
-    health_reporter
-        .set_service_status("", tonic_health::ServingStatus::Serving)
-        .await;
     let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
-    let drained = {
-        let shutdown = shutdown.clone();
-        async move {
-            shutdown.wait().await;
-            health_reporter
-                .set_service_status("", tonic_health::ServingStatus::NotServing)
-                .await;
-        }
-    };
-    tonic::transport::Server::builder()
-        .layer(layer)
-        .add_routes(routes)
-        .add_service(health_service)
-        .serve_with_incoming_shutdown(incoming, drained)
-        .await?;
-    Ok(())
+    serve_incoming(incoming, routes, layer, shutdown).await
 }
 
 /// `serve` over mutual TLS: only clients with a certificate from the configured authority get
@@ -295,20 +276,38 @@ pub async fn serve_tls(
     tls: ServerTls,
     shutdown: Shutdown,
 ) -> anyhow::Result<()> {
+    tokio::spawn(tls.clone().watch(shutdown.clone()));
+    serve_incoming(tls.incoming(listener), routes, layer, shutdown).await
+}
+
+/// Serves `routes` and the health service on the connections `incoming` yields; health says
+/// "not serving" once `shutdown` trips, and the server drains.
+async fn serve_incoming<I, IO, IE>(
+    incoming: I,
+    routes: Routes,
+    layer: ServerLayer,
+    shutdown: Shutdown,
+) -> anyhow::Result<()>
+where
+    I: futures_util::Stream<Item = Result<IO, IE>>,
+    IO: tokio::io::AsyncRead
+        + tokio::io::AsyncWrite
+        + tonic::transport::server::Connected
+        + Unpin
+        + Send
+        + 'static,
+    IO::ConnectInfo: Clone + Send + Sync + 'static,
+    IE: Into<BoxError>,
+{
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
     health_reporter
         .set_service_status("", tonic_health::ServingStatus::Serving)
         .await;
-    tokio::spawn(tls.clone().watch(shutdown.clone()));
-    let incoming = tls.incoming(listener);
-    let drained = {
-        let shutdown = shutdown.clone();
-        async move {
-            shutdown.wait().await;
-            health_reporter
-                .set_service_status("", tonic_health::ServingStatus::NotServing)
-                .await;
-        }
+    let drained = async move {
+        shutdown.wait().await;
+        health_reporter
+            .set_service_status("", tonic_health::ServingStatus::NotServing)
+            .await;
     };
     tonic::transport::Server::builder()
         .layer(layer)

@@ -24,6 +24,23 @@ async fn fill_cart(shop: &TestShop, token: &str, sku: &str) {
     assert_eq!(added.status(), 200);
 }
 
+/// Checks the cart out under `key` and expects the order confirmed.
+async fn place_confirmed(shop: &TestShop, token: &str, key: &str) -> serde_json::Value {
+    let placed = shop
+        .http
+        .post(shop.url("/api/v1/checkout"))
+        .bearer_auth(token)
+        .header("idempotency-key", key)
+        .json(&body("Springfield", "4242424242424242"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(placed.status(), 201);
+    let order: serde_json::Value = placed.json().await.unwrap();
+    assert_eq!(order["state"], "confirmed", "{order}");
+    order
+}
+
 async fn faults_token(shop: &TestShop) -> String {
     let response = shop
         .http
@@ -313,18 +330,7 @@ async fn with_the_nats_bus_a_checkout_confirms_and_its_email_arrives() {
     .await;
     let token = shop.user_token().await;
     fill_cart(&shop, &token, "KIT-00001").await;
-    let placed = shop
-        .http
-        .post(shop.url("/api/v1/checkout"))
-        .bearer_auth(&token)
-        .header("idempotency-key", "nats-1")
-        .json(&body("Springfield", "4242424242424242"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(placed.status(), 201);
-    let order: serde_json::Value = placed.json().await.unwrap();
-    assert_eq!(order["state"], "confirmed", "{order}");
+    let order = place_confirmed(&shop, &token, "nats-1").await;
     let id = order["id"].as_str().unwrap();
 
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
@@ -451,21 +457,8 @@ async fn with_nats_away_checkouts_commit_and_their_events_go_out_when_it_is_back
     server.kill().unwrap();
     server.wait().unwrap();
     fill_cart(&shop, &token, "KIT-00001").await;
-    let placed = shop
-        .http
-        .post(shop.url("/api/v1/checkout"))
-        .bearer_auth(&token)
-        .header("idempotency-key", "outage-1")
-        .json(&body("Springfield", "4242424242424242"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(placed.status(), 201);
-    let order: serde_json::Value = placed.json().await.unwrap();
-    assert_eq!(
-        order["state"], "confirmed",
-        "the checkout commits without NATS: {order}"
-    );
+    // The checkout commits without NATS.
+    let order = place_confirmed(&shop, &token, "outage-1").await;
     let id = order["id"].as_str().unwrap().to_owned();
     tokio::time::sleep(std::time::Duration::from_secs(1)).await;
     let has_email = || {
