@@ -445,7 +445,7 @@ impl Node {
                 verifier,
                 faults,
             };
-            app = app.merge(gateway::router(&settings.gateway, dependencies));
+            app = app.merge(gateway::router(&settings.gateway, dependencies)?);
         }
         let app = app
             .fallback(gateway::not_found)

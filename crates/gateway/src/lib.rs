@@ -15,6 +15,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::http::{HeaderName, Method, header};
 use platform::auth::TokenSource;
+use platform::ratelimit::{Decision, RateLimiter};
 use platform::transport::Transport;
 use serde::{Deserialize, Serialize};
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -33,6 +34,14 @@ pub struct Config {
     /// milliseconds; 0 turns the edge cache off. Changes made through this gateway clear it at
     /// once; changes made elsewhere show after at most this long.
     pub product_cache_ttl_ms: u64,
+    /// Requests a caller (a token's subject, or an address without a token) may make per
+    /// minute; 0 turns rate limits off. Over it: 429 with `Retry-After`.
+    pub rate_limit_per_minute: u32,
+    /// Count rate limits in Redis (`redis://host:6379`), shared by every gateway replica;
+    /// empty counts them in this process.
+    pub redis_url: String,
+    /// What the gateway's Redis keys start with.
+    pub redis_prefix: String,
 }
 
 impl Default for Config {
@@ -42,6 +51,9 @@ impl Default for Config {
             request_timeout_seconds: 10,
             cors_allowed_origins: vec!["*".to_owned()],
             product_cache_ttl_ms: 1000,
+            rate_limit_per_minute: 0,
+            redis_url: String::new(),
+            redis_prefix: "emporium:gateway:".to_owned(),
         }
     }
 }
@@ -70,17 +82,100 @@ impl std::fmt::Debug for Dependencies {
 }
 
 /// The gateway's routes: the REST API, its OpenAPI document and docs page.
-pub fn router(config: &Config, dependencies: Dependencies) -> Router {
+pub fn router(config: &Config, dependencies: Dependencies) -> anyhow::Result<Router> {
+    let limits = rate_limiter(config)?.map(|limiter| RateLimits {
+        limiter: Arc::new(limiter),
+        verifier: dependencies.verifier.clone(),
+    });
     let state = api::State::new(config, dependencies);
     let cors = cors(config);
-    api::routes(state)
-        .merge(openapi::routes())
+    let mut router = api::routes(state).merge(openapi::routes());
+    if let Some(limits) = limits {
+        router = router.layer(axum::middleware::from_fn_with_state(limits, rate_limit));
+    }
+    Ok(router
         .layer(axum::extract::DefaultBodyLimit::max(config.max_body_bytes))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::GATEWAY_TIMEOUT,
             Duration::from_secs(config.request_timeout_seconds),
         ))
-        .layer(cors)
+        .layer(cors))
+}
+
+fn rate_limiter(config: &Config) -> anyhow::Result<Option<RateLimiter>> {
+    if config.rate_limit_per_minute == 0 {
+        return Ok(None);
+    }
+    let minute = Duration::from_secs(60);
+    Ok(Some(if config.redis_url.is_empty() {
+        RateLimiter::local(config.rate_limit_per_minute, minute)
+    } else {
+        RateLimiter::redis(
+            &config.redis_url,
+            &format!("{}ratelimit:", config.redis_prefix),
+            config.rate_limit_per_minute,
+            minute,
+        )
+        .map_err(|error| anyhow::anyhow!("gateway.redis_url: {error:#}"))?
+    }))
+}
+
+#[derive(Clone)]
+struct RateLimits {
+    limiter: Arc<RateLimiter>,
+    verifier: platform::auth::Verifier,
+}
+
+/// Counts the request against its caller: the token's subject when it carries a valid one,
+/// the peer's address otherwise.
+async fn rate_limit(
+    axum::extract::State(limits): axum::extract::State<RateLimits>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    let subject = match request.headers().get(header::AUTHORIZATION) {
+        Some(value) => limits
+            .verifier
+            .verify_header(Some(value))
+            .await
+            .ok()
+            .map(|principal| format!("sub:{}", principal.subject())),
+        None => None,
+    };
+    let caller = subject.unwrap_or_else(|| {
+        request
+            .extensions()
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map_or_else(
+                || "address:unknown".to_owned(),
+                |info| format!("address:{}", info.0.ip()),
+            )
+    });
+    match limits.limiter.check(&caller).await {
+        Decision::Allowed { remaining } => {
+            let mut response = next.run(request).await;
+            let headers = response.headers_mut();
+            headers.insert("ratelimit-limit", limits.limiter.limit().into());
+            headers.insert("ratelimit-remaining", remaining.into());
+            response
+        }
+        Decision::Limited { retry_after } => {
+            let seconds = retry_after.as_secs().max(1);
+            let mut response = platform::error::Problem::new(
+                axum::http::StatusCode::TOO_MANY_REQUESTS,
+                format!(
+                    "too many requests: at most {} a minute; try again in {seconds} s",
+                    limits.limiter.limit()
+                ),
+            )
+            .into_response();
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, seconds.into());
+            response
+        }
+    }
 }
 
 fn cors(config: &Config) -> CorsLayer {

@@ -13,6 +13,7 @@ pub mod faults;
 pub mod grpc;
 pub mod http;
 pub mod outbox;
+pub mod ratelimit;
 pub mod resilience;
 pub mod shutdown;
 pub mod telemetry;

@@ -478,3 +478,63 @@ async fn the_edge_cache_serves_products_but_not_past_a_change_or_a_bad_token() {
     )
     .await;
 }
+
+/// Rate limits at the edge: a caller past its requests a minute gets 429 with `Retry-After`;
+/// another caller has its own count. With `EMPORIUM_TEST_REDIS_URL`, two gateways count together.
+#[tokio::test]
+async fn callers_past_their_rate_limit_get_429_with_retry_after() {
+    let redis = std::env::var("EMPORIUM_TEST_REDIS_URL").ok();
+    let prefix = format!("test:{}:", uuid::Uuid::new_v4().simple());
+    let limited = |settings: &mut emporium::Settings| {
+        settings.gateway.rate_limit_per_minute = 4;
+        if let Some(redis) = &redis {
+            settings.gateway.redis_url = redis.clone();
+            settings.gateway.redis_prefix = prefix.clone();
+        }
+    };
+    let shop = TestShop::spawn_with("sqlite", limited).await;
+    let token = shop.user_token().await;
+    let products = |token: Option<&str>| {
+        let request = shop.http.get(shop.url("/api/v1/products?page_size=1"));
+        match token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        }
+    };
+    // The login was the address's first request of the minute.
+    for left in (0..3).rev() {
+        let response = products(None).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(
+            response.headers()["ratelimit-remaining"],
+            left.to_string().as_str()
+        );
+    }
+    let refused = products(None).send().await.unwrap();
+    let retry_after: u64 = refused.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry_after), "{retry_after}");
+    assert_problem(refused, 429, "at most 4 a minute").await;
+    assert_eq!(
+        products(Some(&token)).send().await.unwrap().status(),
+        200,
+        "a signed-in user counts apart from the address"
+    );
+
+    if redis.is_some() {
+        // A second gateway on the same Redis: the address has used its minute there too.
+        let other = TestShop::spawn_with("sqlite", limited).await;
+        let response = other
+            .http
+            .get(other.url("/api/v1/products?page_size=1"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 429, "the count is shared through Redis");
+    } else {
+        eprintln!("EMPORIUM_TEST_REDIS_URL is not set: the shared count is not tested");
+    }
+}
