@@ -29,23 +29,16 @@ pub(crate) struct State {
     pub(crate) verifier: platform::auth::Verifier,
     pub(crate) faults: platform::faults::Faults,
     /// Products as JSON, by upper-case sku: the edge cache of the busiest read.
-    products: Option<moka::future::Cache<String, bytes::Bytes>>,
+    products: Option<crate::cache::ProductCache>,
 }
 
 /// The scope a caller's token needs to read the catalog.
 const CATALOG_READ_SCOPE: &str = "catalog.read";
 
 impl State {
-    pub(crate) fn new(config: &crate::Config, dependencies: Dependencies) -> State {
-        let products = (config.product_cache_ttl_ms > 0).then(|| {
-            moka::future::Cache::builder()
-                .max_capacity(100_000)
-                .time_to_live(std::time::Duration::from_millis(
-                    config.product_cache_ttl_ms,
-                ))
-                .build()
-        });
-        State {
+    pub(crate) fn new(config: &crate::Config, dependencies: Dependencies) -> anyhow::Result<State> {
+        let products = crate::cache::ProductCache::new(config)?;
+        Ok(State {
             catalog: CatalogClient::new(dependencies.catalog),
             cart: CartClient::new(dependencies.cart),
             identity: IdentityClient::new(dependencies.identity),
@@ -54,7 +47,7 @@ impl State {
             verifier: dependencies.verifier,
             faults: dependencies.faults,
             products,
-        }
+        })
     }
 
     async fn forget_product(&self, sku: &str) {

@@ -5,6 +5,7 @@
 //! interactive docs (Swagger UI, served from the binary, no network needed) at `/api/docs`.
 
 mod api;
+mod cache;
 mod checkout;
 mod extract;
 pub mod openapi;
@@ -37,8 +38,8 @@ pub struct Config {
     /// Requests a caller (a token's subject, or an address without a token) may make per
     /// minute; 0 turns rate limits off. Over it: 429 with `Retry-After`.
     pub rate_limit_per_minute: u32,
-    /// Count rate limits in Redis (`redis://host:6379`), shared by every gateway replica;
-    /// empty counts them in this process.
+    /// Keep rate-limit counts and the product cache in Redis (`redis://host:6379`), shared by
+    /// every gateway replica; empty keeps them in this process.
     pub redis_url: String,
     /// What the gateway's Redis keys start with.
     pub redis_prefix: String,
@@ -87,7 +88,7 @@ pub fn router(config: &Config, dependencies: Dependencies) -> anyhow::Result<Rou
         limiter: Arc::new(limiter),
         verifier: dependencies.verifier.clone(),
     });
-    let state = api::State::new(config, dependencies);
+    let state = api::State::new(config, dependencies)?;
     let cors = cors(config);
     let mut router = api::routes(state).merge(openapi::routes());
     if let Some(limits) = limits {

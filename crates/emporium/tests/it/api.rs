@@ -356,7 +356,22 @@ async fn malformed_requests_get_a_problem_that_names_the_problem_and_store_nothi
 
 #[tokio::test]
 async fn the_edge_cache_serves_products_but_not_past_a_change_or_a_bad_token() {
-    let shop = TestShop::spawn("sqlite").await;
+    edge_cache(None).await;
+    match std::env::var("EMPORIUM_TEST_REDIS_URL") {
+        Ok(redis) if !redis.is_empty() => edge_cache(Some(redis)).await,
+        _ => eprintln!("EMPORIUM_TEST_REDIS_URL is not set: the edge cache in Redis is not tested"),
+    }
+}
+
+/// The edge cache's behaviour, in the process or in Redis.
+async fn edge_cache(redis: Option<String>) {
+    let shop = TestShop::spawn_with("sqlite", |settings| {
+        if let Some(redis) = redis {
+            settings.gateway.redis_url = redis;
+            settings.gateway.redis_prefix = format!("test:{}:", uuid::Uuid::new_v4().simple());
+        }
+    })
+    .await;
     let admin = shop.admin_token().await;
     let url = shop.url("/api/v1/products/KIT-00002");
     let name = |body: serde_json::Value| body["name"].as_str().unwrap().to_owned();
