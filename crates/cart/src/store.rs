@@ -289,8 +289,9 @@ pub(crate) struct RedisStore {
 
 impl RedisStore {
     fn new(url: &str, prefix: &str) -> anyhow::Result<RedisStore> {
-        let client = redis::Client::open(url)
-            .map_err(|error| anyhow::anyhow!("cart.redis_url `{url}`: {error}"))?;
+        let client = redis::Client::open(url).map_err(|error| {
+            anyhow::anyhow!("cart.redis_url `{}`: {error}", platform::db::redact(url))
+        })?;
         // Short timeouts and one reconnection try per call: a cart that waits on a Redis that is
         // away should say so quickly rather than hold the caller.
         let config = redis::aio::ConnectionManagerConfig::new()
@@ -298,7 +299,9 @@ impl RedisStore {
             .set_response_timeout(Some(Duration::from_secs(2)))
             .set_number_of_retries(1);
         let connection = redis::aio::ConnectionManager::new_lazy_with_config(client, config)
-            .map_err(|error| anyhow::anyhow!("cart.redis_url `{url}`: {error}"))?;
+            .map_err(|error| {
+                anyhow::anyhow!("cart.redis_url `{}`: {error}", platform::db::redact(url))
+            })?;
         Ok(RedisStore {
             connection,
             prefix: prefix.to_owned(),

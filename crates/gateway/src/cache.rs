@@ -44,7 +44,10 @@ impl ProductCache {
             )));
         }
         let client = redis::Client::open(config.redis_url.as_str()).map_err(|error| {
-            anyhow::anyhow!("gateway.redis_url `{}`: {error}", config.redis_url)
+            anyhow::anyhow!(
+                "gateway.redis_url `{}`: {error}",
+                platform::db::redact(&config.redis_url)
+            )
         })?;
         let settings = redis::aio::ConnectionManagerConfig::new()
             .set_connection_timeout(Some(Duration::from_millis(500)))
@@ -52,7 +55,10 @@ impl ProductCache {
             .set_number_of_retries(1);
         let connection = redis::aio::ConnectionManager::new_lazy_with_config(client, settings)
             .map_err(|error| {
-                anyhow::anyhow!("gateway.redis_url `{}`: {error}", config.redis_url)
+                anyhow::anyhow!(
+                    "gateway.redis_url `{}`: {error}",
+                    platform::db::redact(&config.redis_url)
+                )
             })?;
         Ok(Some(ProductCache::Redis {
             connection,

@@ -311,3 +311,23 @@ async fn with_redis_away_the_cart_says_it_is_unavailable() {
         assert_eq!(status.code(), Code::Unavailable, "{name}: {status:?}");
     }
 }
+
+#[tokio::test]
+async fn a_bad_redis_url_is_refused_without_showing_its_password() {
+    let catalog = platform::transport::missing("catalog");
+    let error = Cart::build(
+        &Config {
+            redis_url: "rediss://:hunter2hunter2@redis:6379".to_owned(),
+            ..Config::default()
+        },
+        catalog,
+    )
+    .await
+    .unwrap_err();
+    let message = format!("{error:#}");
+    assert!(message.contains("cart.redis_url"), "{message}");
+    assert!(
+        !message.contains("hunter2"),
+        "the password shows: {message}"
+    );
+}

@@ -52,6 +52,44 @@ The same for one service; these take (dict "root" $ "name" "<service>").
 {{- printf "%s-%s" (include "emporium.fullname" .root) .name | trunc 63 | trimSuffix "-" }}
 {{- end }}
 
+{{/*
+The name of a service's Service: the host the others dial. "<fullname>-<service>", or with
+plainServiceNames the service's own name, which mTLS needs (a certificate names its service).
+*/}}
+{{- define "emporium.service.host" -}}
+{{- if .root.Values.plainServiceNames }}
+{{- .name }}
+{{- else }}
+{{- include "emporium.service.fullname" . }}
+{{- end }}
+{{- end }}
+
+{{/*
+Whether a service has a database: "true" or "". The cart has none when its carts are in Redis.
+Takes (dict "root" $ "name" "<service>" "service" <its values>).
+*/}}
+{{- define "emporium.service.database" -}}
+{{- if and .service.database (not (and (eq .name "cart") .root.Values.redis.enabled)) }}true{{ end }}
+{{- end }}
+
+{{/*
+The secret of a client at identity (name: the service, or "admin"): the value, else the one in
+the release's Secret (so helm upgrade keeps it), else a new random one.
+*/}}
+{{- define "emporium.clientSecret" -}}
+{{- $key := printf "%s-client-secret" .name }}
+{{- $existing := lookup "v1" "Secret" .root.Release.Namespace (include "emporium.secretName" .root) }}
+{{- $kept := "" }}
+{{- if $existing }}
+{{- $kept = index ($existing.data | default dict) $key | default "" | b64dec }}
+{{- end }}
+{{- with index .root.Values.secrets.clientSecrets .name }}
+{{- . }}
+{{- else }}
+{{- $kept | default (randAlphaNum 40) }}
+{{- end }}
+{{- end }}
+
 {{- define "emporium.service.labels" -}}
 {{ include "emporium.labels" .root }}
 app.kubernetes.io/component: {{ .name }}
@@ -85,7 +123,7 @@ The token issuer every service checks: config.issuer, or identity's in-cluster U
 {{- if .Values.config.issuer }}
 {{- .Values.config.issuer | trimSuffix "/" }}
 {{- else }}
-{{- printf "http://%s:%v" (include "emporium.service.fullname" (dict "root" . "name" "identity")) .Values.ports.http }}
+{{- printf "http://%s:%v" (include "emporium.service.host" (dict "root" . "name" "identity")) .Values.ports.http }}
 {{- end }}
 {{- end }}
 
@@ -101,10 +139,27 @@ Refuses values the binary cannot honour. Included by configmap.yaml, so it runs 
 */}}
 {{- define "emporium.validateValues" -}}
 {{- if .Values.redis.enabled }}
-{{- fail "redis.enabled: Emporium has no Redis support yet (planned); leave it false" }}
+{{- if not (index .Values.services "cart").enabled }}
+{{- fail "redis.enabled: keeps the cart's carts in Redis, but services.cart is not enabled" }}
+{{- end }}
+{{- if and (not .Values.secrets.existingSecret) (not (regexMatch "^redis://[^/]+" .Values.redis.url)) }}
+{{- fail "redis.url: must be redis://[:PASSWORD@]HOST:PORT[/DB] (the binary has no TLS for Redis)" }}
+{{- end }}
 {{- end }}
 {{- if .Values.mtls.enabled }}
-{{- fail "mtls.enabled: Emporium has no mTLS between services yet (planned); leave it false" }}
+{{- if not .Values.plainServiceNames }}
+{{- fail "mtls.enabled: needs plainServiceNames=true: a certificate's DNS name is its service's name (identity, catalog, ...), and callers check it against the host they dial" }}
+{{- end }}
+{{- if not .Values.mtls.secretName }}
+{{- fail "mtls.enabled: set mtls.secretName, the Secret with ca.pem and <service>.pem/.key (see deploy/README.md)" }}
+{{- end }}
+{{- end }}
+{{- if not .Values.secrets.existingSecret }}
+{{- range $name, $secret := .Values.secrets.clientSecrets }}
+{{- if and $secret (lt (len $secret) 16) }}
+{{- fail (printf "secrets.clientSecrets.%s: identity takes client secrets of 16 characters or more" $name) }}
+{{- end }}
+{{- end }}
 {{- end }}
 {{- range $name, $service := .Values.services }}
 {{- if not (has $name (list "identity" "catalog" "cart" "inventory" "payments" "shipping" "orders" "notifications" "gateway")) }}
@@ -114,6 +169,9 @@ Refuses values the binary cannot honour. Included by configmap.yaml, so it runs 
 {{- if not (hasKey $.Values.services $callee) }}
 {{- fail (printf "services.%s.calls: %s is not an Emporium service" $name $callee) }}
 {{- end }}
+{{- end }}
+{{- if and $service.clientId (not (has $service.clientId (list "gateway" "orders" "notifications"))) }}
+{{- fail (printf "services.%s.clientId: identity has no client %s (its clients: gateway, orders, notifications)" $name $service.clientId) }}
 {{- end }}
 {{- if and $service.enabled $service.singleton }}
 {{- if or (gt (int $service.replicas) 1) (include "emporium.service.autoscaled" (dict "root" $ "service" $service)) }}
