@@ -146,6 +146,8 @@ impl Node {
         seed_progress: impl FnMut(usize, usize),
     ) -> anyhow::Result<Node> {
         let runs = |service: Service| services.contains(&service);
+        // Refuse bad client secrets before anything is bound or migrated.
+        check_client_secrets(&settings.identity.client_secrets)?;
         let http_listener = tokio::net::TcpListener::bind(&settings.http_addr)
             .await
             .with_context(|| format!("listen on http_addr {}", settings.http_addr))?;
@@ -639,29 +641,41 @@ async fn ensure_development_user(
 
 /// Registers the clients the shop needs: the admin client (its secret printed once) and the
 /// gateway's own client for anonymous catalog reads.
+/// The clients whose secrets an operator may choose, with the scopes each may ask for.
+const SERVICE_CLIENTS: [(&str, &str); 4] = [
+    (ADMIN_CLIENT_ID, ADMIN_SCOPES),
+    (GATEWAY_CLIENT_ID, catalog::READ_SCOPE),
+    (ORDERS_CLIENT_ID, orders::SERVICE_SCOPES),
+    (NOTIFICATIONS_CLIENT_ID, notifications::SERVICE_SCOPES),
+];
+
+fn check_client_secrets(
+    secrets: &std::collections::BTreeMap<String, platform::config::Secret>,
+) -> anyhow::Result<()> {
+    for (name, secret) in secrets {
+        if !SERVICE_CLIENTS.iter().any(|(id, _)| id == name) {
+            let known: Vec<&str> = SERVICE_CLIENTS.iter().map(|(id, _)| *id).collect();
+            anyhow::bail!(
+                "identity.client_secrets.{name}: no such client; the clients are {}",
+                known.join(", ")
+            );
+        }
+        anyhow::ensure!(
+            secret.expose().chars().count() >= identity::MIN_CLIENT_SECRET_LEN,
+            "identity.client_secrets.{name}: a secret needs at least {} characters",
+            identity::MIN_CLIENT_SECRET_LEN
+        );
+    }
+    Ok(())
+}
+
 async fn ensure_clients(
     identity: &identity::Identity,
     secrets: &std::collections::BTreeMap<String, platform::config::Secret>,
 ) -> anyhow::Result<(Option<(String, String)>, Option<(String, String)>)> {
     use identity::{ClientRegistration, GrantType};
-    let clients = [
-        (ADMIN_CLIENT_ID, ADMIN_SCOPES),
-        (GATEWAY_CLIENT_ID, catalog::READ_SCOPE),
-        (ORDERS_CLIENT_ID, orders::SERVICE_SCOPES),
-        (NOTIFICATIONS_CLIENT_ID, notifications::SERVICE_SCOPES),
-    ];
-    if let Some(unknown) = secrets
-        .keys()
-        .find(|name| !clients.iter().any(|(id, _)| id == name))
-    {
-        let known: Vec<&str> = clients.iter().map(|(id, _)| *id).collect();
-        anyhow::bail!(
-            "identity.client_secrets.{unknown}: no such client; the clients are {}",
-            known.join(", ")
-        );
-    }
     let mut fresh = std::collections::BTreeMap::new();
-    for (client_id, scopes) in clients {
+    for (client_id, scopes) in SERVICE_CLIENTS {
         let registration = ClientRegistration {
             client_id: client_id.to_owned(),
             confidential: true,

@@ -282,7 +282,7 @@ impl Identity {
         registration: ClientRegistration,
         secret: &str,
     ) -> Result<(), Error> {
-        if secret.len() < MIN_CLIENT_SECRET_LEN {
+        if secret.chars().count() < MIN_CLIENT_SECRET_LEN {
             return Err(domain::FieldError::new(
                 "client_secret",
                 format!(
