@@ -289,19 +289,13 @@ pub(crate) struct RedisStore {
 
 impl RedisStore {
     fn new(url: &str, prefix: &str) -> anyhow::Result<RedisStore> {
-        let client = redis::Client::open(url).map_err(|error| {
-            anyhow::anyhow!("cart.redis_url `{}`: {error}", platform::db::redact(url))
-        })?;
-        // Short timeouts and one reconnection try per call: a cart that waits on a Redis that is
-        // away should say so quickly rather than hold the caller.
-        let config = redis::aio::ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(Duration::from_secs(1)))
-            .set_response_timeout(Some(Duration::from_secs(2)))
-            .set_number_of_retries(1);
-        let connection = redis::aio::ConnectionManager::new_lazy_with_config(client, config)
-            .map_err(|error| {
-                anyhow::anyhow!("cart.redis_url `{}`: {error}", platform::db::redact(url))
-            })?;
+        // A cart that waits on a Redis that is away should say so quickly.
+        let connection = platform::kv::connect_lazy(
+            url,
+            "cart.redis_url",
+            Duration::from_secs(1),
+            Duration::from_secs(2),
+        )?;
         Ok(RedisStore {
             connection,
             prefix: prefix.to_owned(),

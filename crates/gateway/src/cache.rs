@@ -43,23 +43,9 @@ impl ProductCache {
                     .build(),
             )));
         }
-        let client = redis::Client::open(config.redis_url.as_str()).map_err(|error| {
-            anyhow::anyhow!(
-                "gateway.redis_url `{}`: {error}",
-                platform::db::redact(&config.redis_url)
-            )
-        })?;
-        let settings = redis::aio::ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(Duration::from_millis(500)))
-            .set_response_timeout(Some(Duration::from_millis(500)))
-            .set_number_of_retries(1);
-        let connection = redis::aio::ConnectionManager::new_lazy_with_config(client, settings)
-            .map_err(|error| {
-                anyhow::anyhow!(
-                    "gateway.redis_url `{}`: {error}",
-                    platform::db::redact(&config.redis_url)
-                )
-            })?;
+        let timeout = Duration::from_millis(500);
+        let connection =
+            platform::kv::connect_lazy(&config.redis_url, "gateway.redis_url", timeout, timeout)?;
         Ok(Some(ProductCache::Redis {
             connection,
             prefix: format!("{}product:", config.redis_prefix),

@@ -301,20 +301,28 @@ impl InProcessBus {
                 tokio::time::sleep(config.backoff_after(attempt)).await;
             }
         }
-        tracing::warn!(consumer = %config.durable_name, %subject, event_id = %envelope.id, "event dead-lettered");
-        metrics::counter!("bus_dead_lettered_total", "consumer" => config.durable_name.clone())
-            .increment(1);
-        self.inner
-            .dead_letters
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .push(DeadLetter {
+        keep_dead_letter(
+            &self.inner.dead_letters,
+            DeadLetter {
                 consumer: config.durable_name.clone(),
                 subject,
                 envelope,
                 attempts: config.max_deliver,
-            });
+            },
+        );
     }
+}
+
+/// Records a dead letter, on either backend: a warning, the metric, and the list
+/// `dead_letters` returns.
+fn keep_dead_letter(letters: &Mutex<Vec<DeadLetter>>, letter: DeadLetter) {
+    tracing::warn!(consumer = %letter.consumer, subject = %letter.subject, event_id = %letter.envelope.id, "event dead-lettered");
+    metrics::counter!("bus_dead_lettered_total", "consumer" => letter.consumer.clone())
+        .increment(1);
+    letters
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .push(letter);
 }
 
 pub mod nats;

@@ -12,6 +12,7 @@ pub mod error;
 pub mod faults;
 pub mod grpc;
 pub mod http;
+pub mod kv;
 pub mod outbox;
 pub mod ratelimit;
 pub mod resilience;

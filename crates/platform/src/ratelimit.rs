@@ -69,14 +69,8 @@ impl RateLimiter {
         limit: u32,
         window: Duration,
     ) -> anyhow::Result<RateLimiter> {
-        let client = redis::Client::open(url)
-            .map_err(|error| anyhow::anyhow!("redis url `{}`: {error}", crate::db::redact(url)))?;
-        let config = redis::aio::ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(Duration::from_millis(500)))
-            .set_response_timeout(Some(Duration::from_millis(500)))
-            .set_number_of_retries(1);
-        let connection = redis::aio::ConnectionManager::new_lazy_with_config(client, config)
-            .map_err(|error| anyhow::anyhow!("redis url `{}`: {error}", crate::db::redact(url)))?;
+        let timeout = Duration::from_millis(500);
+        let connection = crate::kv::connect_lazy(url, "redis url", timeout, timeout)?;
         Ok(RateLimiter {
             limit,
             window: window.max(Duration::from_secs(1)),

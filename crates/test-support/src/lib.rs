@@ -23,6 +23,14 @@ pub fn install_crypto() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
+/// A local address nothing listens on (it was free a moment ago): for tests of a server that is
+/// away.
+pub fn unused_address() -> std::net::SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free local port")
+}
+
 /// The engines to run a store's tests on: SQLite always, PostgreSQL when its variable is set.
 pub fn engines() -> Vec<&'static str> {
     if std::env::var(POSTGRES_URL_VARIABLE).is_ok_and(|url| !url.is_empty()) {

@@ -282,9 +282,7 @@ async fn carts_need_a_user_token_with_the_cart_scope() {
 #[tokio::test]
 async fn with_redis_away_the_cart_says_it_is_unavailable() {
     // Nothing listens on this port.
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let address = listener.local_addr().unwrap();
-    drop(listener);
+    let address = test_support::unused_address();
     let shop = TestShop::spawn_with(Config {
         database_url: test_support::fresh_database_url("sqlite").await.unwrap(),
         redis_url: format!("redis://{address}"),

@@ -373,9 +373,7 @@ async fn with_the_nats_bus_a_checkout_confirms_and_its_email_arrives() {
 /// (products, orders) goes on.
 #[tokio::test]
 async fn with_redis_away_the_cart_answers_503_and_the_rest_of_the_shop_works() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let address = listener.local_addr().unwrap();
-    drop(listener);
+    let address = test_support::unused_address();
     let shop = TestShop::spawn_with("sqlite", |settings| {
         settings.cart.redis_url = format!("redis://{address}");
     })
@@ -439,11 +437,7 @@ async fn with_nats_away_checkouts_commit_and_their_events_go_out_when_it_is_back
         eprintln!("EMPORIUM_TEST_NATS_SERVER is not set: the NATS outage test is skipped");
         return;
     };
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = test_support::unused_address().port();
     let store =
         std::env::temp_dir().join(format!("emporium-nats-{}", uuid::Uuid::new_v4().simple()));
     let mut server = nats_server(&binary, port, &store);

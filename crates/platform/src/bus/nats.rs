@@ -360,9 +360,6 @@ impl JetStreamBus {
             return;
         };
         let original = self.local(&message.subject);
-        tracing::warn!(consumer = %config.durable_name, subject = %original, event_id = %envelope.id, "event dead-lettered");
-        metrics::counter!("bus_dead_lettered_total", "consumer" => config.durable_name.clone())
-            .increment(1);
         let mut headers = async_nats::HeaderMap::new();
         headers.insert("Emporium-Subject", original.as_str());
         headers.insert("Emporium-Attempts", attempt.to_string().as_str());
@@ -383,16 +380,15 @@ impl JetStreamBus {
         if let Err(error) = kept {
             tracing::error!(consumer = %config.durable_name, event_id = %envelope.id, %error, "the dead letter could not be kept on the stream");
         }
-        self.inner
-            .dead_letters
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .push(DeadLetter {
+        super::keep_dead_letter(
+            &self.inner.dead_letters,
+            DeadLetter {
                 consumer: config.durable_name.clone(),
                 subject: original,
                 envelope: Arc::new(envelope),
                 attempts: attempt,
-            });
+            },
+        );
     }
 }
 

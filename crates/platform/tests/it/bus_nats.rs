@@ -149,9 +149,7 @@ async fn a_consumer_that_binds_again_gets_what_it_did_not_ack() {
 #[tokio::test]
 async fn with_no_server_publish_fails_as_unavailable() {
     // Nothing listens on this port: the outbox must learn that the event did not go out.
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let address = listener.local_addr().unwrap();
-    drop(listener);
+    let address = test_support::unused_address();
     let bus = JetStreamBus::connect(&format!("nats://{address}"))
         .await
         .unwrap();
