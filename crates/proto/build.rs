@@ -14,6 +14,7 @@ const PROTOS: &[&str] = &[
     "emporium/shipping.proto",
     "emporium/orders.proto",
     "emporium/recommendations.proto",
+    "emporium/admin.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

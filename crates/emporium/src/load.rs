@@ -168,7 +168,8 @@ pub async fn run(args: &LoadArgs) -> anyhow::Result<Report> {
     Ok(report)
 }
 
-async fn sign_up(http: &reqwest::Client, base: &str, email: &str) -> anyhow::Result<String> {
+/// Signs a buyer up at the shop at `base` and logs them in; returns their access token.
+pub async fn sign_up(http: &reqwest::Client, base: &str, email: &str) -> anyhow::Result<String> {
     let password = "load-test-password";
     let signed_up = http
         .post(format!("{base}/api/v1/account/signup"))

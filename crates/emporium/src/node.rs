@@ -63,7 +63,10 @@ impl Service {
             Service::Identity => &[Service::Gateway, Service::Notifications],
             Service::Catalog => &[Service::Gateway, Service::Cart, Service::Orders],
             Service::Cart => &[Service::Gateway, Service::Orders],
-            Service::Inventory | Service::Payments | Service::Shipping => &[Service::Orders],
+            // The gateway only switches their faults, with an administrator's token.
+            Service::Inventory | Service::Payments | Service::Shipping => {
+                &[Service::Orders, Service::Gateway]
+            }
             Service::Orders => &[Service::Gateway],
             Service::Notifications | Service::Gateway => &[],
         }
@@ -381,6 +384,10 @@ impl Node {
         if let Some(orders) = &orders {
             builder.add_service(orders.grpc());
         }
+        let reads_faults = |service: Service| platform::faults::OWNERS.contains(&service.name());
+        if services.iter().any(|service| reads_faults(*service)) {
+            builder.add_service(gateway::faults::service(faults.clone()));
+        }
         let routes = builder.routes();
 
         // What the services do between requests: outbox relays, sweepers, the saga resumer.
@@ -425,6 +432,16 @@ impl Node {
             app = app.merge(identity.router());
         }
         if runs(Service::Gateway) {
+            // Each service's fault switches: this process's own when the service runs here.
+            let mut fault_switches = std::collections::BTreeMap::new();
+            for service in Service::ALL
+                .into_iter()
+                .filter(|service| reads_faults(*service))
+            {
+                let local =
+                    runs(service).then(|| Routes::new(gateway::faults::service(faults.clone())));
+                fault_switches.insert(service.name(), wiring.transport(service.name(), local)?);
+            }
             let dependencies = gateway::Dependencies {
                 identity: wiring.transport(
                     "identity",
@@ -445,7 +462,7 @@ impl Node {
                     catalog::READ_SCOPE,
                 )?,
                 verifier,
-                faults,
+                faults: fault_switches,
             };
             app = app.merge(gateway::router(&settings.gateway, dependencies)?);
         }

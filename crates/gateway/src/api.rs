@@ -27,7 +27,7 @@ pub(crate) struct State {
     pub(crate) orders: proto::orders::orders_client::OrdersClient<Transport>,
     service_token: Arc<dyn TokenSource>,
     pub(crate) verifier: platform::auth::Verifier,
-    pub(crate) faults: platform::faults::Faults,
+    pub(crate) faults: crate::faults::Owners,
     /// Products as JSON, by upper-case sku: the edge cache of the busiest read.
     products: Option<crate::cache::ProductCache>,
 }
@@ -45,7 +45,7 @@ impl State {
             orders: proto::orders::orders_client::OrdersClient::new(dependencies.orders),
             service_token: dependencies.service_token,
             verifier: dependencies.verifier,
-            faults: dependencies.faults,
+            faults: crate::faults::Owners::new(dependencies.faults),
             products,
         })
     }

@@ -8,6 +8,7 @@ mod api;
 mod cache;
 mod checkout;
 mod extract;
+pub mod faults;
 pub mod openapi;
 
 use std::sync::Arc;
@@ -70,8 +71,9 @@ pub struct Dependencies {
     pub service_token: Arc<dyn TokenSource>,
     /// Checks callers' tokens where the gateway answers by itself (the edge cache, admin).
     pub verifier: platform::auth::Verifier,
-    /// The fault switches of this process, for the admin endpoint.
-    pub faults: platform::faults::Faults,
+    /// Where each service with faults serves its switches, by service name (inventory,
+    /// payments, shipping, orders), for the admin endpoint.
+    pub faults: std::collections::BTreeMap<&'static str, Transport>,
 }
 
 impl std::fmt::Debug for Dependencies {

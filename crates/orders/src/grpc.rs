@@ -1,6 +1,7 @@
 //! The `Orders` gRPC service: checkout, order history and a live view of one order.
 
 use std::pin::Pin;
+use std::time::Duration;
 
 use futures_util::Stream;
 use proto::orders as pb;
@@ -193,12 +194,8 @@ impl Orders {
         card: Card,
     ) -> Result<Order, Error> {
         // A key seen before answers with its order (the cart may be empty by now).
-        if let Some((existing, stored)) = self.store.by_key(user_id, key).await? {
-            return if stored == fingerprint {
-                Ok(existing)
-            } else {
-                Err(Error::KeyReused(key.to_owned()))
-            };
+        if let Some(answer) = self.placed_before(user_id, key, fingerprint).await? {
+            return answer;
         }
         let cart = self
             .cart
@@ -225,6 +222,11 @@ impl Orders {
             })
             .collect();
         if lines.is_empty() {
+            // The same request, a moment ahead of this one, may have placed the order and
+            // emptied the cart since the key was looked up.
+            if let Some(answer) = self.placed_before(user_id, key, fingerprint).await? {
+                return answer;
+            }
             return Err(Error::EmptyCart);
         }
         let (total_minor, currency) = cart
@@ -251,7 +253,9 @@ impl Orders {
         };
         let order = match self.store.create(&order, key, fingerprint).await? {
             Created::New(order) => order,
-            Created::Existing(existing, stored) if stored == fingerprint => return Ok(existing),
+            Created::Existing(existing, stored) if stored == fingerprint => {
+                return self.settled(existing).await;
+            }
             Created::Existing(..) => return Err(Error::KeyReused(key.to_owned())),
         };
         self.outbox.wake();
@@ -264,6 +268,50 @@ impl Orders {
             }
         }
         Ok(order)
+    }
+
+    /// The answer for a key seen before: its order once settled, or a refusal when the key came
+    /// with another request.
+    async fn placed_before(
+        &self,
+        user_id: &str,
+        key: &str,
+        fingerprint: &str,
+    ) -> Result<Option<Result<Order, Error>>, Error> {
+        Ok(match self.store.by_key(user_id, key).await? {
+            Some((existing, stored)) if stored == fingerprint => Some(self.settled(existing).await),
+            Some(_) => Some(Err(Error::KeyReused(key.to_owned()))),
+            None => None,
+        })
+    }
+
+    /// `order` once its saga has ended, so that a request repeated while the first one runs gets
+    /// the first one's answer; after the longest a saga can take (every step and its undoing,
+    /// each tried in full), the order as it stands.
+    async fn settled(&self, order: Order) -> Result<Order, Error> {
+        if order.state.is_terminal() {
+            return Ok(order);
+        }
+        // Subscribe before reading again, so that no change between the two is missed.
+        let mut updates = self.updates.subscribe();
+        let mut current = self.store.get(&order.id).await?.unwrap_or(order);
+        let longest = Duration::from_millis(
+            self.config.step_timeout_ms * u64::from(self.config.step_attempts.max(1)) * 10,
+        );
+        let deadline = tokio::time::Instant::now() + longest;
+        while !current.state.is_terminal() {
+            match tokio::time::timeout_at(deadline, updates.recv()).await {
+                Ok(Ok(update)) if update.id == current.id => current = update,
+                Ok(Ok(_)) => {}
+                Ok(Err(RecvError::Lagged(_))) => {
+                    if let Some(reloaded) = self.store.get(&current.id).await? {
+                        current = reloaded;
+                    }
+                }
+                Ok(Err(RecvError::Closed)) | Err(_) => break,
+            }
+        }
+        Ok(current)
     }
 
     /// The parcel's weight, from the catalog's `weight_grams` attributes.

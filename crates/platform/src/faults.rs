@@ -10,6 +10,25 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+/// Every fault a service reads. A fault's name starts with the service it belongs to.
+pub const KNOWN: &[&str] = &[
+    "payments.decline",
+    "payments.timeout",
+    "shipping.unavailable",
+    "inventory.slow",
+    "orders.crash_after_step",
+];
+
+/// The services that read faults, whose processes serve their switches.
+pub const OWNERS: &[&str] = &["inventory", "payments", "shipping", "orders"];
+
+/// The service that `name` belongs to, when `name` is a known fault.
+pub fn owner(name: &str) -> Option<&'static str> {
+    KNOWN.contains(&name).then_some(())?;
+    let service = name.split_once('.')?.0;
+    OWNERS.iter().copied().find(|owner| *owner == service)
+}
+
 /// What a fault does.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
@@ -110,5 +129,16 @@ mod tests {
         assert!(serde_json::from_str::<Fault>(r#"{"kind": "explode"}"#).is_err());
         faults.set("shipping.unavailable", None);
         assert!(!faults.fails("shipping.unavailable"));
+    }
+
+    #[test]
+    fn every_known_fault_belongs_to_a_service_that_reads_faults() {
+        for name in KNOWN {
+            assert!(owner(name).is_some(), "{name} has no owner");
+        }
+        assert_eq!(owner("payments.decline"), Some("payments"));
+        assert_eq!(owner("orders.crash_after_step"), Some("orders"));
+        assert_eq!(owner("payments.explode"), None);
+        assert_eq!(owner("no.such.fault"), None);
     }
 }

@@ -32,9 +32,11 @@ pub mod emporium {
         shipping => "emporium.shipping.v1",
         orders => "emporium.orders.v1",
         recommendations => "emporium.recommendations.v1",
+        admin => "emporium.admin.v1",
     }
 }
 
+pub use emporium::admin::v1 as admin;
 pub use emporium::cart::v1 as cart;
 pub use emporium::catalog::v1 as catalog;
 pub use emporium::common::v1 as common;

@@ -466,7 +466,7 @@ async fn edge_cache(redis: Option<String>) {
     assert_eq!(seen, "Renamed Behind The Gateway", "the edge cache expires");
 
     let without_scope = shop
-        .identity
+        .identity()
         .mint_access_token("someone", "emporium-web", "cart")
         .await
         .unwrap();

@@ -18,7 +18,7 @@ fn forgeries(shop: &TestShop, valid: &str) -> Vec<(&'static str, String)> {
     let tampered_payload = URL_SAFE_NO_PAD.encode(claims.to_string());
 
     let none_header = URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"at+jwt"}"#);
-    let jwks = shop.identity.jwks();
+    let jwks = shop.identity().jwks();
     let public_key = match &jwks.keys[0].algorithm {
         jsonwebtoken::jwk::AlgorithmParameters::OctetKeyPair(parameters) => {
             URL_SAFE_NO_PAD.decode(&parameters.x).unwrap()

@@ -1,6 +1,13 @@
-//! Checkout over REST: the order at the end of its saga, idempotency by header, the orders list,
-//! the SSE stream of an order, and fault switches for administrators.
+//! Checkout over REST: the checkout suite, which runs unchanged against the shop in one process
+//! and against every service in a process of its own (the order at the end of its saga,
+//! idempotency by header, the orders list, the SSE stream, the email, each failure point switched
+//! by an administrator, 200 buyers of 50 in stock); then the load generator, and checkouts with
+//! NATS, or with Redis or NATS away.
 
+use platform::transport::request;
+use proto::admin::faults_client::FaultsClient;
+use proto::inventory::inventory_client::InventoryClient;
+use proto::payments::payments_client::PaymentsClient;
 use serde_json::json;
 
 use crate::{TestShop, assert_problem};
@@ -41,27 +48,127 @@ async fn place_confirmed(shop: &TestShop, token: &str, key: &str) -> serde_json:
     order
 }
 
-async fn faults_token(shop: &TestShop) -> String {
-    let response = shop
-        .http
-        .post(shop.url("/oauth2/token"))
-        .basic_auth(&shop.admin_client.0, Some(&shop.admin_client.1))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("scope", "admin.faults"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    let body: serde_json::Value = response.json().await.unwrap();
-    body["access_token"].as_str().unwrap().to_owned()
+// The checkout suite: the same cases, over REST and an operator's gRPC calls, against the shop
+// in one process and the shop as nine processes of the binary. Each case has buyers and skus of
+// its own; faults are switched for the whole shop, so the cases run one after the other.
+
+// A saga step may take 3 s, tried twice; the suite's payment timeout is a 3.5 s delay.
+const STEP_TIMEOUT_MS: u64 = 3000;
+const STEP_ATTEMPTS: u32 = 2;
+const PAYMENT_DELAY_MS: u64 = 3500;
+
+#[tokio::test]
+async fn the_checkout_suite_passes_with_the_shop_in_one_process() {
+    let shop = TestShop::spawn_with("sqlite", |settings| {
+        settings.orders.step_timeout_ms = STEP_TIMEOUT_MS;
+        settings.orders.step_attempts = STEP_ATTEMPTS;
+    })
+    .await;
+    checkout_suite(&shop).await;
 }
 
 #[tokio::test]
-async fn a_checkout_over_rest_confirms_once_per_key_and_lists_and_streams_the_order() {
-    let shop = TestShop::spawn("sqlite").await;
-    let token = shop.user_token().await;
-    fill_cart(&shop, &token, "KIT-00001").await;
+async fn the_checkout_suite_passes_with_every_service_its_own_process() {
+    let Some(shop) = TestShop::distributed(&[
+        (
+            "EMPORIUM_ORDERS__STEP_TIMEOUT_MS",
+            &STEP_TIMEOUT_MS.to_string(),
+        ),
+        ("EMPORIUM_ORDERS__STEP_ATTEMPTS", &STEP_ATTEMPTS.to_string()),
+    ])
+    .await
+    else {
+        return;
+    };
+    checkout_suite(&shop).await;
+}
+
+async fn checkout_suite(shop: &TestShop) {
+    a_checkout_confirms_once_per_key_and_is_listed_streamed_and_mailed(shop).await;
+    the_same_key_sent_at_once_places_one_order_and_one_charge(shop).await;
+    every_fault_fails_the_checkout_with_a_reason_and_gives_everything_back(shop).await;
+    two_hundred_checkouts_of_fifty_in_stock_confirm_exactly_fifty(shop).await;
+}
+
+/// A new buyer's access token and email.
+async fn buyer(shop: &TestShop, name: &str) -> (String, String) {
+    let email = format!("{name}-{}@example.com", uuid::Uuid::new_v4().simple());
+    let token = emporium::load::sign_up(&shop.http, &shop.base_url, &email)
+        .await
+        .unwrap();
+    (token, email)
+}
+
+async fn set_stock(shop: &TestShop, sku: &str, on_hand: i64) {
+    let token = shop.admin_token_for("inventory.admin").await;
+    InventoryClient::new(shop.operator("inventory"))
+        .set_stock(request(
+            proto::inventory::SetStockRequest {
+                sku: sku.to_owned(),
+                on_hand,
+            },
+            &token,
+        ))
+        .await
+        .unwrap();
+}
+
+/// `(on_hand, reserved)` of `sku`.
+async fn stock(shop: &TestShop, sku: &str) -> (i64, i64) {
+    let token = shop.admin_token_for("inventory.read").await;
+    let levels = InventoryClient::new(shop.operator("inventory"))
+        .get_stock(request(
+            proto::inventory::GetStockRequest {
+                skus: vec![sku.to_owned()],
+            },
+            &token,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let level = &levels.levels[0];
+    (level.on_hand, level.reserved)
+}
+
+/// The states of the payments made for `order_id`.
+async fn payments_of(shop: &TestShop, order_id: &str) -> Vec<String> {
+    let token = shop.admin_token_for("payments.read").await;
+    PaymentsClient::new(shop.operator("payments"))
+        .list_payments_for_order(request(
+            proto::payments::ListPaymentsForOrderRequest {
+                order_id: order_id.to_owned(),
+            },
+            &token,
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .payments
+        .iter()
+        .map(|payment| payment.state().as_str_name().to_owned())
+        .collect()
+}
+
+async fn wait_for_email(shop: &TestShop, email: &str, order_id: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let messages = shop.mailbox.messages(email).unwrap_or_default();
+        if messages.iter().any(|message| message.contains(order_id)) {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no email for order {order_id} after 15 s; the mailbox holds {messages:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+async fn a_checkout_confirms_once_per_key_and_is_listed_streamed_and_mailed(shop: &TestShop) {
+    let (token, email) = buyer(shop, "happy").await;
+    let sku = "KIT-00001";
+    set_stock(shop, sku, 20).await;
+    fill_cart(shop, &token, sku).await;
     let checkout = || {
         shop.http
             .post(shop.url("/api/v1/checkout"))
@@ -89,6 +196,8 @@ async fn a_checkout_over_rest_confirms_once_per_key_and_lists_and_streams_the_or
     let order: serde_json::Value = placed.json().await.unwrap();
     assert_eq!(order["state"], "confirmed", "{order}");
     let id = order["id"].as_str().unwrap().to_owned();
+    assert_eq!(stock(shop, sku).await, (19, 0), "one sold, nothing held");
+    assert_eq!(payments_of(shop, &id).await, ["PAYMENT_STATE_CAPTURED"]);
 
     let again: serde_json::Value = checkout()
         .header("idempotency-key", "k-1")
@@ -107,6 +216,11 @@ async fn a_checkout_over_rest_confirms_once_per_key_and_lists_and_streams_the_or
         .await
         .unwrap();
     assert_problem(other, 422, "idempotency_key").await;
+    assert_eq!(
+        payments_of(shop, &id).await,
+        ["PAYMENT_STATE_CAPTURED"],
+        "one charge"
+    );
 
     let listed: serde_json::Value = shop
         .http
@@ -148,13 +262,38 @@ async fn a_checkout_over_rest_confirms_once_per_key_and_lists_and_streams_the_or
         text.contains("\"state\":\"confirmed\""),
         "the stream ends with the terminal state: {text}"
     );
+    wait_for_email(shop, &email, &id).await;
 }
 
-#[tokio::test]
-async fn an_administrator_switches_faults_that_make_checkouts_fail_with_a_reason() {
-    let shop = TestShop::spawn("sqlite").await;
-    let admin = faults_token(&shop).await;
-    let user = shop.user_token().await;
+async fn the_same_key_sent_at_once_places_one_order_and_one_charge(shop: &TestShop) {
+    let (token, _) = buyer(shop, "twice").await;
+    fill_cart(shop, &token, "KIT-00003").await;
+    let attempts = (0..5).map(|_| {
+        shop.http
+            .post(shop.url("/api/v1/checkout"))
+            .bearer_auth(&token)
+            .header("idempotency-key", "at-once")
+            .json(&body("Springfield", "4242424242424242"))
+            .send()
+    });
+    let mut ids = Vec::new();
+    for answer in futures_util::future::join_all(attempts).await {
+        let answer = answer.unwrap();
+        assert_eq!(answer.status(), 201);
+        let order: serde_json::Value = answer.json().await.unwrap();
+        assert_eq!(order["state"], "confirmed", "{order}");
+        ids.push(order["id"].as_str().unwrap().to_owned());
+    }
+    ids.dedup();
+    assert_eq!(ids.len(), 1, "five requests at once, one order");
+    assert_eq!(payments_of(shop, &ids[0]).await, ["PAYMENT_STATE_CAPTURED"]);
+}
+
+async fn every_fault_fails_the_checkout_with_a_reason_and_gives_everything_back(shop: &TestShop) {
+    let admin = shop.admin_token_for("admin.faults").await;
+    let (token, _) = buyer(shop, "unlucky").await;
+    let sku = "KIT-00002";
+    set_stock(shop, sku, 10).await;
     let fault = |name: &str, token: &str| {
         shop.http
             .put(shop.url(&format!("/api/v1/admin/faults/{name}")))
@@ -162,7 +301,7 @@ async fn an_administrator_switches_faults_that_make_checkouts_fail_with_a_reason
     };
 
     assert_problem(
-        fault("shipping.unavailable", &user)
+        fault("shipping.unavailable", &token)
             .json(&json!({"kind": "fail"}))
             .send()
             .await
@@ -191,62 +330,91 @@ async fn an_administrator_switches_faults_that_make_checkouts_fail_with_a_reason
         "",
     )
     .await;
-    assert_eq!(
-        fault("shipping.unavailable", &admin)
-            .json(&json!({"kind": "fail"}))
+
+    // The switches behind the endpoint check the scope too: a buyer's token is refused there.
+    let refused = FaultsClient::new(shop.operator("payments"))
+        .set_fault(request(
+            proto::admin::SetFaultRequest {
+                name: "payments.decline".to_owned(),
+                fault: None,
+            },
+            &token,
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), tonic::Code::PermissionDenied, "{refused:?}");
+
+    fill_cart(shop, &token, sku).await;
+    let mut failed = Vec::new();
+    // Each failure point, switched at the gateway and read by the service it belongs to.
+    for (name, switch, reason) in [
+        ("payments.decline", json!({"kind": "fail"}), "declined"),
+        (
+            "payments.timeout",
+            json!({"kind": "delay", "ms": PAYMENT_DELAY_MS}),
+            "timed out",
+        ),
+        (
+            "shipping.unavailable",
+            json!({"kind": "fail"}),
+            "unavailable",
+        ),
+    ] {
+        let switched = fault(name, &admin).json(&switch).send().await.unwrap();
+        assert_eq!(switched.status(), 204, "{}", switched.text().await.unwrap());
+        let listed: serde_json::Value = shop
+            .http
+            .get(shop.url("/api/v1/admin/faults"))
+            .bearer_auth(&admin)
             .send()
             .await
             .unwrap()
-            .status(),
-        204
-    );
-    let listed: serde_json::Value = shop
-        .http
-        .get(shop.url("/api/v1/admin/faults"))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(listed["shipping.unavailable"]["kind"], "fail");
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(listed[name], switch, "{listed}");
 
-    fill_cart(&shop, &user, "KIT-00002").await;
-    let order: serde_json::Value = shop
-        .http
-        .post(shop.url("/api/v1/checkout"))
-        .bearer_auth(&user)
-        .header("idempotency-key", "f-1")
-        .json(&body("Springfield", "4242424242424242"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(order["state"], "failed", "{order}");
-    assert!(
-        order["failure_reason"]
+        let order: serde_json::Value = shop
+            .http
+            .post(shop.url("/api/v1/checkout"))
+            .bearer_auth(&token)
+            .header("idempotency-key", format!("fault-{name}"))
+            .json(&body("Springfield", "4242424242424242"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(order["state"], "failed", "{name}: {order}");
+        let failure = order["failure_reason"]
             .as_str()
             .unwrap()
-            .contains("unavailable"),
-        "{order}"
-    );
+            .to_ascii_lowercase();
+        assert!(failure.contains(reason), "{name}: {order}");
+        assert_eq!(
+            stock(shop, sku).await,
+            (10, 0),
+            "{name}: the stock is given back"
+        );
+        failed.push(order["id"].as_str().unwrap().to_owned());
 
-    let cleared = shop
-        .http
-        .delete(shop.url("/api/v1/admin/faults/shipping.unavailable"))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(cleared.status(), 204);
-    let order: serde_json::Value = shop
+        let cleared = shop
+            .http
+            .delete(shop.url(&format!("/api/v1/admin/faults/{name}")))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(cleared.status(), 204);
+    }
+
+    set_stock(shop, sku, 0).await;
+    let short: serde_json::Value = shop
         .http
         .post(shop.url("/api/v1/checkout"))
-        .bearer_auth(&user)
-        .header("idempotency-key", "f-2")
+        .bearer_auth(&token)
+        .header("idempotency-key", "fault-short")
         .json(&body("Springfield", "4242424242424242"))
         .send()
         .await
@@ -254,10 +422,66 @@ async fn an_administrator_switches_faults_that_make_checkouts_fail_with_a_reason
         .json()
         .await
         .unwrap();
+    assert_eq!(short["state"], "failed", "{short}");
+    assert!(
+        payments_of(shop, short["id"].as_str().unwrap())
+            .await
+            .is_empty(),
+        "stock short: no payment is tried"
+    );
+
+    set_stock(shop, sku, 10).await;
+    let order = place_confirmed(shop, &token, "fault-none").await;
     assert_eq!(
         order["state"], "confirmed",
-        "the cart was kept after the failure: {order}"
+        "the cart was kept after the failures: {order}"
     );
+    assert_eq!(stock(shop, sku).await, (9, 0));
+    // Looked at last, so that a late answer from the slow payment would show.
+    for id in &failed {
+        for state in payments_of(shop, id).await {
+            assert_ne!(state, "PAYMENT_STATE_CAPTURED", "{id}: nothing is charged");
+            assert_ne!(state, "PAYMENT_STATE_AUTHORIZED", "{id}: no hold is left");
+        }
+    }
+}
+
+async fn two_hundred_checkouts_of_fifty_in_stock_confirm_exactly_fifty(shop: &TestShop) {
+    let sku = "KIT-00004";
+    set_stock(shop, sku, 50).await;
+    let mut tokens = Vec::new();
+    for index in 0..200 {
+        let (token, _) = buyer(shop, &format!("crowd-{index}")).await;
+        fill_cart(shop, &token, sku).await;
+        tokens.push(token);
+    }
+    let attempts = tokens.iter().enumerate().map(|(index, token)| {
+        shop.http
+            .post(shop.url("/api/v1/checkout"))
+            .bearer_auth(token)
+            .header("idempotency-key", format!("crowd-{index}"))
+            .json(&body("Springfield", "4242424242424242"))
+            .send()
+    });
+    let mut confirmed = Vec::new();
+    let mut failed = 0;
+    for answer in futures_util::future::join_all(attempts).await {
+        let order: serde_json::Value = answer.unwrap().json().await.unwrap();
+        match order["state"].as_str() {
+            Some("confirmed") => confirmed.push(order["id"].as_str().unwrap().to_owned()),
+            Some("failed") => failed += 1,
+            _ => panic!("an order did not end: {order}"),
+        }
+    }
+    assert_eq!((confirmed.len(), failed), (50, 150));
+    assert_eq!(stock(shop, sku).await, (0, 0), "sold out, never negative");
+    for order_id in &confirmed {
+        assert_eq!(
+            payments_of(shop, order_id).await,
+            ["PAYMENT_STATE_CAPTURED"],
+            "one capture per confirmed order"
+        );
+    }
 }
 
 #[tokio::test]

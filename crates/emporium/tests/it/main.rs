@@ -1,10 +1,13 @@
-//! End-to-end tests of the whole shop in one process: real HTTP and gRPC on port 0, real
-//! databases (SQLite, and PostgreSQL when `EMPORIUM_TEST_POSTGRES_URL` is set).
+//! End-to-end tests of the whole shop: in one process, with real HTTP and gRPC on port 0 and
+//! real databases (SQLite, and PostgreSQL when `EMPORIUM_TEST_POSTGRES_URL` is set); and, for the
+//! checkout suite, also as nine processes of the real binary (`cluster`, when
+//! `EMPORIUM_TEST_NATS_URL` is set).
 
 mod api;
 mod auth;
 pub(crate) mod binary;
 mod checkout;
+mod cluster;
 mod crash;
 mod distributed;
 mod mtls;
@@ -16,13 +19,17 @@ use platform::Shutdown;
 /// A running shop and what a client needs to use it.
 pub struct TestShop {
     pub base_url: String,
+    /// The gRPC port of the shop in one process.
     pub grpc_url: String,
+    /// Where tokens come from: the shop itself in one process, the identity process apart.
+    pub identity_url: String,
     pub http: reqwest::Client,
     pub admin_client: (String, String),
     pub user: (String, String),
-    pub identity: identity::Identity,
     pub mailbox: notifications::mailbox::Mailbox,
+    identity: Option<identity::Identity>,
     shutdown: Shutdown,
+    cluster: Option<cluster::Cluster>,
 }
 
 impl Drop for TestShop {
@@ -66,14 +73,68 @@ impl TestShop {
             .build()
             .unwrap();
         TestShop {
+            identity_url: base_url.clone(),
             base_url,
             grpc_url,
             http,
             admin_client,
             user,
-            identity,
             mailbox,
+            identity: Some(identity),
             shutdown,
+            cluster: None,
+        }
+    }
+
+    /// The shop as nine processes of the real binary (see `cluster`), each given `settings`
+    /// (`EMPORIUM_...` variables), or `None` with a note when `EMPORIUM_TEST_NATS_URL` is not
+    /// set: processes apart share no in-process bus.
+    pub async fn distributed(settings: &[(&str, &str)]) -> Option<TestShop> {
+        let Ok(nats) = std::env::var("EMPORIUM_TEST_NATS_URL") else {
+            eprintln!("EMPORIUM_TEST_NATS_URL is not set: the shop in nine processes is skipped");
+            return None;
+        };
+        let cluster = cluster::Cluster::start(&nats, settings).await;
+        Some(TestShop {
+            base_url: format!("http://{}", cluster.http["gateway"]),
+            grpc_url: String::new(),
+            identity_url: format!("http://{}", cluster.http["identity"]),
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            admin_client: cluster.printed_pair("Admin client"),
+            user: cluster.printed_pair("Development user"),
+            mailbox: notifications::mailbox::Mailbox::new(
+                cluster.dir.join("mailbox").display().to_string(),
+            ),
+            identity: None,
+            shutdown: Shutdown::new(),
+            cluster: Some(cluster),
+        })
+    }
+
+    /// The identity service of a shop in this process.
+    pub fn identity(&self) -> &identity::Identity {
+        self.identity
+            .as_ref()
+            .expect("the shop runs in this process")
+    }
+
+    /// A channel to `service`'s gRPC port as an operator's tool has it: the shop's one port,
+    /// or the service's own process with the `admin` certificate.
+    pub fn operator(&self, service: &str) -> platform::transport::Transport {
+        match &self.cluster {
+            None => platform::transport::network(&self.grpc_url).unwrap(),
+            Some(cluster) => {
+                let tls =
+                    platform::tls::ClientTls::load(&cluster.tls(emporium::ADMIN_IDENTITY)).unwrap();
+                platform::transport::network_tls(
+                    &format!("https://{}", cluster.grpc[service]),
+                    &tls,
+                )
+                .unwrap()
+            }
         }
     }
 
@@ -97,14 +158,16 @@ impl TestShop {
 
     /// The admin client's token, by the client-credentials grant at the token endpoint.
     pub async fn admin_token(&self) -> String {
+        self.admin_token_for("catalog.read catalog.admin").await
+    }
+
+    /// An admin client's token for `scope`, by the client-credentials grant.
+    pub async fn admin_token_for(&self, scope: &str) -> String {
         let response = self
             .http
-            .post(self.url("/oauth2/token"))
+            .post(format!("{}/oauth2/token", self.identity_url))
             .basic_auth(&self.admin_client.0, Some(&self.admin_client.1))
-            .form(&[
-                ("grant_type", "client_credentials"),
-                ("scope", "catalog.read catalog.admin"),
-            ])
+            .form(&[("grant_type", "client_credentials"), ("scope", scope)])
             .send()
             .await
             .unwrap();

@@ -313,11 +313,14 @@ async fn held_stock_returns_by_itself_when_the_reservation_lapses() {
         let token = app.orders_token();
         let mut client = Client::new(app.transports.in_process.clone());
         app.stock(&mut client, "SKU-A", 10).await;
-        client
+        let held = client
             .reserve(request(reserve("short-lived", &[("SKU-A", 6)], 1), &token))
             .await
-            .unwrap();
-        assert_eq!(level(&mut client, &token, "SKU-A").await.reserved, 6);
+            .unwrap()
+            .into_inner();
+        // The hold itself; the level may already be free again on a busy machine.
+        assert_eq!(held.state(), pb::ReservationState::Held);
+        assert!(held.expires_at_unix <= platform::unix_now() + 1);
         let mut reserved = 6;
         for _ in 0..60 {
             reserved = level(&mut client, &token, "SKU-A").await.reserved;
