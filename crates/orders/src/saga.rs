@@ -76,7 +76,11 @@ impl Orders {
                 }
             }
         }
-        self.outbox.wake();
+        // Only the last save of a saga writes an event; waking the relay for the others would
+        // have it look for nothing.
+        if order.state.is_terminal() {
+            self.outbox.wake();
+        }
         let _ = self.updates.send(order.clone());
     }
 

@@ -260,29 +260,41 @@ fn stored_answer(row: &AnyRow, key: &str, fingerprint: &str) -> Result<Payment, 
         .map_err(|error| Error::Unexpected(anyhow::anyhow!("stored answer for {key}: {error}")))
 }
 
-/// Writes a movement's entries; they sum to zero by construction (see `domain`).
+/// Writes a movement's entries in one statement; they sum to zero by construction (see
+/// `domain`).
 async fn post(
     transaction: &mut Transaction<'static, Any>,
     payment: &Payment,
     entries: &[(&str, i64)],
     now: i64,
 ) -> Result<(), Error> {
-    let movement = uuid::Uuid::now_v7().to_string();
-    for (account, amount) in entries {
-        sqlx::query(
-            "INSERT INTO ledger_entries (id, movement_id, payment_id, account, amount_minor, currency, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(uuid::Uuid::now_v7().to_string())
-        .bind(&movement)
-        .bind(&payment.id)
-        .bind(*account)
-        .bind(*amount)
-        .bind(&payment.currency)
-        .bind(now)
-        .execute(&mut **transaction)
-        .await?;
+    if entries.is_empty() {
+        return Ok(());
     }
+    // $1 to $4 are shared; each entry adds its id, account and amount.
+    let rows: Vec<String> = (0..entries.len())
+        .map(|index| {
+            let first = 5 + index * 3;
+            format!("(${first}, $1, $2, ${}, ${}, $3, $4)", first + 1, first + 2)
+        })
+        .collect();
+    let statement = format!(
+        "INSERT INTO ledger_entries (id, movement_id, payment_id, account, amount_minor, currency, created_at) VALUES {}",
+        rows.join(", ")
+    );
+    // Only placeholders are formatted in; every value is bound.
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(statement))
+        .bind(uuid::Uuid::now_v7().to_string())
+        .bind(&payment.id)
+        .bind(&payment.currency)
+        .bind(now);
+    for (account, amount) in entries {
+        query = query
+            .bind(uuid::Uuid::now_v7().to_string())
+            .bind(*account)
+            .bind(*amount);
+    }
+    query.execute(&mut **transaction).await?;
     Ok(())
 }
 

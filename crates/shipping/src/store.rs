@@ -72,9 +72,16 @@ impl Store {
         .await?;
         if created.rows_affected() == 1 {
             record(&mut transaction, &id, now, "Label created").await?;
-            let shipment = load(&mut transaction, BY_ID, &id)
-                .await?
-                .ok_or_else(|| Error::UnknownShipment(id.clone()))?;
+            // Everything it holds is in hand: no need to read it back.
+            let shipment = Shipment {
+                id,
+                order_id: order_id.to_owned(),
+                tracking_number,
+                state: State::Created,
+                cost_minor,
+                currency: "USD".to_owned(),
+                events: vec![(now, "Label created".to_owned())],
+            };
             publish(&mut transaction, &shipment, now).await?;
             transaction.commit().await?;
             return Ok(shipment);
