@@ -103,7 +103,7 @@ impl Store {
             transaction.commit().await?;
             return Ok(Created::Existing(existing, fingerprint));
         }
-        history(&mut transaction, &order.id, order.state, order.created_at).await?;
+        // The history row came with the insert (a trigger, see migrations).
         let event = OrderPlaced {
             order_id: order.id.clone(),
             user_id: order.user_id.clone(),
@@ -262,24 +262,6 @@ fn order_from_row(row: &AnyRow) -> Result<Order, Error> {
     })
 }
 
-async fn history(
-    transaction: &mut Transaction<'_, Any>,
-    id: &str,
-    state: State,
-    at: i64,
-) -> Result<(), Error> {
-    sqlx::query(
-        "INSERT INTO order_states (order_id, position, state, at) \
-         SELECT $1, COUNT(*) + 1, $2, $3 FROM order_states WHERE order_id = $1",
-    )
-    .bind(id)
-    .bind(state.as_str())
-    .bind(at)
-    .execute(&mut **transaction)
-    .await?;
-    Ok(())
-}
-
 fn write_state<'t>(
     transaction: &'t mut Transaction<'static, Any>,
     order: &'t Order,
@@ -299,7 +281,7 @@ async fn save_in(transaction: &mut Transaction<'static, Any>, order: &Order) -> 
     .bind(order.updated_at)
     .execute(&mut **transaction)
     .await?;
-    history(transaction, &order.id, order.state, order.updated_at).await?;
+    // The history row came with the update (a trigger, see migrations).
     if order.state.is_terminal() {
         let event = OrderCompleted {
             order_id: order.id.clone(),
