@@ -14,9 +14,10 @@ use serde::{Deserialize, Serialize};
 /// The prefix of every environment variable Emporium reads for its configuration.
 pub const ENV_PREFIX: &str = "EMPORIUM_";
 
-/// Variables under `EMPORIUM_TEST_` belong to the test suite (which servers to use) and are
-/// never read as settings.
-const TEST_PREFIX: &str = "test_";
+/// Variables under `EMPORIUM_TEST_` belong to the test suite (which servers to use), and those
+/// under `EMPORIUM_DEPLOY_` to the deployment tools (`deploy/check`, the compose file's
+/// secrets); neither is ever read as a setting.
+const TOOL_PREFIXES: [&str; 2] = ["test_", "deploy_"];
 
 /// `EMPORIUM_CONFIG` names the settings file (the command line reads it); it is not a setting.
 const FILE_VARIABLE: &str = "config";
@@ -41,12 +42,12 @@ where
         }
         figment = figment.merge(Toml::file(file));
     }
-    // `EMPORIUM_TEST_...` variables configure the test suite, not the product.
+    // `EMPORIUM_TEST_...` and `EMPORIUM_DEPLOY_...` variables configure tools, not the product.
     figment = figment.merge(
         Env::prefixed(ENV_PREFIX)
             .filter(|key| {
                 let key = key.as_str().to_ascii_lowercase();
-                !key.starts_with(TEST_PREFIX) && key != FILE_VARIABLE
+                !TOOL_PREFIXES.iter().any(|prefix| key.starts_with(prefix)) && key != FILE_VARIABLE
             })
             .split("__"),
     );

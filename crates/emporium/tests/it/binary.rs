@@ -35,11 +35,13 @@ pub(crate) fn emporium(data_dir: &Path) -> Command {
         .env("EMPORIUM_IDENTITY__ARGON2_MEMORY_KIB", "256")
         .env("EMPORIUM_TELEMETRY__LOG_FORMAT", "json")
         .env_remove("EMPORIUM_CONFIG")
-        // The test suite's own variables are not settings; the binary must start beside them.
+        // The test suite's and the deployment tools' own variables are not settings; the
+        // binary must start beside them.
         .env(
             "EMPORIUM_TEST_POSTGRES_URL",
             "postgres://not-used-by-the-binary",
-        );
+        )
+        .env("EMPORIUM_DEPLOY_GATEWAY_CLIENT_SECRET", "not-a-setting");
     command
 }
 
