@@ -227,6 +227,7 @@ impl Node {
         };
         let faults = Faults::new();
         let wiring = Wiring {
+            services,
             layer: layer.clone(),
             remote: &settings.remote,
             tls: client_tls,
@@ -576,6 +577,8 @@ impl Node {
 
 /// How this process reaches a service: in-process when it runs here, over gRPC when not.
 struct Wiring<'a> {
+    /// The services of this process: a remote address is only read for what they call.
+    services: &'a [Service],
     layer: ServerLayer,
     remote: &'a crate::settings::Remote,
     /// With mTLS, what calls to other processes present and trust.
@@ -586,6 +589,17 @@ impl Wiring<'_> {
     fn transport(&self, name: &str, local: Option<Routes>) -> anyhow::Result<Transport> {
         if let Some(routes) = local {
             return Ok(platform::transport::in_process(routes, self.layer.clone()));
+        }
+        // Nothing here calls it: its address, if any, is neither read nor checked.
+        let called = Service::ALL.iter().any(|callee| {
+            callee.name() == name
+                && callee
+                    .callers()
+                    .iter()
+                    .any(|caller| self.services.contains(caller))
+        });
+        if !called {
+            return Ok(platform::transport::missing(name));
         }
         let remote = match name {
             "identity" => &self.remote.identity_grpc,

@@ -158,3 +158,34 @@ async fn service_clients_take_the_secrets_the_operator_chose() {
         assert!(format!("{error:#}").contains(needle), "{error:#}");
     }
 }
+
+/// With mTLS, a process checks the URLs of the services it calls, and only those: a plain
+/// `http://` URL of a service nothing here calls does not stop it.
+#[tokio::test]
+async fn with_mtls_only_the_urls_a_process_calls_must_be_https() {
+    test_support::install_crypto();
+    let certs =
+        std::env::temp_dir().join(format!("emporium-certs-{}", uuid::Uuid::new_v4().simple()));
+    platform::tls::write_certificates(&certs, &["payments", "cart"]).unwrap();
+    let plain = |settings: &mut Settings, name: &str| {
+        settings.tls = mtls(&certs, name);
+        settings.remote.identity_http = crate::unused_http_url();
+        settings.remote.catalog_grpc = "http://catalog.invalid:50051".to_owned();
+        settings.remote.orders_grpc = "http://orders.invalid:50051".to_owned();
+    };
+
+    let mut settings = Settings::default();
+    plain(&mut settings, "payments");
+    let payments = node(settings, &[Service::Payments], "sqlite").await;
+    drop(payments);
+
+    let mut settings = crate::isolated(Settings::default(), "sqlite").await;
+    plain(&mut settings, "cart");
+    let error = Node::build(settings, &[Service::Cart], |_, _| {})
+        .await
+        .unwrap_err();
+    assert!(
+        format!("{error:#}").contains("http://catalog.invalid:50051"),
+        "the cart calls the catalog: {error:#}"
+    );
+}

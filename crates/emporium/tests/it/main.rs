@@ -226,3 +226,8 @@ pub async fn assert_problem(
     );
     problem
 }
+
+/// An `http://` URL where nothing listens.
+pub fn unused_http_url() -> String {
+    format!("http://{}", test_support::unused_address())
+}
