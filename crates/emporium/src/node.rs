@@ -364,30 +364,61 @@ impl Node {
         };
 
         let mut builder = Routes::builder();
+        // The full names of the gRPC services this process serves, for reflection.
+        let mut served: Vec<&'static str> = Vec::new();
+        macro_rules! serve {
+            ($service:expr) => {{
+                let service = $service;
+                served.push(named(&service));
+                builder.add_service(service);
+            }};
+        }
         if let Some(identity) = &identity {
-            builder.add_service(identity.grpc());
+            serve!(identity.grpc());
         }
         if let Some(catalog) = &catalog {
-            builder.add_service(catalog.grpc());
+            serve!(catalog.grpc());
         }
         if let Some(cart) = &cart {
-            builder.add_service(cart.grpc());
+            serve!(cart.grpc());
         }
         if let Some(inventory) = &inventory {
-            builder.add_service(inventory.grpc());
+            serve!(inventory.grpc());
         }
         if let Some(payments) = &payments {
-            builder.add_service(payments.grpc());
+            serve!(payments.grpc());
         }
         if let Some(shipping) = &shipping {
-            builder.add_service(shipping.grpc());
+            serve!(shipping.grpc());
         }
         if let Some(orders) = &orders {
-            builder.add_service(orders.grpc());
+            serve!(orders.grpc());
         }
         let reads_faults = |service: Service| platform::faults::OWNERS.contains(&service.name());
         if services.iter().any(|service| reads_faults(*service)) {
-            builder.add_service(gateway::faults::service(faults.clone()));
+            serve!(gateway::faults::service(faults.clone()));
+        }
+        // Reflection (grpcurl, grpcui) describes what this process serves, from the same
+        // descriptors the code was generated from; it needs no token. Both versions: older
+        // clients ask v1alpha.
+        if !served.is_empty() {
+            let reflection = || {
+                served.iter().fold(
+                    tonic_reflection::server::Builder::configure()
+                        .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET),
+                    |reflection, name| reflection.with_service_name(*name),
+                )
+            };
+            builder.add_service(
+                reflection()
+                    .build_v1()
+                    .context("build the gRPC reflection service")?,
+            );
+            builder.add_service(
+                reflection()
+                    .build_v1alpha()
+                    .context("build the gRPC reflection service (v1alpha)")?,
+            );
         }
         let routes = builder.routes();
 
@@ -639,6 +670,11 @@ fn service_token(
             scope.to_owned(),
         )),
     })
+}
+
+/// The full gRPC name of a generated server, such as `emporium.orders.v1.Orders`.
+fn named<S: tonic::server::NamedService>(_service: &S) -> &'static str {
+    S::NAME
 }
 
 fn http_client() -> anyhow::Result<reqwest::Client> {

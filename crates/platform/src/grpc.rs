@@ -32,6 +32,7 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 const ALWAYS_PUBLIC: &[&str] = &[
     "/grpc.health.v1.Health/",
     "/grpc.reflection.v1.ServerReflection/",
+    "/grpc.reflection.v1alpha.ServerReflection/",
 ];
 
 /// The layer every gRPC server and in-process transport runs.

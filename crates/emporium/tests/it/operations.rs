@@ -232,3 +232,65 @@ async fn stock_is_seeded_from_the_catalog_and_served_over_grpc() {
     );
     assert_eq!(levels[0].reserved, 0);
 }
+
+/// The services a process serves, as gRPC reflection (grpcurl's `list`) tells them.
+async fn reflected_services(grpc_url: &str) -> Vec<String> {
+    use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
+    use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
+    use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
+    use tonic_reflection::pb::v1::{ServerReflectionRequest, ServerReflectionResponse};
+
+    let mut client = ServerReflectionClient::new(platform::transport::network(grpc_url).unwrap());
+    let ask = ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(MessageRequest::ListServices(String::new())),
+    };
+    let mut answers = client
+        .server_reflection_info(futures_util::stream::iter([ask]))
+        .await
+        .unwrap()
+        .into_inner();
+    let answer: ServerReflectionResponse = answers.message().await.unwrap().unwrap();
+    let Some(MessageResponse::ListServicesResponse(listed)) = answer.message_response else {
+        panic!("not a list of services: {answer:?}");
+    };
+    let mut names: Vec<String> = listed
+        .service
+        .into_iter()
+        .map(|service| service.name)
+        .collect();
+    names.sort();
+    names
+}
+
+#[tokio::test]
+async fn grpc_reflection_lists_what_each_process_serves_without_a_token() {
+    let shop = TestShop::spawn("sqlite").await;
+    let all = reflected_services(&shop.grpc_url).await;
+    for name in [
+        "emporium.admin.v1.Faults",
+        "emporium.catalog.v1.Catalog",
+        "emporium.orders.v1.Orders",
+        "emporium.payments.v1.Payments",
+    ] {
+        assert!(
+            all.contains(&name.to_owned()),
+            "{name} missing from {all:?}"
+        );
+    }
+
+    let mut settings = crate::isolated(emporium::Settings::default(), "sqlite").await;
+    settings.remote.identity_http = crate::unused_http_url();
+    let payments = emporium::Node::build(settings, &[emporium::Service::Payments], |_, _| {})
+        .await
+        .unwrap();
+    let url = format!("http://{}", payments.grpc_address());
+    let shutdown = platform::Shutdown::new();
+    tokio::spawn(payments.run_until_stopped(shutdown.clone()));
+    assert_eq!(
+        reflected_services(&url).await,
+        ["emporium.admin.v1.Faults", "emporium.payments.v1.Payments"],
+        "a process apart describes its own services only"
+    );
+    shutdown.trigger();
+}
