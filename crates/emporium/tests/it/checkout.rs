@@ -31,17 +31,21 @@ async fn fill_cart(shop: &TestShop, token: &str, sku: &str) {
     assert_eq!(added.status(), 200);
 }
 
-/// Checks the cart out under `key` and expects the order confirmed.
-async fn place_confirmed(shop: &TestShop, token: &str, key: &str) -> serde_json::Value {
-    let placed = shop
-        .http
+/// Checks the cart out under `key`, to Springfield with a good card.
+async fn check_out(shop: &TestShop, token: &str, key: &str) -> reqwest::Response {
+    shop.http
         .post(shop.url("/api/v1/checkout"))
         .bearer_auth(token)
         .header("idempotency-key", key)
         .json(&body("Springfield", "4242424242424242"))
         .send()
         .await
-        .unwrap();
+        .unwrap()
+}
+
+/// Checks the cart out under `key` and expects the order confirmed.
+async fn place_confirmed(shop: &TestShop, token: &str, key: &str) -> serde_json::Value {
+    let placed = check_out(shop, token, key).await;
     assert_eq!(placed.status(), 201);
     let order: serde_json::Value = placed.json().await.unwrap();
     assert_eq!(order["state"], "confirmed", "{order}");
@@ -149,8 +153,9 @@ async fn payments_of(shop: &TestShop, order_id: &str) -> Vec<String> {
         .collect()
 }
 
-async fn wait_for_email(shop: &TestShop, email: &str, order_id: &str) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+/// Waits up to `seconds` for the email about `order_id` in `email`'s mailbox.
+async fn wait_for_email(shop: &TestShop, email: &str, order_id: &str, seconds: u64) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
     loop {
         let messages = shop.mailbox.messages(email).unwrap_or_default();
         if messages.iter().any(|message| message.contains(order_id)) {
@@ -158,7 +163,7 @@ async fn wait_for_email(shop: &TestShop, email: &str, order_id: &str) {
         }
         assert!(
             std::time::Instant::now() < deadline,
-            "no email for order {order_id} after 15 s; the mailbox holds {messages:?}"
+            "no email for order {order_id} after {seconds} s; the mailbox holds {messages:?}"
         );
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
@@ -262,23 +267,15 @@ async fn a_checkout_confirms_once_per_key_and_is_listed_streamed_and_mailed(shop
         text.contains("\"state\":\"confirmed\""),
         "the stream ends with the terminal state: {text}"
     );
-    wait_for_email(shop, &email, &id).await;
+    wait_for_email(shop, &email, &id, 15).await;
 }
 
 async fn the_same_key_sent_at_once_places_one_order_and_one_charge(shop: &TestShop) {
     let (token, _) = buyer(shop, "twice").await;
     fill_cart(shop, &token, "KIT-00003").await;
-    let attempts = (0..5).map(|_| {
-        shop.http
-            .post(shop.url("/api/v1/checkout"))
-            .bearer_auth(&token)
-            .header("idempotency-key", "at-once")
-            .json(&body("Springfield", "4242424242424242"))
-            .send()
-    });
+    let attempts = (0..5).map(|_| check_out(shop, &token, "at-once"));
     let mut ids = Vec::new();
     for answer in futures_util::future::join_all(attempts).await {
-        let answer = answer.unwrap();
         assert_eq!(answer.status(), 201);
         let order: serde_json::Value = answer.json().await.unwrap();
         assert_eq!(order["state"], "confirmed", "{order}");
@@ -374,15 +371,8 @@ async fn every_fault_fails_the_checkout_with_a_reason_and_gives_everything_back(
             .unwrap();
         assert_eq!(listed[name], switch, "{listed}");
 
-        let order: serde_json::Value = shop
-            .http
-            .post(shop.url("/api/v1/checkout"))
-            .bearer_auth(&token)
-            .header("idempotency-key", format!("fault-{name}"))
-            .json(&body("Springfield", "4242424242424242"))
-            .send()
+        let order: serde_json::Value = check_out(shop, &token, &format!("fault-{name}"))
             .await
-            .unwrap()
             .json()
             .await
             .unwrap();
@@ -410,15 +400,8 @@ async fn every_fault_fails_the_checkout_with_a_reason_and_gives_everything_back(
     }
 
     set_stock(shop, sku, 0).await;
-    let short: serde_json::Value = shop
-        .http
-        .post(shop.url("/api/v1/checkout"))
-        .bearer_auth(&token)
-        .header("idempotency-key", "fault-short")
-        .json(&body("Springfield", "4242424242424242"))
-        .send()
+    let short: serde_json::Value = check_out(shop, &token, "fault-short")
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -455,18 +438,17 @@ async fn two_hundred_checkouts_of_fifty_in_stock_confirm_exactly_fifty(shop: &Te
         fill_cart(shop, &token, sku).await;
         tokens.push(token);
     }
-    let attempts = tokens.iter().enumerate().map(|(index, token)| {
-        shop.http
-            .post(shop.url("/api/v1/checkout"))
-            .bearer_auth(token)
-            .header("idempotency-key", format!("crowd-{index}"))
-            .json(&body("Springfield", "4242424242424242"))
-            .send()
-    });
+    let keys: Vec<String> = (0..tokens.len())
+        .map(|index| format!("crowd-{index}"))
+        .collect();
+    let attempts = tokens
+        .iter()
+        .zip(&keys)
+        .map(|(token, key)| check_out(shop, token, key));
     let mut confirmed = Vec::new();
     let mut failed = 0;
     for answer in futures_util::future::join_all(attempts).await {
-        let order: serde_json::Value = answer.unwrap().json().await.unwrap();
+        let order: serde_json::Value = answer.json().await.unwrap();
         match order["state"].as_str() {
             Some("confirmed") => confirmed.push(order["id"].as_str().unwrap().to_owned()),
             Some("failed") => failed += 1,
@@ -557,18 +539,7 @@ async fn with_the_nats_bus_a_checkout_confirms_and_its_email_arrives() {
     let order = place_confirmed(&shop, &token, "nats-1").await;
     let id = order["id"].as_str().unwrap();
 
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
-    loop {
-        let messages = shop.mailbox.messages(&shop.user.0).unwrap_or_default();
-        if messages.iter().any(|message| message.contains(id)) {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no email for order {id} after 15 s; the mailbox holds {messages:?}"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    wait_for_email(&shop, &shop.user.0, id, 15).await;
 
     // The events went through the server: the domains' streams hold each step's.
     let jetstream = async_nats::jetstream::new(async_nats::connect(nats.as_str()).await.unwrap());
@@ -690,14 +661,8 @@ async fn with_nats_away_checkouts_commit_and_their_events_go_out_when_it_is_back
 
     let mut server = nats_server(&binary, port, &store);
     wait_for_port(port).await;
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while !has_email() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the email of order {id} did not come within 30 s of NATS coming back"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    }
+    // Within 30 s of NATS coming back.
+    wait_for_email(&shop, &shop.user.0, &id, 30).await;
     server.kill().unwrap();
     server.wait().unwrap();
 }
