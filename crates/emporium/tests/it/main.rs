@@ -30,6 +30,8 @@ pub struct TestShop {
     identity: Option<identity::Identity>,
     shutdown: Shutdown,
     cluster: Option<cluster::Cluster>,
+    /// The admin client's tokens so far, by scope: a test asks for the same ones many times.
+    admin_tokens: tokio::sync::Mutex<std::collections::HashMap<String, String>>,
 }
 
 impl Drop for TestShop {
@@ -83,6 +85,7 @@ impl TestShop {
             identity: Some(identity),
             shutdown,
             cluster: None,
+            admin_tokens: Default::default(),
         }
     }
 
@@ -111,6 +114,7 @@ impl TestShop {
             identity: None,
             shutdown: Shutdown::new(),
             cluster: Some(cluster),
+            admin_tokens: Default::default(),
         })
     }
 
@@ -161,8 +165,12 @@ impl TestShop {
         self.admin_token_for("catalog.read catalog.admin").await
     }
 
-    /// An admin client's token for `scope`, by the client-credentials grant.
+    /// An admin client's token for `scope`, by the client-credentials grant (once per scope).
     pub async fn admin_token_for(&self, scope: &str) -> String {
+        let mut tokens = self.admin_tokens.lock().await;
+        if let Some(token) = tokens.get(scope) {
+            return token.clone();
+        }
         let response = self
             .http
             .post(format!("{}/oauth2/token", self.identity_url))
@@ -173,7 +181,9 @@ impl TestShop {
             .unwrap();
         assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
         let body: serde_json::Value = response.json().await.unwrap();
-        body["access_token"].as_str().unwrap().to_owned()
+        let token = body["access_token"].as_str().unwrap().to_owned();
+        tokens.insert(scope.to_owned(), token.clone());
+        token
     }
 }
 

@@ -25,6 +25,16 @@ async fn token(shop: &TestShop, scope: &str) -> String {
     body["access_token"].as_str().unwrap().to_owned()
 }
 
+/// `GetStock` of one seeded sku, with `token`.
+fn stock_request(token: &str) -> tonic::Request<GetStockRequest> {
+    platform::transport::request(
+        GetStockRequest {
+            skus: vec!["KIT-00001".to_owned()],
+        },
+        token,
+    )
+}
+
 /// `GetStock` over a channel made from `tls` (or none), with `token`.
 async fn get_stock(url: &str, tls: Option<&TlsConfig>, token: &str) -> Result<(), tonic::Status> {
     let transport = match tls {
@@ -32,12 +42,7 @@ async fn get_stock(url: &str, tls: Option<&TlsConfig>, token: &str) -> Result<()
         None => platform::transport::network(url).unwrap(),
     };
     InventoryClient::new(transport)
-        .get_stock(platform::transport::request(
-            GetStockRequest {
-                skus: vec!["KIT-00001".to_owned()],
-            },
-            token,
-        ))
+        .get_stock(stock_request(token))
         .await
         .map(drop)
 }
@@ -55,12 +60,7 @@ async fn get_stock_anonymously(url: &str, ca: &Path, token: &str) -> Result<(), 
         .await
         .map_err(|error| tonic::Status::unavailable(error.to_string()))?;
     InventoryClient::new(channel)
-        .get_stock(platform::transport::request(
-            GetStockRequest {
-                skus: vec!["KIT-00001".to_owned()],
-            },
-            token,
-        ))
+        .get_stock(stock_request(token))
         .await
         .map(drop)
 }
