@@ -8,8 +8,7 @@
 
 use std::time::Duration;
 
-use platform::db::Database;
-use sqlx::Row;
+use platform::db::{self, Database, Transaction};
 
 use crate::Config;
 use crate::error::Error;
@@ -122,7 +121,7 @@ pub(crate) struct SqlStore {
 impl SqlStore {
     /// A user's lines as (sku, quantity), oldest first.
     pub(crate) async fn lines(&self, user_id: &str) -> Result<Vec<(String, i64)>, Error> {
-        let rows = sqlx::query(
+        let rows = db::query(
             "SELECT sku, quantity FROM cart_lines WHERE user_id = $1 ORDER BY added_at, sku",
         )
         .bind(user_id)
@@ -145,7 +144,7 @@ impl SqlStore {
     ) -> Result<(), Error> {
         let mut transaction = self.database.begin_write().await?;
         ensure_room_for(&mut transaction, user_id, sku, max_lines).await?;
-        let result = sqlx::query(
+        let result = db::query(
             "INSERT INTO cart_lines (user_id, sku, quantity, added_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (user_id, sku) DO UPDATE SET quantity = cart_lines.quantity + excluded.quantity \
              WHERE cart_lines.quantity + excluded.quantity <= $5",
@@ -175,7 +174,7 @@ impl SqlStore {
     ) -> Result<(), Error> {
         let mut transaction = self.database.begin_write().await?;
         ensure_room_for(&mut transaction, user_id, sku, max_lines).await?;
-        sqlx::query(
+        db::query(
             "INSERT INTO cart_lines (user_id, sku, quantity, added_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (user_id, sku) DO UPDATE SET quantity = excluded.quantity",
         )
@@ -190,7 +189,7 @@ impl SqlStore {
     }
 
     pub(crate) async fn remove(&self, user_id: &str, sku: &str) -> Result<(), Error> {
-        sqlx::query("DELETE FROM cart_lines WHERE user_id = $1 AND sku = $2")
+        db::query("DELETE FROM cart_lines WHERE user_id = $1 AND sku = $2")
             .bind(user_id)
             .bind(sku)
             .execute(self.database.writer())
@@ -199,7 +198,7 @@ impl SqlStore {
     }
 
     pub(crate) async fn clear(&self, user_id: &str) -> Result<(), Error> {
-        sqlx::query("DELETE FROM cart_lines WHERE user_id = $1")
+        db::query("DELETE FROM cart_lines WHERE user_id = $1")
             .bind(user_id)
             .execute(self.database.writer())
             .await?;
@@ -209,13 +208,13 @@ impl SqlStore {
 
 /// Fails when the cart already holds `max_lines` skus other than `sku`.
 async fn ensure_room_for(
-    transaction: &mut sqlx::Transaction<'_, sqlx::Any>,
+    transaction: &mut Transaction,
     user_id: &str,
     sku: &str,
     max_lines: u32,
 ) -> Result<(), Error> {
     let other_lines: i64 =
-        sqlx::query("SELECT COUNT(*) FROM cart_lines WHERE user_id = $1 AND sku <> $2")
+        db::query("SELECT COUNT(*) FROM cart_lines WHERE user_id = $1 AND sku <> $2")
             .bind(user_id)
             .bind(sku)
             .fetch_one(&mut **transaction)

@@ -1,6 +1,7 @@
 //! The catalog's errors and their one mapping to gRPC.
 
 use crate::domain::{Invalid, Sku};
+use platform::db;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -23,8 +24,8 @@ impl Error {
     }
 }
 
-impl From<sqlx::Error> for Error {
-    fn from(error: sqlx::Error) -> Error {
+impl From<db::Error> for Error {
+    fn from(error: db::Error) -> Error {
         Error::Unexpected(anyhow::Error::new(error).context("query the catalog database"))
     }
 }

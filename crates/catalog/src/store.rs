@@ -1,8 +1,6 @@
 //! The only code that touches the catalog's database.
 
-use platform::db::{Database, Engine};
-use sqlx::any::AnyRow;
-use sqlx::{AssertSqlSafe, Row};
+use platform::db::{self, Database, Engine, Row};
 
 use crate::domain::{Attributes, Category, Cursor, Money, Product, ProductDraft, Sku};
 use crate::error::Error;
@@ -32,8 +30,8 @@ fn product_row<'q>(
     sku: &'q Sku,
     draft: &'q ProductDraft,
     now: i64,
-) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
-    sqlx::query(sql)
+) -> db::Query<'q> {
+    db::query(sql)
         .bind(sku.as_str())
         .bind(&draft.name)
         .bind(&draft.description)
@@ -67,7 +65,7 @@ impl Store {
 
     pub(crate) async fn get(&self, sku: &Sku) -> Result<Option<Product>, Error> {
         let sql = format!("SELECT {PRODUCT_COLUMNS} FROM products p WHERE p.sku = $1");
-        let row = sqlx::query(AssertSqlSafe(sql))
+        let row = db::query(sql)
             .bind(sku.as_str())
             .fetch_optional(self.database.pool())
             .await?;
@@ -95,9 +93,7 @@ impl Store {
         let sql = format!(
             "SELECT {PRODUCT_COLUMNS} FROM products p WHERE p.sku > $1 {filter} ORDER BY p.sku LIMIT $2"
         );
-        let mut query = sqlx::query(AssertSqlSafe(sql))
-            .bind(after)
-            .bind(i64::from(size) + 1);
+        let mut query = db::query(sql).bind(after).bind(i64::from(size) + 1);
         if let Some(category) = category {
             query = query.bind(category);
         }
@@ -125,13 +121,13 @@ impl Store {
     async fn count(&self, category: Option<&str>) -> Result<u32, Error> {
         let row = match category {
             Some(category) => {
-                sqlx::query("SELECT COUNT(*) FROM products WHERE category = $1")
+                db::query("SELECT COUNT(*) FROM products WHERE category = $1")
                     .bind(category)
                     .fetch_one(self.database.pool())
                     .await?
             }
             None => {
-                sqlx::query("SELECT COUNT(*) FROM products")
+                db::query("SELECT COUNT(*) FROM products")
                     .fetch_one(self.database.pool())
                     .await?
             }
@@ -188,11 +184,11 @@ impl Store {
                 )
             }
         };
-        let mut query = sqlx::query(AssertSqlSafe(select))
+        let mut query = db::query(select)
             .bind(&query_text)
             .bind(i64::from(size))
             .bind(i64::from(offset));
-        let mut count_query = sqlx::query(AssertSqlSafe(count)).bind(&query_text);
+        let mut count_query = db::query(count).bind(&query_text);
         if let Some(category) = category {
             query = query.bind(category);
             count_query = count_query.bind(category);
@@ -217,7 +213,7 @@ impl Store {
     }
 
     pub(crate) async fn categories(&self) -> Result<Vec<Category>, Error> {
-        let rows = sqlx::query(
+        let rows = db::query(
             "SELECT c.slug, c.name, c.description, COUNT(p.sku) AS product_count \
              FROM categories c LEFT JOIN products p ON p.category = c.slug \
              GROUP BY c.slug, c.name, c.description ORDER BY c.slug",
@@ -242,7 +238,7 @@ impl Store {
         name: &str,
         description: &str,
     ) -> Result<(), Error> {
-        sqlx::query("INSERT INTO categories (slug, name, description) VALUES ($1, $2, $3) ON CONFLICT (slug) DO NOTHING")
+        db::query("INSERT INTO categories (slug, name, description) VALUES ($1, $2, $3) ON CONFLICT (slug) DO NOTHING")
             .bind(slug)
             .bind(name)
             .bind(description)
@@ -252,7 +248,7 @@ impl Store {
     }
 
     async fn category_exists(&self, slug: &str) -> Result<bool, Error> {
-        let row = sqlx::query("SELECT COUNT(*) FROM categories WHERE slug = $1")
+        let row = db::query("SELECT COUNT(*) FROM categories WHERE slug = $1")
             .bind(slug)
             .fetch_one(self.database.pool())
             .await?;
@@ -312,7 +308,7 @@ impl Store {
     }
 
     pub(crate) async fn delete(&self, sku: &Sku) -> Result<(), Error> {
-        let result = sqlx::query("DELETE FROM products WHERE sku = $1")
+        let result = db::query("DELETE FROM products WHERE sku = $1")
             .bind(sku.as_str())
             .execute(self.database.writer())
             .await?;
@@ -343,7 +339,7 @@ impl Store {
     }
 }
 
-fn product_from_row(row: &AnyRow) -> Result<Product, Error> {
+fn product_from_row(row: &Row) -> Result<Product, Error> {
     let corrupt =
         |what: &str| Error::Unexpected(anyhow::anyhow!("stored product has a bad {what}"));
     let sku: String = row.try_get("sku")?;

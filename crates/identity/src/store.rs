@@ -2,9 +2,7 @@
 //! The only code that runs SQL; the same queries serve SQLite and PostgreSQL.
 
 use anyhow::Context as _;
-use platform::db::{Database, is_unique_violation};
-use sqlx::Row as _;
-use sqlx::any::AnyRow;
+use platform::db::{self, Database, Row, is_unique_violation};
 
 use crate::domain::{Client, Email, GrantType, Scopes, User};
 use crate::error::Error;
@@ -67,7 +65,7 @@ impl Store {
     }
 
     pub async fn insert_user(&self, user: &User, password_hash: &str) -> Result<(), Error> {
-        let inserted = sqlx::query(
+        let inserted = db::query(
             "INSERT INTO users (id, email, password_hash, display_name, created_at) \
              VALUES ($1, $2, $3, $4, $5)",
         )
@@ -87,7 +85,7 @@ impl Store {
 
     /// The user with `email` and their password hash.
     pub async fn user_by_email(&self, email: &Email) -> Result<Option<(User, String)>, Error> {
-        let row = sqlx::query(
+        let row = db::query(
             "SELECT id, email, password_hash, display_name, created_at FROM users WHERE email = $1",
         )
         .bind(email.as_str())
@@ -103,7 +101,7 @@ impl Store {
     }
 
     pub async fn user_by_id(&self, id: &str) -> Result<Option<User>, Error> {
-        let row = sqlx::query(
+        let row = db::query(
             "SELECT id, email, password_hash, display_name, created_at FROM users WHERE id = $1",
         )
         .bind(id)
@@ -123,7 +121,7 @@ impl Store {
             .iter()
             .map(|grant| grant.as_str())
             .collect();
-        let result = sqlx::query(
+        let result = db::query(
             "INSERT INTO clients \
              (client_id, secret_hash, redirect_uris, allowed_scopes, grant_types, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (client_id) DO NOTHING",
@@ -142,7 +140,7 @@ impl Store {
 
     /// Replaces a client's secret (its hash).
     pub async fn set_client_secret(&self, client_id: &str, secret_hash: &str) -> Result<(), Error> {
-        sqlx::query("UPDATE clients SET secret_hash = $2 WHERE client_id = $1")
+        db::query("UPDATE clients SET secret_hash = $2 WHERE client_id = $1")
             .bind(client_id)
             .bind(secret_hash)
             .execute(self.database.writer())
@@ -158,7 +156,7 @@ impl Store {
             .iter()
             .map(|grant| grant.as_str())
             .collect();
-        sqlx::query(
+        db::query(
             "UPDATE clients SET redirect_uris = $1, allowed_scopes = $2, grant_types = $3 \
              WHERE client_id = $4",
         )
@@ -173,7 +171,7 @@ impl Store {
     }
 
     pub async fn client(&self, client_id: &str) -> Result<Option<Client>, Error> {
-        let row = sqlx::query(
+        let row = db::query(
             "SELECT client_id, secret_hash, redirect_uris, allowed_scopes, grant_types \
              FROM clients WHERE client_id = $1",
         )
@@ -188,7 +186,7 @@ impl Store {
     }
 
     pub async fn signing_keys(&self) -> Result<Vec<StoredKey>, Error> {
-        let rows = sqlx::query("SELECT kid, pkcs8, created_at, retired_at FROM signing_keys")
+        let rows = db::query("SELECT kid, pkcs8, created_at, retired_at FROM signing_keys")
             .fetch_all(self.database.pool())
             .await
             .context("list signing keys")?;
@@ -202,13 +200,13 @@ impl Store {
                     retired_at: row.try_get("retired_at")?,
                 })
             })
-            .collect::<Result<Vec<_>, sqlx::Error>>()
+            .collect::<Result<Vec<_>, db::Error>>()
             .context("read signing keys")?;
         Ok(keys)
     }
 
     pub async fn insert_signing_key(&self, key: &StoredKey) -> Result<(), Error> {
-        sqlx::query(
+        db::query(
             "INSERT INTO signing_keys (kid, pkcs8, created_at, retired_at) VALUES ($1, $2, $3, $4)",
         )
         .bind(&key.kid)
@@ -228,12 +226,12 @@ impl Store {
             .begin_write()
             .await
             .context("begin a key rotation")?;
-        sqlx::query("UPDATE signing_keys SET retired_at = $1 WHERE retired_at IS NULL")
+        db::query("UPDATE signing_keys SET retired_at = $1 WHERE retired_at IS NULL")
             .bind(now)
             .execute(&mut *transaction)
             .await
             .context("retire the active signing key")?;
-        sqlx::query(
+        db::query(
             "INSERT INTO signing_keys (kid, pkcs8, created_at, retired_at) VALUES ($1, $2, $3, $4)",
         )
         .bind(&key.kid)
@@ -251,7 +249,7 @@ impl Store {
     }
 
     pub async fn insert_code(&self, code: &CodeRecord) -> Result<(), Error> {
-        sqlx::query(
+        db::query(
             "INSERT INTO authorization_codes (code_hash, client_id, user_id, redirect_uri, scope, \
              code_challenge, nonce, auth_time, expires_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -274,12 +272,12 @@ impl Store {
     /// Removes the code and returns it: a code is good for one exchange, whatever its outcome.
     pub async fn take_code(&self, code_hash: &str, now: i64) -> Result<Option<CodeRecord>, Error> {
         // Expired codes go too, so that the table holds only the codes still in flight.
-        sqlx::query("DELETE FROM authorization_codes WHERE expires_at <= $1")
+        db::query("DELETE FROM authorization_codes WHERE expires_at <= $1")
             .bind(now)
             .execute(self.database.writer())
             .await
             .context("delete expired authorization codes")?;
-        let row = sqlx::query(
+        let row = db::query(
             "DELETE FROM authorization_codes WHERE code_hash = $1 \
              RETURNING code_hash, client_id, user_id, redirect_uri, scope, code_challenge, nonce, \
              auth_time, expires_at",
@@ -289,7 +287,7 @@ impl Store {
         .await
         .context("take an authorization code")?;
         let code = row
-            .map(|row| -> Result<CodeRecord, sqlx::Error> {
+            .map(|row| -> Result<CodeRecord, db::Error> {
                 Ok(CodeRecord {
                     code_hash: row.try_get("code_hash")?,
                     client_id: row.try_get("client_id")?,
@@ -327,7 +325,7 @@ impl Store {
             .await
             .context("begin a refresh")?;
         // Writing first takes the write lock at once, so that two refreshes cannot both pass.
-        let marked = sqlx::query(
+        let marked = db::query(
             "UPDATE refresh_tokens SET used_at = $1 WHERE token_hash = $2 AND client_id = $3 \
              AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $1",
         )
@@ -338,7 +336,7 @@ impl Store {
         .await
         .context("mark a refresh token used")?
         .rows_affected();
-        let row = sqlx::query(
+        let row = db::query(
             "SELECT token_hash, family_id, client_id, user_id, scope, auth_time, issued_at, \
              expires_at, used_at, revoked_at FROM refresh_tokens WHERE token_hash = $1",
         )
@@ -379,7 +377,7 @@ impl Store {
         client_id: &str,
         now: i64,
     ) -> Result<bool, Error> {
-        let family_id: Option<String> = sqlx::query(
+        let family_id: Option<String> = db::query(
             "SELECT family_id FROM refresh_tokens WHERE token_hash = $1 AND client_id = $2",
         )
         .bind(token_hash)
@@ -400,9 +398,9 @@ impl Store {
 
 async fn insert_refresh_token<'e, E>(executor: E, token: &RefreshRecord) -> Result<(), Error>
 where
-    E: sqlx::Executor<'e, Database = sqlx::Any>,
+    E: Into<db::Target<'e>>,
 {
-    sqlx::query(
+    db::query(
         "INSERT INTO refresh_tokens (token_hash, family_id, client_id, user_id, scope, auth_time, \
          issued_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
@@ -422,9 +420,9 @@ where
 
 async fn revoke_family<'e, E>(executor: E, family_id: &str, now: i64) -> Result<(), Error>
 where
-    E: sqlx::Executor<'e, Database = sqlx::Any>,
+    E: Into<db::Target<'e>>,
 {
-    sqlx::query(
+    db::query(
         "UPDATE refresh_tokens SET revoked_at = $1 WHERE family_id = $2 AND revoked_at IS NULL",
     )
     .bind(now)
@@ -435,7 +433,7 @@ where
     Ok(())
 }
 
-fn user_from_row(row: &AnyRow) -> anyhow::Result<User> {
+fn user_from_row(row: &Row) -> anyhow::Result<User> {
     let email: String = row.try_get("email")?;
     Ok(User {
         id: row.try_get("id")?,
@@ -446,7 +444,7 @@ fn user_from_row(row: &AnyRow) -> anyhow::Result<User> {
     })
 }
 
-fn client_from_row(row: &AnyRow) -> anyhow::Result<Client> {
+fn client_from_row(row: &Row) -> anyhow::Result<Client> {
     let redirect_uris: String = row.try_get("redirect_uris")?;
     let allowed_scopes: String = row.try_get("allowed_scopes")?;
     let grant_types: String = row.try_get("grant_types")?;
@@ -468,7 +466,7 @@ fn client_from_row(row: &AnyRow) -> anyhow::Result<Client> {
     })
 }
 
-fn refresh_from_row(row: &AnyRow) -> Result<RefreshRecord, sqlx::Error> {
+fn refresh_from_row(row: &Row) -> Result<RefreshRecord, db::Error> {
     Ok(RefreshRecord {
         token_hash: row.try_get("token_hash")?,
         family_id: row.try_get("family_id")?,

@@ -1,6 +1,7 @@
 //! Inventory's errors and their one mapping to gRPC.
 
 use crate::domain::Invalid;
+use platform::db;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -30,8 +31,8 @@ pub enum Error {
     Unexpected(#[from] anyhow::Error),
 }
 
-impl From<sqlx::Error> for Error {
-    fn from(error: sqlx::Error) -> Error {
+impl From<db::Error> for Error {
+    fn from(error: db::Error) -> Error {
         Error::Unexpected(anyhow::Error::new(error).context("query the inventory database"))
     }
 }

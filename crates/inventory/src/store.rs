@@ -5,9 +5,7 @@ use std::collections::BTreeMap;
 
 use events::checkout::{Line, StockCommitted, StockReleased, StockReserved};
 use events::{Envelope, Event};
-use platform::db::Database;
-use sqlx::any::AnyRow;
-use sqlx::{Any, Row, Transaction};
+use platform::db::{self, Database, Row, Transaction};
 
 use crate::domain::{Lines, State, Transition, transition};
 use crate::error::Error;
@@ -58,7 +56,7 @@ impl Store {
     pub(crate) async fn levels(&self, skus: &[String]) -> Result<Vec<Level>, Error> {
         let mut levels = Vec::with_capacity(skus.len());
         for sku in skus {
-            let row = sqlx::query("SELECT sku, on_hand, reserved FROM stock WHERE sku = $1")
+            let row = db::query("SELECT sku, on_hand, reserved FROM stock WHERE sku = $1")
                 .bind(sku)
                 .fetch_optional(self.database.pool())
                 .await?;
@@ -78,7 +76,7 @@ impl Store {
         now: i64,
     ) -> Result<Level, Error> {
         let mut transaction = self.database.begin_write().await?;
-        sqlx::query(
+        db::query(
             "INSERT INTO stock (sku, on_hand, reserved, updated_at) VALUES ($1, 0, 0, $2) \
              ON CONFLICT (sku) DO UPDATE SET updated_at = excluded.updated_at",
         )
@@ -86,14 +84,13 @@ impl Store {
         .bind(now)
         .execute(&mut *transaction)
         .await?;
-        let changed =
-            sqlx::query("UPDATE stock SET on_hand = $2 WHERE sku = $1 AND reserved <= $2")
-                .bind(sku)
-                .bind(on_hand)
-                .execute(&mut *transaction)
-                .await?;
+        let changed = db::query("UPDATE stock SET on_hand = $2 WHERE sku = $1 AND reserved <= $2")
+            .bind(sku)
+            .bind(on_hand)
+            .execute(&mut *transaction)
+            .await?;
         let level = level_from_row(
-            &sqlx::query("SELECT sku, on_hand, reserved FROM stock WHERE sku = $1")
+            &db::query("SELECT sku, on_hand, reserved FROM stock WHERE sku = $1")
                 .bind(sku)
                 .fetch_one(&mut *transaction)
                 .await?,
@@ -113,7 +110,7 @@ impl Store {
         let mut transaction = self.database.begin_write().await?;
         let mut added = 0;
         for (sku, on_hand) in levels {
-            let inserted = sqlx::query(
+            let inserted = db::query(
                 "INSERT INTO stock (sku, on_hand, reserved, updated_at) VALUES ($1, $2, 0, $3) ON CONFLICT (sku) DO NOTHING",
             )
             .bind(sku)
@@ -136,7 +133,7 @@ impl Store {
         now: i64,
     ) -> Result<Reservation, Error> {
         let mut transaction = self.database.begin_write().await?;
-        let claimed = sqlx::query(
+        let claimed = db::query(
             "INSERT INTO reservations (id, state, expires_at, created_at, updated_at) VALUES ($1, 'held', $2, $3, $3) \
              ON CONFLICT (id) DO NOTHING",
         )
@@ -158,7 +155,7 @@ impl Store {
             };
         }
         for (sku, quantity) in lines.iter() {
-            let held = sqlx::query(
+            let held = db::query(
                 "UPDATE stock SET reserved = reserved + $2, updated_at = $3 WHERE sku = $1 AND on_hand - reserved >= $2",
             )
             .bind(sku)
@@ -167,7 +164,7 @@ impl Store {
             .execute(&mut *transaction)
             .await?;
             if held.rows_affected() == 0 {
-                let row = sqlx::query("SELECT sku, on_hand, reserved FROM stock WHERE sku = $1")
+                let row = db::query("SELECT sku, on_hand, reserved FROM stock WHERE sku = $1")
                     .bind(sku)
                     .fetch_optional(&mut *transaction)
                     .await?;
@@ -183,7 +180,7 @@ impl Store {
                     None => Error::UnknownSku(sku.to_owned()),
                 });
             }
-            sqlx::query(
+            db::query(
                 "INSERT INTO reservation_lines (reservation_id, sku, quantity) VALUES ($1, $2, $3)",
             )
             .bind(id)
@@ -221,7 +218,7 @@ impl Store {
         now: i64,
     ) -> Result<Reservation, Error> {
         let mut transaction = self.database.begin_write().await?;
-        let claimed = sqlx::query("UPDATE reservations SET updated_at = $2 WHERE id = $1")
+        let claimed = db::query("UPDATE reservations SET updated_at = $2 WHERE id = $1")
             .bind(id)
             .bind(now)
             .execute(&mut *transaction)
@@ -260,14 +257,14 @@ impl Store {
                 }
                 _ => "UPDATE stock SET reserved = reserved - $2, updated_at = $3 WHERE sku = $1",
             };
-            sqlx::query(statement)
+            db::query(statement)
                 .bind(sku)
                 .bind(quantity)
                 .bind(now)
                 .execute(&mut *transaction)
                 .await?;
         }
-        sqlx::query("UPDATE reservations SET state = $2 WHERE id = $1")
+        db::query("UPDATE reservations SET state = $2 WHERE id = $1")
             .bind(id)
             .bind(target_now.as_str())
             .execute(&mut *transaction)
@@ -311,7 +308,7 @@ impl Store {
 
     /// Held reservations whose time is up, oldest first.
     pub(crate) async fn lapsed(&self, now: i64, limit: i64) -> Result<Vec<String>, Error> {
-        let rows = sqlx::query("SELECT id FROM reservations WHERE state = 'held' AND expires_at <= $1 ORDER BY expires_at LIMIT $2")
+        let rows = db::query("SELECT id FROM reservations WHERE state = 'held' AND expires_at <= $1 ORDER BY expires_at LIMIT $2")
             .bind(now)
             .bind(limit)
             .fetch_all(self.database.pool())
@@ -320,7 +317,7 @@ impl Store {
     }
 
     pub(crate) async fn reservation(&self, id: &str) -> Result<Option<Reservation>, Error> {
-        let mut transaction = self.database.pool().begin().await?;
+        let mut transaction = self.database.begin_read().await?;
         let found = reservation(&mut transaction, id).await?;
         transaction.commit().await?;
         Ok(found)
@@ -328,10 +325,10 @@ impl Store {
 }
 
 async fn reservation(
-    transaction: &mut Transaction<'_, Any>,
+    transaction: &mut Transaction,
     id: &str,
 ) -> Result<Option<Reservation>, Error> {
-    let Some(row) = sqlx::query("SELECT state, expires_at FROM reservations WHERE id = $1")
+    let Some(row) = db::query("SELECT state, expires_at FROM reservations WHERE id = $1")
         .bind(id)
         .fetch_optional(&mut **transaction)
         .await?
@@ -341,7 +338,7 @@ async fn reservation(
     let state: String = row.try_get("state")?;
     let state = State::parse(&state)
         .ok_or_else(|| Error::Unexpected(anyhow::anyhow!("stored reservation state `{state}`")))?;
-    let rows = sqlx::query(
+    let rows = db::query(
         "SELECT sku, quantity FROM reservation_lines WHERE reservation_id = $1 ORDER BY sku",
     )
     .bind(id)
@@ -362,7 +359,7 @@ async fn reservation(
     }))
 }
 
-fn level_from_row(row: &AnyRow) -> Result<Level, Error> {
+fn level_from_row(row: &Row) -> Result<Level, Error> {
     Ok(Level {
         sku: row.try_get("sku")?,
         on_hand: row.try_get("on_hand")?,

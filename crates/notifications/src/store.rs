@@ -1,7 +1,6 @@
 //! The only code that touches the notifications database: the inbox and what was sent.
 
-use platform::db::Database;
-use sqlx::Row;
+use platform::db::{self, Database};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -24,7 +23,7 @@ impl Store {
 
     /// Whether this event was handled before.
     pub(crate) async fn seen(&self, event_id: &str) -> anyhow::Result<bool> {
-        let row = sqlx::query("SELECT COUNT(*) FROM inbox WHERE consumer = $1 AND event_id = $2")
+        let row = db::query("SELECT COUNT(*) FROM inbox WHERE consumer = $1 AND event_id = $2")
             .bind(CONSUMER)
             .bind(event_id)
             .fetch_one(self.database.pool())
@@ -42,7 +41,7 @@ impl Store {
     ) -> anyhow::Result<()> {
         let mut transaction = self.database.begin_write().await?;
         if platform::outbox::first_delivery(&mut transaction, CONSUMER, event_id).await? {
-            sqlx::query("INSERT INTO sent_messages (event_id, recipient, subject, sent_at) VALUES ($1, $2, $3, $4)")
+            db::query("INSERT INTO sent_messages (event_id, recipient, subject, sent_at) VALUES ($1, $2, $3, $4)")
                 .bind(event_id)
                 .bind(recipient)
                 .bind(subject)
@@ -56,7 +55,7 @@ impl Store {
 
     /// How many messages were sent to `recipient`.
     pub async fn sent_to(&self, recipient: &str) -> anyhow::Result<i64> {
-        let row = sqlx::query("SELECT COUNT(*) FROM sent_messages WHERE recipient = $1")
+        let row = db::query("SELECT COUNT(*) FROM sent_messages WHERE recipient = $1")
             .bind(recipient)
             .fetch_one(self.database.pool())
             .await?;

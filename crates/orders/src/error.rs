@@ -1,6 +1,7 @@
 //! The orders service's errors and their one mapping to gRPC.
 
 use crate::domain::Invalid;
+use platform::db;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -20,8 +21,8 @@ pub enum Error {
     Unexpected(#[from] anyhow::Error),
 }
 
-impl From<sqlx::Error> for Error {
-    fn from(error: sqlx::Error) -> Error {
+impl From<db::Error> for Error {
+    fn from(error: db::Error) -> Error {
         Error::Unexpected(anyhow::Error::new(error).context("query the orders database"))
     }
 }

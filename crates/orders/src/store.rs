@@ -3,9 +3,7 @@
 use events::checkout::{self, OrderCompleted, OrderPlaced};
 use events::{Envelope, Event};
 use futures_util::future::BoxFuture;
-use platform::db::{Database, GroupCommit};
-use sqlx::any::AnyRow;
-use sqlx::{Any, Row, Transaction};
+use platform::db::{self, Database, GroupCommit, Row, Transaction};
 
 use crate::domain::{Address, Line, State};
 use crate::error::Error;
@@ -68,7 +66,7 @@ impl Store {
         fingerprint: &str,
     ) -> Result<Created, Error> {
         let mut transaction = self.database.begin_write().await?;
-        let inserted = sqlx::query(
+        let inserted = db::query(
             "INSERT INTO orders (id, user_id, idempotency_key, fingerprint, state, lines, total_minor, currency, address, \
              weight_grams, payment_id, shipment_id, failure_reason, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, '', '', '', $11, $11) \
@@ -88,7 +86,7 @@ impl Store {
         .execute(&mut *transaction)
         .await?;
         if inserted.rows_affected() == 0 {
-            let row = sqlx::query(
+            let row = db::query(
                 "SELECT id, fingerprint FROM orders WHERE user_id = $1 AND idempotency_key = $2",
             )
             .bind(&order.user_id)
@@ -134,7 +132,7 @@ impl Store {
         user_id: &str,
         key: &str,
     ) -> Result<Option<(Order, String)>, Error> {
-        let row = sqlx::query(
+        let row = db::query(
             "SELECT id, fingerprint FROM orders WHERE user_id = $1 AND idempotency_key = $2",
         )
         .bind(user_id)
@@ -157,7 +155,7 @@ impl Store {
     }
 
     pub(crate) async fn get(&self, id: &str) -> Result<Option<Order>, Error> {
-        let mut transaction = self.database.pool().begin().await?;
+        let mut transaction = self.database.begin_read().await?;
         let order = find(&mut transaction, id).await?;
         transaction.commit().await?;
         Ok(order)
@@ -173,14 +171,14 @@ impl Store {
     ) -> Result<Vec<Order>, Error> {
         let rows = match before {
             None => {
-                sqlx::query("SELECT id FROM orders WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2")
+                db::query("SELECT id FROM orders WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2")
                     .bind(user_id)
                     .bind(i64::from(size))
                     .fetch_all(self.database.pool())
                     .await?
             }
             Some((created_at, id)) => {
-                sqlx::query(
+                db::query(
                     "SELECT id FROM orders WHERE user_id = $1 AND (created_at < $2 OR (created_at = $2 AND id < $3)) \
                      ORDER BY created_at DESC, id DESC LIMIT $4",
                 )
@@ -202,7 +200,7 @@ impl Store {
 
     /// Orders whose saga has not finished, oldest first.
     pub(crate) async fn unfinished(&self, unchanged_since: i64) -> Result<Vec<Order>, Error> {
-        let rows = sqlx::query("SELECT id FROM orders WHERE state NOT IN ('confirmed', 'failed') AND updated_at <= $1 ORDER BY created_at, id")
+        let rows = db::query("SELECT id FROM orders WHERE state NOT IN ('confirmed', 'failed') AND updated_at <= $1 ORDER BY created_at, id")
             .bind(unchanged_since)
             .fetch_all(self.database.pool())
             .await?;
@@ -216,7 +214,7 @@ impl Store {
     /// The states an order went through, in order.
     pub(crate) async fn states(&self, id: &str) -> Result<Vec<State>, Error> {
         let rows =
-            sqlx::query("SELECT state FROM order_states WHERE order_id = $1 ORDER BY position")
+            db::query("SELECT state FROM order_states WHERE order_id = $1 ORDER BY position")
                 .bind(id)
                 .fetch_all(self.database.pool())
                 .await?;
@@ -231,15 +229,15 @@ impl Store {
     }
 }
 
-async fn find(transaction: &mut Transaction<'_, Any>, id: &str) -> Result<Option<Order>, Error> {
-    let row = sqlx::query(SELECT_ORDER_BY_ID)
+async fn find(transaction: &mut Transaction, id: &str) -> Result<Option<Order>, Error> {
+    let row = db::query(SELECT_ORDER_BY_ID)
         .bind(id)
         .fetch_optional(&mut **transaction)
         .await?;
     row.map(|row| order_from_row(&row)).transpose()
 }
 
-fn order_from_row(row: &AnyRow) -> Result<Order, Error> {
+fn order_from_row(row: &Row) -> Result<Order, Error> {
     let corrupt = |what: &str| Error::Unexpected(anyhow::anyhow!("stored order has a bad {what}"));
     let state: String = row.try_get("state")?;
     let lines: String = row.try_get("lines")?;
@@ -263,14 +261,14 @@ fn order_from_row(row: &AnyRow) -> Result<Order, Error> {
 }
 
 fn write_state<'t>(
-    transaction: &'t mut Transaction<'static, Any>,
+    transaction: &'t mut Transaction,
     order: &'t Order,
 ) -> BoxFuture<'t, Result<(), Error>> {
     Box::pin(save_in(transaction, order))
 }
 
-async fn save_in(transaction: &mut Transaction<'static, Any>, order: &Order) -> Result<(), Error> {
-    sqlx::query(
+async fn save_in(transaction: &mut Transaction, order: &Order) -> Result<(), Error> {
+    db::query(
         "UPDATE orders SET state = $2, payment_id = $3, shipment_id = $4, failure_reason = $5, updated_at = $6 WHERE id = $1",
     )
     .bind(&order.id)

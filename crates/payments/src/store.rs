@@ -3,10 +3,8 @@
 
 use events::checkout::PaymentChanged;
 use events::{Envelope, Event};
-use platform::db::Database;
+use platform::db::{self, Database, Row, Transaction};
 use serde::{Deserialize, Serialize};
-use sqlx::any::AnyRow;
-use sqlx::{Any, Row, Transaction};
 
 use crate::domain::{self, Operation, State};
 use crate::error::Error;
@@ -35,7 +33,7 @@ impl Payment {
 /// What a request claimed under its idempotency key.
 pub(crate) enum Claim {
     /// The key is new: go on, in this transaction.
-    New(Transaction<'static, Any>),
+    New(Transaction),
     /// The same request came before: this was the answer.
     Replay(Payment),
 }
@@ -63,7 +61,7 @@ impl Store {
         key: &str,
         fingerprint: &str,
     ) -> Result<Option<Payment>, Error> {
-        let row = sqlx::query(
+        let row = db::query(
             "SELECT fingerprint, response FROM idempotency_keys WHERE key = $1 AND response <> ''",
         )
         .bind(key)
@@ -81,7 +79,7 @@ impl Store {
         now: i64,
     ) -> Result<Claim, Error> {
         let mut transaction = self.database.begin_write().await?;
-        let claimed = sqlx::query(
+        let claimed = db::query(
             "INSERT INTO idempotency_keys (key, fingerprint, payment_id, response, created_at) VALUES ($1, $2, '', '', $3) \
              ON CONFLICT (key) DO NOTHING",
         )
@@ -93,7 +91,7 @@ impl Store {
         if claimed.rows_affected() == 1 {
             return Ok(Claim::New(transaction));
         }
-        let row = sqlx::query("SELECT fingerprint, response FROM idempotency_keys WHERE key = $1")
+        let row = db::query("SELECT fingerprint, response FROM idempotency_keys WHERE key = $1")
             .bind(key)
             .fetch_one(&mut *transaction)
             .await?;
@@ -105,12 +103,12 @@ impl Store {
     /// keeps it as the answer to `key`.
     pub(crate) async fn insert(
         &self,
-        mut transaction: Transaction<'static, Any>,
+        mut transaction: Transaction,
         key: &str,
         payment: &Payment,
         now: i64,
     ) -> Result<Payment, Error> {
-        sqlx::query(
+        db::query(
             "INSERT INTO payments (id, order_id, amount_minor, currency, state, card_last4, decline_reason, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
         )
@@ -140,13 +138,13 @@ impl Store {
     /// Applies `operation` to a payment, as the answer to `key`.
     pub(crate) async fn apply(
         &self,
-        mut transaction: Transaction<'static, Any>,
+        mut transaction: Transaction,
         key: &str,
         payment_id: &str,
         operation: Operation,
         now: i64,
     ) -> Result<Payment, Error> {
-        let row = sqlx::query(SELECT_PAYMENT)
+        let row = db::query(SELECT_PAYMENT)
             .bind(payment_id)
             .fetch_optional(&mut *transaction)
             .await?
@@ -155,7 +153,7 @@ impl Store {
         let changed = match operation.applies_to(payment.state()) {
             Ok(true) => {
                 payment.state = operation.target().as_str().to_owned();
-                sqlx::query("UPDATE payments SET state = $2, updated_at = $3 WHERE id = $1")
+                db::query("UPDATE payments SET state = $2, updated_at = $3 WHERE id = $1")
                     .bind(payment_id)
                     .bind(&payment.state)
                     .bind(now)
@@ -184,7 +182,7 @@ impl Store {
     }
 
     pub(crate) async fn get(&self, payment_id: &str) -> Result<Option<Payment>, Error> {
-        let row = sqlx::query(SELECT_PAYMENT)
+        let row = db::query(SELECT_PAYMENT)
             .bind(payment_id)
             .fetch_optional(self.database.pool())
             .await?;
@@ -193,7 +191,7 @@ impl Store {
 
     /// Every payment of an order, oldest first.
     pub(crate) async fn for_order(&self, order_id: &str) -> Result<Vec<Payment>, Error> {
-        let rows = sqlx::query(
+        let rows = db::query(
             "SELECT id, order_id, amount_minor, currency, state, card_last4, decline_reason FROM payments \
              WHERE order_id = $1 ORDER BY created_at, id",
         )
@@ -205,7 +203,7 @@ impl Store {
 
     /// The sum of every ledger entry, per currency: zero when the books balance.
     pub async fn ledger_totals(&self) -> Result<Vec<(String, i64)>, Error> {
-        let rows = sqlx::query("SELECT currency, CAST(SUM(amount_minor) AS BIGINT) AS total FROM ledger_entries GROUP BY currency ORDER BY currency")
+        let rows = db::query("SELECT currency, CAST(SUM(amount_minor) AS BIGINT) AS total FROM ledger_entries GROUP BY currency ORDER BY currency")
             .fetch_all(self.database.pool())
             .await?;
         rows.iter()
@@ -215,7 +213,7 @@ impl Store {
 
     /// The balance of each account for one payment.
     pub async fn balances(&self, payment_id: &str) -> Result<Vec<(String, i64)>, Error> {
-        let rows = sqlx::query(
+        let rows = db::query(
             "SELECT account, CAST(SUM(amount_minor) AS BIGINT) AS total FROM ledger_entries WHERE payment_id = $1 GROUP BY account ORDER BY account",
         )
         .bind(payment_id)
@@ -228,7 +226,7 @@ impl Store {
 
     /// Forgets idempotency keys made before `before`.
     pub(crate) async fn forget_keys(&self, before: i64) -> Result<u64, Error> {
-        let result = sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
+        let result = db::query("DELETE FROM idempotency_keys WHERE created_at < $1")
             .bind(before)
             .execute(self.database.writer())
             .await?;
@@ -238,7 +236,7 @@ impl Store {
 
 const SELECT_PAYMENT: &str = "SELECT id, order_id, amount_minor, currency, state, card_last4, decline_reason FROM payments WHERE id = $1";
 
-fn payment_from_row(row: &AnyRow) -> Result<Payment, Error> {
+fn payment_from_row(row: &Row) -> Result<Payment, Error> {
     Ok(Payment {
         id: row.try_get("id")?,
         order_id: row.try_get("order_id")?,
@@ -250,7 +248,7 @@ fn payment_from_row(row: &AnyRow) -> Result<Payment, Error> {
     })
 }
 
-fn stored_answer(row: &AnyRow, key: &str, fingerprint: &str) -> Result<Payment, Error> {
+fn stored_answer(row: &Row, key: &str, fingerprint: &str) -> Result<Payment, Error> {
     let stored_fingerprint: String = row.try_get("fingerprint")?;
     if stored_fingerprint != fingerprint {
         return Err(Error::KeyReused(key.to_owned()));
@@ -263,7 +261,7 @@ fn stored_answer(row: &AnyRow, key: &str, fingerprint: &str) -> Result<Payment, 
 /// Writes a movement's entries in one statement; they sum to zero by construction (see
 /// `domain`).
 async fn post(
-    transaction: &mut Transaction<'static, Any>,
+    transaction: &mut Transaction,
     payment: &Payment,
     entries: &[(&str, i64)],
     now: i64,
@@ -283,7 +281,7 @@ async fn post(
         rows.join(", ")
     );
     // Only placeholders are formatted in; every value is bound.
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(statement))
+    let mut query = db::query(statement)
         .bind(uuid::Uuid::now_v7().to_string())
         .bind(&payment.id)
         .bind(&payment.currency)
@@ -300,7 +298,7 @@ async fn post(
 
 /// Keeps the answer under its key, writes the event when the payment `changed`, and commits.
 async fn finish(
-    mut transaction: Transaction<'static, Any>,
+    mut transaction: Transaction,
     key: &str,
     payment: &Payment,
     changed: bool,
@@ -308,7 +306,7 @@ async fn finish(
 ) -> Result<(), Error> {
     let response =
         serde_json::to_string(payment).map_err(|error| Error::Unexpected(error.into()))?;
-    sqlx::query("UPDATE idempotency_keys SET payment_id = $2, response = $3 WHERE key = $1")
+    db::query("UPDATE idempotency_keys SET payment_id = $2, response = $3 WHERE key = $1")
         .bind(key)
         .bind(&payment.id)
         .bind(response)

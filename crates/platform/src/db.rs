@@ -1,18 +1,31 @@
-//! Databases: one pool type for SQLite and PostgreSQL, and migrations applied at start.
+//! Databases: one handle for SQLite and PostgreSQL, our own query API over both, and
+//! migrations applied at start.
 //!
 //! Each service owns its database and keeps one migration folder per engine
 //! (`migrations/sqlite`, `migrations/postgres`). Queries use `$1..$N` placeholders, which both
 //! engines accept; where the engines differ (full-text search), a store asks `engine()`.
-
-use std::time::Duration;
+//!
+//! On SQLite a statement runs on the task that awaits it, on the calling thread: a statement on
+//! cached pages takes microseconds, less than handing it to a worker thread and back, which is
+//! what a driver with a thread per connection does for every statement and every row. A
+//! checkout runs about ninety statements, so those hops were a third of its CPU. The cost of
+//! running inline is that a commit's fsync blocks the thread for its duration (a quarter of a
+//! millisecond here); checkpoints, which write the database file itself, run on a thread of
+//! their own (see `sqlite`).
 
 use anyhow::Context as _;
-use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::migrate::Migrator;
-use sqlx::{AnyPool, Executor};
 
 mod group;
+mod postgres;
+mod query;
+mod sqlite;
+
 pub use group::{GroupCommit, Write};
+pub use query::{
+    ColumnIndex, Connection, Decode, Done, Encode, Error, Kind, Pool, Query, Row, Target,
+    Transaction, Value, is_unique_violation, query,
+};
 
 /// The database engine behind a pool.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -24,11 +37,11 @@ pub enum Engine {
 /// A service's database.
 #[derive(Clone, Debug)]
 pub struct Database {
-    pool: AnyPool,
+    reads: Pool,
     /// Where writes go. On SQLite, one connection: the file has one writer at a time anyway,
-    /// and waiting in the pool's queue is fair and wakes at once, where writers that race for
-    /// the file's lock sleep in SQLite's busy handler for up to 100 ms a try.
-    writer: AnyPool,
+    /// and waiting in its queue is fair and wakes at once, where writers that race for the
+    /// file's lock sleep in SQLite's busy handler.
+    writes: Pool,
     engine: Engine,
 }
 
@@ -36,7 +49,6 @@ impl Database {
     /// Connects to `url` (`sqlite://path/to/file.db` or `postgres://...`); a SQLite file and its
     /// folder are created when missing.
     pub async fn connect(url: &str) -> anyhow::Result<Database> {
-        install_default_drivers();
         let engine = if url.starts_with("sqlite:") {
             Engine::Sqlite
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
@@ -44,34 +56,23 @@ impl Database {
         } else {
             anyhow::bail!("database url `{url}` is neither sqlite: nor postgres:");
         };
-        let url = match engine {
-            Engine::Sqlite => prepare_sqlite_url(url)?,
-            Engine::Postgres => url.to_owned(),
-        };
-        // No ping before each acquire: on SQLite a ping is a round trip to the connection's
-        // worker thread, and a broken connection shows itself on the next statement anyway.
-        let options = AnyPoolOptions::new()
-            .acquire_timeout(Duration::from_secs(10))
-            .test_before_acquire(false);
-        let pools = async {
-            match engine {
-                Engine::Sqlite => {
-                    let pool = sqlite_pool(options.clone().max_connections(4), &url).await?;
-                    let writer = sqlite_pool(options.max_connections(1), &url).await?;
-                    Ok::<_, sqlx::Error>((pool, writer))
-                }
-                Engine::Postgres => {
-                    let pool = options.max_connections(16).connect(&url).await?;
-                    Ok((pool.clone(), pool))
-                }
+        let (reads, writes) = match engine {
+            Engine::Sqlite => {
+                let path = prepare_sqlite_url(url)?;
+                let (reads, writes) = sqlite::open(&path)
+                    .with_context(|| format!("open the SQLite database {path}"))?;
+                (Pool::sqlite_readers(reads), Pool::sqlite_writer(writes))
+            }
+            Engine::Postgres => {
+                let pool = postgres::connect(url)
+                    .await
+                    .with_context(|| format!("connect to {}", redact(url)))?;
+                (Pool::postgres(pool.clone()), Pool::postgres(pool))
             }
         };
-        let (pool, writer) = pools
-            .await
-            .with_context(|| format!("connect to {}", redact(&url)))?;
         Ok(Database {
-            pool,
-            writer,
+            reads,
+            writes,
             engine,
         })
     }
@@ -89,72 +90,63 @@ impl Database {
 
     /// Applies the migrations for this engine that have not run yet.
     pub async fn migrate(&self, sqlite: &Migrator, postgres: &Migrator) -> anyhow::Result<()> {
-        let migrator = match self.engine {
-            Engine::Sqlite => sqlite,
-            Engine::Postgres => postgres,
-        };
-        migrator.run(&self.pool).await.context("apply migrations")?;
-        Ok(())
+        match self.engine {
+            Engine::Sqlite => {
+                let mut connection = self.writes.sqlite_connection().await?;
+                sqlite::migrate(&mut connection, sqlite)
+            }
+            Engine::Postgres => self.writes.postgres_migrate(postgres).await,
+        }
+        .context("apply migrations")
     }
 
     /// Begins a transaction that will write. On SQLite it takes the write lock at once
     /// (`BEGIN IMMEDIATE`): a deferred transaction that read first fails with "database is
     /// locked" when another writer commits meanwhile, where an immediate one waits its turn.
-    pub async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
-        match self.engine {
-            Engine::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await,
-            Engine::Postgres => self.writer.begin().await,
-        }
+    pub async fn begin_write(&self) -> Result<Transaction, Error> {
+        self.writes.begin("BEGIN IMMEDIATE").await
+    }
+
+    /// Begins a transaction that only reads: its statements see one snapshot.
+    pub async fn begin_read(&self) -> Result<Transaction, Error> {
+        self.reads.begin("BEGIN").await
     }
 
     /// The pool for reads.
-    pub fn pool(&self) -> &AnyPool {
-        &self.pool
+    pub fn pool(&self) -> &Pool {
+        &self.reads
     }
 
     /// The pool for statements that write outside `begin_write` (one statement, its own commit).
-    pub fn writer(&self) -> &AnyPool {
-        &self.writer
+    pub fn writer(&self) -> &Pool {
+        &self.writes
     }
 
     pub fn engine(&self) -> Engine {
         self.engine
     }
 
+    /// Closes PostgreSQL's connections; SQLite's close when the last handle is dropped.
     pub async fn close(&self) {
-        self.pool.close().await;
-        self.writer.close().await;
+        self.reads.close().await;
     }
 }
 
-async fn sqlite_pool(options: AnyPoolOptions, url: &str) -> Result<AnyPool, sqlx::Error> {
-    options
-        .after_connect(|connection, _meta| {
-            Box::pin(async move {
-                // WAL lets readers run beside the writer; FULL makes every commit durable.
-                connection.execute("PRAGMA journal_mode = WAL").await?;
-                connection.execute("PRAGMA synchronous = FULL").await?;
-                connection.execute("PRAGMA foreign_keys = ON").await?;
-                connection.execute("PRAGMA busy_timeout = 10000").await?;
-                // 1 MiB of page cache per connection (SQLite's default is 2 MiB):
-                // with a pool per service, the default adds up.
-                connection.execute("PRAGMA cache_size = -1024").await?;
-                Ok(())
-            })
-        })
-        .connect(url)
-        .await
-}
-
+/// The file path of a `sqlite:` url; its folder is created when missing.
 fn prepare_sqlite_url(url: &str) -> anyhow::Result<String> {
     let rest = url
         .trim_start_matches("sqlite://")
         .trim_start_matches("sqlite:");
-    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
-    if path.is_empty() || path == ":memory:" || query.contains("mode=memory") {
+    let (path, options) = rest.split_once('?').unwrap_or((rest, ""));
+    if path.is_empty() || path == ":memory:" || options.contains("mode=memory") {
         // Each connection would get a database of its own.
         anyhow::bail!(
             "database url `{url}`: an in-memory SQLite database is not shared between a pool's connections; name a file"
+        );
+    }
+    if !options.is_empty() && options != "mode=rwc" {
+        anyhow::bail!(
+            "database url `{url}`: options after `?` are not supported for SQLite (the file is opened read-write and created when missing)"
         );
     }
     if let Some(parent) = std::path::Path::new(path).parent()
@@ -163,14 +155,7 @@ fn prepare_sqlite_url(url: &str) -> anyhow::Result<String> {
         std::fs::create_dir_all(parent)
             .with_context(|| format!("create the data folder {}", parent.display()))?;
     }
-    let query = if query.contains("mode=") {
-        query.to_owned()
-    } else if query.is_empty() {
-        "mode=rwc".to_owned()
-    } else {
-        format!("{query}&mode=rwc")
-    };
-    Ok(format!("sqlite://{path}?{query}"))
+    Ok(path.to_owned())
 }
 
 /// The url without its password, for messages.
@@ -181,18 +166,5 @@ pub fn redact(url: &str) -> String {
             parsed.to_string()
         }
         _ => url.to_owned(),
-    }
-}
-
-/// Whether `error` is a unique-constraint violation, on either engine.
-pub fn is_unique_violation(error: &sqlx::Error) -> bool {
-    match error {
-        sqlx::Error::Database(database_error) => {
-            database_error.is_unique_violation()
-                || database_error
-                    .code()
-                    .is_some_and(|code| code == "23505" || code == "2067" || code == "1555")
-        }
-        _ => false,
     }
 }

@@ -11,12 +11,11 @@ use std::time::Duration;
 
 use events::Envelope;
 use futures_util::future::join_all;
-use sqlx::{Any, AssertSqlSafe, Row, Transaction};
 use tokio::sync::Notify;
 
 use crate::Shutdown;
 use crate::bus::EventBus;
-use crate::db::{Database, Engine};
+use crate::db::{self, Database, Engine, Transaction};
 
 /// Creates the outbox and inbox tables when missing; every service that publishes or consumes
 /// calls it at start, after its own migrations.
@@ -38,9 +37,7 @@ pub async fn install(database: &Database) -> anyhow::Result<()> {
     ];
     for statement in statements {
         // Built from the constants above only.
-        sqlx::query(AssertSqlSafe(statement))
-            .execute(database.writer())
-            .await?;
+        db::query(statement).execute(database.writer()).await?;
     }
     Ok(())
 }
@@ -48,10 +45,10 @@ pub async fn install(database: &Database) -> anyhow::Result<()> {
 /// Adds `envelope` to the outbox inside `transaction`; it is published once that commits.
 /// The envelope takes the current trace when it has none.
 pub async fn append(
-    transaction: &mut Transaction<'_, Any>,
+    transaction: &mut Transaction,
     subject: &str,
     envelope: Envelope,
-) -> Result<(), sqlx::Error> {
+) -> Result<(), db::Error> {
     let envelope = match envelope.traceparent {
         Some(_) => envelope,
         None => {
@@ -61,8 +58,8 @@ pub async fn append(
         }
     };
     let text =
-        serde_json::to_string(&envelope).map_err(|error| sqlx::Error::Encode(Box::new(error)))?;
-    sqlx::query("INSERT INTO outbox (id, subject, envelope, created_at) VALUES ($1, $2, $3, $4)")
+        serde_json::to_string(&envelope).map_err(|error| db::Error::Encode(Box::new(error)))?;
+    db::query("INSERT INTO outbox (id, subject, envelope, created_at) VALUES ($1, $2, $3, $4)")
         .bind(&envelope.id)
         .bind(subject)
         .bind(text)
@@ -75,11 +72,11 @@ pub async fn append(
 /// Records that `consumer` has seen `event_id`, inside the transaction of its effect; false when
 /// it had seen it before, and the effect must not be applied again.
 pub async fn first_delivery(
-    transaction: &mut Transaction<'_, Any>,
+    transaction: &mut Transaction,
     consumer: &str,
     event_id: &str,
-) -> Result<bool, sqlx::Error> {
-    let inserted = sqlx::query(
+) -> Result<bool, db::Error> {
+    let inserted = db::query(
         "INSERT INTO inbox (consumer, event_id, received_at) VALUES ($1, $2, $3) ON CONFLICT (consumer, event_id) DO NOTHING",
     )
     .bind(consumer)
@@ -201,7 +198,7 @@ impl Relay {
     pub async fn prune(&self) -> anyhow::Result<u64> {
         let before = unix_millis() - self.retention.as_millis() as i64;
         let deleted =
-            sqlx::query("DELETE FROM outbox WHERE published_at IS NOT NULL AND published_at < $1")
+            db::query("DELETE FROM outbox WHERE published_at IS NOT NULL AND published_at < $1")
                 .bind(before)
                 .execute(self.database.writer())
                 .await?;
@@ -217,7 +214,7 @@ impl Relay {
     /// One pass: publishes up to a batch of pending rows, oldest first, and marks them.
     /// Returns how many it published.
     pub async fn publish_pending(&self) -> anyhow::Result<usize> {
-        let rows = sqlx::query(
+        let rows = db::query(
             "SELECT id, subject, envelope FROM outbox WHERE published_at IS NULL ORDER BY created_at, id LIMIT $1",
         )
         .bind(self.batch_size)
@@ -254,7 +251,7 @@ impl Relay {
             // Built from numbered placeholders only; the ids are bound.
             let statement =
                 format!("UPDATE outbox SET published_at = $1 WHERE id IN ({placeholders})");
-            let mut query = sqlx::query(AssertSqlSafe(statement)).bind(unix_millis());
+            let mut query = db::query(statement).bind(unix_millis());
             for id in &marked {
                 query = query.bind(id);
             }

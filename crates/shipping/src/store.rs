@@ -2,9 +2,7 @@
 
 use events::checkout::ShipmentChanged;
 use events::{Envelope, Event};
-use platform::db::Database;
-use sqlx::any::AnyRow;
-use sqlx::{Any, Row, Transaction};
+use platform::db::{self, Database, Row, Transaction};
 
 use crate::domain::{Address, State};
 use crate::error::Error;
@@ -57,7 +55,7 @@ impl Store {
         let mut transaction = self.database.begin_write().await?;
         let id = uuid::Uuid::now_v7().to_string();
         let tracking_number = format!("EMP{}", &id.replace('-', "")[16..].to_ascii_uppercase());
-        let created = sqlx::query(
+        let created = db::query(
             "INSERT INTO shipments (id, order_id, tracking_number, state, cost_minor, currency, address, weight_grams, created_at, updated_at) \
              VALUES ($1, $2, $3, 'created', $4, 'USD', $5, $6, $7, $7) ON CONFLICT (order_id) DO NOTHING",
         )
@@ -108,7 +106,7 @@ impl Store {
 
     /// The id of the order's shipment, if it has one.
     pub(crate) async fn id_for_order(&self, order_id: &str) -> Result<Option<String>, Error> {
-        let row = sqlx::query("SELECT id FROM shipments WHERE order_id = $1")
+        let row = db::query("SELECT id FROM shipments WHERE order_id = $1")
             .bind(order_id)
             .fetch_optional(self.database.pool())
             .await?;
@@ -127,7 +125,7 @@ impl Store {
         decide: impl FnOnce(State) -> Result<Option<(State, &'static str)>, Error>,
     ) -> Result<Shipment, Error> {
         let mut transaction = self.database.begin_write().await?;
-        let claimed = sqlx::query("UPDATE shipments SET updated_at = updated_at WHERE id = $1")
+        let claimed = db::query("UPDATE shipments SET updated_at = updated_at WHERE id = $1")
             .bind(id)
             .execute(&mut *transaction)
             .await?;
@@ -138,7 +136,7 @@ impl Store {
             .await?
             .ok_or_else(|| Error::UnknownShipment(id.to_owned()))?;
         if let Some((next, description)) = decide(shipment.state)? {
-            sqlx::query("UPDATE shipments SET state = $2, updated_at = $3 WHERE id = $1")
+            db::query("UPDATE shipments SET state = $2, updated_at = $3 WHERE id = $1")
                 .bind(id)
                 .bind(next.as_str())
                 .bind(now)
@@ -155,7 +153,7 @@ impl Store {
     }
 
     pub(crate) async fn get(&self, id: &str) -> Result<Option<Shipment>, Error> {
-        let mut transaction = self.database.pool().begin().await?;
+        let mut transaction = self.database.begin_read().await?;
         let shipment = load(&mut transaction, BY_ID, id).await?;
         transaction.commit().await?;
         Ok(shipment)
@@ -163,7 +161,7 @@ impl Store {
 
     /// Shipments in `state` that have not moved since `before`, for the simulated carrier.
     pub(crate) async fn idle(&self, state: State, before: i64) -> Result<Vec<String>, Error> {
-        let rows = sqlx::query("SELECT id FROM shipments WHERE state = $1 AND updated_at <= $2 ORDER BY updated_at LIMIT 100")
+        let rows = db::query("SELECT id FROM shipments WHERE state = $1 AND updated_at <= $2 ORDER BY updated_at LIMIT 100")
             .bind(state.as_str())
             .bind(before)
             .fetch_all(self.database.pool())
@@ -174,11 +172,11 @@ impl Store {
 
 /// The shipment `statement` (`BY_ID` or `BY_ORDER`) finds for `value`, with its tracking events.
 async fn load(
-    transaction: &mut Transaction<'_, Any>,
+    transaction: &mut Transaction,
     statement: &'static str,
     value: &str,
 ) -> Result<Option<Shipment>, Error> {
-    let Some(row) = sqlx::query(statement)
+    let Some(row) = db::query(statement)
         .bind(value)
         .fetch_optional(&mut **transaction)
         .await?
@@ -186,7 +184,7 @@ async fn load(
         return Ok(None);
     };
     let mut shipment = shipment_from_row(&row)?;
-    let events = sqlx::query(
+    let events = db::query(
         "SELECT at, description FROM tracking_events WHERE shipment_id = $1 ORDER BY position",
     )
     .bind(&shipment.id)
@@ -200,7 +198,7 @@ async fn load(
     Ok(Some(shipment))
 }
 
-fn shipment_from_row(row: &AnyRow) -> Result<Shipment, Error> {
+fn shipment_from_row(row: &Row) -> Result<Shipment, Error> {
     let state: String = row.try_get("state")?;
     Ok(Shipment {
         id: row.try_get("id")?,
@@ -215,13 +213,13 @@ fn shipment_from_row(row: &AnyRow) -> Result<Shipment, Error> {
 }
 
 async fn record(
-    transaction: &mut Transaction<'_, Any>,
+    transaction: &mut Transaction,
     id: &str,
     now: i64,
     description: &str,
 ) -> Result<(), Error> {
     // Events of one shipment are numbered in the order they happen; several may share a second.
-    sqlx::query(
+    db::query(
         "INSERT INTO tracking_events (shipment_id, position, at, description) \
          SELECT $1, COUNT(*) + 1, $2, $3 FROM tracking_events WHERE shipment_id = $1",
     )
@@ -234,7 +232,7 @@ async fn record(
 }
 
 async fn publish(
-    transaction: &mut Transaction<'_, Any>,
+    transaction: &mut Transaction,
     shipment: &Shipment,
     now: i64,
 ) -> Result<(), Error> {

@@ -56,9 +56,7 @@ pub async fn fresh_database_url(engine: &str) -> anyhow::Result<String> {
         "postgres" => {
             let server = std::env::var(POSTGRES_URL_VARIABLE)?;
             let name = format!("emporium_test_{}", uuid::Uuid::new_v4().simple());
-            sqlx::any::install_default_drivers();
-            let mut connection =
-                <sqlx::AnyConnection as sqlx::Connection>::connect(&server).await?;
+            let mut connection = <sqlx::PgConnection as sqlx::Connection>::connect(&server).await?;
             sqlx::Executor::execute(
                 &mut connection,
                 sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")),

@@ -4,7 +4,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use platform::auth::{AccessClaims, AuthError};
-use sqlx::Row as _;
+use platform::db;
 
 use crate::support::{TestApp, sqlite_database};
 
@@ -14,13 +14,12 @@ async fn signing_key(app: &TestApp) -> (String, Vec<u8>) {
     let database = platform::db::Database::connect(&app.database.url)
         .await
         .unwrap();
-    let row = sqlx::query(
-        "SELECT kid, pkcs8 FROM signing_keys WHERE retired_at IS NULL ORDER BY kid DESC",
-    )
-    .fetch_one(database.pool())
-    .await
-    .unwrap();
-    (row.get("kid"), row.get("pkcs8"))
+    let row =
+        db::query("SELECT kid, pkcs8 FROM signing_keys WHERE retired_at IS NULL ORDER BY kid DESC")
+            .fetch_one(database.pool())
+            .await
+            .unwrap();
+    (row.try_get("kid").unwrap(), row.try_get("pkcs8").unwrap())
 }
 
 fn valid_claims(app: &TestApp) -> AccessClaims {

@@ -7,14 +7,12 @@
 //! write is exactly as durable as with a transaction of its own.
 
 use futures_util::future::BoxFuture;
-use sqlx::{Any, Transaction};
 use tokio::sync::{mpsc, oneshot};
 
-use super::Database;
+use super::{Database, Transaction};
 
 /// Applies one item inside the batch's transaction.
-pub type Write<T, E> =
-    for<'t> fn(&'t mut Transaction<'static, Any>, &'t T) -> BoxFuture<'t, Result<(), E>>;
+pub type Write<T, E> = for<'t> fn(&'t mut Transaction, &'t T) -> BoxFuture<'t, Result<(), E>>;
 
 /// The most writes one transaction takes: enough to share the fsync, few enough that a batch
 /// that fails and is retried one by one stays quick.

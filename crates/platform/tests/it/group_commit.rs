@@ -2,16 +2,16 @@
 
 use futures_util::future::{BoxFuture, join_all};
 use platform::db::GroupCommit;
-use sqlx::{Any, Row, Transaction};
+use platform::db::{self, Transaction};
 
 use crate::databases;
 
 fn insert<'t>(
-    transaction: &'t mut Transaction<'static, Any>,
+    transaction: &'t mut Transaction,
     id: &'t String,
-) -> BoxFuture<'t, Result<(), sqlx::Error>> {
+) -> BoxFuture<'t, Result<(), db::Error>> {
     Box::pin(async move {
-        sqlx::query("INSERT INTO orders (id) VALUES ($1)")
+        db::query("INSERT INTO orders (id) VALUES ($1)")
             .bind(id)
             .execute(&mut **transaction)
             .await?;
@@ -34,7 +34,7 @@ async fn concurrent_writes_all_commit_and_a_failing_one_fails_alone() {
             "the error names the problem: {}",
             failures[0]
         );
-        let count: i64 = sqlx::query("SELECT COUNT(*) AS n FROM orders")
+        let count: i64 = db::query("SELECT COUNT(*) AS n FROM orders")
             .fetch_one(database.pool())
             .await
             .unwrap()

@@ -7,9 +7,9 @@ use std::time::Duration;
 use events::Envelope;
 use events::checkout::OrderCompleted;
 use platform::bus::{ConsumerConfig, EventBus, InProcessBus};
+use platform::db;
 use platform::db::Database;
 use platform::outbox::{self, Relay};
-use sqlx::Row;
 
 use crate::databases;
 
@@ -24,8 +24,8 @@ fn completed(order_id: &str) -> Envelope {
 }
 
 async fn place(database: &Database, order_id: &str, commit: bool) {
-    let mut transaction = database.pool().begin().await.unwrap();
-    sqlx::query("INSERT INTO orders (id) VALUES ($1)")
+    let mut transaction = database.begin_write().await.unwrap();
+    db::query("INSERT INTO orders (id) VALUES ($1)")
         .bind(order_id)
         .execute(&mut *transaction)
         .await
@@ -45,7 +45,7 @@ async fn place(database: &Database, order_id: &str, commit: bool) {
 }
 
 async fn pending(database: &Database) -> i64 {
-    sqlx::query("SELECT COUNT(*) FROM outbox WHERE published_at IS NULL")
+    db::query("SELECT COUNT(*) FROM outbox WHERE published_at IS NULL")
         .fetch_one(database.pool())
         .await
         .unwrap()
@@ -105,7 +105,7 @@ async fn after_a_crash_before_the_mark_the_event_comes_again_and_the_inbox_drops
                 let mut effects = 0;
                 for _ in 0..2 {
                     let delivery = consumer.next().await.unwrap();
-                    let mut transaction = database.pool().begin().await.unwrap();
+                    let mut transaction = database.begin_write().await.unwrap();
                     if outbox::first_delivery(
                         &mut transaction,
                         "notifications",
@@ -123,8 +123,8 @@ async fn after_a_crash_before_the_mark_the_event_comes_again_and_the_inbox_drops
             }
         });
         relay.publish_pending().await.unwrap();
-        sqlx::query("UPDATE outbox SET published_at = NULL")
-            .execute(database.pool())
+        db::query("UPDATE outbox SET published_at = NULL")
+            .execute(database.writer())
             .await
             .unwrap();
         let after_restart = Relay::new(database.clone(), Arc::new(bus.clone()));
