@@ -474,7 +474,7 @@ impl Pool {
                 sqlite::run(&*readers.acquire().await, sql, arguments, fetch)
             }
             Pooled::SqliteWriter(writer) => {
-                sqlite::run(&*writer.acquire().await, sql, arguments, fetch)
+                sqlite::run_and_commit(writer.acquire().await, sql, arguments, fetch).await
             }
             Pooled::Postgres(pool) => postgres::run(pool, sql, arguments, fetch).await,
         }
@@ -510,14 +510,7 @@ pub struct Transaction {
 impl Transaction {
     pub async fn commit(mut self) -> Result<(), Error> {
         match std::mem::replace(&mut self.connection.0, Inner::Finished) {
-            Inner::Sqlite(connection) => {
-                if let Err(error) = connection.execute_batch("COMMIT") {
-                    // A commit that failed may leave the transaction open (SQLITE_BUSY).
-                    let _ = connection.execute_batch("ROLLBACK");
-                    return Err(error.into());
-                }
-                Ok(())
-            }
+            Inner::Sqlite(connection) => sqlite::commit(connection).await,
             Inner::Postgres(transaction) => Ok(transaction.commit().await?),
             Inner::Finished => Err(Error::Finished),
         }

@@ -121,6 +121,37 @@ fn start_checkpoints(connection: rusqlite::Connection) -> Result<mpsc::Sender<()
     Ok(stop)
 }
 
+/// Commits the transaction open on `connection`. The commit's fsync runs on a blocking thread:
+/// a runtime thread that waited for it would leave its tasks waiting too, and with a thread
+/// per core that idles the machine while the disk works. This is the one hop per transaction.
+pub(super) async fn commit(connection: OwnedMutexGuard<rusqlite::Connection>) -> Result<(), Error> {
+    tokio::task::spawn_blocking(move || {
+        if let Err(error) = connection.execute_batch("COMMIT") {
+            // A commit that failed may leave the transaction open (SQLITE_BUSY).
+            let _ = connection.execute_batch("ROLLBACK");
+            return Err(error.into());
+        }
+        Ok(())
+    })
+    .await
+    .map_err(|error| Error::Encode(Box::new(error)))?
+}
+
+/// Runs one statement outside a transaction: it commits by itself, so it runs where a commit
+/// does (see `commit`).
+pub(super) async fn run_and_commit(
+    connection: OwnedMutexGuard<rusqlite::Connection>,
+    sql: &str,
+    arguments: &[Value],
+    fetch: Fetch,
+) -> Result<Output, Error> {
+    let sql = sql.to_owned();
+    let arguments = arguments.to_vec();
+    tokio::task::spawn_blocking(move || run(&connection, &sql, &arguments, fetch))
+        .await
+        .map_err(|error| Error::Encode(Box::new(error)))?
+}
+
 /// Runs one statement on `connection`, binding `$N` to `arguments[N - 1]`.
 pub(super) fn run(
     connection: &rusqlite::Connection,
