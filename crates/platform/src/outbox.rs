@@ -242,20 +242,24 @@ impl Relay {
                 Err(error) => tracing::warn!(%error, "an event stays in the outbox"),
             }
         }
-        // One statement marks the batch: a commit is an fsync, and fsyncs are the budget.
+        // One statement marks the batch: a commit is an fsync, and fsyncs are the budget. The
+        // ids travel as one JSON array, so the statement's text is the same for every batch
+        // and prepared once (an IN list would be a new statement for each batch size).
         if !marked.is_empty() {
-            let placeholders = (2..marked.len() + 2)
-                .map(|index| format!("${index}"))
-                .collect::<Vec<_>>()
-                .join(", ");
-            // Built from numbered placeholders only; the ids are bound.
-            let statement =
-                format!("UPDATE outbox SET published_at = $1 WHERE id IN ({placeholders})");
-            let mut query = db::query(statement).bind(unix_millis());
-            for id in &marked {
-                query = query.bind(id);
-            }
-            query.execute(self.database.writer()).await?;
+            let statement = match self.database.engine() {
+                Engine::Sqlite => {
+                    "UPDATE outbox SET published_at = $1 WHERE id IN (SELECT value FROM json_each($2))"
+                }
+                Engine::Postgres => {
+                    "UPDATE outbox SET published_at = $1 WHERE id IN (SELECT jsonb_array_elements_text($2::jsonb))"
+                }
+            };
+            let ids = serde_json::to_string(&marked)?;
+            db::query(statement)
+                .bind(unix_millis())
+                .bind(ids)
+                .execute(self.database.writer())
+                .await?;
         }
         let count = marked.len();
         Ok(count)

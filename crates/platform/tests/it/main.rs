@@ -1,8 +1,9 @@
 //! Platform tests against real databases: the transactional outbox, its relay and the inbox,
-//! group commit, and the JetStream bus when `EMPORIUM_TEST_NATS_URL` is set,
+//! group commit, the query API, and the JetStream bus when `EMPORIUM_TEST_NATS_URL` is set,
 //! on SQLite and, when `EMPORIUM_TEST_POSTGRES_URL` is set, PostgreSQL.
 
 mod bus_nats;
+mod db;
 mod group_commit;
 mod outbox;
 
