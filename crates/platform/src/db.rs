@@ -17,6 +17,7 @@ use anyhow::Context as _;
 use sqlx::migrate::Migrator;
 
 mod group;
+mod memory;
 mod postgres;
 mod query;
 mod sqlite;

@@ -30,6 +30,9 @@ pub async fn install(database: &Database) -> anyhow::Result<()> {
              created_at {integer} NOT NULL, published_at {integer})"
         ),
         "CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (created_at) WHERE published_at IS NULL".to_owned(),
+        // For `prune`, which would otherwise read the whole table (an hour of events) every
+        // minute.
+        "CREATE INDEX IF NOT EXISTS outbox_published ON outbox (published_at) WHERE published_at IS NOT NULL".to_owned(),
         format!(
             "CREATE TABLE IF NOT EXISTS inbox (consumer TEXT NOT NULL, event_id TEXT NOT NULL, \
              received_at {integer} NOT NULL, PRIMARY KEY (consumer, event_id))"

@@ -23,6 +23,21 @@ pub fn install_crypto() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
+/// A free local address for a server a test starts later, in another process: a port below
+/// the kernel's ephemeral range, so that no socket bound to port 0 and no outgoing connection
+/// takes it in the meantime (which `unused_address` cannot promise). Random, and bindable when
+/// returned.
+pub fn reserved_address() -> std::net::SocketAddr {
+    loop {
+        let port = 20_000 + (uuid::Uuid::new_v4().as_u128() % 12_000) as u16;
+        if let Ok(listener) = std::net::TcpListener::bind(("127.0.0.1", port)) {
+            return listener
+                .local_addr()
+                .expect("a bound listener has an address");
+        }
+    }
+}
+
 /// A local address nothing listens on (it was free a moment ago): for tests of a server that is
 /// away.
 pub fn unused_address() -> std::net::SocketAddr {

@@ -632,7 +632,7 @@ async fn with_nats_away_checkouts_commit_and_their_events_go_out_when_it_is_back
         eprintln!("EMPORIUM_TEST_NATS_SERVER is not set: the NATS outage test is skipped");
         return;
     };
-    let port = test_support::unused_address().port();
+    let port = test_support::reserved_address().port();
     let store =
         std::env::temp_dir().join(format!("emporium-nats-{}", uuid::Uuid::new_v4().simple()));
     let mut server = nats_server(&binary, port, &store);

@@ -64,8 +64,8 @@ impl Cluster {
         let mut http = BTreeMap::new();
         let mut grpc = BTreeMap::new();
         for service in ORDER {
-            http.insert(service.name(), test_support::unused_address());
-            grpc.insert(service.name(), test_support::unused_address());
+            http.insert(service.name(), test_support::reserved_address());
+            grpc.insert(service.name(), test_support::reserved_address());
         }
         let secrets: BTreeMap<&str, String> = ["gateway", "orders", "notifications"]
             .into_iter()

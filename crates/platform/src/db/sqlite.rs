@@ -59,6 +59,7 @@ impl Writer {
 
 /// Opens the database at `path` (created when missing) in WAL mode with durable commits.
 pub(super) fn open(path: &str) -> Result<(Readers, Writer), Error> {
+    super::memory::use_rust_allocator();
     let writer = connect(path)?;
     // WAL lets readers run beside the writer; the mode is kept in the file.
     writer.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
