@@ -181,13 +181,16 @@ pub async fn sign_up(http: &reqwest::Client, base: &str, email: &str) -> anyhow:
         "sign a buyer up: {}",
         signed_up.text().await.unwrap_or_default()
     );
-    let login: serde_json::Value = http
+    let logged_in = http
         .post(format!("{base}/api/v1/account/login"))
         .json(&json!({"email": email, "password": password}))
         .send()
-        .await?
-        .json()
         .await?;
+    let status = logged_in.status();
+    let body = logged_in.text().await.unwrap_or_default();
+    anyhow::ensure!(status.is_success(), "log a buyer in: {status}: {body}");
+    let login: serde_json::Value = serde_json::from_str(&body)
+        .with_context(|| format!("log a buyer in: the answer is not JSON: {body}"))?;
     login["access_token"]
         .as_str()
         .map(str::to_owned)

@@ -34,6 +34,8 @@ pub enum Error {
     MissingArgument { index: usize, bound: usize },
     #[error("a value could not be encoded: {0}")]
     Encode(#[source] Box<dyn std::error::Error + Send + Sync>),
+    #[error("a database thread failed: {0}")]
+    Thread(String),
     #[error("the transaction has already ended")]
     Finished,
 }

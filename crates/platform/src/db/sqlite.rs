@@ -118,7 +118,7 @@ fn start_checkpoints(connection: rusqlite::Connection) -> Result<mpsc::Sender<()
                 }
             }
         })
-        .map_err(|error| Error::Encode(Box::new(error)))?;
+        .map_err(|error| Error::Thread(format!("start the checkpointer: {error}")))?;
     Ok(stop)
 }
 
@@ -135,7 +135,7 @@ pub(super) async fn commit(connection: OwnedMutexGuard<rusqlite::Connection>) ->
         Ok(())
     })
     .await
-    .map_err(|error| Error::Encode(Box::new(error)))?
+    .map_err(|error| Error::Thread(format!("commit: {error}")))?
 }
 
 /// Runs one statement outside a transaction: it commits by itself, so it runs where a commit
@@ -150,7 +150,7 @@ pub(super) async fn run_and_commit(
     let arguments = arguments.to_vec();
     tokio::task::spawn_blocking(move || run(&connection, &sql, &arguments, fetch))
         .await
-        .map_err(|error| Error::Encode(Box::new(error)))?
+        .map_err(|error| Error::Thread(format!("statement: {error}")))?
 }
 
 /// Runs one statement on `connection`, binding `$N` to `arguments[N - 1]`.
@@ -190,7 +190,7 @@ pub(super) fn run(
     while let Some(row) = cursor.next()? {
         let Some(columns) = &columns else { break };
         let values = (0..columns.len())
-            .map(|index| value(row.get_ref(index)?))
+            .map(|index| value(row.get_ref(index)?, &columns[index]))
             .collect::<Result<Vec<_>, Error>>()?;
         rows.push(Row::new(columns.clone(), values));
         if fetch == Fetch::One {
@@ -205,14 +205,18 @@ pub(super) fn run(
     })
 }
 
-fn value(value: ValueRef<'_>) -> Result<Value, Error> {
+fn value(value: ValueRef<'_>, column: &str) -> Result<Value, Error> {
     Ok(match value {
         ValueRef::Null => Value::Null(super::Kind::Text),
         ValueRef::Integer(integer) => Value::Integer(integer),
         ValueRef::Real(real) => Value::Real(real),
         ValueRef::Text(text) => Value::Text(
             std::str::from_utf8(text)
-                .map_err(|error| Error::Encode(Box::new(error)))?
+                .map_err(|_| Error::Decode {
+                    column: column.to_owned(),
+                    expected: "UTF-8 text",
+                    found: "text that is not UTF-8",
+                })?
                 .to_owned(),
         ),
         ValueRef::Blob(blob) => Value::Blob(blob.to_vec()),
