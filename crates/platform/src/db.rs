@@ -105,12 +105,15 @@ impl Database {
     /// (`BEGIN IMMEDIATE`): a deferred transaction that read first fails with "database is
     /// locked" when another writer commits meanwhile, where an immediate one waits its turn.
     pub async fn begin_write(&self) -> Result<Transaction, Error> {
-        self.writes.begin("BEGIN IMMEDIATE").await
+        self.writes.begin("BEGIN IMMEDIATE", "BEGIN").await
     }
 
-    /// Begins a transaction that only reads: its statements see one snapshot.
+    /// Begins a transaction that only reads: its statements see one snapshot (on PostgreSQL,
+    /// `REPEATABLE READ`; its default isolation gives each statement a snapshot of its own).
     pub async fn begin_read(&self) -> Result<Transaction, Error> {
-        self.reads.begin("BEGIN").await
+        self.reads
+            .begin("BEGIN", "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .await
     }
 
     /// The pool for reads.

@@ -444,20 +444,24 @@ impl Pool {
         }
     }
 
-    /// Begins a transaction with `statement` (SQLite's `BEGIN` or `BEGIN IMMEDIATE`).
-    pub(super) async fn begin(&self, statement: &str) -> Result<Transaction, Error> {
+    /// Begins a transaction with `sqlite` or `postgres`, the statement for this pool's engine.
+    pub(super) async fn begin(
+        &self,
+        sqlite: &'static str,
+        postgres: &'static str,
+    ) -> Result<Transaction, Error> {
         let connection = match &self.0 {
             Pooled::SqliteReaders(readers) => {
                 let connection = readers.acquire().await;
-                connection.execute_batch(statement)?;
-                Inner::Sqlite(connection)
+                connection.execute_batch(sqlite)?;
+                Inner::SqliteRead(connection)
             }
             Pooled::SqliteWriter(writer) => {
                 let connection = writer.acquire().await;
-                connection.execute_batch(statement)?;
+                connection.execute_batch(sqlite)?;
                 Inner::Sqlite(connection)
             }
-            Pooled::Postgres(pool) => Inner::Postgres(pool.begin().await?),
+            Pooled::Postgres(pool) => Inner::Postgres(pool.begin_with(postgres).await?),
         };
         Ok(Transaction {
             connection: Connection(connection),
@@ -488,6 +492,8 @@ pub struct Connection(Inner);
 
 enum Inner {
     Sqlite(OwnedMutexGuard<rusqlite::Connection>),
+    /// A transaction on a read-only connection: nothing to make durable at its commit.
+    SqliteRead(OwnedMutexGuard<rusqlite::Connection>),
     Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
     Finished,
 }
@@ -495,7 +501,9 @@ enum Inner {
 impl Connection {
     async fn run(&mut self, sql: &str, arguments: &[Value], fetch: Fetch) -> Result<Output, Error> {
         match &mut self.0 {
-            Inner::Sqlite(connection) => sqlite::run(connection, sql, arguments, fetch),
+            Inner::Sqlite(connection) | Inner::SqliteRead(connection) => {
+                sqlite::run(connection, sql, arguments, fetch)
+            }
             Inner::Postgres(transaction) => {
                 postgres::run(&mut **transaction, sql, arguments, fetch).await
             }
@@ -513,6 +521,8 @@ impl Transaction {
     pub async fn commit(mut self) -> Result<(), Error> {
         match std::mem::replace(&mut self.connection.0, Inner::Finished) {
             Inner::Sqlite(connection) => sqlite::commit(connection).await,
+            // Ending a read writes nothing, so it needs no blocking thread.
+            Inner::SqliteRead(connection) => Ok(connection.execute_batch("COMMIT")?),
             Inner::Postgres(transaction) => Ok(transaction.commit().await?),
             Inner::Finished => Err(Error::Finished),
         }
@@ -520,7 +530,9 @@ impl Transaction {
 
     pub async fn rollback(mut self) -> Result<(), Error> {
         match std::mem::replace(&mut self.connection.0, Inner::Finished) {
-            Inner::Sqlite(connection) => Ok(connection.execute_batch("ROLLBACK")?),
+            Inner::Sqlite(connection) | Inner::SqliteRead(connection) => {
+                Ok(connection.execute_batch("ROLLBACK")?)
+            }
             Inner::Postgres(transaction) => Ok(transaction.rollback().await?),
             Inner::Finished => Err(Error::Finished),
         }
@@ -531,7 +543,7 @@ impl Drop for Transaction {
     fn drop(&mut self) {
         // PostgreSQL's transaction rolls back when it is dropped; SQLite's connection goes back
         // to its pool here, and must not carry the open transaction with it.
-        if let Inner::Sqlite(connection) = &self.connection.0
+        if let Inner::Sqlite(connection) | Inner::SqliteRead(connection) = &self.connection.0
             && !connection.is_autocommit()
         {
             let _ = connection.execute_batch("ROLLBACK");

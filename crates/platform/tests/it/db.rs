@@ -114,6 +114,40 @@ async fn a_dropped_transaction_rolls_back_and_its_connection_serves_the_next() {
 }
 
 #[tokio::test]
+async fn a_read_transaction_sees_one_snapshot_until_it_ends() {
+    for database in databases().await {
+        with_table(&database).await;
+        let count = "SELECT COUNT(*) AS n FROM pairs";
+        let mut read = database.begin_read().await.unwrap();
+        let before: i64 = db::query(count)
+            .fetch_one(&mut *read)
+            .await
+            .unwrap()
+            .try_get("n")
+            .unwrap();
+        db::query("INSERT INTO pairs (name) VALUES ('meanwhile')")
+            .execute(database.writer())
+            .await
+            .unwrap();
+        let during: i64 = db::query(count)
+            .fetch_one(&mut *read)
+            .await
+            .unwrap()
+            .try_get("n")
+            .unwrap();
+        assert_eq!(during, before, "a write committed meanwhile is not seen");
+        read.commit().await.unwrap();
+        let after: i64 = db::query(count)
+            .fetch_one(database.pool())
+            .await
+            .unwrap()
+            .try_get("n")
+            .unwrap();
+        assert_eq!(after, before + 1);
+    }
+}
+
+#[tokio::test]
 async fn a_duplicate_key_is_a_unique_violation_on_both_engines() {
     for database in databases().await {
         with_table(&database).await;
