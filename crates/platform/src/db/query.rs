@@ -452,14 +452,10 @@ impl Pool {
     ) -> Result<Transaction, Error> {
         let connection = match &self.0 {
             Pooled::SqliteReaders(readers) => {
-                let connection = readers.acquire().await;
-                connection.execute_batch(sqlite)?;
-                Inner::SqliteRead(connection)
+                Inner::SqliteRead(sqlite::begin(readers.acquire().await, sqlite)?)
             }
             Pooled::SqliteWriter(writer) => {
-                let connection = writer.acquire().await;
-                connection.execute_batch(sqlite)?;
-                Inner::Sqlite(connection)
+                Inner::Sqlite(sqlite::begin(writer.acquire().await, sqlite)?)
             }
             Pooled::Postgres(pool) => Inner::Postgres(pool.begin_with(postgres).await?),
         };

@@ -122,6 +122,15 @@ fn start_checkpoints(connection: rusqlite::Connection) -> Result<mpsc::Sender<()
     Ok(stop)
 }
 
+/// Runs `statement` (`BEGIN` or `BEGIN IMMEDIATE`) on `connection` and hands it back.
+pub(super) fn begin(
+    connection: OwnedMutexGuard<rusqlite::Connection>,
+    statement: &str,
+) -> Result<OwnedMutexGuard<rusqlite::Connection>, Error> {
+    connection.execute_batch(statement)?;
+    Ok(connection)
+}
+
 /// Commits the transaction open on `connection`. The commit's fsync runs on a blocking thread:
 /// a runtime thread that waited for it would leave its tasks waiting too, and with a thread
 /// per core that idles the machine while the disk works. This is the one hop per transaction.

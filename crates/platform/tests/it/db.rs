@@ -3,7 +3,7 @@
 
 use platform::db::{self, Database, Engine};
 
-use crate::databases;
+use crate::{count, databases};
 
 async fn with_table(database: &Database) {
     db::query("CREATE TABLE IF NOT EXISTS pairs (name TEXT PRIMARY KEY, count BIGINT, note TEXT)")
@@ -117,32 +117,17 @@ async fn a_dropped_transaction_rolls_back_and_its_connection_serves_the_next() {
 async fn a_read_transaction_sees_one_snapshot_until_it_ends() {
     for database in databases().await {
         with_table(&database).await;
-        let count = "SELECT COUNT(*) AS n FROM pairs";
+        let pairs = "SELECT COUNT(*) FROM pairs";
         let mut read = database.begin_read().await.unwrap();
-        let before: i64 = db::query(count)
-            .fetch_one(&mut *read)
-            .await
-            .unwrap()
-            .try_get("n")
-            .unwrap();
+        let before = count(pairs, &mut *read).await;
         db::query("INSERT INTO pairs (name) VALUES ('meanwhile')")
             .execute(database.writer())
             .await
             .unwrap();
-        let during: i64 = db::query(count)
-            .fetch_one(&mut *read)
-            .await
-            .unwrap()
-            .try_get("n")
-            .unwrap();
+        let during = count(pairs, &mut *read).await;
         assert_eq!(during, before, "a write committed meanwhile is not seen");
         read.commit().await.unwrap();
-        let after: i64 = db::query(count)
-            .fetch_one(database.pool())
-            .await
-            .unwrap()
-            .try_get("n")
-            .unwrap();
+        let after = count(pairs, database.pool()).await;
         assert_eq!(after, before + 1);
     }
 }
@@ -203,13 +188,10 @@ async fn sqlite_migrations_apply_once_and_a_changed_one_is_refused() {
         .unwrap();
     // Applying again changes nothing: the table and its row are still there.
     database.migrate(&migrator, &postgres).await.unwrap();
-    let count: i64 = db::query("SELECT COUNT(*) AS n FROM things")
-        .fetch_one(database.pool())
-        .await
-        .unwrap()
-        .try_get("n")
-        .unwrap();
-    assert_eq!(count, 1);
+    assert_eq!(
+        count("SELECT COUNT(*) FROM things", database.pool()).await,
+        1
+    );
 
     std::fs::write(&first, "CREATE TABLE things (id TEXT);").unwrap();
     let changed = sqlx::migrate::Migrator::new(migrations.as_path())

@@ -4,7 +4,7 @@ use futures_util::future::{BoxFuture, join_all};
 use platform::db::GroupCommit;
 use platform::db::{self, Transaction};
 
-use crate::databases;
+use crate::{count, databases};
 
 fn insert<'t>(
     transaction: &'t mut Transaction,
@@ -34,12 +34,7 @@ async fn concurrent_writes_all_commit_and_a_failing_one_fails_alone() {
             "the error names the problem: {}",
             failures[0]
         );
-        let count: i64 = db::query("SELECT COUNT(*) AS n FROM orders")
-            .fetch_one(database.pool())
-            .await
-            .unwrap()
-            .try_get("n")
-            .unwrap();
-        assert_eq!(count, 200, "every other write committed");
+        let committed = count("SELECT COUNT(*) FROM orders", database.pool()).await;
+        assert_eq!(committed, 200, "every other write committed");
     }
 }

@@ -28,3 +28,13 @@ pub async fn databases() -> Vec<Database> {
     }
     databases
 }
+
+/// The number the first column of `sql`'s first row holds: a `SELECT COUNT(*) ...`.
+pub async fn count<'e>(sql: &str, target: impl Into<platform::db::Target<'e>>) -> i64 {
+    platform::db::query(sql)
+        .fetch_one(target)
+        .await
+        .unwrap()
+        .try_get(0)
+        .unwrap()
+}

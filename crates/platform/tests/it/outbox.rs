@@ -11,7 +11,7 @@ use platform::db;
 use platform::db::Database;
 use platform::outbox::{self, Relay};
 
-use crate::databases;
+use crate::{count, databases};
 
 fn completed(order_id: &str) -> Envelope {
     let event = OrderCompleted {
@@ -45,12 +45,11 @@ async fn place(database: &Database, order_id: &str, commit: bool) {
 }
 
 async fn pending(database: &Database) -> i64 {
-    db::query("SELECT COUNT(*) FROM outbox WHERE published_at IS NULL")
-        .fetch_one(database.pool())
-        .await
-        .unwrap()
-        .try_get(0)
-        .unwrap()
+    count(
+        "SELECT COUNT(*) FROM outbox WHERE published_at IS NULL",
+        database.pool(),
+    )
+    .await
 }
 
 #[tokio::test]
