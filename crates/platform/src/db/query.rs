@@ -9,7 +9,6 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use sqlx::migrate::Migrator;
-use tokio::sync::OwnedMutexGuard;
 
 use super::{postgres, sqlite};
 
@@ -36,6 +35,8 @@ pub enum Error {
     Encode(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error("a database thread failed: {0}")]
     Thread(String),
+    #[error("the database's log could not be made durable ({0}); recent commits may be lost")]
+    Durability(String),
     #[error("the transaction has already ended")]
     Finished,
 }
@@ -426,21 +427,12 @@ impl Pool {
         Pool(Pooled::Postgres(pool))
     }
 
-    /// One SQLite connection of this pool, held until the guard is dropped.
-    pub(super) async fn sqlite_connection(
-        &self,
-    ) -> anyhow::Result<OwnedMutexGuard<rusqlite::Connection>> {
+    /// Applies `migrator` through this pool: SQLite's writer or PostgreSQL's pool.
+    pub(super) async fn migrate(&self, migrator: &Migrator) -> anyhow::Result<()> {
         match &self.0 {
-            Pooled::SqliteReaders(readers) => Ok(readers.acquire().await),
-            Pooled::SqliteWriter(writer) => Ok(writer.acquire().await),
-            Pooled::Postgres(_) => anyhow::bail!("a PostgreSQL pool has no SQLite connection"),
-        }
-    }
-
-    pub(super) async fn postgres_migrate(&self, migrator: &Migrator) -> anyhow::Result<()> {
-        match &self.0 {
+            Pooled::SqliteWriter(writer) => sqlite::migrate(writer.acquire().await, migrator).await,
             Pooled::Postgres(pool) => Ok(migrator.run(pool).await?),
-            _ => anyhow::bail!("a SQLite pool cannot take PostgreSQL's migrations"),
+            Pooled::SqliteReaders(_) => anyhow::bail!("the read pool cannot apply migrations"),
         }
     }
 
@@ -473,7 +465,7 @@ impl Pool {
     async fn run(&self, sql: &str, arguments: &[Value], fetch: Fetch) -> Result<Output, Error> {
         match &self.0 {
             Pooled::SqliteReaders(readers) => {
-                sqlite::run(&*readers.acquire().await, sql, arguments, fetch)
+                sqlite::read(readers.acquire().await, sql, arguments, fetch).await
             }
             Pooled::SqliteWriter(writer) => {
                 sqlite::run_and_commit(writer.acquire().await, sql, arguments, fetch).await
@@ -487,9 +479,9 @@ impl Pool {
 pub struct Connection(Inner);
 
 enum Inner {
-    Sqlite(OwnedMutexGuard<rusqlite::Connection>),
-    /// A transaction on a read-only connection: nothing to make durable at its commit.
-    SqliteRead(OwnedMutexGuard<rusqlite::Connection>),
+    Sqlite(sqlite::Held),
+    /// A transaction on a read-only connection: its commit only waits for what it saw.
+    SqliteRead(sqlite::Held),
     Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
     Finished,
 }
@@ -517,8 +509,7 @@ impl Transaction {
     pub async fn commit(mut self) -> Result<(), Error> {
         match std::mem::replace(&mut self.connection.0, Inner::Finished) {
             Inner::Sqlite(connection) => sqlite::commit(connection).await,
-            // Ending a read writes nothing, so it needs no blocking thread.
-            Inner::SqliteRead(connection) => Ok(connection.execute_batch("COMMIT")?),
+            Inner::SqliteRead(connection) => sqlite::end_read(connection).await,
             Inner::Postgres(transaction) => Ok(transaction.commit().await?),
             Inner::Finished => Err(Error::Finished),
         }

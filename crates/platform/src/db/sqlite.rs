@@ -1,13 +1,27 @@
-//! SQLite: connections that run statements on the calling thread, and a checkpointer thread.
+//! SQLite: connections that run statements on the calling thread, a thread per database file
+//! that makes commits durable in groups, and a checkpointer thread.
+//!
+//! Group commit: the writer commits with `synchronous = NORMAL`, which writes the transaction's
+//! frames to the write-ahead log without an fsync, and releases the file to the next writer at
+//! once. The commit then waits until the log's thread has synced the log past it. One fsync
+//! covers every commit written before it, so under load commits share fsyncs, and the file's
+//! lock is never held across one. A commit returns only once it is durable, as with
+//! `synchronous = FULL`; a read returns only once what it saw is durable, so nothing a
+//! power cut could take back is ever shown (PostgreSQL makes a commit visible after its flush).
+//! This holds because SQLite appends commits to the log in order and syncs the log before a
+//! checkpoint copies from it (`NORMAL` still does that), so a sync of the log covers every
+//! commit before it, and the log is restarted only after all of it is in the database file.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc;
+use std::fs::File;
+use std::ops::{Deref, DerefMut};
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock, mpsc};
 use std::time::Duration;
 
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use sqlx::migrate::Migrator;
-use tokio::sync::{Mutex, OwnedMutexGuard};
+use tokio::sync::{Mutex, OwnedMutexGuard, watch};
 
 use super::query::{Error, Fetch, Output, Row, Value};
 
@@ -27,33 +41,170 @@ const STATEMENT_CACHE: usize = 128;
 pub(super) struct Readers {
     connections: Vec<Arc<Mutex<rusqlite::Connection>>>,
     next: AtomicUsize,
+    log: Arc<Log>,
 }
 
 impl Readers {
     /// A free connection if there is one, else the next in turn once it is free.
-    pub(super) async fn acquire(&self) -> OwnedMutexGuard<rusqlite::Connection> {
+    pub(super) async fn acquire(&self) -> Held {
         let start = self.next.fetch_add(1, Ordering::Relaxed);
         let count = self.connections.len();
-        for offset in 0..count {
-            let connection = &self.connections[(start + offset) % count];
-            if let Ok(guard) = connection.clone().try_lock_owned() {
-                return guard;
-            }
+        let connection = match (0..count).find_map(|offset| {
+            self.connections[(start + offset) % count]
+                .clone()
+                .try_lock_owned()
+                .ok()
+        }) {
+            Some(connection) => connection,
+            None => self.connections[start % count].clone().lock_owned().await,
+        };
+        Held {
+            connection,
+            log: self.log.clone(),
         }
-        self.connections[start % count].clone().lock_owned().await
     }
 }
 
 pub(super) struct Writer {
     connection: Arc<Mutex<rusqlite::Connection>>,
+    log: Arc<Log>,
     /// Stops the checkpointer when the writer goes.
     _checkpoints: mpsc::Sender<()>,
 }
 
 impl Writer {
     /// The connection, once the writer before has finished: a fair queue.
-    pub(super) async fn acquire(&self) -> OwnedMutexGuard<rusqlite::Connection> {
-        self.connection.clone().lock_owned().await
+    pub(super) async fn acquire(&self) -> Held {
+        Held {
+            connection: self.connection.clone().lock_owned().await,
+            log: self.log.clone(),
+        }
+    }
+}
+
+/// A connection taken from a pool, with the log its commits wait for.
+pub(super) struct Held {
+    connection: OwnedMutexGuard<rusqlite::Connection>,
+    log: Arc<Log>,
+}
+
+impl Deref for Held {
+    type Target = rusqlite::Connection;
+    fn deref(&self) -> &rusqlite::Connection {
+        &self.connection
+    }
+}
+
+impl DerefMut for Held {
+    fn deref_mut(&mut self) -> &mut rusqlite::Connection {
+        &mut self.connection
+    }
+}
+
+/// The write-ahead log's durability: which commits it holds and which a sync covers.
+struct Log {
+    state: Arc<LogState>,
+    /// Wakes the log's thread; holds at most one wake-up, which covers every commit before it.
+    wake: mpsc::SyncSender<()>,
+}
+
+struct LogState {
+    /// Commits begun, counted before each `COMMIT` under the writer's lock.
+    begun: AtomicU64,
+    /// The newest commit whose `COMMIT` has returned: its frames are in the log.
+    written: AtomicU64,
+    /// The newest commit a sync of the log covers.
+    durable: watch::Sender<u64>,
+    /// Why a sync failed. After that nothing is known to be durable, and every later commit
+    /// fails (PostgreSQL stops for the same reason).
+    failed: OnceLock<String>,
+}
+
+impl Log {
+    /// Opens `path`'s log file and starts the thread that syncs it. The thread ends when the
+    /// last `Log` handle is dropped.
+    fn start(path: &str) -> Result<Log, Error> {
+        let log_path = format!("{path}-wal");
+        // SQLite creates the log in WAL mode; creating it here first is the same empty log.
+        let file = File::options()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&log_path)
+            .and_then(|file| {
+                // The log's name must survive a power cut along with its contents.
+                if let Some(folder) = Path::new(&log_path)
+                    .parent()
+                    .filter(|p| !p.as_os_str().is_empty())
+                {
+                    File::open(folder)?.sync_all()?;
+                }
+                Ok(file)
+            })
+            .map_err(|error| Error::Durability(format!("open {log_path}: {error}")))?;
+        let state = Arc::new(LogState {
+            begun: AtomicU64::new(0),
+            written: AtomicU64::new(0),
+            durable: watch::Sender::new(0),
+            failed: OnceLock::new(),
+        });
+        let (wake, woken) = mpsc::sync_channel::<()>(1);
+        let thread_state = state.clone();
+        std::thread::Builder::new()
+            .name("sqlite-sync".to_owned())
+            .spawn(move || {
+                while woken.recv().is_ok() {
+                    let target = thread_state.written.load(Ordering::Acquire);
+                    match file.sync_data() {
+                        Ok(()) => {
+                            thread_state.durable.send_if_modified(|durable| {
+                                let newer = target > *durable;
+                                *durable = (*durable).max(target);
+                                newer
+                            });
+                        }
+                        Err(error) => {
+                            tracing::error!(%error, log = %log_path, "syncing the SQLite log failed; every later commit will fail");
+                            let _ = thread_state.failed.set(format!("sync {log_path}: {error}"));
+                            thread_state.durable.send_replace(u64::MAX);
+                            return;
+                        }
+                    }
+                }
+            })
+            .map_err(|error| Error::Thread(format!("start the log's sync thread: {error}")))?;
+        Ok(Log { state, wake })
+    }
+
+    /// Numbers a commit that is about to run; call under the writer's lock, before `COMMIT`.
+    fn begin_commit(&self) -> u64 {
+        self.state.begun.fetch_add(1, Ordering::AcqRel) + 1
+    }
+
+    /// Records that commit `ticket`'s frames are in the log (or that it failed and wrote none).
+    fn written(&self, ticket: u64) {
+        self.state.written.store(ticket, Ordering::Release);
+    }
+
+    /// The newest commit begun: a read that has ended saw no commit after it.
+    fn seen(&self) -> u64 {
+        self.state.begun.load(Ordering::Acquire)
+    }
+
+    /// Waits until a sync of the log covers commit `ticket`.
+    async fn durable(&self, ticket: u64) -> Result<(), Error> {
+        let mut durable = self.state.durable.subscribe();
+        if *durable.borrow_and_update() < ticket {
+            // Full means a wake-up is pending, and the sync it starts covers this commit.
+            let _ = self.wake.try_send(());
+            // The sender lives as long as `self`, so this cannot end without a value.
+            let _ = durable.wait_for(|durable| *durable >= ticket).await;
+        }
+        match self.state.failed.get() {
+            Some(reason) => Err(Error::Durability(reason.clone())),
+            None => Ok(()),
+        }
     }
 }
 
@@ -66,6 +217,7 @@ pub(super) fn open(path: &str) -> Result<(Readers, Writer), Error> {
     writer.execute_batch(&format!(
         "PRAGMA wal_autocheckpoint = {WRITER_CHECKPOINT_PAGES}"
     ))?;
+    let log = Arc::new(Log::start(path)?);
     let readers = (0..READERS)
         .map(|_| {
             let connection = connect(path)?;
@@ -79,9 +231,11 @@ pub(super) fn open(path: &str) -> Result<(Readers, Writer), Error> {
         Readers {
             connections: readers,
             next: AtomicUsize::new(0),
+            log: log.clone(),
         },
         Writer {
             connection: Arc::new(Mutex::new(writer)),
+            log,
             _checkpoints: checkpoints,
         },
     ))
@@ -89,11 +243,12 @@ pub(super) fn open(path: &str) -> Result<(Readers, Writer), Error> {
 
 fn connect(path: &str) -> Result<rusqlite::Connection, Error> {
     let connection = rusqlite::Connection::open(path)?;
-    // FULL makes every commit durable; the timeout covers another process holding the lock.
-    // 1 MiB of page cache per connection (SQLite's default is 2 MiB): with connections per
-    // service, the default adds up.
+    // NORMAL: a commit writes the log without an fsync, which `Log` does for groups of commits
+    // (see the module's comment); checkpoints still sync. The timeout covers another process
+    // holding the lock. 1 MiB of page cache per connection (SQLite's default is 2 MiB): with
+    // connections per service, the default adds up.
     connection.execute_batch(
-        "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
+        "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
          PRAGMA busy_timeout = 10000; PRAGMA cache_size = -1024;",
     )?;
     connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
@@ -123,43 +278,67 @@ fn start_checkpoints(connection: rusqlite::Connection) -> Result<mpsc::Sender<()
 }
 
 /// Runs `statement` (`BEGIN` or `BEGIN IMMEDIATE`) on `connection` and hands it back.
-pub(super) fn begin(
-    connection: OwnedMutexGuard<rusqlite::Connection>,
-    statement: &str,
-) -> Result<OwnedMutexGuard<rusqlite::Connection>, Error> {
+pub(super) fn begin(connection: Held, statement: &str) -> Result<Held, Error> {
     connection.execute_batch(statement)?;
     Ok(connection)
 }
 
-/// Commits the transaction open on `connection`. The commit's fsync runs on a blocking thread:
-/// a runtime thread that waited for it would leave its tasks waiting too, and with a thread
-/// per core that idles the machine while the disk works. This is the one hop per transaction.
-pub(super) async fn commit(connection: OwnedMutexGuard<rusqlite::Connection>) -> Result<(), Error> {
-    tokio::task::spawn_blocking(move || {
-        if let Err(error) = connection.execute_batch("COMMIT") {
-            // A commit that failed may leave the transaction open (SQLITE_BUSY).
-            let _ = connection.execute_batch("ROLLBACK");
-            return Err(error.into());
-        }
-        Ok(())
-    })
-    .await
-    .map_err(|error| Error::Thread(format!("commit: {error}")))?
+/// Commits the write transaction open on `connection`, hands the file to the next writer, and
+/// waits until the commit is durable.
+pub(super) async fn commit(connection: Held) -> Result<(), Error> {
+    let Held { connection, log } = connection;
+    let ticket = log.begin_commit();
+    let committed = connection.execute_batch("COMMIT");
+    if committed.is_err() {
+        // A commit that failed may leave the transaction open (SQLITE_BUSY).
+        let _ = connection.execute_batch("ROLLBACK");
+    }
+    log.written(ticket);
+    drop(connection);
+    committed?;
+    log.durable(ticket).await
 }
 
-/// Runs one statement outside a transaction: it commits by itself, so it runs where a commit
-/// does (see `commit`).
+/// Ends the read transaction open on `connection`, once what it saw is durable.
+pub(super) async fn end_read(connection: Held) -> Result<(), Error> {
+    let Held { connection, log } = connection;
+    let ended = connection.execute_batch("COMMIT");
+    drop(connection);
+    ended?;
+    log.durable(log.seen()).await
+}
+
+/// Runs one statement outside a transaction on the writer: it commits by itself, so it waits
+/// as a commit does (see `commit`).
 pub(super) async fn run_and_commit(
-    connection: OwnedMutexGuard<rusqlite::Connection>,
+    connection: Held,
     sql: &str,
     arguments: &[Value],
     fetch: Fetch,
 ) -> Result<Output, Error> {
-    let sql = sql.to_owned();
-    let arguments = arguments.to_vec();
-    tokio::task::spawn_blocking(move || run(&connection, &sql, &arguments, fetch))
-        .await
-        .map_err(|error| Error::Thread(format!("statement: {error}")))?
+    let Held { connection, log } = connection;
+    let ticket = log.begin_commit();
+    let output = run(&connection, sql, arguments, fetch);
+    log.written(ticket);
+    drop(connection);
+    let output = output?;
+    log.durable(ticket).await?;
+    Ok(output)
+}
+
+/// Runs one read outside a transaction, and returns once what it saw is durable.
+pub(super) async fn read(
+    connection: Held,
+    sql: &str,
+    arguments: &[Value],
+    fetch: Fetch,
+) -> Result<Output, Error> {
+    let Held { connection, log } = connection;
+    let output = run(&connection, sql, arguments, fetch);
+    drop(connection);
+    let output = output?;
+    log.durable(log.seen()).await?;
+    Ok(output)
 }
 
 /// Runs one statement on `connection`, binding `$N` to `arguments[N - 1]`.
@@ -247,10 +426,20 @@ impl rusqlite::ToSql for Value {
 
 /// Applies `migrator`'s migrations that have not run, each in a transaction with its record.
 /// The records go in sqlx's table, in sqlx's format, so databases made before stay valid.
-pub(super) fn migrate(
-    connection: &mut rusqlite::Connection,
-    migrator: &Migrator,
-) -> anyhow::Result<()> {
+pub(super) async fn migrate(connection: Held, migrator: &Migrator) -> anyhow::Result<()> {
+    let Held {
+        mut connection,
+        log,
+    } = connection;
+    let ticket = log.begin_commit();
+    let migrated = apply(&mut connection, migrator);
+    log.written(ticket);
+    drop(connection);
+    migrated?;
+    Ok(log.durable(ticket).await?)
+}
+
+fn apply(connection: &mut rusqlite::Connection, migrator: &Migrator) -> anyhow::Result<()> {
     connection.execute_batch(
         "CREATE TABLE IF NOT EXISTS _sqlx_migrations (
             version BIGINT PRIMARY KEY,

@@ -204,3 +204,61 @@ async fn sqlite_migrations_apply_once_and_a_changed_one_is_refused() {
     assert!(error.contains("changed after it was applied"), "{error}");
     let _ = std::fs::remove_dir_all(&folder);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commits_from_many_tasks_at_once_all_land_and_survive_a_reopen() {
+    for engine in test_support::engines() {
+        let url = test_support::fresh_database_url(engine).await.unwrap();
+        let database = Database::connect(&url).await.unwrap();
+        with_table(&database).await;
+        // Transactions, statements that commit by themselves, and reads, all at once: on
+        // SQLite the commits share the log's syncs, and each still returns only once durable.
+        let tasks: Vec<_> = (0..48)
+            .map(|index| {
+                let database = database.clone();
+                tokio::spawn(async move {
+                    let name = format!("task-{index}");
+                    if index % 2 == 0 {
+                        let mut transaction = database.begin_write().await.unwrap();
+                        db::query("INSERT INTO pairs (name, count) VALUES ($1, $2)")
+                            .bind(&name)
+                            .bind(index)
+                            .execute(&mut *transaction)
+                            .await
+                            .unwrap();
+                        transaction.commit().await.unwrap();
+                    } else {
+                        db::query("INSERT INTO pairs (name, count) VALUES ($1, $2)")
+                            .bind(&name)
+                            .bind(index)
+                            .execute(database.writer())
+                            .await
+                            .unwrap();
+                    }
+                    // What was committed is there for the next read.
+                    let row = db::query("SELECT count FROM pairs WHERE name = $1")
+                        .bind(&name)
+                        .fetch_one(database.pool())
+                        .await
+                        .unwrap();
+                    assert_eq!(row.try_get::<i64, _>("count").unwrap(), index);
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap();
+        }
+        database.close().await;
+        drop(database);
+
+        let reopened = Database::connect(&url).await.unwrap();
+        assert_eq!(
+            count(
+                "SELECT COUNT(*) FROM pairs WHERE name LIKE 'task-%'",
+                reopened.pool()
+            )
+            .await,
+            48
+        );
+    }
+}
