@@ -70,8 +70,12 @@ pub async fn fresh_database_url(engine: &str) -> anyhow::Result<String> {
         }
         "postgres" => {
             let server = std::env::var(POSTGRES_URL_VARIABLE)?;
-            let name = format!("emporium_test_{}", uuid::Uuid::new_v4().simple());
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)?
+                .as_secs();
+            let name = format!("emporium_test_{now}_{}", uuid::Uuid::new_v4().simple());
             let mut connection = <sqlx::PgConnection as sqlx::Connection>::connect(&server).await?;
+            drop_stale_databases(&mut connection, now).await;
             sqlx::Executor::execute(
                 &mut connection,
                 sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")),
@@ -83,6 +87,44 @@ pub async fn fresh_database_url(engine: &str) -> anyhow::Result<String> {
             Ok(url)
         }
         other => anyhow::bail!("unknown engine {other}"),
+    }
+}
+
+/// Test databases older than this are dropped when a test process makes its first one. A
+/// test cannot drop its database when it ends (nothing async runs at exit), and without this a
+/// developer's server collects thousands, which costs PostgreSQL's background workers CPU.
+const STALE_AFTER_SECONDS: u64 = 3600;
+
+/// Drops the test databases made over `STALE_AFTER_SECONDS` before `now`, once per process;
+/// those named without a time (made before names carried one) go too. A failure leaves them
+/// for the next process.
+async fn drop_stale_databases(connection: &mut sqlx::PgConnection, now: u64) {
+    static DONE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if DONE.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        return;
+    }
+    let Ok(names) = sqlx::query_scalar::<_, String>(
+        "SELECT datname FROM pg_database WHERE datname LIKE 'emporium\\_test\\_%' OR datname LIKE 'identity\\_it\\_%'",
+    )
+    .fetch_all(&mut *connection)
+    .await
+    else {
+        return;
+    };
+    for name in names {
+        let made = name
+            .strip_prefix("emporium_test_")
+            .and_then(|rest| rest.split_once('_'))
+            .and_then(|(seconds, _)| seconds.parse::<u64>().ok());
+        if made.is_some_and(|made| made + STALE_AFTER_SECONDS > now) {
+            continue;
+        }
+        // The names are ours: a prefix, digits and hex.
+        let _ = sqlx::Executor::execute(
+            &mut *connection,
+            sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS \"{name}\"")),
+        )
+        .await;
     }
 }
 

@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use identity::{ClientRegistration, Config, GrantType, Identity};
 use platform::auth::{KeySource, Verifier, VerifierConfig};
-use sqlx::Connection as _;
 
 pub const USER_EMAIL: &str = "ada@example.com";
 pub const USER_PASSWORD: &str = "correct horse battery";
@@ -39,7 +38,7 @@ pub async fn databases(test: &str) -> Vec<TestDatabase> {
     match std::env::var("EMPORIUM_TEST_POSTGRES_URL") {
         Ok(server_url) if !server_url.is_empty() => {
             println!("{test}: the PostgreSQL variant runs");
-            databases.push(postgres_database(&server_url).await);
+            databases.push(postgres_database().await);
         }
         _ => println!(
             "{test}: the PostgreSQL variant is skipped: EMPORIUM_TEST_POSTGRES_URL is not set"
@@ -57,20 +56,11 @@ pub fn sqlite_database() -> TestDatabase {
     }
 }
 
-async fn postgres_database(server_url: &str) -> TestDatabase {
-    let name = format!("identity_it_{}", uuid::Uuid::new_v4().simple());
-    let mut connection = sqlx::PgConnection::connect(server_url)
-        .await
-        .expect("connect to EMPORIUM_TEST_POSTGRES_URL");
-    // The name is ours, made of a prefix and hex digits.
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
-        .execute(&mut connection)
-        .await
-        .expect("create a test database");
-    let mut url = url::Url::parse(server_url).expect("EMPORIUM_TEST_POSTGRES_URL is a URL");
-    url.set_path(&name);
+async fn postgres_database() -> TestDatabase {
     TestDatabase {
-        url: url.to_string(),
+        url: test_support::fresh_database_url("postgres")
+            .await
+            .expect("create a test database"),
         folder: None,
     }
 }
