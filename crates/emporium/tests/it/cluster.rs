@@ -1,7 +1,9 @@
 //! The shop as a cluster runs it: every service its own `emporium serve <service>` process of the
 //! real binary, on its own ports and database (PostgreSQL when `EMPORIUM_TEST_POSTGRES_URL` is
-//! set, SQLite files when not), events on NATS JetStream (`EMPORIUM_TEST_NATS_URL`), gRPC between
-//! the processes over mutual TLS, and tokens from the identity process by client credentials.
+//! set, SQLite files when not), events on NATS JetStream (`EMPORIUM_TEST_NATS_URL`), carts and the
+//! gateway's rate limits and product cache in Redis when `EMPORIUM_TEST_REDIS_URL` is set, gRPC
+//! between the processes over mutual TLS, and tokens from the identity process by client
+//! credentials.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -77,6 +79,9 @@ impl Cluster {
             })
             .collect();
         let namespace = format!("cluster_{}", uuid::Uuid::new_v4().simple());
+        let redis = std::env::var("EMPORIUM_TEST_REDIS_URL")
+            .ok()
+            .filter(|url| !url.is_empty());
 
         let mut processes = Vec::new();
         for service in ORDER {
@@ -145,6 +150,19 @@ impl Cluster {
                 }
                 Service::Gateway => {
                     command.env("EMPORIUM_PUBLIC_URL", format!("http://{}", http[name]));
+                    if let Some(redis) = &redis {
+                        command.env("EMPORIUM_GATEWAY__REDIS_URL", redis).env(
+                            "EMPORIUM_GATEWAY__REDIS_PREFIX",
+                            format!("{namespace}:gateway:"),
+                        );
+                    }
+                }
+                Service::Cart => {
+                    if let Some(redis) = &redis {
+                        command
+                            .env("EMPORIUM_CART__REDIS_URL", redis)
+                            .env("EMPORIUM_CART__REDIS_PREFIX", format!("{namespace}:cart:"));
+                    }
                 }
                 _ => {}
             }
