@@ -247,14 +247,16 @@ impl Relay {
         }
         // One statement marks the batch: a commit is an fsync, and fsyncs are the budget. The
         // ids travel as one JSON array, so the statement's text is the same for every batch
-        // and prepared once (an IN list would be a new statement for each batch size).
+        // and prepared once (an IN list would be a new statement for each batch size). On
+        // PostgreSQL `= ANY (ARRAY(...))` looks the ids up in the primary key; PostgreSQL
+        // plans `IN (SELECT ...)` of a function as a join, which scanned the whole outbox.
         if !marked.is_empty() {
             let statement = match self.database.engine() {
                 Engine::Sqlite => {
                     "UPDATE outbox SET published_at = $1 WHERE id IN (SELECT value FROM json_each($2))"
                 }
                 Engine::Postgres => {
-                    "UPDATE outbox SET published_at = $1 WHERE id IN (SELECT jsonb_array_elements_text($2::jsonb))"
+                    "UPDATE outbox SET published_at = $1 WHERE id = ANY (ARRAY(SELECT jsonb_array_elements_text($2::jsonb)))"
                 }
             };
             let ids = serde_json::to_string(&marked)?;
