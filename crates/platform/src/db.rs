@@ -8,10 +8,12 @@
 //! On SQLite a statement runs on the task that awaits it, on the calling thread: a statement on
 //! cached pages takes microseconds, less than handing it to a worker thread and back, which is
 //! what a driver with a thread per connection does for every statement and every row. A
-//! checkout runs about ninety statements, so those hops were a third of its CPU. No fsync runs
-//! on a runtime thread: commits are made durable in groups by a thread per database file, and
-//! checkpoints, which write the database file itself, run on a thread of their own (see
-//! `sqlite`).
+//! checkout runs about ninety statements, so those hops were a third of its CPU. A commit does
+//! not wait for an fsync of its own on a runtime thread: commits are made durable in groups by
+//! a thread per database file, and checkpoints, which write the database file itself, run on a
+//! thread of their own (see `sqlite`). SQLite still syncs on the writer's thread when it
+//! restarts the log after a checkpoint, and in the backstop checkpoint of a log that has grown
+//! too far.
 
 use anyhow::Context as _;
 use sqlx::migrate::Migrator;

@@ -465,10 +465,10 @@ impl Pool {
     async fn run(&self, sql: &str, arguments: &[Value], fetch: Fetch) -> Result<Output, Error> {
         match &self.0 {
             Pooled::SqliteReaders(readers) => {
-                sqlite::read(readers.acquire().await, sql, arguments, fetch).await
+                sqlite::run_alone(readers.acquire().await, false, sql, arguments, fetch).await
             }
             Pooled::SqliteWriter(writer) => {
-                sqlite::run_and_commit(writer.acquire().await, sql, arguments, fetch).await
+                sqlite::run_alone(writer.acquire().await, true, sql, arguments, fetch).await
             }
             Pooled::Postgres(pool) => postgres::run(pool, sql, arguments, fetch).await,
         }
@@ -518,7 +518,7 @@ impl Transaction {
     pub async fn rollback(mut self) -> Result<(), Error> {
         match std::mem::replace(&mut self.connection.0, Inner::Finished) {
             Inner::Sqlite(connection) | Inner::SqliteRead(connection) => {
-                Ok(connection.execute_batch("ROLLBACK")?)
+                sqlite::rollback(connection).await
             }
             Inner::Postgres(transaction) => Ok(transaction.rollback().await?),
             Inner::Finished => Err(Error::Finished),

@@ -5,7 +5,7 @@
 //! frames to the write-ahead log without an fsync, and releases the file to the next writer at
 //! once. The commit then waits until the log's thread has synced the log past it. One fsync
 //! covers every commit written before it, so under load commits share fsyncs, and the file's
-//! lock is never held across one. A commit returns only once it is durable, as with
+//! lock is not held across them. A commit returns only once it is durable, as with
 //! `synchronous = FULL`; a read returns only once what it saw is durable, so nothing a
 //! power cut could take back is ever shown (PostgreSQL makes a commit visible after its flush).
 //! This holds because SQLite appends commits to the log in order and syncs the log before a
@@ -16,7 +16,7 @@ use std::fs::File;
 use std::ops::{Deref, DerefMut};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock, mpsc};
+use std::sync::{Arc, Condvar, Mutex as SyncMutex, OnceLock, mpsc};
 use std::time::Duration;
 
 use rusqlite::types::{ToSqlOutput, ValueRef};
@@ -104,8 +104,6 @@ impl DerefMut for Held {
 /// The write-ahead log's durability: which commits it holds and which a sync covers.
 struct Log {
     state: Arc<LogState>,
-    /// Wakes the log's thread; holds at most one wake-up, which covers every commit before it.
-    wake: mpsc::SyncSender<()>,
 }
 
 struct LogState {
@@ -115,16 +113,25 @@ struct LogState {
     written: AtomicU64,
     /// The newest commit a sync of the log covers.
     durable: watch::Sender<u64>,
-    /// Why a sync failed. After that nothing is known to be durable, and every later commit
-    /// fails (PostgreSQL stops for the same reason).
-    failed: OnceLock<String>,
+    /// Why a sync failed, and the newest commit synced before it. After that nothing more is
+    /// known to be durable, and every later commit fails (PostgreSQL stops for the same reason).
+    failed: OnceLock<(u64, String)>,
+    /// Whether the log's thread has work, and whether it should stop. A lock rather than a
+    /// channel so that the thread, taking it, sees every `written` stored before the wake-up.
+    wake: SyncMutex<Wake>,
+    woken: Condvar,
+}
+
+#[derive(Default)]
+struct Wake {
+    pending: bool,
+    stop: bool,
 }
 
 impl Log {
-    /// Opens `path`'s log file and starts the thread that syncs it. The thread ends when the
-    /// last `Log` handle is dropped.
-    fn start(path: &str) -> Result<Log, Error> {
-        let log_path = format!("{path}-wal");
+    /// Opens the log file at `log_path`, syncs what an earlier process left in it unsynced, and
+    /// starts the thread that syncs it. The thread ends when the `Log` is dropped.
+    fn start(log_path: String) -> Result<Log, Error> {
         // SQLite creates the log in WAL mode; creating it here first is the same empty log.
         let file = File::options()
             .read(true)
@@ -133,10 +140,13 @@ impl Log {
             .truncate(false)
             .open(&log_path)
             .and_then(|file| {
+                // A process that stopped without a power cut leaves commits in the log that
+                // were never synced; they are about to be read, so they must be durable first.
+                file.sync_data()?;
                 // The log's name must survive a power cut along with its contents.
                 if let Some(folder) = Path::new(&log_path)
                     .parent()
-                    .filter(|p| !p.as_os_str().is_empty())
+                    .filter(|folder| !folder.as_os_str().is_empty())
                 {
                     File::open(folder)?.sync_all()?;
                 }
@@ -148,43 +158,42 @@ impl Log {
             written: AtomicU64::new(0),
             durable: watch::Sender::new(0),
             failed: OnceLock::new(),
+            wake: SyncMutex::new(Wake::default()),
+            woken: Condvar::new(),
         });
-        let (wake, woken) = mpsc::sync_channel::<()>(1);
         let thread_state = state.clone();
         std::thread::Builder::new()
             .name("sqlite-sync".to_owned())
-            .spawn(move || {
-                while woken.recv().is_ok() {
-                    let target = thread_state.written.load(Ordering::Acquire);
-                    match file.sync_data() {
-                        Ok(()) => {
-                            thread_state.durable.send_if_modified(|durable| {
-                                let newer = target > *durable;
-                                *durable = (*durable).max(target);
-                                newer
-                            });
-                        }
-                        Err(error) => {
-                            tracing::error!(%error, log = %log_path, "syncing the SQLite log failed; every later commit will fail");
-                            let _ = thread_state.failed.set(format!("sync {log_path}: {error}"));
-                            thread_state.durable.send_replace(u64::MAX);
-                            return;
-                        }
-                    }
-                }
-            })
+            .spawn(move || sync_until_stopped(&file, &log_path, &thread_state))
             .map_err(|error| Error::Thread(format!("start the log's sync thread: {error}")))?;
-        Ok(Log { state, wake })
+        Ok(Log { state })
     }
 
     /// Numbers a commit that is about to run; call under the writer's lock, before `COMMIT`.
-    fn begin_commit(&self) -> u64 {
-        self.state.begun.fetch_add(1, Ordering::AcqRel) + 1
+    /// Fails once a sync has failed, so that nothing more is committed that cannot be durable.
+    fn begin_commit(&self) -> Result<u64, Error> {
+        if let Some((_, reason)) = self.state.failed.get() {
+            return Err(Error::Durability(reason.clone()));
+        }
+        Ok(self.state.begun.fetch_add(1, Ordering::AcqRel) + 1)
     }
 
-    /// Records that commit `ticket`'s frames are in the log (or that it failed and wrote none).
+    /// Records that commit `ticket`'s frames are in the log, or that it failed and wrote none,
+    /// and wakes the log's thread: a read may be waiting for this ticket even when its
+    /// committer will not.
     fn written(&self, ticket: u64) {
         self.state.written.store(ticket, Ordering::Release);
+        self.wake();
+    }
+
+    fn wake(&self) {
+        let mut wake = self
+            .state
+            .wake
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        wake.pending = true;
+        self.state.woken.notify_one();
     }
 
     /// The newest commit begun: a read that has ended saw no commit after it.
@@ -196,15 +205,68 @@ impl Log {
     async fn durable(&self, ticket: u64) -> Result<(), Error> {
         let mut durable = self.state.durable.subscribe();
         if *durable.borrow_and_update() < ticket {
-            // Full means a wake-up is pending, and the sync it starts covers this commit.
-            let _ = self.wake.try_send(());
+            self.wake();
             // The sender lives as long as `self`, so this cannot end without a value.
             let _ = durable.wait_for(|durable| *durable >= ticket).await;
         }
         match self.state.failed.get() {
-            Some(reason) => Err(Error::Durability(reason.clone())),
-            None => Ok(()),
+            Some((synced, reason)) if ticket > *synced => Err(Error::Durability(reason.clone())),
+            _ => Ok(()),
         }
+    }
+}
+
+impl Drop for Log {
+    fn drop(&mut self) {
+        let mut wake = self
+            .state
+            .wake
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        wake.stop = true;
+        self.state.woken.notify_one();
+    }
+}
+
+/// The log's thread: on each wake-up, syncs the log if commits were written since the last
+/// sync, and tells the waiters how far it is durable.
+fn sync_until_stopped(file: &File, log_path: &str, state: &LogState) {
+    loop {
+        {
+            let mut wake = state
+                .wake
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            while !wake.pending && !wake.stop {
+                wake = state
+                    .woken
+                    .wait(wake)
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+            }
+            if wake.stop {
+                return;
+            }
+            wake.pending = false;
+        }
+        let target = state.written.load(Ordering::Acquire);
+        let synced = *state.durable.borrow();
+        if target <= synced {
+            // A reader woke it for a commit still running; its committer wakes it again.
+            continue;
+        }
+        if let Err(error) = file.sync_data() {
+            tracing::error!(%error, log = %log_path, "syncing the SQLite log failed; every later commit will fail");
+            let _ = state
+                .failed
+                .set((synced, format!("sync {log_path}: {error}")));
+            state.durable.send_replace(u64::MAX);
+            return;
+        }
+        state.durable.send_if_modified(|durable| {
+            let newer = target > *durable;
+            *durable = (*durable).max(target);
+            newer
+        });
     }
 }
 
@@ -217,7 +279,12 @@ pub(super) fn open(path: &str) -> Result<(Readers, Writer), Error> {
     writer.execute_batch(&format!(
         "PRAGMA wal_autocheckpoint = {WRITER_CHECKPOINT_PAGES}"
     ))?;
-    let log = Arc::new(Log::start(path)?);
+    // The log's name as SQLite makes it: from the file's full path, links resolved.
+    let full_path = writer
+        .path()
+        .filter(|full| !full.is_empty())
+        .unwrap_or(path);
+    let log = Arc::new(Log::start(format!("{full_path}-wal"))?);
     let readers = (0..READERS)
         .map(|_| {
             let connection = connect(path)?;
@@ -287,7 +354,13 @@ pub(super) fn begin(connection: Held, statement: &str) -> Result<Held, Error> {
 /// waits until the commit is durable.
 pub(super) async fn commit(connection: Held) -> Result<(), Error> {
     let Held { connection, log } = connection;
-    let ticket = log.begin_commit();
+    let ticket = match log.begin_commit() {
+        Ok(ticket) => ticket,
+        Err(error) => {
+            let _ = connection.execute_batch("ROLLBACK");
+            return Err(error);
+        }
+    };
     let committed = connection.execute_batch("COMMIT");
     if committed.is_err() {
         // A commit that failed may leave the transaction open (SQLITE_BUSY).
@@ -308,36 +381,39 @@ pub(super) async fn end_read(connection: Held) -> Result<(), Error> {
     log.durable(log.seen()).await
 }
 
-/// Runs one statement outside a transaction on the writer: it commits by itself, so it waits
-/// as a commit does (see `commit`).
-pub(super) async fn run_and_commit(
-    connection: Held,
-    sql: &str,
-    arguments: &[Value],
-    fetch: Fetch,
-) -> Result<Output, Error> {
+/// Rolls back the transaction open on `connection`, once what it read is durable: a reader
+/// may act on what it saw even when it writes nothing.
+pub(super) async fn rollback(connection: Held) -> Result<(), Error> {
     let Held { connection, log } = connection;
-    let ticket = log.begin_commit();
-    let output = run(&connection, sql, arguments, fetch);
-    log.written(ticket);
+    let rolled_back = connection.execute_batch("ROLLBACK");
     drop(connection);
-    let output = output?;
-    log.durable(ticket).await?;
-    Ok(output)
+    rolled_back?;
+    log.durable(log.seen()).await
 }
 
-/// Runs one read outside a transaction, and returns once what it saw is durable.
-pub(super) async fn read(
+/// Runs one statement outside a transaction, and returns once it is durable. On the writer
+/// (`commits`) the statement commits by itself, so it waits as a commit does (see `commit`); on
+/// a reader it waits for what it saw.
+pub(super) async fn run_alone(
     connection: Held,
+    commits: bool,
     sql: &str,
     arguments: &[Value],
     fetch: Fetch,
 ) -> Result<Output, Error> {
     let Held { connection, log } = connection;
+    let ticket = if commits {
+        Some(log.begin_commit()?)
+    } else {
+        None
+    };
     let output = run(&connection, sql, arguments, fetch);
+    if let Some(ticket) = ticket {
+        log.written(ticket);
+    }
     drop(connection);
     let output = output?;
-    log.durable(log.seen()).await?;
+    log.durable(ticket.unwrap_or_else(|| log.seen())).await?;
     Ok(output)
 }
 
@@ -431,7 +507,7 @@ pub(super) async fn migrate(connection: Held, migrator: &Migrator) -> anyhow::Re
         mut connection,
         log,
     } = connection;
-    let ticket = log.begin_commit();
+    let ticket = log.begin_commit()?;
     let migrated = apply(&mut connection, migrator);
     log.written(ticket);
     drop(connection);
