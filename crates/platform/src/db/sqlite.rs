@@ -192,8 +192,11 @@ impl Log {
             .wake
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        wake.pending = true;
-        self.state.woken.notify_one();
+        // Already pending: the thread has not taken it yet, and will see this write when it does.
+        if !wake.pending {
+            wake.pending = true;
+            self.state.woken.notify_one();
+        }
     }
 
     /// The newest commit begun: a read that has ended saw no commit after it.
