@@ -509,7 +509,9 @@ impl Transaction {
     pub async fn commit(mut self) -> Result<(), Error> {
         match std::mem::replace(&mut self.connection.0, Inner::Finished) {
             Inner::Sqlite(connection) => sqlite::commit(connection).await,
-            Inner::SqliteRead(connection) => sqlite::end_read(connection).await,
+            Inner::SqliteRead(connection) => {
+                sqlite::end_without_writing(connection, "COMMIT").await
+            }
             Inner::Postgres(transaction) => Ok(transaction.commit().await?),
             Inner::Finished => Err(Error::Finished),
         }
@@ -518,7 +520,7 @@ impl Transaction {
     pub async fn rollback(mut self) -> Result<(), Error> {
         match std::mem::replace(&mut self.connection.0, Inner::Finished) {
             Inner::Sqlite(connection) | Inner::SqliteRead(connection) => {
-                sqlite::rollback(connection).await
+                sqlite::end_without_writing(connection, "ROLLBACK").await
             }
             Inner::Postgres(transaction) => Ok(transaction.rollback().await?),
             Inner::Finished => Err(Error::Finished),

@@ -375,22 +375,14 @@ pub(super) async fn commit(connection: Held) -> Result<(), Error> {
     log.durable(ticket).await
 }
 
-/// Ends the read transaction open on `connection`, once what it saw is durable.
-pub(super) async fn end_read(connection: Held) -> Result<(), Error> {
+/// Ends the transaction open on `connection` with `statement` without committing a write: the
+/// `COMMIT` of a read transaction, or a `ROLLBACK`. It returns once what the transaction read is
+/// durable, since a reader may act on what it saw even when it writes nothing.
+pub(super) async fn end_without_writing(connection: Held, statement: &str) -> Result<(), Error> {
     let Held { connection, log } = connection;
-    let ended = connection.execute_batch("COMMIT");
+    let ended = connection.execute_batch(statement);
     drop(connection);
     ended?;
-    log.durable(log.seen()).await
-}
-
-/// Rolls back the transaction open on `connection`, once what it read is durable: a reader
-/// may act on what it saw even when it writes nothing.
-pub(super) async fn rollback(connection: Held) -> Result<(), Error> {
-    let Held { connection, log } = connection;
-    let rolled_back = connection.execute_batch("ROLLBACK");
-    drop(connection);
-    rolled_back?;
     log.durable(log.seen()).await
 }
 
