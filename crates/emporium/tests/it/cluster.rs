@@ -123,6 +123,18 @@ impl Cluster {
                     format!("https://{}", grpc[other.name()]),
                 );
             }
+            // The two services that keep state in Redis when there is one.
+            if let Some(redis) = &redis
+                && matches!(service, Service::Cart | Service::Gateway)
+            {
+                let upper = name.to_ascii_uppercase();
+                command
+                    .env(format!("EMPORIUM_{upper}__REDIS_URL"), redis)
+                    .env(
+                        format!("EMPORIUM_{upper}__REDIS_PREFIX"),
+                        format!("{namespace}:{name}:"),
+                    );
+            }
             if !matches!(service, Service::Gateway) {
                 let url = test_support::fresh_database_url(engine).await.unwrap();
                 command.env(
@@ -150,19 +162,6 @@ impl Cluster {
                 }
                 Service::Gateway => {
                     command.env("EMPORIUM_PUBLIC_URL", format!("http://{}", http[name]));
-                    if let Some(redis) = &redis {
-                        command.env("EMPORIUM_GATEWAY__REDIS_URL", redis).env(
-                            "EMPORIUM_GATEWAY__REDIS_PREFIX",
-                            format!("{namespace}:gateway:"),
-                        );
-                    }
-                }
-                Service::Cart => {
-                    if let Some(redis) = &redis {
-                        command
-                            .env("EMPORIUM_CART__REDIS_URL", redis)
-                            .env("EMPORIUM_CART__REDIS_PREFIX", format!("{namespace}:cart:"));
-                    }
                 }
                 _ => {}
             }

@@ -122,6 +122,15 @@ struct LogState {
     woken: Condvar,
 }
 
+impl LogState {
+    /// The wake-up flags; a thread that panicked holding them left them valid.
+    fn lock_wake(&self) -> std::sync::MutexGuard<'_, Wake> {
+        self.wake
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
 #[derive(Default)]
 struct Wake {
     pending: bool,
@@ -187,11 +196,7 @@ impl Log {
     }
 
     fn wake(&self) {
-        let mut wake = self
-            .state
-            .wake
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut wake = self.state.lock_wake();
         // Already pending: the thread has not taken it yet, and will see this write when it does.
         if !wake.pending {
             wake.pending = true;
@@ -221,11 +226,7 @@ impl Log {
 
 impl Drop for Log {
     fn drop(&mut self) {
-        let mut wake = self
-            .state
-            .wake
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut wake = self.state.lock_wake();
         wake.stop = true;
         self.state.woken.notify_one();
     }
@@ -236,10 +237,7 @@ impl Drop for Log {
 fn sync_until_stopped(file: &File, log_path: &str, state: &LogState) {
     loop {
         {
-            let mut wake = state
-                .wake
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut wake = state.lock_wake();
             while !wake.pending && !wake.stop {
                 wake = state
                     .woken
@@ -353,26 +351,45 @@ pub(super) fn begin(connection: Held, statement: &str) -> Result<Held, Error> {
     Ok(connection)
 }
 
-/// Commits the write transaction open on `connection`, hands the file to the next writer, and
-/// waits until the commit is durable.
-pub(super) async fn commit(connection: Held) -> Result<(), Error> {
-    let Held { connection, log } = connection;
+/// Runs `work`, which commits on the writer's `connection`, numbered as one commit: hands the
+/// file to the next writer, then waits until what `work` committed is durable. A transaction
+/// left open (no commit was possible) is rolled back, so the connection goes back clean.
+async fn commit_with<T, E: From<Error>>(
+    connection: Held,
+    work: impl FnOnce(&mut rusqlite::Connection) -> Result<T, E>,
+) -> Result<T, E> {
+    let Held {
+        mut connection,
+        log,
+    } = connection;
     let ticket = match log.begin_commit() {
         Ok(ticket) => ticket,
         Err(error) => {
-            let _ = connection.execute_batch("ROLLBACK");
-            return Err(error);
+            if !connection.is_autocommit() {
+                let _ = connection.execute_batch("ROLLBACK");
+            }
+            return Err(error.into());
         }
     };
-    let committed = connection.execute_batch("COMMIT");
-    if committed.is_err() {
-        // A commit that failed may leave the transaction open (SQLITE_BUSY).
-        let _ = connection.execute_batch("ROLLBACK");
-    }
+    let done = work(&mut connection);
     log.written(ticket);
     drop(connection);
-    committed?;
-    log.durable(ticket).await
+    let done = done?;
+    log.durable(ticket).await?;
+    Ok(done)
+}
+
+/// Commits the write transaction open on `connection`, and waits until it is durable.
+pub(super) async fn commit(connection: Held) -> Result<(), Error> {
+    commit_with(connection, |connection| {
+        let committed = connection.execute_batch("COMMIT");
+        if committed.is_err() {
+            // A commit that failed may leave the transaction open (SQLITE_BUSY).
+            let _ = connection.execute_batch("ROLLBACK");
+        }
+        Ok(committed?)
+    })
+    .await
 }
 
 /// Ends the transaction open on `connection` with `statement` without committing a write: the
@@ -396,19 +413,17 @@ pub(super) async fn run_alone(
     arguments: &[Value],
     fetch: Fetch,
 ) -> Result<Output, Error> {
-    let Held { connection, log } = connection;
-    let ticket = if commits {
-        Some(log.begin_commit()?)
-    } else {
-        None
-    };
-    let output = run(&connection, sql, arguments, fetch);
-    if let Some(ticket) = ticket {
-        log.written(ticket);
+    if commits {
+        return commit_with(connection, |connection| {
+            run(connection, sql, arguments, fetch)
+        })
+        .await;
     }
+    let Held { connection, log } = connection;
+    let output = run(&connection, sql, arguments, fetch);
     drop(connection);
     let output = output?;
-    log.durable(ticket.unwrap_or_else(|| log.seen())).await?;
+    log.durable(log.seen()).await?;
     Ok(output)
 }
 
@@ -498,16 +513,7 @@ impl rusqlite::ToSql for Value {
 /// Applies `migrator`'s migrations that have not run, each in a transaction with its record.
 /// The records go in sqlx's table, in sqlx's format, so databases made before stay valid.
 pub(super) async fn migrate(connection: Held, migrator: &Migrator) -> anyhow::Result<()> {
-    let Held {
-        mut connection,
-        log,
-    } = connection;
-    let ticket = log.begin_commit()?;
-    let migrated = apply(&mut connection, migrator);
-    log.written(ticket);
-    drop(connection);
-    migrated?;
-    Ok(log.durable(ticket).await?)
+    commit_with(connection, |connection| apply(connection, migrator)).await
 }
 
 fn apply(connection: &mut rusqlite::Connection, migrator: &Migrator) -> anyhow::Result<()> {
