@@ -7,7 +7,10 @@
 mod domain;
 mod error;
 mod grpc;
+mod plugin;
 mod store;
+
+pub use crate::plugin::Plugin;
 
 use serde::{Deserialize, Serialize};
 

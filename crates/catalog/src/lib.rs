@@ -7,8 +7,11 @@
 pub mod domain;
 mod error;
 mod grpc;
+mod plugin;
 pub mod seed;
 mod store;
+
+pub use crate::plugin::Plugin;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -3,13 +3,16 @@
 //! `Node::build` is the one code path for both ways of running: `emporium up` builds a node with
 //! every service (each reaches the others in-process), `emporium serve catalog cart` builds one
 //! with those two (each reaches the rest over gRPC at the addresses in `Settings::remote`).
+//! `registry.rs` lists the services, one line each.
 
 pub mod load;
 mod node;
+pub mod registry;
 pub mod settings;
+mod wiring;
 
-pub use crate::node::{
-    ADMIN_CLIENT_ID, ADMIN_IDENTITY, ADMIN_SCOPES, DEV_USER_EMAIL, FirstStart, Node, Service,
-    default_allowed_clients,
-};
+pub use crate::node::Node;
+pub use crate::registry::{ADMIN_IDENTITY, ADMIN_SCOPES, Service, default_allowed_clients};
 pub use crate::settings::Settings;
+pub use identity::{ADMIN_CLIENT_ID, DEV_USER_EMAIL};
+pub use platform::registry::FirstStart;

@@ -53,7 +53,7 @@ enum Command {
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    let settings = match platform::config::load::<Settings>(cli.config.as_deref()) {
+    let settings = match Settings::load(cli.config.as_deref()) {
         Ok(settings) => settings,
         Err(error) => {
             eprintln!("emporium: {error}");
@@ -79,7 +79,7 @@ fn main() -> std::process::ExitCode {
 async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     match command {
-        Command::Up => serve(settings, &Service::ALL).await,
+        Command::Up => serve(settings, Service::ALL).await,
         Command::Serve { services } => serve(settings, &services).await,
         Command::Token { admin } => token(settings, admin).await,
         Command::Certs { dir, names } => certs(&dir, &names),
@@ -183,7 +183,7 @@ fn print_welcome(node: &Node, startup: std::time::Duration) {
     let _ = writeln!(
         out,
         "  Mailbox        {}",
-        node.settings.notifications.mailbox_dir
+        node.settings.services.notifications.mailbox_dir
     );
     let first = &node.first_start;
     if first.seeded_products > 0 {
@@ -192,11 +192,13 @@ fn print_welcome(node: &Node, startup: std::time::Duration) {
     if let Some((email, password)) = &first.user {
         let _ = writeln!(out, "\nDevelopment user (shown once): {email} / {password}");
     }
-    if let Some((client_id, secret)) = &first.admin_client {
-        let _ = writeln!(out, "Admin client (shown once):    {client_id} / {secret}");
-    }
-    if let Some((client_id, secret)) = &first.gateway_client {
-        let _ = writeln!(out, "Gateway client (shown once):  {client_id} / {secret}");
+    for (label, client_id) in [
+        ("Admin client", emporium::ADMIN_CLIENT_ID),
+        ("Gateway client", "gateway"),
+    ] {
+        if let Some(secret) = first.client_secrets.get(client_id) {
+            let _ = writeln!(out, "{label} (shown once): {client_id} / {secret}");
+        }
     }
     let _ = writeln!(
         out,
@@ -206,7 +208,7 @@ fn print_welcome(node: &Node, startup: std::time::Duration) {
 
 async fn token(mut settings: Settings, admin: bool) -> anyhow::Result<()> {
     settings.resolve(&format!("http://{}", settings.http_addr));
-    let identity = identity::Identity::build(settings.identity.clone()).await?;
+    let identity = identity::Identity::build(settings.services.identity.clone()).await?;
     let token = if admin {
         identity
             .mint_access_token(

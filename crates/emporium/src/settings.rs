@@ -1,15 +1,21 @@
-//! The binary's configuration: every service's `Config` plus where this process listens and
-//! where the services it does not run live. Loaded by `platform::config::load`.
+//! The binary's configuration: every service's section (from the registry) plus where this
+//! process listens and where the services it does not run live. Loaded by
+//! `platform::config::load`.
 
-use std::path::PathBuf;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
-use platform::config::Secret;
+use platform::config::{ConfigError, Secret};
+use platform::registry::Process;
 use platform::telemetry::TelemetryConfig;
 use serde::{Deserialize, Serialize};
 
+use crate::registry::{Service, ServiceSettings};
+
 /// Everything `emporium` can be told, from defaults, `emporium.toml` and `EMPORIUM_...` variables.
+/// `platform::config::load` refuses a key that names no setting.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default)]
 pub struct Settings {
     /// The folder for SQLite databases in embedded mode.
     pub data_dir: PathBuf,
@@ -23,15 +29,6 @@ pub struct Settings {
     /// Empty means `http://<http_addr>`.
     pub public_url: String,
     pub telemetry: TelemetryConfig,
-    pub identity: identity::Config,
-    pub catalog: catalog::Config,
-    pub cart: cart::Config,
-    pub inventory: inventory::Config,
-    pub payments: payments::Config,
-    pub shipping: shipping::Config,
-    pub orders: orders::Config,
-    pub notifications: notifications::Config,
-    pub gateway: gateway::Config,
     /// The event bus: empty for the in-process bus (every service in this process), or
     /// `nats://host:4222` for NATS JetStream (services in several processes).
     pub bus_url: String,
@@ -42,32 +39,57 @@ pub struct Settings {
     pub tls: platform::tls::TlsConfig,
     /// Where the services this process does not run can be reached.
     pub remote: Remote,
+    /// Each service's own section: `catalog.database_url`, `orders.step_timeout_ms`, ...
+    #[serde(flatten)]
+    pub services: ServiceSettings,
 }
 
 /// The addresses of services that run elsewhere (distributed mode).
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default)]
 pub struct Remote {
-    /// gRPC URL of the identity service, e.g. `http://identity:50051`.
-    pub identity_grpc: String,
-    /// gRPC URL of the catalog service.
-    pub catalog_grpc: String,
-    /// gRPC URL of the cart service.
-    pub cart_grpc: String,
-    /// gRPC URL of the inventory service.
-    pub inventory_grpc: String,
-    /// gRPC URL of the payments service.
-    pub payments_grpc: String,
-    /// gRPC URL of the shipping service.
-    pub shipping_grpc: String,
-    /// gRPC URL of the orders service.
-    pub orders_grpc: String,
     /// The identity provider's HTTP URL (its issuer), for its JWKS and token endpoint.
     pub identity_http: String,
     /// This process's client id at the identity provider, for its own calls.
     pub client_id: String,
     /// This process's client secret.
     pub client_secret: Secret,
+    /// The gRPC URL of each service by `<service>_grpc`, e.g. `catalog_grpc =
+    /// "http://catalog:50051"`.
+    #[serde(flatten)]
+    pub grpc: BTreeMap<String, String>,
+}
+
+impl Remote {
+    /// The gRPC URL of `service`; empty when none was given.
+    pub fn grpc_url(&self, service: Service) -> &str {
+        self.grpc
+            .get(&format!("{}_grpc", service.name()))
+            .map_or("", String::as_str)
+    }
+
+    /// Sets the gRPC URL of `service`.
+    pub fn set_grpc_url(&mut self, service: Service, url: impl Into<String>) {
+        self.grpc
+            .insert(format!("{}_grpc", service.name()), url.into());
+    }
+
+    /// Refuses a `remote.<key>` that names no service.
+    pub fn check(&self) -> anyhow::Result<()> {
+        for key in self.grpc.keys() {
+            let service = key.strip_suffix("_grpc").and_then(Service::from_name);
+            anyhow::ensure!(
+                service.is_some(),
+                "invalid configuration: key `remote.{key}`: no such setting; a service's gRPC URL is `remote.<service>_grpc`, for one of {}",
+                Service::ALL
+                    .iter()
+                    .map(|service| service.name())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+        Ok(())
+    }
 }
 
 impl Default for Settings {
@@ -79,42 +101,6 @@ impl Default for Settings {
             public_url: String::new(),
             drain_timeout_seconds: 5,
             telemetry: TelemetryConfig::default(),
-            // Empty database urls mean "a SQLite file in data_dir", resolved at start.
-            identity: identity::Config {
-                database_url: String::new(),
-                issuer: String::new(),
-                ..identity::Config::default()
-            },
-            catalog: catalog::Config {
-                database_url: String::new(),
-                ..catalog::Config::default()
-            },
-            cart: cart::Config {
-                database_url: String::new(),
-                ..cart::Config::default()
-            },
-            inventory: inventory::Config {
-                database_url: String::new(),
-                ..inventory::Config::default()
-            },
-            payments: payments::Config {
-                database_url: String::new(),
-                ..payments::Config::default()
-            },
-            shipping: shipping::Config {
-                database_url: String::new(),
-                ..shipping::Config::default()
-            },
-            orders: orders::Config {
-                database_url: String::new(),
-                ..orders::Config::default()
-            },
-            notifications: notifications::Config {
-                database_url: String::new(),
-                mailbox_dir: String::new(),
-                ..notifications::Config::default()
-            },
-            gateway: gateway::Config::default(),
             bus_url: String::new(),
             bus_namespace: String::new(),
             tls: platform::tls::TlsConfig {
@@ -122,53 +108,36 @@ impl Default for Settings {
                 ..Default::default()
             },
             remote: Remote::default(),
+            // Empty database urls mean "a SQLite file in data_dir", resolved at start.
+            services: ServiceSettings::default(),
         }
     }
 }
 
 impl Settings {
-    /// Fills what was left empty: database urls under `data_dir`, the public url from the bound
-    /// address, the issuer from the public url (or from `remote.identity_http` when identity
-    /// runs elsewhere).
+    /// Loads the settings from their defaults, the optional TOML file and the environment; a bad
+    /// value or a key that names no setting is an error that names the key.
+    pub fn load(file: Option<&Path>) -> Result<Settings, ConfigError> {
+        let figment = platform::config::layers::<Settings>(file)?;
+        // The services' sections on their own first: read through the flattened field, a bad
+        // value there would lose its key in the message.
+        platform::config::extract::<ServiceSettings>(&figment)?;
+        let settings: Settings = platform::config::extract(&figment)?;
+        platform::config::refuse_unknown(&figment, &settings)?;
+        Ok(settings)
+    }
+
+    /// Fills what was left empty: the public url from the bound address, then each service's
+    /// section from the process's settings (database urls under `data_dir`, the issuer).
     pub fn resolve(&mut self, public_url: &str) {
-        let sqlite = |name: &str| format!("sqlite://{}/{name}.db", self.data_dir.display());
-        if self.identity.database_url.is_empty() {
-            self.identity.database_url = sqlite("identity");
-        }
-        if self.catalog.database_url.is_empty() {
-            self.catalog.database_url = sqlite("catalog");
-        }
-        if self.cart.database_url.is_empty() {
-            self.cart.database_url = sqlite("cart");
-        }
-        if self.inventory.database_url.is_empty() {
-            self.inventory.database_url = sqlite("inventory");
-        }
-        if self.payments.database_url.is_empty() {
-            self.payments.database_url = sqlite("payments");
-        }
-        if self.shipping.database_url.is_empty() {
-            self.shipping.database_url = sqlite("shipping");
-        }
-        if self.orders.database_url.is_empty() {
-            self.orders.database_url = sqlite("orders");
-        }
-        if self.notifications.database_url.is_empty() {
-            self.notifications.database_url = sqlite("notifications");
-        }
-        if self.notifications.mailbox_dir.is_empty() {
-            self.notifications.mailbox_dir = self.data_dir.join("mailbox").display().to_string();
-        }
         if self.public_url.is_empty() {
             self.public_url = public_url.to_owned();
         }
-        if self.identity.issuer.is_empty() {
-            // Tokens come from the identity provider: this process, unless it runs elsewhere.
-            self.identity.issuer = if self.remote.identity_http.is_empty() {
-                self.public_url.clone()
-            } else {
-                self.remote.identity_http.trim_end_matches('/').to_owned()
-            };
-        }
+        let process = Process {
+            data_dir: self.data_dir.clone(),
+            public_url: self.public_url.clone(),
+            remote_identity_http: self.remote.identity_http.clone(),
+        };
+        self.services.resolve(&process);
     }
 }

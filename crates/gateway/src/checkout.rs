@@ -252,7 +252,7 @@ where
 async fn administrator(state: &State, bearer: Bearer) -> Result<String, Problem> {
     let token = bearer.required()?;
     let principal = state.verifier.verify(&token).await?;
-    principal.require_scope(crate::faults::SCOPE)?;
+    principal.require_scope(platform::faults::grpc::SCOPE)?;
     Ok(token)
 }
 

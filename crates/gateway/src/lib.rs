@@ -8,8 +8,11 @@ mod api;
 mod cache;
 mod checkout;
 mod extract;
-pub mod faults;
+mod faults;
 pub mod openapi;
+mod plugin;
+
+pub use crate::plugin::Plugin;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -212,10 +215,4 @@ fn cors(config: &Config) -> CorsLayer {
         ])
         .expose_headers([HeaderName::from_static(platform::http::REQUEST_ID)])
         .max_age(Duration::from_secs(600))
-}
-
-/// The fallback for unknown paths: a problem, not an empty 404.
-pub async fn not_found(uri: axum::http::Uri) -> platform::error::Problem {
-    platform::error::Problem::not_found(format!("no route for {}", uri.path()))
-        .with_kind("not-found")
 }

@@ -11,6 +11,7 @@ mod error;
 mod grpc;
 mod keys;
 mod oidc;
+mod plugin;
 mod store;
 
 use std::sync::Arc;
@@ -26,6 +27,7 @@ use serde::{Deserialize, Serialize};
 pub use crate::domain::{ClientRegistration, GrantType};
 pub use crate::error::{Error, OAuthCode};
 pub use crate::grpc::IdentityService;
+pub use crate::plugin::{ADMIN_CLIENT_ID, DEV_USER_EMAIL, Plugin, check_client_secrets};
 
 use crate::domain::{
     AccessGrant, DisplayName, Email, IdClaims, Password, PasswordPolicy, Scopes, User,

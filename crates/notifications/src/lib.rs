@@ -6,7 +6,10 @@
 //! again after a backoff; the inbox and message ids make a repeat send nothing new.
 
 pub mod mailbox;
+mod plugin;
 mod store;
+
+pub use crate::plugin::Plugin;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -9,8 +9,11 @@
 pub mod domain;
 mod error;
 mod grpc;
+mod plugin;
 mod saga;
 mod store;
+
+pub use crate::plugin::Plugin;
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};

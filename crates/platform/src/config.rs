@@ -8,6 +8,7 @@ use std::path::Path;
 
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
+use figment::value::Value;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -27,11 +28,20 @@ const FILE_VARIABLE: &str = "config";
 #[error("invalid configuration: {0}")]
 pub struct ConfigError(String);
 
-/// Loads `T` from its defaults, the optional TOML file and the environment, in that order.
+/// Loads `T` from its defaults, the optional TOML file and the environment, in that order, and
+/// refuses a key that names no field of `T`.
 pub fn load<T>(file: Option<&Path>) -> Result<T, ConfigError>
 where
     T: Default + Serialize + DeserializeOwned,
 {
+    let figment = layers::<T>(file)?;
+    let value = extract(&figment)?;
+    refuse_unknown(&figment, &value)?;
+    Ok(value)
+}
+
+/// The layers `load` reads: `T`'s defaults, the optional TOML file, then the environment.
+pub fn layers<T: Default + Serialize>(file: Option<&Path>) -> Result<Figment, ConfigError> {
     let mut figment = Figment::from(Serialized::defaults(T::default()));
     if let Some(file) = file {
         if !file.exists() {
@@ -43,17 +53,64 @@ where
         figment = figment.merge(Toml::file(file));
     }
     // `EMPORIUM_TEST_...` and `EMPORIUM_DEPLOY_...` variables configure tools, not the product.
-    figment = figment.merge(
+    Ok(figment.merge(
         Env::prefixed(ENV_PREFIX)
             .filter(|key| {
                 let key = key.as_str().to_ascii_lowercase();
                 !TOOL_PREFIXES.iter().any(|prefix| key.starts_with(prefix)) && key != FILE_VARIABLE
             })
             .split("__"),
-    );
+    ))
+}
+
+/// Reads a `T` from `figment`; an error names the key and the layer it came from.
+pub fn extract<T: DeserializeOwned>(figment: &Figment) -> Result<T, ConfigError> {
     figment
         .extract()
         .map_err(|error| ConfigError(describe(error)))
+}
+
+/// Refuses every key given in `figment` that `value` does not have: a misspelt setting is an
+/// error, not a default silently kept. Works where `#[serde(deny_unknown_fields)]` cannot, on
+/// structs with flattened parts.
+pub fn refuse_unknown<T: Serialize>(figment: &Figment, value: &T) -> Result<(), ConfigError> {
+    let given: Value = extract(figment)?;
+    let known = Value::serialize(value)
+        .map_err(|error| ConfigError(format!("read the settings back: {error}")))?;
+    let mut unknown = Vec::new();
+    unknown_keys(&given, &known, "", &mut unknown);
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    Err(ConfigError(
+        unknown
+            .iter()
+            .map(|key| {
+                let source = figment
+                    .find_metadata(key)
+                    .map(|metadata| format!(" (from {})", metadata.name))
+                    .unwrap_or_default();
+                format!("key `{key}`: no such setting{source}")
+            })
+            .collect::<Vec<_>>()
+            .join("; "),
+    ))
+}
+
+fn unknown_keys(given: &Value, known: &Value, prefix: &str, unknown: &mut Vec<String>) {
+    let (Value::Dict(_, given), Value::Dict(_, known)) = (given, known) else {
+        return;
+    };
+    for (key, value) in given {
+        let path = match prefix {
+            "" => key.clone(),
+            prefix => format!("{prefix}.{key}"),
+        };
+        match known.get(key) {
+            Some(known) => unknown_keys(value, known, &path, unknown),
+            None => unknown.push(path),
+        }
+    }
 }
 
 fn describe(error: figment::Error) -> String {

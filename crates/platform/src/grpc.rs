@@ -258,14 +258,16 @@ pub fn parse_grpc_timeout(value: &str) -> Option<Duration> {
 
 /// Serves `routes` on `listener` behind `layer`, with the gRPC health service, until `shutdown`;
 /// then drains the calls in flight.
+/// Health answers for the whole server (`""`) and for each of `services` by its full name.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     routes: Routes,
+    services: Vec<&'static str>,
     layer: ServerLayer,
     shutdown: Shutdown,
 ) -> anyhow::Result<()> {
     let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
-    serve_incoming(incoming, routes, layer, shutdown).await
+    serve_incoming(incoming, routes, services, layer, shutdown).await
 }
 
 /// `serve` over mutual TLS: only clients with a certificate from the configured authority get
@@ -273,12 +275,13 @@ pub async fn serve(
 pub async fn serve_tls(
     listener: tokio::net::TcpListener,
     routes: Routes,
+    services: Vec<&'static str>,
     layer: ServerLayer,
     tls: ServerTls,
     shutdown: Shutdown,
 ) -> anyhow::Result<()> {
     tokio::spawn(tls.clone().watch(shutdown.clone()));
-    serve_incoming(tls.incoming(listener), routes, layer, shutdown).await
+    serve_incoming(tls.incoming(listener), routes, services, layer, shutdown).await
 }
 
 /// Serves `routes` and the health service on the connections `incoming` yields; health says
@@ -286,6 +289,7 @@ pub async fn serve_tls(
 async fn serve_incoming<I, IO, IE>(
     incoming: I,
     routes: Routes,
+    services: Vec<&'static str>,
     layer: ServerLayer,
     shutdown: Shutdown,
 ) -> anyhow::Result<()>
@@ -301,14 +305,19 @@ where
     IE: Into<BoxError>,
 {
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
-    health_reporter
-        .set_service_status("", tonic_health::ServingStatus::Serving)
-        .await;
+    let names: Vec<&'static str> = [""].into_iter().chain(services).collect();
+    for name in &names {
+        health_reporter
+            .set_service_status(*name, tonic_health::ServingStatus::Serving)
+            .await;
+    }
     let drained = async move {
         shutdown.wait().await;
-        health_reporter
-            .set_service_status("", tonic_health::ServingStatus::NotServing)
-            .await;
+        for name in &names {
+            health_reporter
+                .set_service_status(*name, tonic_health::ServingStatus::NotServing)
+                .await;
+        }
     };
     tonic::transport::Server::builder()
         .layer(layer)

@@ -73,6 +73,11 @@ impl Readiness {
     }
 }
 
+/// The answer for a path no route serves: a problem document, as every other error.
+pub async fn not_found(uri: axum::http::Uri) -> crate::error::Problem {
+    crate::error::Problem::not_found(format!("no route for {}", uri.path())).with_kind("not-found")
+}
+
 /// `/livez`, `/readyz` and `/metrics`.
 pub fn operational_routes(readiness: Readiness) -> Router {
     // Install the recorder before the first request, so that no measurement is lost.

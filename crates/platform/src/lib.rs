@@ -15,6 +15,7 @@ pub mod http;
 pub mod kv;
 pub mod outbox;
 pub mod ratelimit;
+pub mod registry;
 pub mod resilience;
 pub mod shutdown;
 pub mod telemetry;

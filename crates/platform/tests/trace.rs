@@ -55,6 +55,7 @@ async fn one_trace_runs_from_a_request_through_grpc_into_an_event_consumer() {
     tokio::spawn(platform::grpc::serve(
         listener,
         routes,
+        Vec::new(),
         ServerLayer::new(issuer.verifier(), &[]),
         shutdown.clone(),
     ));

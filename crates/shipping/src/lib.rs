@@ -7,7 +7,10 @@
 pub mod domain;
 mod error;
 mod grpc;
+mod plugin;
 mod store;
+
+pub use crate::plugin::Plugin;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -255,6 +255,7 @@ pub async fn both_transports(
     tokio::spawn(platform::grpc::serve(
         listener,
         routes.clone(),
+        Vec::new(),
         layer.clone(),
         shutdown.clone(),
     ));

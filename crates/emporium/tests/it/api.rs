@@ -367,8 +367,9 @@ async fn the_edge_cache_serves_products_but_not_past_a_change_or_a_bad_token() {
 async fn edge_cache(redis: Option<String>) {
     let shop = TestShop::spawn_with("sqlite", |settings| {
         if let Some(redis) = redis {
-            settings.gateway.redis_url = redis;
-            settings.gateway.redis_prefix = format!("test:{}:", uuid::Uuid::new_v4().simple());
+            settings.services.gateway.redis_url = redis;
+            settings.services.gateway.redis_prefix =
+                format!("test:{}:", uuid::Uuid::new_v4().simple());
         }
     })
     .await;
@@ -501,10 +502,10 @@ async fn callers_past_their_rate_limit_get_429_with_retry_after() {
     let redis = std::env::var("EMPORIUM_TEST_REDIS_URL").ok();
     let prefix = format!("test:{}:", uuid::Uuid::new_v4().simple());
     let limited = |settings: &mut emporium::Settings| {
-        settings.gateway.rate_limit_per_minute = 4;
+        settings.services.gateway.rate_limit_per_minute = 4;
         if let Some(redis) = &redis {
-            settings.gateway.redis_url = redis.clone();
-            settings.gateway.redis_prefix = prefix.clone();
+            settings.services.gateway.redis_url = redis.clone();
+            settings.services.gateway.redis_prefix = prefix.clone();
         }
     };
     let shop = TestShop::spawn_with("sqlite", limited).await;

@@ -64,8 +64,8 @@ const PAYMENT_DELAY_MS: u64 = 3500;
 #[tokio::test]
 async fn the_checkout_suite_passes_with_the_shop_in_one_process() {
     let shop = TestShop::spawn_with("sqlite", |settings| {
-        settings.orders.step_timeout_ms = STEP_TIMEOUT_MS;
-        settings.orders.step_attempts = STEP_ATTEMPTS;
+        settings.services.orders.step_timeout_ms = STEP_TIMEOUT_MS;
+        settings.services.orders.step_attempts = STEP_ATTEMPTS;
     })
     .await;
     checkout_suite(&shop).await;
@@ -570,7 +570,7 @@ async fn with_the_nats_bus_a_checkout_confirms_and_its_email_arrives() {
 async fn with_redis_away_the_cart_answers_503_and_the_rest_of_the_shop_works() {
     let address = test_support::unused_address();
     let shop = TestShop::spawn_with("sqlite", |settings| {
-        settings.cart.redis_url = format!("redis://{address}");
+        settings.services.cart.redis_url = format!("redis://{address}");
     })
     .await;
     let token = shop.user_token().await;

@@ -52,14 +52,19 @@ async fn two_nodes(engine: &str, certs: Option<&std::path::Path>) {
         let issuer = core.settings.public_url.clone();
         let scheme = if certs.is_some() { "https" } else { "http" };
         let core_grpc = format!("{scheme}://{}", core.grpc_address());
-        let (client_id, client_secret) = core.first_start.gateway_client.clone().unwrap();
+        let client_id = "gateway".to_owned();
+        let client_secret = core.first_start.client_secrets[&client_id].clone();
         let (email, password) = core.first_start.user.clone().unwrap();
         tokio::spawn(core.run_until_stopped(shutdown.clone()));
 
         let mut edge_settings = Settings::default();
         edge_settings.remote.identity_http = issuer.clone();
-        edge_settings.remote.identity_grpc = core_grpc.clone();
-        edge_settings.remote.catalog_grpc = core_grpc;
+        edge_settings
+            .remote
+            .set_grpc_url(Service::Identity, core_grpc.clone());
+        edge_settings
+            .remote
+            .set_grpc_url(Service::Catalog, core_grpc);
         edge_settings.remote.client_id = client_id;
         edge_settings.remote.client_secret = platform::config::Secret::new(client_secret);
         if let Some(certs) = certs {
@@ -115,7 +120,7 @@ async fn service_clients_take_the_secrets_the_operator_chose() {
     test_support::install_crypto();
     let secret = "orders-secret-0123456789";
     let mut settings = Settings::default();
-    settings.identity.client_secrets.insert(
+    settings.services.identity.client_secrets.insert(
         "orders".to_owned(),
         platform::config::Secret::new(secret.to_owned()),
     );
@@ -148,7 +153,7 @@ async fn service_clients_take_the_secrets_the_operator_chose() {
         ("gateway", "short", "at least 16"),
     ] {
         let mut settings = crate::isolated(Settings::default(), "sqlite").await;
-        settings.identity.client_secrets.insert(
+        settings.services.identity.client_secrets.insert(
             name.to_owned(),
             platform::config::Secret::new(value.to_owned()),
         );
@@ -170,8 +175,12 @@ async fn with_mtls_only_the_urls_a_process_calls_must_be_https() {
     let plain = |settings: &mut Settings, name: &str| {
         settings.tls = mtls(&certs, name);
         settings.remote.identity_http = crate::unused_http_url();
-        settings.remote.catalog_grpc = "http://catalog.invalid:50051".to_owned();
-        settings.remote.orders_grpc = "http://orders.invalid:50051".to_owned();
+        settings
+            .remote
+            .set_grpc_url(Service::Catalog, "http://catalog.invalid:50051".to_owned());
+        settings
+            .remote
+            .set_grpc_url(Service::Orders, "http://orders.invalid:50051".to_owned());
     };
 
     let mut settings = Settings::default();

@@ -50,24 +50,23 @@ impl TestShop {
         test_support::install_crypto();
         let mut settings = isolated(Settings::default(), engine).await;
         customize(&mut settings);
-        let node = Node::build(settings, &Service::ALL, |_, _| {})
+        let node = Node::build(settings, Service::ALL, |_, _| {})
             .await
             .unwrap();
         let base_url = node.settings.public_url.clone();
         let mailbox =
-            notifications::mailbox::Mailbox::new(&node.settings.notifications.mailbox_dir);
+            notifications::mailbox::Mailbox::new(&node.settings.services.notifications.mailbox_dir);
         let grpc_url = format!("http://{}", node.grpc_address());
-        let admin_client = node
-            .first_start
-            .admin_client
-            .clone()
-            .expect("the admin client is made on first start");
+        let admin_client = (
+            emporium::ADMIN_CLIENT_ID.to_owned(),
+            node.first_start.client_secrets[emporium::ADMIN_CLIENT_ID].clone(),
+        );
         let user = node
             .first_start
             .user
             .clone()
             .expect("the development user is made on first start");
-        let identity = node.identity.clone().unwrap();
+        let identity = node.service::<identity::Identity>().unwrap();
         let shutdown = Shutdown::new();
         tokio::spawn(node.run_until_stopped(shutdown.clone()));
         let http = reqwest::Client::builder()
@@ -193,17 +192,17 @@ pub async fn isolated(mut settings: Settings, engine: &str) -> Settings {
     test_support::install_crypto();
     settings.http_addr = "127.0.0.1:0".to_owned();
     settings.grpc_addr = "127.0.0.1:0".to_owned();
-    settings.identity.argon2_memory_kib = 256;
+    settings.services.identity.argon2_memory_kib = 256;
     settings.data_dir =
         std::env::temp_dir().join(format!("emporium-it-{}", uuid::Uuid::new_v4().simple()));
     for url in [
-        &mut settings.identity.database_url,
-        &mut settings.catalog.database_url,
-        &mut settings.cart.database_url,
-        &mut settings.inventory.database_url,
-        &mut settings.payments.database_url,
-        &mut settings.shipping.database_url,
-        &mut settings.orders.database_url,
+        &mut settings.services.identity.database_url,
+        &mut settings.services.catalog.database_url,
+        &mut settings.services.cart.database_url,
+        &mut settings.services.inventory.database_url,
+        &mut settings.services.payments.database_url,
+        &mut settings.services.shipping.database_url,
+        &mut settings.services.orders.database_url,
     ] {
         *url = test_support::fresh_database_url(engine).await.unwrap();
     }

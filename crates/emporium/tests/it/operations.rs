@@ -272,6 +272,8 @@ async fn grpc_reflection_lists_what_each_process_serves_without_a_token() {
         "emporium.catalog.v1.Catalog",
         "emporium.orders.v1.Orders",
         "emporium.payments.v1.Payments",
+        "grpc.health.v1.Health",
+        "grpc.reflection.v1.ServerReflection",
     ] {
         assert!(
             all.contains(&name.to_owned()),
@@ -289,8 +291,38 @@ async fn grpc_reflection_lists_what_each_process_serves_without_a_token() {
     tokio::spawn(payments.run_until_stopped(shutdown.clone()));
     assert_eq!(
         reflected_services(&url).await,
-        ["emporium.admin.v1.Faults", "emporium.payments.v1.Payments"],
-        "a process apart describes its own services only"
+        [
+            "emporium.admin.v1.Faults",
+            "emporium.payments.v1.Payments",
+            "grpc.health.v1.Health",
+            "grpc.reflection.v1.ServerReflection",
+            "grpc.reflection.v1alpha.ServerReflection",
+        ],
+        "a process apart describes its own services only, with health and reflection"
+    );
+    let status = |service: &str| {
+        let url = url.clone();
+        let service = service.to_owned();
+        async move {
+            let transport = platform::transport::network(&url).unwrap();
+            tonic_health::pb::health_client::HealthClient::new(transport)
+                .check(tonic_health::pb::HealthCheckRequest { service })
+                .await
+                .map(|response| response.into_inner().status)
+        }
+    };
+    let serving = tonic_health::pb::health_check_response::ServingStatus::Serving as i32;
+    assert_eq!(
+        status("emporium.payments.v1.Payments").await.unwrap(),
+        serving
+    );
+    assert_eq!(
+        status("emporium.orders.v1.Orders")
+            .await
+            .unwrap_err()
+            .code(),
+        tonic::Code::NotFound,
+        "health answers per service, and only for those served here"
     );
     shutdown.trigger();
 }

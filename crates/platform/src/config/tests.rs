@@ -76,3 +76,32 @@ fn tempfile_with(contents: &str) -> TempFile {
     file.write_all(contents.as_bytes()).unwrap();
     TempFile { path, file }
 }
+
+#[derive(Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+struct Flattened {
+    port: u16,
+    #[serde(flatten)]
+    sections: Sections,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+struct Sections {
+    nested: Nested,
+}
+
+#[test]
+fn a_key_that_names_no_setting_is_refused_with_its_path() {
+    let file = tempfile_with("port = 1\n[nested]\nlimit = 3\nlimmit = 4\n");
+    let error = load::<Flattened>(Some(file.path()))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("key `nested.limmit`: no such setting"),
+        "{error}"
+    );
+    let file = tempfile_with("port = 1\n[nested]\nlimit = 3\n");
+    let loaded = load::<Flattened>(Some(file.path())).unwrap();
+    assert_eq!(loaded.sections.nested.limit, 3, "flattened parts are read");
+}

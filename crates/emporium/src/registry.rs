@@ -1,0 +1,170 @@
+//! The registry: every service the binary can run, one line each, in the order a node builds
+//! them (a service after those it calls). Each line names the service's plugin
+//! (`platform::registry::Plugin`), which says everything else: its settings, what it calls, its
+//! client and how to build it. Adding a service is one line here (and its crate as a dependency).
+
+use platform::registry::{Built, Context, Plugin, Process, ServiceClient, Shared};
+use serde::{Deserialize, Serialize};
+
+use platform::registry::FirstStart;
+
+/// Makes `Service`, with one exhaustive match per question asked of the plugins, and
+/// `ServiceSettings`, every service's section of the settings.
+macro_rules! registry {
+    ($($service:ident($section:ident) => $plugin:ty,)*) => {
+        /// A service the binary can run.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, clap::ValueEnum)]
+        pub enum Service {
+            $($service,)*
+        }
+
+        impl Service {
+            /// Every service, in the registry's order.
+            pub const ALL: &'static [Service] = &[$(Service::$service,)*];
+
+            /// The name on the command line, in settings, certificates and SPIFFE ids.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Service::$service => <$plugin as Plugin>::NAME,)*
+                }
+            }
+
+            /// The services whose gRPC methods it calls.
+            pub fn calls(self) -> &'static [&'static str] {
+                match self {
+                    $(Service::$service => <$plugin as Plugin>::CALLS,)*
+                }
+            }
+
+            /// Its own client at identity, when it calls with its own authority.
+            pub fn client(self) -> Option<ServiceClient> {
+                match self {
+                    $(Service::$service => <$plugin as Plugin>::CLIENT,)*
+                }
+            }
+
+            /// Its gRPC methods that need no token.
+            pub fn public_methods(self) -> &'static [&'static str] {
+                match self {
+                    $(Service::$service => <$plugin as Plugin>::PUBLIC_METHODS,)*
+                }
+            }
+
+            /// Builds it with its section of `settings`.
+            pub(crate) async fn build(
+                self,
+                settings: &ServiceSettings,
+                shared: &Shared<'_>,
+                first_start: &mut FirstStart,
+                seed_progress: &mut (dyn FnMut(usize, usize) + Send),
+            ) -> anyhow::Result<Built> {
+                match self {
+                    $(Service::$service => {
+                        let mut context =
+                            Context::new::<$plugin>(shared, first_start, seed_progress);
+                        <$plugin as Plugin>::build(&settings.$section, &mut context).await
+                    })*
+                }
+            }
+        }
+
+        /// Every service's section of the settings, named after the service.
+        #[derive(Clone, Debug, Serialize, Deserialize)]
+        #[serde(default)]
+        pub struct ServiceSettings {
+            $(pub $section: <$plugin as Plugin>::Config,)*
+        }
+
+        impl Default for ServiceSettings {
+            fn default() -> ServiceSettings {
+                ServiceSettings {
+                    $($section: <$plugin as Plugin>::unresolved(),)*
+                }
+            }
+        }
+
+        impl ServiceSettings {
+            /// Fills what each section left empty from the process's settings.
+            pub fn resolve(&mut self, process: &Process) {
+                $(<$plugin as Plugin>::resolve(&mut self.$section, process);)*
+            }
+
+            /// The section names, which are the services' names.
+            pub const SECTIONS: &'static [&'static str] = &[$(stringify!($section),)*];
+        }
+    };
+}
+
+registry! {
+    Identity(identity) => identity::Plugin,
+    Catalog(catalog) => catalog::Plugin,
+    Inventory(inventory) => inventory::Plugin,
+    Payments(payments) => payments::Plugin,
+    Shipping(shipping) => shipping::Plugin,
+    Cart(cart) => cart::Plugin,
+    Orders(orders) => orders::Plugin,
+    Notifications(notifications) => notifications::Plugin,
+    Gateway(gateway) => gateway::Plugin,
+}
+
+/// The identity operators' tools present (`emporium certs` issues it), allowed everywhere.
+pub const ADMIN_IDENTITY: &str = "admin";
+
+/// What the admin client may do: administer the catalog and the stock.
+pub const ADMIN_SCOPES: &str = "catalog.read catalog.admin inventory.read inventory.admin payments.read shipping.read admin.faults";
+
+impl Service {
+    /// The service named `name`.
+    pub fn from_name(name: &str) -> Option<Service> {
+        Service::ALL
+            .iter()
+            .copied()
+            .find(|service| service.name() == name)
+    }
+
+    /// Who calls this service's gRPC methods. With mTLS, these (and the operators' `admin`
+    /// identity) are the default allow list.
+    pub fn callers(self) -> impl Iterator<Item = Service> {
+        Service::ALL
+            .iter()
+            .copied()
+            .filter(move |caller| caller.calls().contains(&self.name()))
+    }
+
+    /// The clients at identity the shop's own parts use: each service's and the admin client.
+    pub fn clients() -> Vec<ServiceClient> {
+        Service::ALL
+            .iter()
+            .filter_map(|service| service.client())
+            .chain([ServiceClient {
+                id: identity::ADMIN_CLIENT_ID,
+                scopes: ADMIN_SCOPES,
+            }])
+            .collect()
+    }
+
+    /// The gRPC methods of every service that need no token.
+    pub fn all_public_methods() -> Vec<&'static str> {
+        Service::ALL
+            .iter()
+            .flat_map(|service| service.public_methods())
+            .copied()
+            .collect()
+    }
+}
+
+/// The default allow list of a process that runs `services`.
+pub fn default_allowed_clients(services: &[Service]) -> Vec<String> {
+    let mut ids: Vec<String> = services
+        .iter()
+        .flat_map(|service| service.callers())
+        .map(|caller| platform::tls::spiffe_id(caller.name()))
+        .chain([platform::tls::spiffe_id(ADMIN_IDENTITY)])
+        .collect();
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
+#[cfg(test)]
+mod tests;

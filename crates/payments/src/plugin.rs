@@ -1,0 +1,36 @@
+//! The payments service's place in a node: its relay in the background.
+
+use platform::registry::{Built, Context, Process};
+
+use crate::{Config, Payments};
+
+/// The payments service in the binary's registry.
+#[derive(Debug)]
+pub struct Plugin;
+
+impl platform::registry::Plugin for Plugin {
+    type Config = Config;
+    const NAME: &'static str = "payments";
+
+    fn unresolved() -> Config {
+        Config {
+            database_url: String::new(),
+            ..Config::default()
+        }
+    }
+
+    fn resolve(config: &mut Config, process: &Process) {
+        process.fill_database_url(&mut config.database_url, Self::NAME);
+    }
+
+    async fn build(config: &Config, context: &mut Context<'_>) -> anyhow::Result<Built> {
+        let payments = Payments::build(config, context.bus.clone())
+            .await?
+            .with_faults(context.faults.clone());
+        let background = payments.clone();
+        Ok(Built::default()
+            .grpc(payments.grpc())
+            .background(move |shutdown| async move { background.run_background(shutdown).await })
+            .handle(payments))
+    }
+}
