@@ -43,6 +43,11 @@ enum Command {
         /// Whom to issue certificates for; every service and `admin` when none are named.
         names: Vec<String>,
     },
+    /// Registers, lists and removes clients from outside at identity (OAuth 2.0 apps).
+    Client {
+        #[command(subcommand)]
+        command: emporium::clients::ClientCommand,
+    },
     /// Prints an access token for curl: the development user's, or the admin client's.
     Token {
         /// A client-credentials token for the admin client instead of the user's.
@@ -82,6 +87,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         Command::Up => serve(settings, Service::ALL).await,
         Command::Serve { services } => serve(settings, &services).await,
         Command::Token { admin } => token(settings, admin).await,
+        Command::Client { command } => emporium::clients::run(settings, command).await,
         Command::Certs { dir, names } => certs(&dir, &names),
         Command::Load(args) => {
             let report = emporium::load::run(&args).await?;

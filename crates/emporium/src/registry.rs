@@ -110,8 +110,9 @@ registry! {
 /// The identity operators' tools present (`emporium certs` issues it), allowed everywhere.
 pub const ADMIN_IDENTITY: &str = "admin";
 
-/// What the admin client may do: administer the catalog and the stock.
-pub const ADMIN_SCOPES: &str = "catalog.read catalog.admin inventory.read inventory.admin payments.read shipping.read admin.faults";
+/// What the admin client may do: administer the catalog, the stock and the clients at identity,
+/// look at payments and shipments, and switch faults.
+pub const ADMIN_SCOPES: &str = "catalog.read catalog.admin inventory.read inventory.admin payments.read shipping.read admin.faults clients.admin";
 
 impl Service {
     /// The service named `name`.

@@ -76,6 +76,37 @@ pub(crate) struct Order {
     shipment_id: String,
     created_at: i64,
     updated_at: i64,
+    /// In the view of one order: its payment as the processor knows it now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    payment: Option<OrderPayment>,
+    /// In the view of one order: its shipment as the carrier knows it now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    shipment: Option<OrderShipment>,
+}
+
+/// An order's payment: `authorized`, `captured`, `voided`, `refunded` or `declined`.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct OrderPayment {
+    id: String,
+    state: String,
+    card_last4: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    decline_reason: String,
+}
+
+/// An order's shipment: `created`, `in_transit`, `delivered` or `cancelled`, with its tracking.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct OrderShipment {
+    id: String,
+    state: String,
+    tracking_number: String,
+    events: Vec<TrackingEvent>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct TrackingEvent {
+    at: i64,
+    description: String,
 }
 
 fn order(order: pb::Order) -> Order {
@@ -106,6 +137,25 @@ fn order(order: pb::Order) -> Order {
         shipment_id: order.shipment_id,
         created_at: order.created_at_unix,
         updated_at: order.updated_at_unix,
+        payment: order.payment.map(|payment| OrderPayment {
+            id: payment.payment_id,
+            state: payment.state,
+            card_last4: payment.card_last4,
+            decline_reason: payment.decline_reason,
+        }),
+        shipment: order.shipment.map(|shipment| OrderShipment {
+            id: shipment.shipment_id,
+            state: shipment.state,
+            tracking_number: shipment.tracking_number,
+            events: shipment
+                .events
+                .into_iter()
+                .map(|event| TrackingEvent {
+                    at: event.at_unix,
+                    description: event.description,
+                })
+                .collect(),
+        }),
     }
 }
 

@@ -475,6 +475,7 @@ pub fn access_claims(
 ) -> AccessClaims {
     AccessClaims {
         iss: issuer.to_owned(),
+        nbf: None,
         sub: grant.subject.clone(),
         aud: audience.to_owned(),
         exp: now.saturating_add(ttl_seconds as i64),
@@ -502,6 +503,8 @@ pub struct IdClaims {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
+
+pub mod registration;
 
 #[cfg(test)]
 mod tests;

@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use platform::error::Problem;
 
 use crate::domain::FieldError;
+use crate::domain::registration::RegistrationError;
 
 /// What can go wrong, in the cases a caller branches on.
 #[derive(Debug, thiserror::Error)]
@@ -27,6 +28,9 @@ pub enum Error {
     /// The token is valid but does not allow this.
     #[error("{0}")]
     InsufficientScope(String),
+    /// A client registration was refused (RFC 7591 section 3.2.2).
+    #[error(transparent)]
+    Registration(#[from] RegistrationError),
     /// An OAuth 2.0 error (RFC 6749 section 5.2).
     #[error("{code}: {description}")]
     OAuth {
@@ -96,7 +100,9 @@ impl From<Error> for tonic::Status {
     fn from(error: Error) -> tonic::Status {
         let message = error.to_string();
         match error {
-            Error::InvalidField(_) => tonic::Status::invalid_argument(message),
+            Error::InvalidField(_) | Error::Registration(_) => {
+                tonic::Status::invalid_argument(message)
+            }
             Error::EmailTaken => tonic::Status::already_exists(message),
             Error::BadCredentials | Error::InvalidToken(_) => {
                 tonic::Status::unauthenticated(message)
@@ -123,6 +129,9 @@ impl IntoResponse for Error {
     fn into_response(self) -> Response {
         match self {
             Error::OAuth { code, description } => oauth_error_response(code, description),
+            Error::Registration(error) => {
+                error_body(StatusCode::BAD_REQUEST, error.error, error.description)
+            }
             Error::InvalidField(error) => Problem::bad_request(error.to_string())
                 .with_kind("validation")
                 .into_response(),
@@ -164,20 +173,27 @@ fn oauth_error_response(code: OAuthCode, description: String) -> Response {
         OAuthCode::InvalidClient => StatusCode::UNAUTHORIZED,
         _ => StatusCode::BAD_REQUEST,
     };
-    let body = OAuthErrorBody {
-        error: code.as_str(),
-        error_description: description,
-    };
-    let mut response = (status, Json(body)).into_response();
+    let mut response = error_body(status, code.as_str(), description);
     let headers = response.headers_mut();
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
     if code == OAuthCode::InvalidClient {
         headers.insert(
             header::WWW_AUTHENTICATE,
             HeaderValue::from_static("Basic realm=\"emporium\""),
         );
     }
+    response
+}
+
+/// `{"error": ..., "error_description": ...}`, never cached, as RFC 6749 and RFC 7591 answer.
+fn error_body(status: StatusCode, error: &'static str, error_description: String) -> Response {
+    let body = OAuthErrorBody {
+        error,
+        error_description,
+    };
+    let mut response = (status, Json(body)).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
     response
 }
 

@@ -24,9 +24,11 @@ use platform::auth::{KeySource, TokenSource, Verifier, VerifierConfig};
 use platform::unix_now;
 use serde::{Deserialize, Serialize};
 
-pub use crate::domain::{ClientRegistration, GrantType};
+pub use crate::domain::registration::{AuthMethod, ClientMetadata, REGISTRABLE_SCOPES};
+pub use crate::domain::{Client, ClientRegistration, GrantType};
 pub use crate::error::{Error, OAuthCode};
 pub use crate::grpc::IdentityService;
+pub use crate::oidc::{CLIENTS_ADMIN_SCOPE, ClientInformation};
 pub use crate::plugin::{ADMIN_CLIENT_ID, DEV_USER_EMAIL, Plugin, check_client_secrets};
 
 use crate::domain::{
@@ -75,6 +77,9 @@ pub struct Config {
     /// `emporium-admin`), chosen by the operator so that processes running apart can be given
     /// theirs; a client without one gets a random secret on first start.
     pub client_secrets: std::collections::BTreeMap<String, platform::config::Secret>,
+    /// Where the storefront's log-in may send its codes: the redirect URIs of the first-party
+    /// public client `emporium-web`, registered on every start. Empty: `<issuer>/auth/callback`.
+    pub storefront_redirect_uris: Vec<String>,
 }
 
 impl Default for Config {
@@ -88,6 +93,7 @@ impl Default for Config {
             authorization_code_ttl_seconds: 60,
             argon2_memory_kib: 19456,
             client_secrets: std::collections::BTreeMap::new(),
+            storefront_redirect_uris: Vec::new(),
         }
     }
 }
@@ -117,6 +123,17 @@ impl std::fmt::Debug for Identity {
             .field("issuer", &self.inner.config.issuer)
             .finish_non_exhaustive()
     }
+}
+
+/// A client registered from outside, as its registration is answered.
+#[derive(Clone, Debug)]
+pub struct RegisteredClient {
+    pub client: domain::Client,
+    pub client_name: String,
+    pub auth_method: domain::registration::AuthMethod,
+    /// The secret of a confidential client, only in the answer to its registration.
+    pub secret: Option<String>,
+    pub registered_at: i64,
 }
 
 /// Tokens handed out by one grant.
@@ -304,6 +321,61 @@ impl Identity {
             .store
             .set_client_secret(&client_id, &domain::sha256_hex(secret))
             .await
+    }
+
+    /// Registers a client from outside (RFC 7591): a new id, and a secret, shown once, for a
+    /// confidential client.
+    pub async fn register_client(
+        &self,
+        metadata: domain::registration::ClientMetadata,
+    ) -> Result<RegisteredClient, Error> {
+        let client_id = format!("client-{}", uuid::Uuid::new_v4().simple());
+        let checked = metadata.check(client_id)?;
+        let secret = match checked.registration.confidential {
+            true => Some(random_token()?),
+            false => None,
+        };
+        let client = domain::Client::register(
+            checked.registration,
+            secret.as_deref().map(domain::sha256_hex),
+        )?;
+        let now = unix_now();
+        self.inner
+            .store
+            .insert_registered_client(&client, &checked.client_name, now)
+            .await?;
+        tracing::info!(client_id = %client.client_id, "registered a client from outside");
+        Ok(RegisteredClient {
+            client,
+            client_name: checked.client_name,
+            auth_method: checked.auth_method,
+            secret,
+            registered_at: now,
+        })
+    }
+
+    /// Every client registered from outside, oldest first (no secrets: only their hashes are
+    /// kept).
+    pub async fn registered_clients(&self) -> Result<Vec<RegisteredClient>, Error> {
+        let clients = self.inner.store.registered_clients().await?;
+        Ok(clients
+            .into_iter()
+            .map(|(client, client_name, registered_at)| RegisteredClient {
+                auth_method: match client.is_confidential() {
+                    true => domain::registration::AuthMethod::ClientSecretBasic,
+                    false => domain::registration::AuthMethod::None,
+                },
+                client,
+                client_name,
+                secret: None,
+                registered_at,
+            })
+            .collect())
+    }
+
+    /// Removes a client registered from outside, and its tokens; false when there is none.
+    pub async fn remove_client(&self, client_id: &str) -> Result<bool, Error> {
+        self.inner.store.remove_registered_client(client_id).await
     }
 
     /// Retires the signing key and starts signing with a new one; returns the new key's id.

@@ -55,6 +55,7 @@ impl platform::registry::Plugin for Plugin {
         context.first_start.user = ensure_development_user(&identity).await?;
         context.first_start.client_secrets =
             ensure_clients(&identity, context.clients, &config.client_secrets).await?;
+        ensure_storefront_client(&identity, config).await?;
         Ok(Built::default()
             .grpc(identity.grpc())
             .router(identity.router())
@@ -102,6 +103,30 @@ async fn ensure_development_user(identity: &Identity) -> anyhow::Result<Option<(
         .ensure_user(DEV_USER_EMAIL, &password, "Dev User")
         .await?;
     Ok(created.then(|| (DEV_USER_EMAIL.to_owned(), password)))
+}
+
+/// Registers the storefront as the first-party public client: the authorization-code flow with
+/// PKCE and refresh tokens, a user's scopes.
+async fn ensure_storefront_client(identity: &Identity, config: &Config) -> anyhow::Result<()> {
+    let redirect_uris = match config.storefront_redirect_uris.is_empty() {
+        true => vec![format!(
+            "{}/auth/callback",
+            config.issuer.trim_end_matches('/')
+        )],
+        false => config.storefront_redirect_uris.clone(),
+    };
+    let registration = ClientRegistration {
+        client_id: crate::FIRST_PARTY_CLIENT_ID.to_owned(),
+        confidential: false,
+        redirect_uris,
+        allowed_scopes: crate::DEFAULT_USER_SCOPES.to_owned(),
+        grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
+    };
+    identity
+        .ensure_client(registration)
+        .await
+        .context("identity.storefront_redirect_uris")?;
+    Ok(())
 }
 
 /// Registers the clients the shop's own parts use, each with the scopes it may ask for; returns

@@ -138,6 +138,71 @@ impl Store {
         Ok(result.rows_affected() == 1)
     }
 
+    /// Stores a client registered from outside, with its name; the id is new, so it cannot clash
+    /// unless the random source repeats.
+    pub async fn insert_registered_client(
+        &self,
+        client: &Client,
+        client_name: &str,
+        now: i64,
+    ) -> Result<(), Error> {
+        if !self.insert_client(client, now).await? {
+            return Err(anyhow::anyhow!("client id {} is taken", client.client_id).into());
+        }
+        db::query("UPDATE clients SET client_name = $2, registered = TRUE WHERE client_id = $1")
+            .bind(&client.client_id)
+            .bind(client_name)
+            .execute(self.database.writer())
+            .await
+            .context("name a registered client")?;
+        Ok(())
+    }
+
+    /// Every client registered from outside, oldest first: `(client, name, registered at)`.
+    pub async fn registered_clients(&self) -> Result<Vec<(Client, String, i64)>, Error> {
+        let rows = db::query(
+            "SELECT client_id, secret_hash, redirect_uris, allowed_scopes, grant_types, client_name, created_at \
+             FROM clients WHERE registered ORDER BY created_at, client_id",
+        )
+        .fetch_all(self.database.pool())
+        .await
+        .context("list registered clients")?;
+        rows.iter()
+            .map(|row| {
+                let client = client_from_row(row).context("read a client")?;
+                let name: String = row.try_get("client_name").context("read a client")?;
+                let created_at: i64 = row.try_get("created_at").context("read a client")?;
+                Ok((client, name, created_at))
+            })
+            .collect()
+    }
+
+    /// Removes a client registered from outside, with its codes and refresh tokens; false when
+    /// there is none by that id (the shop's own clients are not removed this way).
+    pub async fn remove_registered_client(&self, client_id: &str) -> Result<bool, Error> {
+        let mut transaction = self
+            .database
+            .begin_write()
+            .await
+            .context("remove a client")?;
+        let result = db::query("DELETE FROM clients WHERE client_id = $1 AND registered")
+            .bind(client_id)
+            .execute(&mut *transaction)
+            .await
+            .context("remove a client")?;
+        if result.rows_affected() == 0 {
+            return Ok(false);
+        }
+        // Codes go with the client (a foreign key); refresh tokens name it without one.
+        db::query("DELETE FROM refresh_tokens WHERE client_id = $1")
+            .bind(client_id)
+            .execute(&mut *transaction)
+            .await
+            .context("remove a client's refresh tokens")?;
+        transaction.commit().await.context("remove a client")?;
+        Ok(true)
+    }
+
     /// Replaces a client's secret (its hash).
     pub async fn set_client_secret(&self, client_id: &str, secret_hash: &str) -> Result<(), Error> {
         db::query("UPDATE clients SET secret_hash = $2 WHERE client_id = $1")

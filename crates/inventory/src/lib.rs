@@ -137,9 +137,8 @@ impl Inventory {
         self.store.seed(levels, platform::unix_now()).await
     }
 
-    /// Tells watchers the new levels of `skus` and wakes the relay for the events just written.
+    /// Tells watchers the new levels of `skus`.
     async fn changed(&self, skus: impl Iterator<Item = &str>) {
-        self.outbox.wake();
         if self.changes.receiver_count() == 0 {
             return;
         }

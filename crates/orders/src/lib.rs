@@ -6,12 +6,14 @@
 //! unfinished. `PlaceOrder` is idempotent by key. Users need the `orders` scope; the service
 //! calls inventory, payments and shipping with its own token.
 
+mod checkout;
 pub mod domain;
 mod error;
 mod grpc;
 mod plugin;
 mod saga;
 mod store;
+mod view;
 
 pub use crate::plugin::Plugin;
 
@@ -195,7 +197,7 @@ impl Orders {
                 continue;
             }
             tracing::info!(order_id = %order.id, state = order.state.as_str(), "resuming an unfinished checkout");
-            let order = self.run_saga(order, None).await;
+            let order = self.run_saga(order, true).await;
             finished += usize::from(order.state.is_terminal());
         }
         Ok(finished)

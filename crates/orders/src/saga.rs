@@ -11,7 +11,7 @@ use proto::shipping as shipping_pb;
 use tonic::{Code, Status};
 
 use crate::Orders;
-use crate::domain::{Card, State, Step, next_step};
+use crate::domain::{State, Step, next_step};
 use crate::store::Order;
 
 /// Why a step did not succeed.
@@ -21,14 +21,14 @@ enum StepError {
 }
 
 impl Orders {
-    /// Runs an order's saga until it is confirmed or failed. `card` is there for a fresh
-    /// checkout and gone for a resumed one (it is never stored).
-    pub(crate) async fn run_saga(&self, mut order: Order, card: Option<Card>) -> Order {
+    /// Runs an order's saga until it is confirmed or failed; `resumed` when a restart or
+    /// another task left it unfinished.
+    pub(crate) async fn run_saga(&self, mut order: Order, resumed: bool) -> Order {
         let Some(_running) = self.claim(&order.id) else {
             // Another task in this process works on it; report what is known.
             return order;
         };
-        if card.is_none() {
+        if resumed {
             // A resumed saga starts from what is stored now, not from the snapshot it was found
             // in: the checkout that ran it may have finished in between.
             match self.store.get(&order.id).await {
@@ -41,7 +41,7 @@ impl Orders {
             }
         }
         while let Some(step) = next_step(order.state) {
-            match self.perform(step, &mut order, card.as_ref()).await {
+            match self.perform(step, &mut order).await {
                 Ok(()) => {
                     order.state = step.reaches();
                     self.record(&mut order).await;
@@ -76,20 +76,10 @@ impl Orders {
                 }
             }
         }
-        // Only the last save of a saga writes an event; waking the relay for the others would
-        // have it look for nothing.
-        if order.state.is_terminal() {
-            self.outbox.wake();
-        }
         let _ = self.updates.send(order.clone());
     }
 
-    async fn perform(
-        &self,
-        step: Step,
-        order: &mut Order,
-        card: Option<&Card>,
-    ) -> Result<(), StepError> {
+    async fn perform(&self, step: Step, order: &mut Order) -> Result<(), StepError> {
         match step {
             Step::ReserveStock => {
                 let request = inventory_pb::ReserveRequest {
@@ -113,12 +103,12 @@ impl Orders {
                 Ok(())
             }
             Step::AuthorizePayment => {
-                let Some(card) = card else {
+                if order.card_token.is_empty() {
+                    // Only orders placed before the vault existed have no token.
                     return Err(StepError::Refused(
-                        "the payment details were lost in a restart; please check out again"
-                            .to_owned(),
+                        "the order has no card to pay with; please check out again".to_owned(),
                     ));
-                };
+                }
                 let request = payments_pb::AuthorizeRequest {
                     idempotency_key: format!("{}-authorize", order.id),
                     order_id: order.id.clone(),
@@ -126,13 +116,8 @@ impl Orders {
                         minor_units: order.total_minor,
                         currency: order.currency.clone(),
                     }),
-                    card: Some(payments_pb::Card {
-                        number: card.number.clone(),
-                        exp_month: card.exp_month,
-                        exp_year: card.exp_year,
-                        cvc: card.cvc.clone(),
-                        holder: card.holder.clone(),
-                    }),
+                    card: None,
+                    card_token: order.card_token.clone(),
                 };
                 let payment = self
                     .call(step, |token| {

@@ -12,7 +12,7 @@ static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
 const SELECT_ORDER_BY_ID: &str = "SELECT id, user_id, state, lines, total_minor, currency, address, weight_grams, \
-     payment_id, shipment_id, failure_reason, created_at, updated_at FROM orders WHERE id = $1";
+     payment_id, shipment_id, failure_reason, created_at, updated_at, card_token FROM orders WHERE id = $1";
 
 /// An order and its saga state.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -30,6 +30,8 @@ pub struct Order {
     pub failure_reason: String,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The payments vault's token for the card this order pays with.
+    pub card_token: String,
 }
 
 /// What creating an order under an idempotency key came to.
@@ -68,8 +70,8 @@ impl Store {
         let mut transaction = self.database.begin_write().await?;
         let inserted = db::query(
             "INSERT INTO orders (id, user_id, idempotency_key, fingerprint, state, lines, total_minor, currency, address, \
-             weight_grams, payment_id, shipment_id, failure_reason, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, '', '', '', $11, $11) \
+             weight_grams, payment_id, shipment_id, failure_reason, created_at, updated_at, card_token) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, '', '', '', $11, $11, $12) \
              ON CONFLICT (user_id, idempotency_key) DO NOTHING",
         )
         .bind(&order.id)
@@ -83,6 +85,7 @@ impl Store {
         .bind(json(&order.address)?)
         .bind(i64::from(order.weight_grams))
         .bind(order.created_at)
+        .bind(&order.card_token)
         .execute(&mut *transaction)
         .await?;
         if inserted.rows_affected() == 0 {
@@ -257,6 +260,7 @@ fn order_from_row(row: &Row) -> Result<Order, Error> {
         failure_reason: row.try_get("failure_reason")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
+        card_token: row.try_get("card_token")?,
     })
 }
 

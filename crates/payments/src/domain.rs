@@ -116,7 +116,8 @@ pub fn parse_amount(minor_units: i64, currency: &str) -> Result<(i64, String), I
 }
 
 /// Where a payment is in its life.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum State {
     Authorized,
     Captured,
@@ -146,6 +147,24 @@ impl State {
         ]
         .into_iter()
         .find(|state| state.as_str() == raw)
+    }
+}
+
+/// The simulated issuer's answer to an authorization: why it declines, or `None` to approve.
+/// It declines the test card always, every card while `payments.decline` is switched on, and
+/// otherwise when `roll` (uniform in 0..1) falls under `decline_rate`.
+pub fn decline_reason(
+    card: &Card,
+    decline_fault: bool,
+    roll: f64,
+    decline_rate: f64,
+) -> Option<&'static str> {
+    if card.always_declined() || decline_fault {
+        Some("card_declined")
+    } else if roll < decline_rate {
+        Some("insufficient_funds")
+    } else {
+        None
     }
 }
 
@@ -262,6 +281,37 @@ mod tests {
                 .unwrap()
                 .always_declined()
         );
+    }
+
+    #[test]
+    fn the_issuer_declines_the_test_card_a_switched_fault_and_the_unlucky_roll() {
+        let good = Card::parse("4242 4242 4242 4242", 12, 2030, "123", TODAY).unwrap();
+        let declined = Card::parse(ALWAYS_DECLINED, 12, 2030, "123", TODAY).unwrap();
+        assert_eq!(decline_reason(&good, false, 0.5, 0.1), None);
+        assert_eq!(
+            decline_reason(&declined, false, 0.5, 0.0),
+            Some("card_declined")
+        );
+        assert_eq!(decline_reason(&good, true, 0.5, 0.0), Some("card_declined"));
+        assert_eq!(
+            decline_reason(&good, false, 0.05, 0.1),
+            Some("insufficient_funds")
+        );
+    }
+
+    #[test]
+    fn states_keep_their_stored_names() {
+        for state in [
+            State::Authorized,
+            State::Captured,
+            State::Voided,
+            State::Refunded,
+            State::Declined,
+        ] {
+            let json = serde_json::to_string(&state).unwrap();
+            assert_eq!(json, format!("\"{}\"", state.as_str()));
+            assert_eq!(State::parse(state.as_str()), Some(state));
+        }
     }
 
     #[test]

@@ -11,6 +11,8 @@ pub enum Error {
     KeyReused(String),
     #[error("no payment {0}")]
     UnknownPayment(String),
+    #[error("card_token: no card is kept under {0} (unknown, used, or erased after a day)")]
+    UnknownCard(String),
     #[error("payment {id} is {state}; it cannot be {operation}d")]
     WrongState {
         id: String,
@@ -31,7 +33,7 @@ impl From<Error> for tonic::Status {
     fn from(error: Error) -> tonic::Status {
         match error {
             Error::Invalid(_) => tonic::Status::invalid_argument(error.to_string()),
-            Error::KeyReused(_) | Error::WrongState { .. } => {
+            Error::KeyReused(_) | Error::WrongState { .. } | Error::UnknownCard(_) => {
                 tonic::Status::failed_precondition(error.to_string())
             }
             Error::UnknownPayment(_) => tonic::Status::not_found(error.to_string()),

@@ -1,14 +1,13 @@
-//! The `Payments` gRPC service: checks, idempotency, the simulated issuer, then the store.
-
-use std::time::Duration;
+//! The `Payments` gRPC service: messages to the service's types and back; `service.rs` decides.
 
 use proto::payments as pb;
 use proto::payments::payments_server::{Payments as PaymentsRpc, PaymentsServer};
-use sha2::{Digest, Sha256};
 use tonic::{Request, Response, Status};
 
-use crate::domain::{self, Card, Invalid, Operation, State};
-use crate::store::{Claim, Payment};
+use crate::domain::{self, Invalid, Operation, State};
+use crate::service::{Authorization, CardSource};
+use crate::store::Payment;
+use crate::vault::VaultCard;
 use crate::{CHARGE_SCOPE, Error, Payments, READ_SCOPE};
 
 /// The gRPC face of `Payments`.
@@ -25,13 +24,26 @@ impl PaymentsGrpc {
 
 #[tonic::async_trait]
 impl PaymentsRpc for PaymentsGrpc {
+    async fn store_card(
+        &self,
+        request: Request<pb::StoreCardRequest>,
+    ) -> Result<Response<pb::StoredCard>, Status> {
+        platform::auth::authorize(&request, CHARGE_SCOPE)?;
+        let card = request.into_inner().card.ok_or_else(|| required("card"))?;
+        let (card_token, card_last4) = self.payments.store_card(vault_card(card)).await?;
+        Ok(Response::new(pb::StoredCard {
+            card_token,
+            card_last4,
+        }))
+    }
+
     #[tracing::instrument(skip_all, fields(order_id = %request.get_ref().order_id))]
     async fn authorize(
         &self,
         request: Request<pb::AuthorizeRequest>,
     ) -> Result<Response<pb::Payment>, Status> {
         platform::auth::authorize(&request, CHARGE_SCOPE)?;
-        let message = request.get_ref();
+        let message = request.into_inner();
         let key = idempotency_key(&message.idempotency_key)?;
         let order_id = message.order_id.trim();
         if order_id.is_empty() || order_id.len() > 64 {
@@ -41,76 +53,29 @@ impl PaymentsRpc for PaymentsGrpc {
             })
             .into());
         }
-        let amount = message.amount.as_ref().ok_or_else(|| {
-            Error::from(Invalid {
-                field: "amount",
-                reason: "is required".to_owned(),
-            })
-        })?;
+        let amount = message.amount.as_ref().ok_or_else(|| required("amount"))?;
         let (amount, currency) =
             domain::parse_amount(amount.minor_units, &amount.currency).map_err(Error::from)?;
-        let card = message.card.as_ref().ok_or_else(|| {
-            Error::from(Invalid {
-                field: "card",
-                reason: "is required".to_owned(),
-            })
-        })?;
-        let parsed = Card::parse(
-            &card.number,
-            card.exp_month,
-            card.exp_year,
-            &card.cvc,
-            today(),
-        )
-        .map_err(Error::from)?;
-        let fingerprint = fingerprint(&[
-            "authorize",
-            order_id,
-            &amount.to_string(),
-            &currency,
-            parsed.last4(),
-            &card.exp_month.to_string(),
-            &card.exp_year.to_string(),
-        ]);
-        if let Some(answer) = self.payments.store.replay(&key, &fingerprint).await? {
-            return Ok(Response::new(to_proto(&answer)));
-        }
-        self.processing_time().await;
-        let decline_reason =
-            if parsed.always_declined() || self.payments.faults.fails("payments.decline") {
-                "card_declined"
-            } else if rand::random::<f64>() < self.payments.config.decline_rate {
-                "insufficient_funds"
-            } else {
-                ""
-            };
-        let payment = Payment {
-            id: uuid::Uuid::now_v7().to_string(),
+        let card = match (message.card, message.card_token.trim()) {
+            (Some(card), "") => CardSource::Given(vault_card(card)),
+            (None, "") => return Err(required("card")),
+            (None, token) => CardSource::Token(token.to_owned()),
+            (Some(_), _) => {
+                return Err(Error::from(Invalid {
+                    field: "card_token",
+                    reason: "give a card or a card_token, not both".to_owned(),
+                })
+                .into());
+            }
+        };
+        let authorization = Authorization {
+            key,
             order_id: order_id.to_owned(),
             amount,
             currency,
-            state: if decline_reason.is_empty() {
-                State::Authorized
-            } else {
-                State::Declined
-            }
-            .as_str()
-            .to_owned(),
-            card_last4: parsed.last4().to_owned(),
-            decline_reason: decline_reason.to_owned(),
+            card,
         };
-        let now = platform::unix_now();
-        let answer = match self.payments.store.claim(&key, &fingerprint, now).await? {
-            Claim::New(transaction) => {
-                self.payments
-                    .store
-                    .insert(transaction, &key, &payment, now)
-                    .await?
-            }
-            Claim::Replay(answer) => answer,
-        };
-        self.payments.outbox.wake();
-        tracing::info!(payment_id = %answer.id, state = %answer.state, "authorization answered");
+        let answer = self.payments.authorize(authorization).await?;
         Ok(Response::new(to_proto(&answer)))
     }
 
@@ -120,15 +85,12 @@ impl PaymentsRpc for PaymentsGrpc {
     ) -> Result<Response<pb::Payment>, Status> {
         platform::auth::authorize(&request, CHARGE_SCOPE)?;
         let message = request.get_ref();
-        Ok(Response::new(to_proto(
-            &self
-                .operate(
-                    &message.idempotency_key,
-                    &message.payment_id,
-                    Operation::Capture,
-                )
-                .await?,
-        )))
+        self.operate(
+            &message.idempotency_key,
+            &message.payment_id,
+            Operation::Capture,
+        )
+        .await
     }
 
     async fn void(
@@ -137,15 +99,12 @@ impl PaymentsRpc for PaymentsGrpc {
     ) -> Result<Response<pb::Payment>, Status> {
         platform::auth::authorize(&request, CHARGE_SCOPE)?;
         let message = request.get_ref();
-        Ok(Response::new(to_proto(
-            &self
-                .operate(
-                    &message.idempotency_key,
-                    &message.payment_id,
-                    Operation::Void,
-                )
-                .await?,
-        )))
+        self.operate(
+            &message.idempotency_key,
+            &message.payment_id,
+            Operation::Void,
+        )
+        .await
     }
 
     async fn refund(
@@ -154,15 +113,12 @@ impl PaymentsRpc for PaymentsGrpc {
     ) -> Result<Response<pb::Payment>, Status> {
         platform::auth::authorize(&request, CHARGE_SCOPE)?;
         let message = request.get_ref();
-        Ok(Response::new(to_proto(
-            &self
-                .operate(
-                    &message.idempotency_key,
-                    &message.payment_id,
-                    Operation::Refund,
-                )
-                .await?,
-        )))
+        self.operate(
+            &message.idempotency_key,
+            &message.payment_id,
+            Operation::Refund,
+        )
+        .await
     }
 
     async fn list_payments_for_order(
@@ -203,41 +159,31 @@ impl PaymentsGrpc {
         key: &str,
         payment_id: &str,
         operation: Operation,
-    ) -> Result<Payment, Error> {
+    ) -> Result<Response<pb::Payment>, Status> {
         let key = idempotency_key(key)?;
         let payment_id = payment_id.trim();
         if payment_id.is_empty() {
-            return Err(Invalid {
-                field: "payment_id",
-                reason: "is required".to_owned(),
-            }
-            .into());
+            return Err(required("payment_id"));
         }
-        let fingerprint = fingerprint(&[operation.as_str(), payment_id]);
-        if let Some(answer) = self.payments.store.replay(&key, &fingerprint).await? {
-            return Ok(answer);
-        }
-        self.processing_time().await;
-        let now = platform::unix_now();
-        let answer = match self.payments.store.claim(&key, &fingerprint, now).await? {
-            Claim::New(transaction) => {
-                self.payments
-                    .store
-                    .apply(transaction, &key, payment_id, operation, now)
-                    .await?
-            }
-            Claim::Replay(answer) => answer,
-        };
-        self.payments.outbox.wake();
-        Ok(answer)
+        let answer = self.payments.operate(&key, payment_id, operation).await?;
+        Ok(Response::new(to_proto(&answer)))
     }
+}
 
-    /// The simulated processor's round trip, and any delay a fault adds.
-    async fn processing_time(&self) {
-        self.payments.faults.delay("payments.timeout").await;
-        if self.payments.config.latency_ms > 0 {
-            tokio::time::sleep(Duration::from_millis(self.payments.config.latency_ms)).await;
-        }
+fn required(field: &'static str) -> Status {
+    Error::from(Invalid {
+        field,
+        reason: "is required".to_owned(),
+    })
+    .into()
+}
+
+fn vault_card(card: pb::Card) -> VaultCard {
+    VaultCard {
+        number: card.number,
+        exp_month: card.exp_month,
+        exp_year: card.exp_year,
+        cvc: card.cvc,
     }
 }
 
@@ -253,36 +199,8 @@ fn idempotency_key(raw: &str) -> Result<String, Error> {
     Ok(key.to_owned())
 }
 
-/// What makes two requests "the same": a hash of their fields (never of a whole card number).
-fn fingerprint(parts: &[&str]) -> String {
-    let mut hasher = Sha256::new();
-    for part in parts {
-        hasher.update(part.as_bytes());
-        hasher.update([0]);
-    }
-    hasher
-        .finalize()
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
-}
-
-/// This year and month, in UTC, for card expiry.
-fn today() -> (u32, u32) {
-    let now = events::rfc3339(platform::unix_now() * 1000);
-    let year = now
-        .get(0..4)
-        .and_then(|year| year.parse().ok())
-        .unwrap_or(1970);
-    let month = now
-        .get(5..7)
-        .and_then(|month| month.parse().ok())
-        .unwrap_or(1);
-    (year, month)
-}
-
 fn to_proto(payment: &Payment) -> pb::Payment {
-    let state = match payment.state() {
+    let state = match payment.state {
         State::Authorized => pb::PaymentState::Authorized,
         State::Captured => pb::PaymentState::Captured,
         State::Voided => pb::PaymentState::Voided,

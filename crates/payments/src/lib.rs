@@ -12,7 +12,9 @@ pub mod domain;
 mod error;
 mod grpc;
 mod plugin;
+mod service;
 mod store;
+mod vault;
 
 pub use crate::plugin::Plugin;
 
@@ -44,6 +46,12 @@ pub struct Config {
     pub latency_ms: u64,
     /// How long idempotency keys are kept, in hours; at least 24.
     pub idempotency_key_hours: u64,
+    /// The key that seals cards in the vault: 64 hex digits (32 bytes), from the secrets.
+    /// Empty: the key in `vault_key_file`.
+    pub vault_key: platform::config::Secret,
+    /// A file that holds the vault key, made (readable by its owner only) when missing; the
+    /// binary puts it in the data folder. With neither, cards do not survive a restart.
+    pub vault_key_file: String,
 }
 
 impl Default for Config {
@@ -53,6 +61,8 @@ impl Default for Config {
             decline_rate: 0.0,
             latency_ms: 0,
             idempotency_key_hours: 24,
+            vault_key: platform::config::Secret::default(),
+            vault_key_file: String::new(),
         }
     }
 }
@@ -63,6 +73,7 @@ pub struct Payments {
     store: Store,
     config: Arc<Config>,
     outbox: Outbox,
+    vault: vault::Vault,
     faults: platform::faults::Faults,
 }
 
@@ -83,11 +94,13 @@ impl Payments {
             config.idempotency_key_hours >= 24,
             "invalid configuration: key `payments.idempotency_key_hours`: keys are kept at least 24 hours"
         );
+        let vault = vault::Vault::from_config(config)?;
         let store = Store::open(&config.database_url).await?;
         let outbox = Outbox::new(store.database().clone(), bus);
         Ok(Payments {
             outbox,
             store,
+            vault,
             config: Arc::new(config.clone()),
             faults: platform::faults::Faults::new(),
         })
@@ -115,6 +128,10 @@ impl Payments {
                 if let Err(error) = self.store.forget_keys(cutoff).await {
                     tracing::warn!(%error, "forgetting old idempotency keys failed; trying again");
                 }
+                let cutoff = platform::unix_now() - service::CARD_TTL_SECONDS;
+                if let Err(error) = self.store.forget_cards(cutoff).await {
+                    tracing::warn!(%error, "erasing unused cards failed; trying again");
+                }
                 tokio::select! {
                     _ = shutdown.wait() => return,
                     _ = tokio::time::sleep(Duration::from_secs(600)) => {}
@@ -132,5 +149,10 @@ impl Payments {
     /// Each account's balance for one payment.
     pub async fn balances(&self, payment_id: &str) -> Result<Vec<(String, i64)>, Error> {
         self.store.balances(payment_id).await
+    }
+
+    /// How many cards the vault keeps for authorizations still to come.
+    pub async fn kept_cards(&self) -> Result<i64, Error> {
+        self.store.kept_cards().await
     }
 }

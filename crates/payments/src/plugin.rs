@@ -21,6 +21,13 @@ impl platform::registry::Plugin for Plugin {
 
     fn resolve(config: &mut Config, process: &Process) {
         process.fill_database_url(&mut config.database_url, Self::NAME);
+        if config.vault_key.expose().is_empty() && config.vault_key_file.is_empty() {
+            config.vault_key_file = process
+                .data_dir
+                .join("payments-vault.key")
+                .display()
+                .to_string();
+        }
     }
 
     async fn build(config: &Config, context: &mut Context<'_>) -> anyhow::Result<Built> {

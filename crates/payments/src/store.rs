@@ -19,15 +19,9 @@ pub struct Payment {
     pub order_id: String,
     pub amount: i64,
     pub currency: String,
-    pub state: String,
+    pub state: State,
     pub card_last4: String,
     pub decline_reason: String,
-}
-
-impl Payment {
-    pub fn state(&self) -> State {
-        State::parse(&self.state).unwrap_or(State::Declined)
-    }
 }
 
 /// What a request claimed under its idempotency key.
@@ -100,12 +94,14 @@ impl Store {
     }
 
     /// Records a new payment (authorized or declined) with its ledger entries and event, and
-    /// keeps it as the answer to `key`.
+    /// keeps it as the answer to `key`. The vault's card under `card_token` is tied to an
+    /// authorized payment, and erased with a declined one.
     pub(crate) async fn insert(
         &self,
         mut transaction: Transaction,
         key: &str,
         payment: &Payment,
+        card_token: Option<&str>,
         now: i64,
     ) -> Result<Payment, Error> {
         db::query(
@@ -116,13 +112,13 @@ impl Store {
         .bind(&payment.order_id)
         .bind(payment.amount)
         .bind(&payment.currency)
-        .bind(&payment.state)
+        .bind(payment.state.as_str())
         .bind(&payment.card_last4)
         .bind(&payment.decline_reason)
         .bind(now)
         .execute(&mut *transaction)
         .await?;
-        if payment.state() == State::Authorized {
+        if payment.state == State::Authorized {
             post(
                 &mut transaction,
                 payment,
@@ -130,6 +126,17 @@ impl Store {
                 now,
             )
             .await?;
+        }
+        if let Some(token) = card_token {
+            let statement = match payment.state {
+                State::Authorized => {
+                    db::query("UPDATE vault_cards SET payment_id = $2 WHERE token = $1")
+                        .bind(token)
+                        .bind(&payment.id)
+                }
+                _ => db::query("DELETE FROM vault_cards WHERE token = $1").bind(token),
+            };
+            statement.execute(&mut *transaction).await?;
         }
         finish(transaction, key, payment, true, now).await?;
         Ok(payment.clone())
@@ -150,13 +157,18 @@ impl Store {
             .await?
             .ok_or_else(|| Error::UnknownPayment(payment_id.to_owned()))?;
         let mut payment = payment_from_row(&row)?;
-        let changed = match operation.applies_to(payment.state()) {
+        let changed = match operation.applies_to(payment.state) {
             Ok(true) => {
-                payment.state = operation.target().as_str().to_owned();
+                payment.state = operation.target();
                 db::query("UPDATE payments SET state = $2, updated_at = $3 WHERE id = $1")
                     .bind(payment_id)
-                    .bind(&payment.state)
+                    .bind(payment.state.as_str())
                     .bind(now)
+                    .execute(&mut *transaction)
+                    .await?;
+                // A captured or voided payment needs its card no more.
+                db::query("DELETE FROM vault_cards WHERE payment_id = $1")
+                    .bind(payment_id)
                     .execute(&mut *transaction)
                     .await?;
                 post(
@@ -224,6 +236,53 @@ impl Store {
             .collect()
     }
 
+    /// Keeps a sealed card under `token` until an authorization uses it.
+    pub(crate) async fn keep_card(
+        &self,
+        token: &str,
+        sealed: &str,
+        card_last4: &str,
+        now: i64,
+    ) -> Result<(), Error> {
+        db::query(
+            "INSERT INTO vault_cards (token, sealed, card_last4, payment_id, created_at) VALUES ($1, $2, $3, '', $4)",
+        )
+        .bind(token)
+        .bind(sealed)
+        .bind(card_last4)
+        .bind(now)
+        .execute(self.database.writer())
+        .await?;
+        Ok(())
+    }
+
+    /// The sealed card kept under `token`, if any.
+    pub(crate) async fn kept_card(&self, token: &str) -> Result<Option<String>, Error> {
+        let row = db::query("SELECT sealed FROM vault_cards WHERE token = $1")
+            .bind(token)
+            .fetch_optional(self.database.pool())
+            .await?;
+        Ok(row.map(|row| row.try_get("sealed")).transpose()?)
+    }
+
+    /// How many cards the vault keeps.
+    pub async fn kept_cards(&self) -> Result<i64, Error> {
+        let row = db::query("SELECT COUNT(*) AS kept FROM vault_cards")
+            .fetch_one(self.database.pool())
+            .await?;
+        Ok(row.try_get("kept")?)
+    }
+
+    /// Erases cards kept since before `before` whose payment was never captured or voided
+    /// (abandoned checkouts, authorizations that lapsed).
+    pub(crate) async fn forget_cards(&self, before: i64) -> Result<u64, Error> {
+        let result = db::query("DELETE FROM vault_cards WHERE created_at < $1")
+            .bind(before)
+            .execute(self.database.writer())
+            .await?;
+        Ok(result.rows_affected())
+    }
+
     /// Forgets idempotency keys made before `before`.
     pub(crate) async fn forget_keys(&self, before: i64) -> Result<u64, Error> {
         let result = db::query("DELETE FROM idempotency_keys WHERE created_at < $1")
@@ -242,7 +301,14 @@ fn payment_from_row(row: &Row) -> Result<Payment, Error> {
         order_id: row.try_get("order_id")?,
         amount: row.try_get("amount_minor")?,
         currency: row.try_get("currency")?,
-        state: row.try_get("state")?,
+        state: {
+            let state: String = row.try_get("state")?;
+            State::parse(&state).ok_or_else(|| {
+                Error::Unexpected(anyhow::anyhow!(
+                    "payment state `{state}` is not one this service writes"
+                ))
+            })?
+        },
         card_last4: row.try_get("card_last4")?,
         decline_reason: row.try_get("decline_reason")?,
     })
@@ -319,7 +385,7 @@ async fn finish(
     let event = PaymentChanged {
         payment_id: payment.id.clone(),
         order_id: payment.order_id.clone(),
-        state: payment.state.clone(),
+        state: payment.state.as_str().to_owned(),
         amount_minor_units: payment.amount,
         currency: payment.currency.clone(),
     };

@@ -29,7 +29,13 @@ pub struct AccessClaims {
     pub iss: String,
     /// The user's id, or the client's id for a client-credentials token.
     pub sub: String,
+    /// The audience. A token may name several (RFC 7519 section 4.1.3: a list), one of which
+    /// must be this shop's; a list is kept here joined by spaces.
+    #[serde(deserialize_with = "one_or_many")]
     pub aud: String,
+    /// Not before (RFC 7519 section 4.1.5): the token is refused until then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<i64>,
     pub exp: i64,
     pub iat: i64,
     pub jti: String,
@@ -37,6 +43,20 @@ pub struct AccessClaims {
     /// Space-separated scopes.
     #[serde(default)]
     pub scope: String,
+}
+
+/// A string, or a list of strings joined by spaces.
+fn one_or_many<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match OneOrMany::deserialize(deserializer)? {
+        OneOrMany::One(one) => one,
+        OneOrMany::Many(many) => many.join(" "),
+    })
 }
 
 /// Who is calling, with what authority: a verified access token.
@@ -229,6 +249,7 @@ impl Verifier {
         validation.set_issuer(&[&config.issuer]);
         validation.set_audience(&[&config.audience]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        validation.validate_nbf = true;
         validation.leeway = 5;
         Verifier {
             inner: Arc::new(VerifierInner {

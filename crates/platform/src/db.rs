@@ -15,6 +15,8 @@
 //! restarts the log after a checkpoint, and in the backstop checkpoint of a log that has grown
 //! too far.
 
+use std::sync::Arc;
+
 use anyhow::Context as _;
 use sqlx::migrate::Migrator;
 
@@ -46,6 +48,8 @@ pub struct Database {
     /// file's lock sleep in SQLite's busy handler.
     writes: Pool,
     engine: Engine,
+    /// Notified by each commit of a transaction that appended to the outbox: the relay's wake-up.
+    outbox_committed: Arc<tokio::sync::Notify>,
 }
 
 impl Database {
@@ -77,6 +81,7 @@ impl Database {
             reads,
             writes,
             engine,
+            outbox_committed: Arc::default(),
         })
     }
 
@@ -107,7 +112,8 @@ impl Database {
     /// (`BEGIN IMMEDIATE`): a deferred transaction that read first fails with "database is
     /// locked" when another writer commits meanwhile, where an immediate one waits its turn.
     pub async fn begin_write(&self) -> Result<Transaction, Error> {
-        self.writes.begin("BEGIN IMMEDIATE", "BEGIN").await
+        let transaction = self.writes.begin("BEGIN IMMEDIATE", "BEGIN").await?;
+        Ok(transaction.notifying(self.outbox_committed.clone()))
     }
 
     /// Begins a transaction that only reads: its statements see one snapshot (on PostgreSQL,
@@ -130,6 +136,11 @@ impl Database {
 
     pub fn engine(&self) -> Engine {
         self.engine
+    }
+
+    /// What each commit that appended to the outbox notifies.
+    pub(crate) fn outbox_committed(&self) -> Arc<tokio::sync::Notify> {
+        self.outbox_committed.clone()
     }
 
     /// Closes PostgreSQL's connections; SQLite's close when the last handle is dropped.

@@ -45,7 +45,8 @@ pub async fn install(database: &Database) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Adds `envelope` to the outbox inside `transaction`; it is published once that commits.
+/// Adds `envelope` to the outbox inside `transaction`; it is published once that commits, and
+/// the commit wakes the relay.
 /// The envelope takes the current trace when it has none.
 pub async fn append(
     transaction: &mut Transaction,
@@ -69,6 +70,7 @@ pub async fn append(
         .bind(unix_millis())
         .execute(&mut **transaction)
         .await?;
+    transaction.appended_to_outbox();
     Ok(())
 }
 
@@ -97,7 +99,8 @@ fn unix_millis() -> i64 {
         .unwrap_or_default()
 }
 
-/// Wakes a relay at once, rather than at its next poll, after a commit that appended events.
+/// Wakes a relay at once, rather than at its next poll. Every commit of a transaction that
+/// appended to the outbox wakes its database's relay by itself.
 #[derive(Clone, Debug, Default)]
 pub struct RelayWaker(Arc<Notify>);
 
@@ -133,9 +136,9 @@ impl std::fmt::Debug for Relay {
 impl Relay {
     pub fn new(database: Database, bus: Arc<dyn EventBus>) -> Relay {
         Relay {
+            waker: RelayWaker(database.outbox_committed()),
             database,
             bus,
-            waker: RelayWaker::default(),
             batch_size: 100,
             poll_interval: Duration::from_millis(500),
             retention: Duration::from_secs(3600),

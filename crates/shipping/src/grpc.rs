@@ -69,7 +69,6 @@ impl ShippingRpc for ShippingGrpc {
                 platform::unix_now(),
             )
             .await?;
-        self.shipping.outbox.wake();
         Ok(Response::new(to_proto(&shipment)))
     }
 
@@ -101,7 +100,6 @@ impl ShippingRpc for ShippingGrpc {
             .store
             .cancel(&id, platform::unix_now())
             .await?;
-        self.shipping.outbox.wake();
         Ok(Response::new(to_proto(&shipment)))
     }
 

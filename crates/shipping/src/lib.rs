@@ -114,9 +114,6 @@ impl Shipping {
         for id in idle {
             self.store.step(&id, platform::unix_now()).await?;
         }
-        if moved > 0 {
-            self.outbox.wake();
-        }
         Ok(moved)
     }
 }

@@ -201,6 +201,7 @@ impl TestIssuer {
     fn claims(&self, subject: &str, scope: &str) -> AccessClaims {
         AccessClaims {
             iss: ISSUER.to_owned(),
+            nbf: None,
             sub: subject.to_owned(),
             aud: AUDIENCE.to_owned(),
             exp: platform::unix_now() + 900,

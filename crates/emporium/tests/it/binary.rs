@@ -274,3 +274,67 @@ fn a_bad_setting_stops_the_binary_with_a_message_naming_the_key() {
         "the file's bad value is named, with the file: {message}"
     );
 }
+
+#[test]
+fn emporium_client_adds_lists_and_removes_clients_from_outside() {
+    let data_dir = std::env::temp_dir().join(format!("emporium-clients-{}", std::process::id()));
+    let run = |arguments: &[&str]| {
+        let output = emporium(&data_dir)
+            .arg("client")
+            .args(arguments)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        (output.status.success(), stdout, stderr)
+    };
+    let (added, stdout, stderr) = run(&[
+        "add",
+        "--name",
+        "Pocket Shop",
+        "--redirect-uri",
+        "https://pocket.example/callback",
+    ]);
+    assert!(added, "{stderr}");
+    let client: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let client_id = client["client_id"].as_str().unwrap().to_owned();
+    assert!(
+        client["client_secret"]
+            .as_str()
+            .is_some_and(|secret| secret.len() >= 16),
+        "a confidential client's secret is shown once: {client}"
+    );
+    assert_eq!(
+        client["grant_types"],
+        serde_json::json!(["authorization_code", "refresh_token"])
+    );
+
+    let (_, stdout, _) = run(&["list"]);
+    let listed: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(listed[0]["client_id"], client_id.as_str());
+    assert!(
+        listed[0].get("client_secret").is_none(),
+        "a listing shows no secret"
+    );
+
+    let (refused, _, stderr) = run(&[
+        "add",
+        "--name",
+        "Bad",
+        "--redirect-uri",
+        "http://pocket.example/cb",
+    ]);
+    assert!(!refused);
+    assert!(stderr.contains("redirect_uris"), "{stderr}");
+    let (removed, _, stderr) = run(&["remove", &client_id]);
+    assert!(removed, "{stderr}");
+    let (removed_again, _, stderr) = run(&["remove", &client_id]);
+    assert!(!removed_again);
+    assert!(stderr.contains(&client_id), "{stderr}");
+    let (refused, _, stderr) = run(&["remove", "gateway"]);
+    assert!(
+        !refused,
+        "the shop's own clients are not removed this way: {stderr}"
+    );
+    std::fs::remove_dir_all(&data_dir).unwrap();
+}

@@ -249,6 +249,15 @@ async fn a_checkout_confirms_once_per_key_and_is_listed_streamed_and_mailed(shop
         .await
         .unwrap();
     assert_eq!(fetched["state"], "confirmed");
+    assert_eq!(fetched["payment"]["state"], "captured", "{fetched}");
+    assert_eq!(fetched["payment"]["id"], fetched["payment_id"]);
+    assert_eq!(fetched["shipment"]["state"], "created", "{fetched}");
+    assert!(
+        fetched["shipment"]["tracking_number"]
+            .as_str()
+            .is_some_and(|number| !number.is_empty()),
+        "{fetched}"
+    );
 
     let events = shop
         .http

@@ -4,6 +4,7 @@ mod authorization_code;
 mod client_credentials;
 mod grpc;
 mod refresh;
+mod registration;
 mod signing_keys;
 mod support;
 mod verifier;

@@ -26,6 +26,7 @@ fn valid_claims(app: &TestApp) -> AccessClaims {
     let now = platform::unix_now();
     AccessClaims {
         iss: app.issuer.clone(),
+        nbf: None,
         sub: "user-1".to_owned(),
         aud: "emporium".to_owned(),
         exp: now + 600,
@@ -36,7 +37,7 @@ fn valid_claims(app: &TestApp) -> AccessClaims {
     }
 }
 
-async fn sign(app: &TestApp, typ: &str, claims: &AccessClaims) -> String {
+async fn sign(app: &TestApp, typ: &str, claims: &impl serde::Serialize) -> String {
     let (kid, pkcs8) = signing_key(app).await;
     let mut header = Header::new(Algorithm::EdDSA);
     header.typ = Some(typ.to_owned());
@@ -61,6 +62,41 @@ async fn a_hand_made_token_with_the_right_key_and_claims_is_accepted() {
 }
 
 #[tokio::test]
+async fn an_audience_list_that_names_the_shop_is_accepted_and_one_that_does_not_is_refused() {
+    let app = TestApp::spawn(sqlite_database()).await;
+    let mut claims = serde_json::to_value(valid_claims(&app)).unwrap();
+    claims["aud"] = serde_json::json!(["https://other.example", "emporium"]);
+    let token = sign(&app, "at+jwt", &claims).await;
+    let principal = app.verifier().verify(&token).await.unwrap();
+    assert_eq!(principal.subject(), "user-1");
+    claims["aud"] = serde_json::json!(["https://other.example", "someone-else"]);
+    let token = sign(&app, "at+jwt", &claims).await;
+    assert_refused(&app, &token, "a list without the shop's audience").await;
+}
+
+#[tokio::test]
+async fn a_token_not_valid_before_a_time_to_come_is_refused_until_then() {
+    let app = TestApp::spawn(sqlite_database()).await;
+    let now = platform::unix_now();
+    let early = AccessClaims {
+        nbf: Some(now + 600),
+        ..valid_claims(&app)
+    };
+    assert_refused(
+        &app,
+        &sign(&app, "at+jwt", &early).await,
+        "nbf in the future",
+    )
+    .await;
+    let due = AccessClaims {
+        nbf: Some(now - 1),
+        ..valid_claims(&app)
+    };
+    let token = sign(&app, "at+jwt", &due).await;
+    assert!(app.verifier().verify(&token).await.is_ok(), "nbf passed");
+}
+
+#[tokio::test]
 async fn the_verifier_refuses_expired_tokens() {
     let app = TestApp::spawn(sqlite_database()).await;
     let now = platform::unix_now();
@@ -82,6 +118,7 @@ async fn the_verifier_refuses_tokens_for_another_audience_or_from_another_issuer
     assert_refused(&app, &sign(&app, "at+jwt", &claims).await, "wrong audience").await;
     let claims = AccessClaims {
         iss: "https://evil.example".to_owned(),
+        nbf: None,
         ..valid_claims(&app)
     };
     assert_refused(&app, &sign(&app, "at+jwt", &claims).await, "wrong issuer").await;

@@ -2,6 +2,7 @@
 //! concurrency, declines, card checks, and a ledger that always balances.
 
 mod processor;
+mod vault;
 
 use std::sync::Arc;
 
@@ -23,12 +24,16 @@ pub type Client = PaymentsClient<platform::transport::Transport>;
 
 impl TestProcessor {
     pub async fn spawn(engine: &str, decline_rate: f64) -> TestProcessor {
-        test_support::install_crypto();
         let config = Config {
             database_url: test_support::fresh_database_url(engine).await.unwrap(),
             decline_rate,
             ..Config::default()
         };
+        TestProcessor::with_config(config).await
+    }
+
+    pub async fn with_config(config: Config) -> TestProcessor {
+        test_support::install_crypto();
         let bus = InProcessBus::new();
         let payments = Payments::build(&config, Arc::new(bus.clone()))
             .await
@@ -87,5 +92,6 @@ pub fn authorize(
             currency: "USD".to_owned(),
         }),
         card: Some(card),
+        card_token: String::new(),
     }
 }

@@ -453,6 +453,8 @@ impl Pool {
         };
         Ok(Transaction {
             connection: Connection(connection),
+            outbox_committed: None,
+            appended: false,
         })
     }
 
@@ -503,10 +505,34 @@ impl Connection {
 /// A transaction: `commit` makes its statements durable; dropping it rolls them back.
 pub struct Transaction {
     connection: Connection,
+    /// Notified once this transaction commits, when it appended to the outbox.
+    outbox_committed: Option<Arc<tokio::sync::Notify>>,
+    appended: bool,
 }
 
 impl Transaction {
+    pub(super) fn notifying(mut self, outbox_committed: Arc<tokio::sync::Notify>) -> Transaction {
+        self.outbox_committed = Some(outbox_committed);
+        self
+    }
+
+    /// Marks that this transaction wrote to the outbox: its commit wakes the relay.
+    pub(crate) fn appended_to_outbox(&mut self) {
+        self.appended = true;
+    }
+
     pub async fn commit(mut self) -> Result<(), Error> {
+        let committed = self.finish_commit().await;
+        if committed.is_ok()
+            && self.appended
+            && let Some(outbox_committed) = &self.outbox_committed
+        {
+            outbox_committed.notify_one();
+        }
+        committed
+    }
+
+    async fn finish_commit(&mut self) -> Result<(), Error> {
         match std::mem::replace(&mut self.connection.0, Inner::Finished) {
             Inner::Sqlite(connection) => sqlite::commit(connection).await,
             Inner::SqliteRead(connection) => {

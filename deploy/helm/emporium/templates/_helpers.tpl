@@ -90,6 +90,16 @@ the release's Secret (so helm upgrade keeps it), else a new random one.
 {{- end }}
 {{- end }}
 
+{{/* The payments vault's key (64 hex digits): from the values, else the one installed, else new. */}}
+{{- define "emporium.vaultKey" -}}
+{{- $existing := lookup "v1" "Secret" .Release.Namespace (include "emporium.secretName" .) }}
+{{- $kept := "" }}
+{{- if $existing }}
+{{- $kept = index ($existing.data | default dict) "payments-vault-key" | default "" | b64dec }}
+{{- end }}
+{{- .Values.secrets.vaultKey | default $kept | default (sha256sum (randAlphaNum 64)) }}
+{{- end }}
+
 {{- define "emporium.service.labels" -}}
 {{ include "emporium.labels" .root }}
 app.kubernetes.io/component: {{ .name }}

@@ -1,0 +1,69 @@
+"""Starts the real binary (`emporium up`) for the Python suite: a fresh data folder, ports
+chosen by the system, and what it prints on a first start (its URL, the development user, the
+admin client's secret). The binary is $EMPORIUM_BINARY, or the debug build of this checkout."""
+
+import os
+import re
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def binary():
+    if os.environ.get("EMPORIUM_BINARY"):
+        return os.environ["EMPORIUM_BINARY"]
+    target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+    return str(target / "debug" / "emporium")
+
+
+class Shop:
+    def __init__(self, base_url, printed):
+        self.base_url = base_url
+        self.printed = printed
+
+    def pair(self, label):
+        """The `label (shown once): first / second` line of the first start."""
+        match = re.search(rf"^{re.escape(label)} \(shown once\): *(\S+) / (\S+)$", self.printed, re.M)
+        assert match, f"no {label} in:\n{self.printed}"
+        return match.group(1), match.group(2)
+
+
+@pytest.fixture(scope="session")
+def shop():
+    data_dir = tempfile.mkdtemp(prefix="emporium-python-")
+    env = dict(
+        os.environ,
+        EMPORIUM_DATA_DIR=data_dir,
+        EMPORIUM_HTTP_ADDR="127.0.0.1:0",
+        EMPORIUM_GRPC_ADDR="127.0.0.1:0",
+        EMPORIUM_IDENTITY__ARGON2_MEMORY_KIB="256",
+        RUST_LOG="warn",
+    )
+    process = subprocess.Popen(
+        [binary(), "up"], env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
+    printed = []
+    ready = threading.Event()
+
+    def read():
+        for line in process.stdout:
+            printed.append(line)
+            if line.startswith("A token for curl"):
+                ready.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    deadline = time.time() + 120
+    while not ready.is_set() and process.poll() is None and time.time() < deadline:
+        ready.wait(0.2)
+    text = "".join(printed)
+    match = re.search(r"REST API +(http://[0-9.:]+)", text)
+    assert ready.is_set() and match, f"the shop did not start:\n{text}"
+    yield Shop(match.group(1), text)
+    process.terminate()
+    process.wait(timeout=30)
