@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Checks the checkout's invariants across the services' SQLite files after a run of
-`scripts/distributed` (argument: its folder). Waits up to 90 s for every saga to end and every
-email to go out, then checks:
+"""Checks the checkout's invariants across the services' SQLite files (argument: the folder of a
+run of `scripts/distributed`, with a folder per service, or the data folder of `emporium up`,
+with every service's file in it). Waits up to 90 s for every saga to end and every email to go
+out, then checks:
 
 - every order is confirmed or failed;
 - a confirmed order has exactly one captured payment, its reservation committed and a live
@@ -10,7 +11,9 @@ email to go out, then checks:
 - no payment is captured for an order that is not confirmed;
 - every ledger movement sums to zero;
 - no stock is negative, and what is reserved is what held reservations hold;
-- one email per order: each order's completion event was applied once, none lost.
+- one email per order: each order's completion event was applied once, none lost;
+- no order failed for want of its card (the vault keeps it across a crash), and the vault keeps
+  no card whose payment was captured or voided.
 """
 
 import sqlite3
@@ -19,8 +22,14 @@ import time
 from pathlib import Path
 
 
+def database(folder: Path, service: str) -> Path:
+    """`<folder>/<service>/<service>.db` (services apart) or `<folder>/<service>.db` (one process)."""
+    apart = folder / service / f"{service}.db"
+    return apart if apart.exists() else folder / f"{service}.db"
+
+
 def rows(folder: Path, service: str, query: str):
-    connection = sqlite3.connect(f"file:{folder / service / (service + '.db')}?mode=ro", uri=True)
+    connection = sqlite3.connect(f"file:{database(folder, service)}?mode=ro", uri=True)
     try:
         return connection.execute(query).fetchall()
     finally:
@@ -91,6 +100,16 @@ def main() -> int:
             problems.append(f"{sku}: {reserved} reserved, but held reservations hold {held.get(sku, 0)}")
     if emails != len(orders):
         problems.append(f"{emails} emails for {len(orders)} orders")
+    for order, reason in rows(folder, "orders", "SELECT id, failure_reason FROM orders WHERE state = 'failed'"):
+        if "card" in reason and "declined" not in reason:
+            problems.append(f"order {order} failed for want of its card: {reason}")
+    kept = rows(
+        folder,
+        "payments",
+        "SELECT v.token, p.state FROM vault_cards v JOIN payments p ON p.id = v.payment_id "
+        "WHERE p.state IN ('captured', 'voided', 'refunded', 'declined')",
+    )
+    problems += [f"the vault keeps card {token} of a payment {state}" for token, state in kept]
 
     confirmed = sum(1 for state in orders.values() if state == "confirmed")
     print(f"invariants: {len(orders)} orders ({confirmed} confirmed, {len(orders) - confirmed} failed), "

@@ -7,11 +7,20 @@
 //! the shop can do at that concurrency). With `--rate`, checkouts start on a fixed schedule
 //! shared by the buyers, and a checkout's latency counts from its scheduled start (filling the
 //! cart included): a shop that falls behind shows it in the latency instead of quietly slowing the schedule.
+//!
+//! A buyer whose connection is refused (the shop is down) waits and tries again, backing off
+//! with jitter; the report counts errors by kind and measures each outage.
 
+mod report;
+
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use serde_json::json;
+
+pub use self::report::{ErrorKind, Report};
+use self::report::{Outages, backoff};
 
 /// What to load and for how long.
 #[derive(Debug, clap::Args)]
@@ -46,40 +55,6 @@ impl Schedule {
     }
 }
 
-/// The outcome of a load run.
-#[derive(Debug, Default)]
-pub struct Report {
-    pub confirmed: usize,
-    pub failed: usize,
-    pub errors: usize,
-    /// What the first few errors said.
-    pub error_samples: Vec<String>,
-    pub elapsed: Duration,
-    /// Checkout latencies, sorted.
-    pub latencies: Vec<Duration>,
-}
-
-impl Report {
-    pub fn percentile(&self, percent: f64) -> Duration {
-        if self.latencies.is_empty() {
-            return Duration::ZERO;
-        }
-        let index = ((self.latencies.len() as f64 - 1.0) * percent / 100.0).round() as usize;
-        self.latencies[index.min(self.latencies.len() - 1)]
-    }
-
-    fn error(&mut self, what: String) {
-        self.errors += 1;
-        if self.error_samples.len() < 5 {
-            self.error_samples.push(what);
-        }
-    }
-
-    pub fn per_second(&self) -> f64 {
-        self.confirmed as f64 / self.elapsed.as_secs_f64().max(f64::EPSILON)
-    }
-}
-
 /// Runs the load and returns what it saw.
 pub async fn run(args: &LoadArgs) -> anyhow::Result<Report> {
     anyhow::ensure!(args.seconds <= 600, "--seconds: at most 600");
@@ -95,6 +70,8 @@ pub async fn run(args: &LoadArgs) -> anyhow::Result<Report> {
     }
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(args.concurrency)
+        .connect_timeout(Duration::from_secs(5))
+        .timeout(Duration::from_secs(60))
         .build()?;
     let base = args.url.trim_end_matches('/').to_owned();
     // Buy across the whole catalog, so that no product sells out early in a long run.
@@ -143,9 +120,15 @@ pub async fn run(args: &LoadArgs) -> anyhow::Result<Report> {
             next: 0.into(),
         })
     });
+    let outages = Arc::new(Outages::default());
     let workers = buyers.into_iter().enumerate().map(|(index, token)| {
-        let (http, base, skus, schedule) =
-            (http.clone(), base.clone(), skus.clone(), schedule.clone());
+        let (http, base, skus, schedule, outages) = (
+            http.clone(),
+            base.clone(),
+            skus.clone(),
+            schedule.clone(),
+            outages.clone(),
+        );
         tokio::spawn(async move {
             let buyer = Buyer {
                 http: &http,
@@ -153,24 +136,17 @@ pub async fn run(args: &LoadArgs) -> anyhow::Result<Report> {
                 token: &token,
                 skus: &skus,
                 index,
+                outages: &outages,
             };
             buyer.buy_until(schedule.as_deref(), deadline).await
         })
     });
     let mut report = Report::default();
     for worker in futures_util::future::join_all(workers).await {
-        let part = worker?;
-        report.confirmed += part.confirmed;
-        report.failed += part.failed;
-        report.errors += part.errors;
-        report.error_samples.extend(
-            part.error_samples
-                .into_iter()
-                .take(5usize.saturating_sub(report.error_samples.len())),
-        );
-        report.latencies.extend(part.latencies);
+        report.merge(worker?);
     }
     report.elapsed = started.elapsed();
+    report.outages = outages.finish(Instant::now());
     report.latencies.sort();
     Ok(report)
 }
@@ -211,23 +187,21 @@ struct Buyer<'a> {
     token: &'a str,
     skus: &'a [String],
     index: usize,
+    outages: &'a Outages,
+}
+
+/// How one checkout went.
+enum Outcome {
+    Confirmed(Duration),
+    Failed(Duration),
+    Error(ErrorKind, String),
 }
 
 impl Buyer<'_> {
     async fn buy_until(&self, schedule: Option<&Schedule>, deadline: Instant) -> Report {
-        let Buyer {
-            http,
-            base,
-            token,
-            skus,
-            index: worker,
-        } = *self;
         let mut report = Report::default();
-        let body = json!({
-            "address": {"name": "Load Test", "line1": "1 Main St", "city": "Springfield", "postal_code": "12345", "country": "US"},
-            "card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2035, "cvc": "123"}
-        });
         let mut round = 0usize;
+        let mut refused_in_a_row = 0u32;
         while Instant::now() < deadline {
             let due = schedule.map(Schedule::take);
             if let Some(due) = due {
@@ -236,65 +210,107 @@ impl Buyer<'_> {
                 }
                 tokio::time::sleep_until(due.into()).await;
             }
-            let sku = &skus[(worker * 7 + round) % skus.len()];
+            let sku = &self.skus[(self.index * 7 + round) % self.skus.len()];
             round += 1;
-            let added = http
-                .post(format!("{base}/api/v1/cart/items"))
-                .bearer_auth(token)
-                .json(&json!({"sku": sku, "quantity": 1}))
-                .send()
-                .await;
-            match added {
-                Ok(response) if response.status().is_success() => {}
-                Ok(response) => {
-                    report.error(format!(
-                        "add to cart: {} {}",
-                        response.status(),
-                        response.text().await.unwrap_or_default()
-                    ));
-                    continue;
-                }
-                Err(error) => {
-                    report.error(format!("add to cart: {error}"));
-                    continue;
-                }
+            let outcome = self.check_out(sku, round, due).await;
+            if let Outcome::Error(ErrorKind::Refused, _) = outcome {
+                // The shop is away: wait before the next try, longer each time.
+                self.outages.refused(Instant::now());
+                let wait = backoff(refused_in_a_row);
+                refused_in_a_row += 1;
+                let left = deadline.saturating_duration_since(Instant::now());
+                tokio::time::sleep(wait.min(left)).await;
+            } else if !matches!(
+                outcome,
+                Outcome::Error(ErrorKind::Timeout | ErrorKind::Interrupted, _)
+            ) {
+                self.outages.answered(Instant::now());
+                refused_in_a_row = 0;
             }
-            let started = due.unwrap_or_else(Instant::now);
-            let placed = http
-                .post(format!("{base}/api/v1/checkout"))
-                .bearer_auth(token)
-                .header(
-                    "idempotency-key",
-                    format!("load-{worker}-{round}-{}", uuid::Uuid::new_v4().simple()),
-                )
-                .json(&body)
-                .send()
-                .await;
-            let elapsed = started.elapsed();
-            match placed {
-                Ok(response) if response.status().is_success() => {
-                    report.latencies.push(elapsed);
-                    let order: serde_json::Value = response.json().await.unwrap_or_default();
-                    if order["state"] == "confirmed" {
-                        report.confirmed += 1;
-                    } else {
-                        report.failed += 1;
-                        // A failed checkout leaves the line in the cart; start the next one clean.
-                        let _ = http
-                            .delete(format!("{base}/api/v1/cart"))
-                            .bearer_auth(token)
-                            .send()
-                            .await;
-                    }
+            match outcome {
+                Outcome::Confirmed(latency) => {
+                    report.confirmed += 1;
+                    report.latencies.push(latency);
                 }
-                Ok(response) => report.error(format!(
-                    "checkout: {} {}",
-                    response.status(),
-                    response.text().await.unwrap_or_default()
-                )),
-                Err(error) => report.error(format!("checkout: {error}")),
+                Outcome::Failed(latency) => {
+                    report.failed += 1;
+                    report.latencies.push(latency);
+                }
+                Outcome::Error(kind, what) => report.error(kind, what),
             }
         }
         report
+    }
+
+    /// Puts `sku` in the cart and checks out; the latency counts from `due` when on a schedule.
+    async fn check_out(&self, sku: &str, round: usize, due: Option<Instant>) -> Outcome {
+        let Buyer {
+            http, base, token, ..
+        } = *self;
+        let added = http
+            .post(format!("{base}/api/v1/cart/items"))
+            .bearer_auth(token)
+            .json(&json!({"sku": sku, "quantity": 1}))
+            .send()
+            .await;
+        match added {
+            Ok(response) if response.status().is_success() => {}
+            Ok(response) => {
+                let status = response.status();
+                let body = response.text().await.unwrap_or_default();
+                return Outcome::Error(
+                    ErrorKind::of_status(status),
+                    format!("add to cart: {status} {body}"),
+                );
+            }
+            Err(error) => {
+                return Outcome::Error(ErrorKind::of(&error), format!("add to cart: {error}"));
+            }
+        }
+        let started = due.unwrap_or_else(Instant::now);
+        let body = json!({
+            "address": {"name": "Load Test", "line1": "1 Main St", "city": "Springfield", "postal_code": "12345", "country": "US"},
+            "card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2035, "cvc": "123"}
+        });
+        let placed = http
+            .post(format!("{base}/api/v1/checkout"))
+            .bearer_auth(token)
+            .header(
+                "idempotency-key",
+                format!(
+                    "load-{}-{round}-{}",
+                    self.index,
+                    uuid::Uuid::new_v4().simple()
+                ),
+            )
+            .json(&body)
+            .send()
+            .await;
+        let elapsed = started.elapsed();
+        let response = match placed {
+            Ok(response) if response.status().is_success() => response,
+            Ok(response) => {
+                let status = response.status();
+                let body = response.text().await.unwrap_or_default();
+                return Outcome::Error(
+                    ErrorKind::of_status(status),
+                    format!("checkout: {status} {body}"),
+                );
+            }
+            Err(error) => {
+                return Outcome::Error(ErrorKind::of(&error), format!("checkout: {error}"));
+            }
+        };
+        let order: serde_json::Value = response.json().await.unwrap_or_default();
+        if order["state"] == "confirmed" {
+            return Outcome::Confirmed(elapsed);
+        }
+        // A failed checkout leaves the line in the cart; start the next one clean.
+        let _ = http
+            .delete(format!("{base}/api/v1/cart"))
+            .bearer_auth(token)
+            .send()
+            .await;
+        Outcome::Failed(elapsed)
     }
 }

@@ -102,6 +102,10 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                 report.percentile(90.0).as_secs_f64() * 1000.0,
                 report.percentile(99.0).as_secs_f64() * 1000.0,
             );
+            println!("{}", report.describe_errors());
+            for sample in &report.error_samples {
+                println!("  e.g. {sample}");
+            }
             Ok(())
         }
     }
