@@ -1,6 +1,7 @@
 //! Repository chores. `cargo run -p xtask -- tidy` checks the architecture's invariants;
 //! `cargo test` runs the same checks (see `tidy.rs`).
 
+mod size;
 mod tidy;
 
 use std::path::PathBuf;

@@ -74,32 +74,7 @@ pub async fn run(args: &LoadArgs) -> anyhow::Result<Report> {
         .timeout(Duration::from_secs(60))
         .build()?;
     let base = args.url.trim_end_matches('/').to_owned();
-    // Buy across the whole catalog, so that no product sells out early in a long run.
-    let mut skus: Vec<String> = Vec::new();
-    let mut page_token = String::new();
-    loop {
-        let page: serde_json::Value = http
-            .get(format!(
-                "{base}/api/v1/products?page_size=100&page_token={page_token}"
-            ))
-            .send()
-            .await
-            .context("reach the shop")?
-            .json()
-            .await?;
-        skus.extend(
-            page["products"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|product| product["sku"].as_str().map(str::to_owned)),
-        );
-        match page["next_page_token"].as_str() {
-            Some(next) if skus.len() < 5000 => page_token = next.to_owned(),
-            _ => break,
-        }
-    }
-    anyhow::ensure!(!skus.is_empty(), "the shop has no products");
+    let skus = catalog_skus(&http, &base).await?;
     let run = uuid::Uuid::new_v4().simple().to_string();
     let mut buyers = Vec::with_capacity(args.concurrency);
     for index in 0..args.concurrency {
@@ -149,6 +124,37 @@ pub async fn run(args: &LoadArgs) -> anyhow::Result<Report> {
     report.outages = outages.finish(Instant::now());
     report.latencies.sort();
     Ok(report)
+}
+
+/// The skus of the catalog (up to 5,000), so that buyers spread over it and no product sells out
+/// early in a long run.
+async fn catalog_skus(http: &reqwest::Client, base: &str) -> anyhow::Result<Vec<String>> {
+    let mut skus: Vec<String> = Vec::new();
+    let mut page_token = String::new();
+    loop {
+        let page: serde_json::Value = http
+            .get(format!(
+                "{base}/api/v1/products?page_size=100&page_token={page_token}"
+            ))
+            .send()
+            .await
+            .context("reach the shop")?
+            .json()
+            .await?;
+        skus.extend(
+            page["products"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|product| product["sku"].as_str().map(str::to_owned)),
+        );
+        match page["next_page_token"].as_str() {
+            Some(next) if skus.len() < 5000 => page_token = next.to_owned(),
+            _ => break,
+        }
+    }
+    anyhow::ensure!(!skus.is_empty(), "the shop has no products");
+    Ok(skus)
 }
 
 /// Signs a buyer up at the shop at `base` and logs them in; returns their access token.

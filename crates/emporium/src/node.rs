@@ -116,19 +116,7 @@ impl Node {
 
         let (routes, served) = grpc_routes(&built, services, &faults)?;
         let readiness = Readiness::default();
-        let mut app = platform::http::operational_routes(readiness.clone());
-        let mut handles = Vec::new();
-        let mut background = Vec::new();
-        for parts in built {
-            if let Some(router) = parts.router {
-                app = app.merge(router);
-            }
-            handles.extend(parts.handle);
-            background.extend(parts.background);
-        }
-        let app = app
-            .fallback(platform::http::not_found)
-            .layer(axum::middleware::from_fn(platform::http::observe));
+        let (app, handles, background) = assemble(built, readiness.clone());
         Ok(Node {
             http_listener,
             grpc_listener,
@@ -242,6 +230,32 @@ impl Node {
         }
         Ok(())
     }
+}
+
+/// The HTTP routes of every built service behind the shop's middleware, the services' handles
+/// and their background work.
+fn assemble(
+    built: Vec<Built>,
+    readiness: Readiness,
+) -> (
+    axum::Router,
+    Vec<Arc<dyn Any + Send + Sync>>,
+    Vec<Background>,
+) {
+    let mut app = platform::http::operational_routes(readiness);
+    let mut handles = Vec::new();
+    let mut background = Vec::new();
+    for parts in built {
+        if let Some(router) = parts.router {
+            app = app.merge(router);
+        }
+        handles.extend(parts.handle);
+        background.extend(parts.background);
+    }
+    let app = app
+        .fallback(platform::http::not_found)
+        .layer(axum::middleware::from_fn(platform::http::observe));
+    (app, handles, background)
 }
 
 /// Verifies tokens with identity's keys: asked in-process when identity runs here, fetched from

@@ -246,53 +246,13 @@ impl Store {
             }
             Transition::Apply => {}
         }
-        for (sku, quantity) in current.lines.iter() {
-            let statement = match (current.state, target_now) {
-                (_, State::Committed) => {
-                    "UPDATE stock SET on_hand = on_hand - $2, reserved = reserved - $2, updated_at = $3 WHERE sku = $1"
-                }
-                // Sold stock comes back on hand.
-                (State::Committed, _) => {
-                    "UPDATE stock SET on_hand = on_hand + $2, updated_at = $3 WHERE sku = $1"
-                }
-                _ => "UPDATE stock SET reserved = reserved - $2, updated_at = $3 WHERE sku = $1",
-            };
-            db::query(statement)
-                .bind(sku)
-                .bind(quantity)
-                .bind(now)
-                .execute(&mut *transaction)
-                .await?;
-        }
+        move_stock(&mut transaction, &current, target_now, now).await?;
         db::query("UPDATE reservations SET state = $2 WHERE id = $1")
             .bind(id)
             .bind(target_now.as_str())
             .execute(&mut *transaction)
             .await?;
-        let lines = event_lines(&current.lines);
-        let (subject, event) = match target_now {
-            State::Committed => (
-                StockCommitted::SUBJECT,
-                envelope(
-                    &StockCommitted {
-                        reservation_id: id.to_owned(),
-                        lines,
-                    },
-                    now,
-                ),
-            ),
-            _ => (
-                StockReleased::SUBJECT,
-                envelope(
-                    &StockReleased {
-                        reservation_id: id.to_owned(),
-                        lines,
-                        expired: target_now == State::Expired,
-                    },
-                    now,
-                ),
-            ),
-        };
+        let (subject, event) = transition_event(&current, target_now, now);
         platform::outbox::append(&mut transaction, subject, event).await?;
         transaction.commit().await?;
         current.state = target_now;
@@ -365,6 +325,68 @@ fn level_from_row(row: &Row) -> Result<Level, Error> {
         on_hand: row.try_get("on_hand")?,
         reserved: row.try_get("reserved")?,
     })
+}
+
+/// Moves the stock of `reservation`'s lines as its going to `target` does: committed stock
+/// leaves the shelf, released stock is no longer reserved, and sold stock comes back on hand.
+async fn move_stock(
+    transaction: &mut Transaction,
+    reservation: &Reservation,
+    target: State,
+    now: i64,
+) -> Result<(), Error> {
+    for (sku, quantity) in reservation.lines.iter() {
+        let statement = match (reservation.state, target) {
+            (_, State::Committed) => {
+                "UPDATE stock SET on_hand = on_hand - $2, reserved = reserved - $2, updated_at = $3 WHERE sku = $1"
+            }
+            // Sold stock comes back on hand.
+            (State::Committed, _) => {
+                "UPDATE stock SET on_hand = on_hand + $2, updated_at = $3 WHERE sku = $1"
+            }
+            _ => "UPDATE stock SET reserved = reserved - $2, updated_at = $3 WHERE sku = $1",
+        };
+        db::query(statement)
+            .bind(sku)
+            .bind(quantity)
+            .bind(now)
+            .execute(&mut **transaction)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The event of `reservation` going to `target`.
+fn transition_event(
+    reservation: &Reservation,
+    target: State,
+    now: i64,
+) -> (&'static str, Envelope) {
+    let id = reservation.id.as_str();
+    let lines = event_lines(&reservation.lines);
+    match target {
+        State::Committed => (
+            StockCommitted::SUBJECT,
+            envelope(
+                &StockCommitted {
+                    reservation_id: id.to_owned(),
+                    lines,
+                },
+                now,
+            ),
+        ),
+        _ => (
+            StockReleased::SUBJECT,
+            envelope(
+                &StockReleased {
+                    reservation_id: id.to_owned(),
+                    lines,
+                    expired: target == State::Expired,
+                },
+                now,
+            ),
+        ),
+    }
 }
 
 fn event_lines(lines: &Lines) -> Vec<Line> {

@@ -28,30 +28,7 @@ impl Orders {
         if let Some(answer) = self.placed_before(user_id, key, fingerprint).await? {
             return answer;
         }
-        let cart = self
-            .cart
-            .clone()
-            .get_cart(platform::transport::request(
-                proto::cart::GetCartRequest {},
-                token,
-            ))
-            .await
-            .map_err(Error::Downstream)?
-            .into_inner();
-        let lines: Vec<Line> = cart
-            .lines
-            .iter()
-            .filter(|line| line.available)
-            .map(|line| Line {
-                sku: line.sku.clone(),
-                name: line.name.clone(),
-                quantity: line.quantity,
-                unit_price_minor: line
-                    .unit_price
-                    .as_ref()
-                    .map_or(0, |price| price.minor_units),
-            })
-            .collect();
+        let (cart, lines) = self.cart_lines(token).await?;
         if lines.is_empty() {
             // The same request, a moment ahead of this one, may have placed the order and
             // emptied the cart since the key was looked up.
@@ -144,6 +121,35 @@ impl Orders {
             }
         }
         Ok(current)
+    }
+
+    /// The user's cart and its lines that can be bought now.
+    async fn cart_lines(&self, token: &str) -> Result<(proto::cart::CartView, Vec<Line>), Error> {
+        let cart = self
+            .cart
+            .clone()
+            .get_cart(platform::transport::request(
+                proto::cart::GetCartRequest {},
+                token,
+            ))
+            .await
+            .map_err(Error::Downstream)?
+            .into_inner();
+        let lines: Vec<Line> = cart
+            .lines
+            .iter()
+            .filter(|line| line.available)
+            .map(|line| Line {
+                sku: line.sku.clone(),
+                name: line.name.clone(),
+                quantity: line.quantity,
+                unit_price_minor: line
+                    .unit_price
+                    .as_ref()
+                    .map_or(0, |price| price.minor_units),
+            })
+            .collect();
+        Ok((cart, lines))
     }
 
     /// Keeps the card in the payments vault, which checks it as the processor does; the order

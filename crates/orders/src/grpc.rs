@@ -3,9 +3,9 @@
 use std::pin::Pin;
 
 use futures_util::Stream;
+use futures_util::StreamExt as _;
 use proto::orders as pb;
 use proto::orders::orders_server::{Orders as OrdersRpc, OrdersServer};
-use tokio::sync::broadcast::error::RecvError;
 use tonic::{Request, Response, Status};
 
 use crate::domain::{self, Address, Card, State};
@@ -131,11 +131,7 @@ impl OrdersRpc for OrdersGrpc {
             "" => None,
             token => Some(parse_page_token(token)?),
         };
-        let orders = self
-            .orders
-            .store
-            .for_user(&user_id, before, size + 1)
-            .await?;
+        let orders = self.orders.orders_of(&user_id, before, size + 1).await?;
         let next_page_token = match orders.get(size as usize) {
             Some(_) => orders
                 .get(size as usize - 1)
@@ -156,44 +152,13 @@ impl OrdersRpc for OrdersGrpc {
         request: Request<pb::WatchOrderRequest>,
     ) -> Result<Response<OrderStream>, Status> {
         let (user_id, _) = caller(&request)?;
-        // Subscribe before reading, so that no change between the two is missed.
-        let mut updates = self.orders.updates.subscribe();
-        let order = self
+        let receiver = self
             .orders
-            .own_order(&user_id, &request.get_ref().order_id)
+            .watch(&user_id, &request.get_ref().order_id)
             .await?;
-        let store = self.orders.store.clone();
-        let (sender, receiver) = tokio::sync::mpsc::channel(16);
-        tokio::spawn(async move {
-            let mut last = order.state;
-            if sender.send(Ok(to_proto(&order))).await.is_err() || last.is_terminal() {
-                return;
-            }
-            loop {
-                let update = tokio::select! {
-                    _ = sender.closed() => return,
-                    update = updates.recv() => update,
-                };
-                let current = match update {
-                    Ok(update) if update.id == order.id => update,
-                    Ok(_) => continue,
-                    Err(RecvError::Lagged(_)) => match store.get(&order.id).await {
-                        Ok(Some(current)) => current,
-                        _ => return,
-                    },
-                    Err(RecvError::Closed) => return,
-                };
-                if current.state != last {
-                    last = current.state;
-                    if sender.send(Ok(to_proto(&current))).await.is_err() || last.is_terminal() {
-                        return;
-                    }
-                }
-            }
-        });
-        Ok(Response::new(Box::pin(
-            tokio_stream::wrappers::ReceiverStream::new(receiver),
-        )))
+        let states =
+            tokio_stream::wrappers::ReceiverStream::new(receiver).map(|order| Ok(to_proto(&order)));
+        Ok(Response::new(Box::pin(states)))
     }
 }
 

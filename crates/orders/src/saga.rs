@@ -81,110 +81,125 @@ impl Orders {
 
     async fn perform(&self, step: Step, order: &mut Order) -> Result<(), StepError> {
         match step {
-            Step::ReserveStock => {
-                let request = inventory_pb::ReserveRequest {
-                    reservation_id: order.id.clone(),
-                    lines: order
-                        .lines
-                        .iter()
-                        .map(|line| inventory_pb::ReservationLine {
-                            sku: line.sku.clone(),
-                            quantity: line.quantity,
-                        })
-                        .collect(),
-                    ttl_seconds: self.config.reservation_ttl_seconds,
-                };
-                self.call(step, |token| {
-                    let mut client = self.inventory.clone();
-                    let request = self.request(request.clone(), &token);
-                    async move { client.reserve(request).await }
-                })
-                .await?;
-                Ok(())
-            }
-            Step::AuthorizePayment => {
-                if order.card_token.is_empty() {
-                    // Only orders placed before the vault existed have no token.
-                    return Err(StepError::Refused(
-                        "the order has no card to pay with; please check out again".to_owned(),
-                    ));
-                }
-                let request = payments_pb::AuthorizeRequest {
-                    idempotency_key: format!("{}-authorize", order.id),
-                    order_id: order.id.clone(),
-                    amount: Some(proto::common::Money {
-                        minor_units: order.total_minor,
-                        currency: order.currency.clone(),
-                    }),
-                    card: None,
-                    card_token: order.card_token.clone(),
-                };
-                let payment = self
-                    .call(step, |token| {
-                        let mut client = self.payments.clone();
-                        let request = self.request(request.clone(), &token);
-                        async move { client.authorize(request).await }
-                    })
-                    .await?;
-                order.payment_id = payment.payment_id.clone();
-                if payment.state == payments_pb::PaymentState::Declined as i32 {
-                    return Err(StepError::Refused(format!(
-                        "the payment was declined ({})",
-                        payment.decline_reason
-                    )));
-                }
-                Ok(())
-            }
-            Step::CreateShipment => {
-                let address = &order.address;
-                let request = shipping_pb::CreateShipmentRequest {
-                    order_id: order.id.clone(),
-                    address: Some(proto::common::Address {
-                        name: address.name.clone(),
-                        line1: address.line1.clone(),
-                        line2: address.line2.clone(),
-                        city: address.city.clone(),
-                        postal_code: address.postal_code.clone(),
-                        country: address.country.clone(),
-                    }),
-                    weight_grams: order.weight_grams,
-                };
-                let shipment = self
-                    .call(step, |token| {
-                        let mut client = self.shipping.clone();
-                        let request = self.request(request.clone(), &token);
-                        async move { client.create_shipment(request).await }
-                    })
-                    .await?;
-                order.shipment_id = shipment.shipment_id;
-                Ok(())
-            }
-            Step::CapturePayment => {
-                let request = payments_pb::CaptureRequest {
-                    idempotency_key: format!("{}-capture", order.id),
-                    payment_id: order.payment_id.clone(),
-                };
-                self.call(step, |token| {
-                    let mut client = self.payments.clone();
-                    let request = self.request(request.clone(), &token);
-                    async move { client.capture(request).await }
-                })
-                .await?;
-                Ok(())
-            }
-            Step::Confirm => {
-                let request = inventory_pb::CommitRequest {
-                    reservation_id: order.id.clone(),
-                };
-                self.call(step, |token| {
-                    let mut client = self.inventory.clone();
-                    let request = self.request(request.clone(), &token);
-                    async move { client.commit(request).await }
-                })
-                .await?;
-                Ok(())
-            }
+            Step::ReserveStock => self.reserve_stock(order).await,
+            Step::AuthorizePayment => self.authorize_payment(order).await,
+            Step::CreateShipment => self.create_shipment(order).await,
+            Step::CapturePayment => self.capture_payment(order).await,
+            Step::Confirm => self.confirm(order).await,
         }
+    }
+
+    /// Holds every line of the order at inventory.
+    async fn reserve_stock(&self, order: &Order) -> Result<(), StepError> {
+        let request = inventory_pb::ReserveRequest {
+            reservation_id: order.id.clone(),
+            lines: order
+                .lines
+                .iter()
+                .map(|line| inventory_pb::ReservationLine {
+                    sku: line.sku.clone(),
+                    quantity: line.quantity,
+                })
+                .collect(),
+            ttl_seconds: self.config.reservation_ttl_seconds,
+        };
+        self.call(Step::ReserveStock, |token| {
+            let mut client = self.inventory.clone();
+            let request = self.request(request.clone(), &token);
+            async move { client.reserve(request).await }
+        })
+        .await?;
+        Ok(())
+    }
+
+    /// Authorizes the total with the card the vault keeps for the order.
+    async fn authorize_payment(&self, order: &mut Order) -> Result<(), StepError> {
+        if order.card_token.is_empty() {
+            // Only orders placed before the vault existed have no token.
+            return Err(StepError::Refused(
+                "the order has no card to pay with; please check out again".to_owned(),
+            ));
+        }
+        let request = payments_pb::AuthorizeRequest {
+            idempotency_key: format!("{}-authorize", order.id),
+            order_id: order.id.clone(),
+            amount: Some(proto::common::Money {
+                minor_units: order.total_minor,
+                currency: order.currency.clone(),
+            }),
+            card: None,
+            card_token: order.card_token.clone(),
+        };
+        let payment = self
+            .call(Step::AuthorizePayment, |token| {
+                let mut client = self.payments.clone();
+                let request = self.request(request.clone(), &token);
+                async move { client.authorize(request).await }
+            })
+            .await?;
+        order.payment_id = payment.payment_id.clone();
+        if payment.state == payments_pb::PaymentState::Declined as i32 {
+            return Err(StepError::Refused(format!(
+                "the payment was declined ({})",
+                payment.decline_reason
+            )));
+        }
+        Ok(())
+    }
+
+    /// Books the parcel with shipping.
+    async fn create_shipment(&self, order: &mut Order) -> Result<(), StepError> {
+        let address = &order.address;
+        let request = shipping_pb::CreateShipmentRequest {
+            order_id: order.id.clone(),
+            address: Some(proto::common::Address {
+                name: address.name.clone(),
+                line1: address.line1.clone(),
+                line2: address.line2.clone(),
+                city: address.city.clone(),
+                postal_code: address.postal_code.clone(),
+                country: address.country.clone(),
+            }),
+            weight_grams: order.weight_grams,
+        };
+        let shipment = self
+            .call(Step::CreateShipment, |token| {
+                let mut client = self.shipping.clone();
+                let request = self.request(request.clone(), &token);
+                async move { client.create_shipment(request).await }
+            })
+            .await?;
+        order.shipment_id = shipment.shipment_id;
+        Ok(())
+    }
+
+    /// Takes the authorized money.
+    async fn capture_payment(&self, order: &Order) -> Result<(), StepError> {
+        let request = payments_pb::CaptureRequest {
+            idempotency_key: format!("{}-capture", order.id),
+            payment_id: order.payment_id.clone(),
+        };
+        self.call(Step::CapturePayment, |token| {
+            let mut client = self.payments.clone();
+            let request = self.request(request.clone(), &token);
+            async move { client.capture(request).await }
+        })
+        .await?;
+        Ok(())
+    }
+
+    /// Commits the reserved stock: the order is done.
+    async fn confirm(&self, order: &Order) -> Result<(), StepError> {
+        let request = inventory_pb::CommitRequest {
+            reservation_id: order.id.clone(),
+        };
+        self.call(Step::Confirm, |token| {
+            let mut client = self.inventory.clone();
+            let request = self.request(request.clone(), &token);
+            async move { client.commit(request).await }
+        })
+        .await?;
+        Ok(())
     }
 
     /// Calls a downstream step with the service's token, a deadline, and a few retries for

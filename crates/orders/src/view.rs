@@ -1,9 +1,11 @@
-//! One order as its owner sees it: the order, and its payment and shipment as the payments and
+//! Orders as their owner sees them: a page of them, one watched as it changes, and one with its
+//! payment and shipment as the payments and
 //! shipping services know them now (read with the orders service's own token). Either part is
 //! left out, not failed, when its service does not answer.
 
 use proto::payments as payments_pb;
 use proto::shipping as shipping_pb;
+use tokio::sync::broadcast::error::RecvError;
 
 use crate::store::Order;
 use crate::{Error, Orders};
@@ -34,6 +36,58 @@ pub(crate) struct OrderView {
 }
 
 impl Orders {
+    /// A page of the user's orders, newest first, from before `(created_at, id)`.
+    pub(crate) async fn orders_of(
+        &self,
+        user_id: &str,
+        before: Option<(i64, String)>,
+        limit: u32,
+    ) -> Result<Vec<Order>, Error> {
+        self.store.for_user(user_id, before, limit).await
+    }
+
+    /// The user's order now and then at each change of its state, until it is confirmed or
+    /// failed or the receiver is dropped.
+    pub(crate) async fn watch(
+        &self,
+        user_id: &str,
+        order_id: &str,
+    ) -> Result<tokio::sync::mpsc::Receiver<Order>, Error> {
+        // Subscribe before reading, so that no change between the two is missed.
+        let mut updates = self.updates.subscribe();
+        let order = self.own_order(user_id, order_id).await?;
+        let store = self.store.clone();
+        let (sender, receiver) = tokio::sync::mpsc::channel(16);
+        tokio::spawn(async move {
+            let mut last = order.state;
+            if sender.send(order.clone()).await.is_err() || last.is_terminal() {
+                return;
+            }
+            loop {
+                let update = tokio::select! {
+                    _ = sender.closed() => return,
+                    update = updates.recv() => update,
+                };
+                let current = match update {
+                    Ok(update) if update.id == order.id => update,
+                    Ok(_) => continue,
+                    Err(RecvError::Lagged(_)) => match store.get(&order.id).await {
+                        Ok(Some(current)) => current,
+                        _ => return,
+                    },
+                    Err(RecvError::Closed) => return,
+                };
+                if current.state != last {
+                    last = current.state;
+                    if sender.send(current).await.is_err() || last.is_terminal() {
+                        return;
+                    }
+                }
+            }
+        });
+        Ok(receiver)
+    }
+
     /// The user's order with its payment and shipment.
     pub(crate) async fn order_view(
         &self,

@@ -128,8 +128,7 @@ impl PaymentsRpc for PaymentsGrpc {
         platform::auth::authorize_any(&request, &[READ_SCOPE, CHARGE_SCOPE])?;
         let payments = self
             .payments
-            .store
-            .for_order(request.get_ref().order_id.trim())
+            .payments_of_order(request.get_ref().order_id.trim())
             .await?;
         Ok(Response::new(pb::ListPaymentsResponse {
             payments: payments.iter().map(to_proto).collect(),
@@ -142,12 +141,7 @@ impl PaymentsRpc for PaymentsGrpc {
     ) -> Result<Response<pb::Payment>, Status> {
         platform::auth::authorize_any(&request, &[READ_SCOPE, CHARGE_SCOPE])?;
         let id = request.get_ref().payment_id.trim();
-        let payment = self
-            .payments
-            .store
-            .get(id)
-            .await?
-            .ok_or_else(|| Error::UnknownPayment(id.to_owned()))?;
+        let payment = self.payments.payment(id).await?;
         Ok(Response::new(to_proto(&payment)))
     }
 }

@@ -125,6 +125,19 @@ impl Payments {
         }
     }
 
+    /// Every payment of an order, oldest first.
+    pub(crate) async fn payments_of_order(&self, order_id: &str) -> Result<Vec<Payment>, Error> {
+        self.store.for_order(order_id).await
+    }
+
+    /// The payment with this id.
+    pub(crate) async fn payment(&self, payment_id: &str) -> Result<Payment, Error> {
+        self.store
+            .get(payment_id)
+            .await?
+            .ok_or_else(|| Error::UnknownPayment(payment_id.to_owned()))
+    }
+
     /// The card kept under `token`.
     async fn vault_card(&self, token: &str) -> Result<VaultCard, Error> {
         let sealed = self
