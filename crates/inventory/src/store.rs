@@ -45,7 +45,6 @@ impl Store {
     pub(crate) async fn open(database_url: &str) -> anyhow::Result<Store> {
         let database =
             Database::open(database_url, &SQLITE_MIGRATIONS, &POSTGRES_MIGRATIONS).await?;
-        platform::outbox::install(&database).await?;
         Ok(Store { database })
     }
 

@@ -17,8 +17,9 @@ use crate::Shutdown;
 use crate::bus::EventBus;
 use crate::db::{self, Database, Engine, Transaction};
 
-/// Creates the outbox and inbox tables when missing; every service that publishes or consumes
-/// calls it at start, after its own migrations.
+/// Creates the outbox and inbox tables when missing, as the migrations of every service that
+/// publishes or consumes do (`<n>_outbox_inbox.sql`); for databases that have no migrations of
+/// their own, such as this crate's tests.
 pub async fn install(database: &Database) -> anyhow::Result<()> {
     let integer = match database.engine() {
         Engine::Sqlite => "INTEGER",
