@@ -1,6 +1,6 @@
 """Starts the real binary (`emporium up`) for the Python suite: a fresh data folder, ports
 chosen by the system, and what it prints on a first start (its URL, the development user, the
-admin client's secret). The binary is $EMPORIUM_BINARY, or the debug build of this checkout."""
+admin client's secret). The binary is $EMPORIUM_TEST_BINARY, or the debug build of this checkout."""
 
 import os
 import re
@@ -16,8 +16,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def binary():
-    if os.environ.get("EMPORIUM_BINARY"):
-        return os.environ["EMPORIUM_BINARY"]
+    if os.environ.get("EMPORIUM_TEST_BINARY"):
+        return os.environ["EMPORIUM_TEST_BINARY"]
     target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
     return str(target / "debug" / "emporium")
 
@@ -45,9 +45,8 @@ def shop():
         EMPORIUM_IDENTITY__ARGON2_MEMORY_KIB="256",
         RUST_LOG="warn",
     )
-    process = subprocess.Popen(
-        [binary(), "up"], env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
-    )
+    log = open(Path(data_dir) / "shop.log", "w+")
+    process = subprocess.Popen([binary(), "up"], env=env, stdout=subprocess.PIPE, stderr=log, text=True)
     printed = []
     ready = threading.Event()
 
@@ -63,7 +62,9 @@ def shop():
         ready.wait(0.2)
     text = "".join(printed)
     match = re.search(r"REST API +(http://[0-9.:]+)", text)
-    assert ready.is_set() and match, f"the shop did not start:\n{text}"
+    if not (ready.is_set() and match):
+        log.seek(0)
+        raise AssertionError(f"the shop did not start:\n{text}\n{log.read()[-3000:]}")
     yield Shop(match.group(1), text)
     process.terminate()
     process.wait(timeout=30)
