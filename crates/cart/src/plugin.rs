@@ -1,6 +1,6 @@
 //! The cart's place in a node: it reads prices from the catalog.
 
-use platform::registry::{Built, Context, Process};
+use platform::registry::{Built, Context};
 
 use crate::{Cart, Config};
 
@@ -13,15 +13,8 @@ impl platform::registry::Plugin for Plugin {
     const NAME: &'static str = "cart";
     const CALLS: &'static [&'static str] = &["catalog"];
 
-    fn unresolved() -> Config {
-        Config {
-            database_url: String::new(),
-            ..Config::default()
-        }
-    }
-
-    fn resolve(config: &mut Config, process: &Process) {
-        process.fill_database_url(&mut config.database_url, Self::NAME);
+    fn database_url(config: &mut Config) -> Option<&mut String> {
+        Some(&mut config.database_url)
     }
 
     async fn build(config: &Config, context: &mut Context<'_>) -> anyhow::Result<Built> {

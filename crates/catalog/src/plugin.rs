@@ -1,6 +1,6 @@
 //! The catalog's place in a node: seeded with the demo catalog on a first start.
 
-use platform::registry::{Built, Context, Process};
+use platform::registry::{Built, Context};
 
 use crate::{Catalog, Config};
 
@@ -12,15 +12,8 @@ impl platform::registry::Plugin for Plugin {
     type Config = Config;
     const NAME: &'static str = "catalog";
 
-    fn unresolved() -> Config {
-        Config {
-            database_url: String::new(),
-            ..Config::default()
-        }
-    }
-
-    fn resolve(config: &mut Config, process: &Process) {
-        process.fill_database_url(&mut config.database_url, Self::NAME);
+    fn database_url(config: &mut Config) -> Option<&mut String> {
+        Some(&mut config.database_url)
     }
 
     async fn build(config: &Config, context: &mut Context<'_>) -> anyhow::Result<Built> {

@@ -2,7 +2,7 @@
 //! and the relay in the background.
 
 use anyhow::Context as _;
-use platform::registry::{Built, Context, Process};
+use platform::registry::{Built, Context};
 
 use crate::{Config, Inventory};
 
@@ -14,15 +14,8 @@ impl platform::registry::Plugin for Plugin {
     type Config = Config;
     const NAME: &'static str = "inventory";
 
-    fn unresolved() -> Config {
-        Config {
-            database_url: String::new(),
-            ..Config::default()
-        }
-    }
-
-    fn resolve(config: &mut Config, process: &Process) {
-        process.fill_database_url(&mut config.database_url, Self::NAME);
+    fn database_url(config: &mut Config) -> Option<&mut String> {
+        Some(&mut config.database_url)
     }
 
     async fn build(config: &Config, context: &mut Context<'_>) -> anyhow::Result<Built> {

@@ -1,7 +1,7 @@
 //! The orders service's place in a node: the saga calls the cart, the catalog, inventory,
 //! payments and shipping with its own token; resuming sagas and the relay run in the background.
 
-use platform::registry::{Built, Context, Process, ServiceClient};
+use platform::registry::{Built, Context, ServiceClient};
 
 use crate::{Config, Dependencies, Orders};
 
@@ -19,15 +19,8 @@ impl platform::registry::Plugin for Plugin {
         scopes: crate::SERVICE_SCOPES,
     });
 
-    fn unresolved() -> Config {
-        Config {
-            database_url: String::new(),
-            ..Config::default()
-        }
-    }
-
-    fn resolve(config: &mut Config, process: &Process) {
-        process.fill_database_url(&mut config.database_url, Self::NAME);
+    fn database_url(config: &mut Config) -> Option<&mut String> {
+        Some(&mut config.database_url)
     }
 
     async fn build(config: &Config, context: &mut Context<'_>) -> anyhow::Result<Built> {

@@ -12,11 +12,8 @@ impl platform::registry::Plugin for Plugin {
     type Config = Config;
     const NAME: &'static str = "payments";
 
-    fn unresolved() -> Config {
-        Config {
-            database_url: String::new(),
-            ..Config::default()
-        }
+    fn database_url(config: &mut Config) -> Option<&mut String> {
+        Some(&mut config.database_url)
     }
 
     fn resolve(config: &mut Config, process: &Process) {

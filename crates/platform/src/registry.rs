@@ -49,15 +49,28 @@ pub trait Plugin {
     /// Its gRPC methods that need no token.
     const PUBLIC_METHODS: &'static [&'static str] = &[];
 
+    /// Its settings' database URL, when it has a database: left empty in the defaults, and
+    /// filled with a SQLite file under the data folder when still empty at start.
+    fn database_url(config: &mut Self::Config) -> Option<&mut String> {
+        let _ = config;
+        None
+    }
+
     /// Its settings before the process fills them: the defaults with what `resolve` fills
     /// (such as the database URL) left empty.
     fn unresolved() -> Self::Config {
-        Self::Config::default()
+        let mut config = Self::Config::default();
+        if let Some(database_url) = Self::database_url(&mut config) {
+            database_url.clear();
+        }
+        config
     }
 
     /// Fills what its settings left empty from the process's (a database under the data folder).
     fn resolve(config: &mut Self::Config, process: &Process) {
-        let _ = (config, process);
+        if let Some(database_url) = Self::database_url(config) {
+            process.fill_database_url(database_url, Self::NAME);
+        }
     }
 
     /// Opens its database and builds it; called once per process, before anything is served.
