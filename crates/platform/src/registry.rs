@@ -213,18 +213,23 @@ impl<'a> Context<'a> {
 
     /// A transport to `service`, which must be one the plugin declares in `CALLS`.
     pub fn transport(&self, service: &str) -> anyhow::Result<Transport> {
-        anyhow::ensure!(
-            self.calls.contains(&service),
-            "{} calls {service}, which its plugin does not list in CALLS",
-            self.name
-        );
+        self.check_calls(service)?;
         self.wiring.transport(service)
     }
 
     /// Where `service`, which the plugin calls, serves its fault switches.
     pub fn faults_transport(&self, service: &str) -> anyhow::Result<Transport> {
-        self.transport(service)?;
+        self.check_calls(service)?;
         self.wiring.faults_transport(service)
+    }
+
+    fn check_calls(&self, service: &str) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            self.calls.contains(&service),
+            "{} calls {service}, which its plugin does not list in CALLS",
+            self.name
+        );
+        Ok(())
     }
 
     /// The plugin's own tokens, for `client`.

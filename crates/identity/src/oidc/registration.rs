@@ -8,7 +8,6 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use platform::auth::AuthError;
 use serde::Serialize;
 
 use crate::domain::registration::{ClientMetadata, RegistrationError};
@@ -126,15 +125,7 @@ pub(super) async fn remove(
 
 /// The caller's token must carry `clients.admin`.
 async fn administrator(identity: &Identity, headers: &HeaderMap) -> Result<(), Error> {
-    let principal = identity
-        .verifier()
-        .verify_header(headers.get(header::AUTHORIZATION))
-        .await
-        .map_err(|error| match error {
-            AuthError::Missing | AuthError::Invalid(_) => Error::InvalidToken(error.to_string()),
-            AuthError::Forbidden(message) => Error::InsufficientScope(message),
-            AuthError::Unavailable(message) => Error::Unexpected(anyhow::anyhow!(message)),
-        })?;
+    let principal = super::userinfo::bearer(identity, headers).await?;
     match principal.has_scope(CLIENTS_ADMIN_SCOPE) {
         true => Ok(()),
         false => Err(Error::InsufficientScope(format!(

@@ -33,15 +33,7 @@ pub(super) async fn userinfo(State(identity): State<Identity>, headers: HeaderMa
 }
 
 pub(super) async fn user_info(identity: &Identity, headers: &HeaderMap) -> Result<UserInfo, Error> {
-    let principal = identity
-        .verifier()
-        .verify_header(headers.get(header::AUTHORIZATION))
-        .await
-        .map_err(|error| match error {
-            AuthError::Missing | AuthError::Invalid(_) => Error::InvalidToken(error.to_string()),
-            AuthError::Forbidden(message) => Error::InsufficientScope(message),
-            AuthError::Unavailable(message) => Error::Unexpected(anyhow::anyhow!(message)),
-        })?;
+    let principal = bearer(identity, headers).await?;
     if !principal.has_scope("openid") {
         return Err(Error::InsufficientScope(
             "userinfo needs the scope `openid`".to_owned(),
@@ -56,4 +48,20 @@ pub(super) async fn user_info(identity: &Identity, headers: &HeaderMap) -> Resul
         name: principal.has_scope("profile").then_some(user.display_name),
         sub: user.id,
     })
+}
+
+/// The principal of the request's bearer token, verified against this provider's own keys.
+pub(super) async fn bearer(
+    identity: &Identity,
+    headers: &HeaderMap,
+) -> Result<std::sync::Arc<platform::auth::Principal>, Error> {
+    identity
+        .verifier()
+        .verify_header(headers.get(header::AUTHORIZATION))
+        .await
+        .map_err(|error| match error {
+            AuthError::Missing | AuthError::Invalid(_) => Error::InvalidToken(error.to_string()),
+            AuthError::Forbidden(message) => Error::InsufficientScope(message),
+            AuthError::Unavailable(message) => Error::Unexpected(anyhow::anyhow!(message)),
+        })
 }
