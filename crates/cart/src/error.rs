@@ -31,8 +31,10 @@ impl From<db::Error> for Error {
 impl From<Error> for tonic::Status {
     fn from(error: Error) -> tonic::Status {
         match error {
-            Error::Invalid(_) | Error::TooMany(_) | Error::TooManyLines(_) => {
-                tonic::Status::invalid_argument(error.to_string())
+            Error::Invalid(_) => tonic::Status::invalid_argument(error.to_string()),
+            // Well-formed, but more than this cart can take as it stands.
+            Error::TooMany(_) | Error::TooManyLines(_) => {
+                tonic::Status::failed_precondition(error.to_string())
             }
             Error::UnknownSku(_) => tonic::Status::not_found(error.to_string()),
             Error::Unavailable(message) => tonic::Status::unavailable(message),

@@ -11,6 +11,9 @@ pub enum Error {
     NotFound(Sku),
     #[error("a product with sku {} exists already", .0.as_str())]
     AlreadyExists(Sku),
+    /// A product names a category the catalog does not have.
+    #[error("category: no category `{0}`")]
+    UnknownCategory(String),
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
@@ -36,6 +39,7 @@ impl From<Error> for tonic::Status {
             Error::Invalid(invalid) => tonic::Status::invalid_argument(invalid.to_string()),
             Error::NotFound(_) => tonic::Status::not_found(error.to_string()),
             Error::AlreadyExists(_) => tonic::Status::already_exists(error.to_string()),
+            Error::UnknownCategory(_) => tonic::Status::failed_precondition(error.to_string()),
             Error::Unexpected(error) => {
                 tracing::error!(error = format!("{error:#}"), "catalog call failed");
                 tonic::Status::internal("the catalog failed to handle the call")

@@ -262,10 +262,7 @@ impl Store {
         now: i64,
     ) -> Result<Product, Error> {
         if !self.category_exists(&draft.category).await? {
-            return Err(Error::invalid(
-                "category",
-                format!("no category `{}`", draft.category),
-            ));
+            return Err(Error::UnknownCategory(draft.category.clone()));
         }
         let result = product_row(INSERT_PRODUCT, sku, draft, now)
             .execute(self.database.writer())
@@ -291,10 +288,7 @@ impl Store {
         now: i64,
     ) -> Result<Product, Error> {
         if !self.category_exists(&draft.category).await? {
-            return Err(Error::invalid(
-                "category",
-                format!("no category `{}`", draft.category),
-            ));
+            return Err(Error::UnknownCategory(draft.category.clone()));
         }
         let result = product_row(UPDATE_PRODUCT, sku, draft, now)
             .execute(self.database.writer())

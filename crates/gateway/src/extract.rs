@@ -3,29 +3,76 @@
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
-use platform::error::Problem;
+use platform::error::{Problem, Violation};
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
 
-/// A JSON body; a bad one (not JSON, wrong shape, too large, not UTF-8) is a problem.
+use crate::validate::{FieldProblem, Schema};
+
+/// A JSON body that keeps `T`'s published schema; a bad one (not JSON, not keeping the schema,
+/// too large, another media type) is a problem that lists everything wrong with it.
 pub struct Json<T>(pub T);
 
 impl<S, T> FromRequest<S> for Json<T>
 where
     S: Send + Sync,
-    T: DeserializeOwned,
+    T: DeserializeOwned + ToSchema + 'static,
 {
     type Rejection = Problem;
 
     async fn from_request(request: Request, state: &S) -> Result<Json<T>, Problem> {
-        match axum::Json::<T>::from_request(request, state).await {
-            Ok(axum::Json(value)) => Ok(Json(value)),
-            Err(rejection) => Err(body_problem(rejection)),
+        let axum::Json(value) = axum::Json::<Value>::from_request(request, state)
+            .await
+            .map_err(body_problem)?;
+        let problems = Schema::of::<T>().check(&value);
+        if !problems.is_empty() {
+            return Err(invalid_body(problems));
         }
+        serde_json::from_value(value).map(Json).map_err(|error| {
+            Problem::bad_request(format!("the body does not fit: {error}"))
+                .with_kind("invalid-body")
+        })
     }
 }
 
 fn body_problem(rejection: JsonRejection) -> Problem {
     Problem::new(rejection.status(), rejection.body_text()).with_kind("invalid-body")
+}
+
+/// 400 naming every field at fault, in `detail` for people and in `errors` for programs.
+fn invalid_body(problems: Vec<FieldProblem>) -> Problem {
+    let detail = problems
+        .iter()
+        .map(|problem| format!("{}: {}", field_name(&problem.pointer), problem.detail))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let errors = problems
+        .into_iter()
+        .map(|problem| Violation {
+            pointer: problem.pointer,
+            detail: problem.detail,
+        })
+        .collect();
+    Problem::bad_request(detail)
+        .with_kind("validation")
+        .with_errors(errors)
+}
+
+/// `/address/city` as people write it: `address.city`; the whole body is `body`.
+fn field_name(pointer: &str) -> String {
+    let name = pointer
+        .trim_start_matches('/')
+        .split('/')
+        .map(|part| part.replace("~1", "/").replace("~0", "~"))
+        .collect::<Vec<_>>()
+        .join(".");
+    if name.is_empty() {
+        "body".to_owned()
+    } else {
+        name
+    }
 }
 
 /// A path parameter; one that does not decode is a problem.
@@ -96,5 +143,35 @@ impl Bearer {
         self.0.ok_or_else(|| {
             Problem::unauthorized("this route needs a bearer token").with_kind("unauthenticated")
         })
+    }
+}
+
+/// A product's sku in the path: 3 to 32 letters, digits and dashes, not starting with a dash.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct Sku {
+    /// e.g. KIT-00042
+    #[param(pattern = r"^[A-Za-z0-9][A-Za-z0-9-]{2,31}$")]
+    pub sku: String,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Sku {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Sku, Problem> {
+        let Path(found) = Path::<Sku>::from_request_parts(parts, state).await?;
+        let well_formed = (3..=32).contains(&found.sku.len())
+            && !found.sku.starts_with('-')
+            && found
+                .sku
+                .bytes()
+                .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-');
+        if !well_formed {
+            return Err(Problem::bad_request(
+                "sku: must be 3 to 32 letters, digits and dashes, not starting with a dash",
+            )
+            .with_kind("validation"));
+        }
+        Ok(found)
     }
 }

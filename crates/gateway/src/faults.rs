@@ -39,7 +39,7 @@ impl Owners {
     ) -> Result<(), Problem> {
         let mut client = platform::faults::owner(name)
             .and_then(|service| self.by_service.get(service))
-            .ok_or_else(|| Problem::bad_request(unknown(name)).with_kind("validation"))?
+            .ok_or_else(|| Problem::not_found(unknown(name)).with_kind("not-found"))?
             .clone();
         let message = pb::SetFaultRequest {
             name: name.to_owned(),

@@ -4,13 +4,19 @@
 //! Routes live under `/api/v1`; the OpenAPI 3.1 document is at `/api/openapi.json` and the
 //! interactive docs (Swagger UI, served from the binary, no network needed) at `/api/docs`.
 
-mod api;
+mod account;
+mod admin;
 mod cache;
-mod checkout;
+mod cart;
+mod catalog;
+mod common;
 mod extract;
 mod faults;
 pub mod openapi;
+mod orders;
 mod plugin;
+mod state;
+mod validate;
 
 pub use crate::plugin::Plugin;
 
@@ -93,9 +99,16 @@ pub fn router(config: &Config, dependencies: Dependencies) -> anyhow::Result<Rou
         limiter: Arc::new(limiter),
         verifier: dependencies.verifier.clone(),
     });
-    let state = api::State::new(config, dependencies)?;
+    let gateway = state::Gateway::new(config, dependencies)?;
     let cors = cors(config);
-    let mut router = api::routes(state).merge(openapi::routes());
+    let api = Router::new()
+        .merge(catalog::routes())
+        .merge(cart::routes())
+        .merge(account::routes())
+        .merge(orders::routes())
+        .merge(admin::routes())
+        .with_state(gateway);
+    let mut router = api.merge(openapi::routes());
     if let Some(limits) = limits {
         router = router.layer(axum::middleware::from_fn_with_state(limits, rate_limit));
     }

@@ -26,6 +26,16 @@ pub struct Problem {
     /// The request this problem belongs to.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub instance: Option<String>,
+    /// Each thing wrong with the request's body, when there are such (RFC 9457, section 3.2).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<Violation>,
+}
+
+/// One thing wrong with a request: where, as a JSON pointer into its body, and what.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Violation {
+    pub pointer: String,
+    pub detail: String,
 }
 
 impl Problem {
@@ -36,6 +46,7 @@ impl Problem {
             status: status.as_u16(),
             detail: Some(detail.into()),
             instance: None,
+            errors: Vec::new(),
         }
     }
 
@@ -61,6 +72,12 @@ impl Problem {
     /// Names the kind of problem with a URI of Emporium's, e.g. `validation`.
     pub fn with_kind(mut self, kind: &str) -> Problem {
         self.kind = format!("https://emporium.dev/problems/{kind}");
+        self
+    }
+
+    /// Lists each thing wrong with the request's body.
+    pub fn with_errors(mut self, errors: Vec<Violation>) -> Problem {
+        self.errors = errors;
         self
     }
 

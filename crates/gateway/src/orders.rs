@@ -1,47 +1,70 @@
 //! Checkout and orders at the edge: `POST /api/v1/checkout` (an `Idempotency-Key` header is
-//! required), the caller's orders, a Server-Sent Events stream of one order's states, and the
-//! fault switches for administrators.
+//! required), the caller's orders, and a Server-Sent Events stream of one order's states.
 
 use std::convert::Infallible;
 
-use axum::extract::State as Shared;
+use axum::Router;
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
 use futures_util::Stream;
 use platform::error::Problem;
-use platform::faults::Fault;
 use platform::transport::request;
 use proto::orders as pb;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::api::{Money, State, money};
+use crate::common::{Money, money};
 use crate::extract::{Bearer, Json, Path};
+use crate::state::Gateway;
+
+pub(crate) fn routes() -> Router<Gateway> {
+    Router::new()
+        .route("/api/v1/checkout", post(checkout))
+        .route("/api/v1/orders", get(list_orders))
+        .route("/api/v1/orders/{id}", get(get_order))
+        .route("/api/v1/orders/{id}/events", get(order_events))
+}
 
 /// Where an order goes.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Address {
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     name: String,
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     line1: String,
     #[serde(default)]
+    #[schema(max_length = 200)]
     line2: String,
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     city: String,
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     postal_code: String,
     /// ISO 3166-1 alpha-2, e.g. US.
+    #[schema(pattern = r"^[A-Za-z]{2}$")]
     country: String,
 }
 
-/// How the order is paid. The card is used for the authorization and never stored.
+/// How the order is paid. The payments service keeps the card in its vault, encrypted, until
+/// the payment is captured or voided; a number that fails the Luhn check or a card that has
+/// expired fails the order with that reason.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Card {
+    /// 12 to 19 digits; spaces and dashes between them are ignored.
+    #[schema(pattern = r"^[ -]*([0-9][ -]*){12,19}$")]
     number: String,
+    #[schema(minimum = 1, maximum = 12)]
     exp_month: u32,
+    /// e.g. 2030
     exp_year: u32,
+    #[schema(pattern = r"^[0-9]{3,4}$")]
     cvc: String,
     #[serde(default)]
+    #[schema(max_length = 200)]
     holder: String,
 }
 
@@ -161,13 +184,13 @@ fn order(order: pb::Order) -> Order {
 
 /// Checks out the caller's cart; the answer is the order at the end of its saga.
 #[utoipa::path(post, path = "/api/v1/checkout", tag = "orders", request_body = Checkout,
-    params(("Idempotency-Key" = String, Header, description = "One order per key: a retry gets the same order")),
-    responses((status = 201, body = Order), (status = 400, body = crate::openapi::ProblemDocument, content_type = "application/problem+json"),
-        (status = 409, body = crate::openapi::ProblemDocument, content_type = "application/problem+json"),
-        (status = 422, body = crate::openapi::ProblemDocument, content_type = "application/problem+json")),
+    params(("Idempotency-Key" = String, Header, pattern = r"^[!-~]{1,128}$",
+        description = "One order per key (1 to 128 printable characters): a retry gets the same order")),
+    responses((status = 201, body = Order), (status = 409, description = "the cart is empty"),
+        (status = 422, description = "the key was used for another checkout")),
     security(("bearer" = ["orders"])))]
 pub(crate) async fn checkout(
-    Shared(state): Shared<State>,
+    State(gateway): State<Gateway>,
     bearer: Bearer,
     headers: HeaderMap,
     Json(body): Json<Checkout>,
@@ -198,7 +221,7 @@ pub(crate) async fn checkout(
             holder: body.card.holder,
         }),
     };
-    match state
+    match gateway
         .orders
         .clone()
         .place_order(request(message, &token))
@@ -224,11 +247,11 @@ pub(crate) async fn checkout(
 /// The caller's orders, newest first.
 #[utoipa::path(get, path = "/api/v1/orders", tag = "orders", responses((status = 200, body = [Order])), security(("bearer" = ["orders"])))]
 pub(crate) async fn list_orders(
-    Shared(state): Shared<State>,
+    State(gateway): State<Gateway>,
     bearer: Bearer,
 ) -> Result<axum::Json<Vec<Order>>, Problem> {
     let token = bearer.required()?;
-    let listed = state
+    let listed = gateway
         .orders
         .clone()
         .list_orders(request(pb::ListOrdersRequest { page: None }, &token))
@@ -240,15 +263,15 @@ pub(crate) async fn list_orders(
 
 /// One of the caller's orders.
 #[utoipa::path(get, path = "/api/v1/orders/{id}", tag = "orders", params(("id" = String, Path)),
-    responses((status = 200, body = Order), (status = 404, body = crate::openapi::ProblemDocument, content_type = "application/problem+json")),
+    responses((status = 200, body = Order), (status = 404, description = "the caller has no order with this id")),
     security(("bearer" = ["orders"])))]
 pub(crate) async fn get_order(
-    Shared(state): Shared<State>,
+    State(gateway): State<Gateway>,
     bearer: Bearer,
     Path(id): Path<String>,
 ) -> Result<axum::Json<Order>, Problem> {
     let token = bearer.required()?;
-    let found = state
+    let found = gateway
         .orders
         .clone()
         .get_order(request(pb::GetOrderRequest { order_id: id }, &token))
@@ -259,15 +282,16 @@ pub(crate) async fn get_order(
 /// The order's states as Server-Sent Events (`event: order`), from now until it is confirmed or
 /// failed.
 #[utoipa::path(get, path = "/api/v1/orders/{id}/events", tag = "orders", params(("id" = String, Path)),
-    responses((status = 200, description = "text/event-stream of `order` events", content_type = "text/event-stream")),
+    responses((status = 200, description = "text/event-stream of `order` events", content_type = "text/event-stream"),
+        (status = 404, description = "the caller has no order with this id")),
     security(("bearer" = ["orders"])))]
 pub(crate) async fn order_events(
-    Shared(state): Shared<State>,
+    State(gateway): State<Gateway>,
     bearer: Bearer,
     Path(id): Path<String>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, Problem> {
     let token = bearer.required()?;
-    let mut updates = state
+    let mut updates = gateway
         .orders
         .clone()
         .watch_order(request(pb::WatchOrderRequest { order_id: id }, &token))
@@ -296,50 +320,4 @@ where
     let (sender, receiver) = tokio::sync::mpsc::channel(8);
     tokio::spawn(producer(sender));
     tokio_stream::wrappers::ReceiverStream::new(receiver)
-}
-
-/// The administrator's token, when it carries the scope to switch faults.
-async fn administrator(state: &State, bearer: Bearer) -> Result<String, Problem> {
-    let token = bearer.required()?;
-    let principal = state.verifier.verify(&token).await?;
-    principal.require_scope(platform::faults::grpc::SCOPE)?;
-    Ok(token)
-}
-
-/// The faults switched on, in every process that reads faults.
-#[utoipa::path(get, path = "/api/v1/admin/faults", tag = "admin", responses((status = 200, description = "faults by name")), security(("bearer" = ["admin.faults"])))]
-pub(crate) async fn list_faults(
-    Shared(state): Shared<State>,
-    bearer: Bearer,
-) -> Result<Response, Problem> {
-    let token = administrator(&state, bearer).await?;
-    Ok(axum::Json(state.faults.list(&token).await?).into_response())
-}
-
-/// Switches a fault on, in the process of the service it belongs to: `{"kind": "fail"}`,
-/// `{"kind": "delay", "ms": 3000}` or `{"kind": "crash_after_step", "step": 3}`.
-#[utoipa::path(put, path = "/api/v1/admin/faults/{name}", tag = "admin", params(("name" = String, Path, description = "e.g. payments.decline")),
-    request_body(content = Object, description = "the fault: fail, delay or crash_after_step"),
-    responses((status = 204), (status = 400, body = crate::openapi::ProblemDocument, content_type = "application/problem+json")), security(("bearer" = ["admin.faults"])))]
-pub(crate) async fn set_fault(
-    Shared(state): Shared<State>,
-    bearer: Bearer,
-    Path(name): Path<String>,
-    Json(fault): Json<Fault>,
-) -> Result<StatusCode, Problem> {
-    let token = administrator(&state, bearer).await?;
-    state.faults.set(&name, Some(fault), &token).await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-/// Switches a fault off.
-#[utoipa::path(delete, path = "/api/v1/admin/faults/{name}", tag = "admin", params(("name" = String, Path)), responses((status = 204), (status = 400, body = crate::openapi::ProblemDocument, content_type = "application/problem+json")), security(("bearer" = ["admin.faults"])))]
-pub(crate) async fn clear_fault(
-    Shared(state): Shared<State>,
-    bearer: Bearer,
-    Path(name): Path<String>,
-) -> Result<StatusCode, Problem> {
-    let token = administrator(&state, bearer).await?;
-    state.faults.set(&name, None, &token).await?;
-    Ok(StatusCode::NO_CONTENT)
 }

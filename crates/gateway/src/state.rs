@@ -1,0 +1,76 @@
+//! What every route shares: a client per service it calls, the gateway's own token for
+//! anonymous reads, the token verifier and the edge cache.
+
+use std::sync::Arc;
+
+use platform::auth::TokenSource;
+use platform::error::Problem;
+use platform::transport::Transport;
+use proto::cart::cart_client::CartClient;
+use proto::catalog::catalog_client::CatalogClient;
+use proto::identity::identity_client::IdentityClient;
+use proto::orders::orders_client::OrdersClient;
+
+use crate::Dependencies;
+use crate::extract::Bearer;
+
+/// The gateway's shared state, handed to every route.
+#[derive(Clone)]
+pub(crate) struct Gateway {
+    pub(crate) catalog: CatalogClient<Transport>,
+    pub(crate) cart: CartClient<Transport>,
+    pub(crate) identity: IdentityClient<Transport>,
+    pub(crate) orders: OrdersClient<Transport>,
+    service_token: Arc<dyn TokenSource>,
+    pub(crate) verifier: platform::auth::Verifier,
+    pub(crate) faults: crate::faults::Owners,
+    /// Products as JSON, by upper-case sku: the edge cache of the busiest read.
+    pub(crate) products: Option<crate::cache::ProductCache>,
+}
+
+impl Gateway {
+    pub(crate) fn new(
+        config: &crate::Config,
+        dependencies: Dependencies,
+    ) -> anyhow::Result<Gateway> {
+        let products = crate::cache::ProductCache::new(config)?;
+        Ok(Gateway {
+            catalog: CatalogClient::new(dependencies.catalog),
+            cart: CartClient::new(dependencies.cart),
+            identity: IdentityClient::new(dependencies.identity),
+            orders: OrdersClient::new(dependencies.orders),
+            service_token: dependencies.service_token,
+            verifier: dependencies.verifier,
+            faults: crate::faults::Owners::new(dependencies.faults),
+            products,
+        })
+    }
+
+    /// Drops a product from the edge cache after a change made through this gateway.
+    pub(crate) async fn forget_product(&self, sku: &str) {
+        if let Some(products) = &self.products {
+            products.invalidate(&sku.trim().to_ascii_uppercase()).await;
+        }
+    }
+
+    /// The caller's token, or the gateway's own for an anonymous read.
+    pub(crate) async fn reader_token(&self, bearer: Bearer) -> Result<String, Problem> {
+        match bearer.0 {
+            Some(token) => Ok(token),
+            None => Ok(self.service_token.token().await?.to_string()),
+        }
+    }
+
+    /// The caller's token, when it is valid and carries `scope`; for what the gateway answers
+    /// or forwards on an administrator's behalf.
+    pub(crate) async fn token_with_scope(
+        &self,
+        bearer: Bearer,
+        scope: &str,
+    ) -> Result<String, Problem> {
+        let token = bearer.required()?;
+        let principal = self.verifier.verify(&token).await?;
+        principal.require_scope(scope)?;
+        Ok(token)
+    }
+}
