@@ -6,7 +6,7 @@ use proto::catalog as catalog_pb;
 use tonic::{Request, Response, Status};
 
 use crate::domain::{parse_quantity, parse_sku};
-use crate::{Cart, Error, SCOPE};
+use crate::{Cart, Error};
 
 /// The gRPC face of a `Cart`.
 #[derive(Clone, Debug)]
@@ -27,7 +27,7 @@ struct Caller {
 }
 
 fn caller<T>(request: &Request<T>) -> Result<Caller, Status> {
-    let principal = platform::auth::authorize(request, SCOPE)?;
+    let principal = platform::auth::authorize(request, proto::scopes::CART)?;
     if !principal.is_user() {
         return Err(Status::permission_denied(
             "a cart belongs to a user; this token is a service's",

@@ -17,9 +17,6 @@ use serde::{Deserialize, Serialize};
 pub use crate::error::Error;
 pub use crate::grpc::CartGrpc;
 
-/// The scope every cart call needs.
-pub const SCOPE: &str = "cart";
-
 /// The cart's settings.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]

@@ -5,7 +5,9 @@ use proto::catalog::catalog_server::{Catalog as CatalogRpc, CatalogServer};
 use tonic::{Request, Response, Status};
 
 use crate::domain::{self, Cursor, Money, Product, ProductDraft, Sku};
-use crate::{ADMIN_SCOPE, Catalog, READ_SCOPE};
+use proto::scopes::{CATALOG_ADMIN, CATALOG_READ};
+
+use crate::Catalog;
 
 /// The gRPC face of a `Catalog`.
 #[derive(Clone, Debug)]
@@ -25,7 +27,7 @@ impl CatalogRpc for CatalogGrpc {
         &self,
         request: Request<pb::GetProductRequest>,
     ) -> Result<Response<pb::Product>, Status> {
-        platform::auth::authorize(&request, READ_SCOPE)?;
+        platform::auth::authorize(&request, CATALOG_READ)?;
         let sku = Sku::parse("sku", &request.get_ref().sku).map_err(crate::Error::from)?;
         let product = self.catalog.get(&sku).await?;
         Ok(Response::new(to_proto(&product)))
@@ -35,7 +37,7 @@ impl CatalogRpc for CatalogGrpc {
         &self,
         request: Request<pb::BatchGetProductsRequest>,
     ) -> Result<Response<pb::BatchGetProductsResponse>, Status> {
-        platform::auth::authorize(&request, READ_SCOPE)?;
+        platform::auth::authorize(&request, CATALOG_READ)?;
         if request.get_ref().skus.len() > domain::MAX_PAGE_SIZE as usize {
             return Err(Status::invalid_argument(format!(
                 "skus: at most {} at once",
@@ -58,7 +60,7 @@ impl CatalogRpc for CatalogGrpc {
         &self,
         request: Request<pb::ListProductsRequest>,
     ) -> Result<Response<pb::ListProductsResponse>, Status> {
-        platform::auth::authorize(&request, READ_SCOPE)?;
+        platform::auth::authorize(&request, CATALOG_READ)?;
         let message = request.get_ref();
         let (size, cursor) = paging(message.page.as_ref())?;
         let category = optional_category(&message.category)?;
@@ -74,7 +76,7 @@ impl CatalogRpc for CatalogGrpc {
         &self,
         request: Request<pb::SearchProductsRequest>,
     ) -> Result<Response<pb::ListProductsResponse>, Status> {
-        platform::auth::authorize(&request, READ_SCOPE)?;
+        platform::auth::authorize(&request, CATALOG_READ)?;
         let message = request.get_ref();
         let (size, cursor) = paging(message.page.as_ref())?;
         let category = optional_category(&message.category)?;
@@ -91,7 +93,7 @@ impl CatalogRpc for CatalogGrpc {
         &self,
         request: Request<pb::ListCategoriesRequest>,
     ) -> Result<Response<pb::ListCategoriesResponse>, Status> {
-        platform::auth::authorize(&request, READ_SCOPE)?;
+        platform::auth::authorize(&request, CATALOG_READ)?;
         let categories = self.catalog.store.categories().await?;
         Ok(Response::new(pb::ListCategoriesResponse {
             categories: categories
@@ -110,7 +112,7 @@ impl CatalogRpc for CatalogGrpc {
         &self,
         request: Request<pb::CreateProductRequest>,
     ) -> Result<Response<pb::Product>, Status> {
-        platform::auth::authorize(&request, ADMIN_SCOPE)?;
+        platform::auth::authorize(&request, CATALOG_ADMIN)?;
         let message = request.get_ref();
         let sku = Sku::parse("sku", &message.sku).map_err(crate::Error::from)?;
         let draft = draft_from_proto(message.product.as_ref())?;
@@ -122,7 +124,7 @@ impl CatalogRpc for CatalogGrpc {
         &self,
         request: Request<pb::UpdateProductRequest>,
     ) -> Result<Response<pb::Product>, Status> {
-        platform::auth::authorize(&request, ADMIN_SCOPE)?;
+        platform::auth::authorize(&request, CATALOG_ADMIN)?;
         let message = request.get_ref();
         let sku = Sku::parse("sku", &message.sku).map_err(crate::Error::from)?;
         let draft = draft_from_proto(message.product.as_ref())?;
@@ -134,7 +136,7 @@ impl CatalogRpc for CatalogGrpc {
         &self,
         request: Request<pb::DeleteProductRequest>,
     ) -> Result<Response<pb::DeleteProductResponse>, Status> {
-        platform::auth::authorize(&request, ADMIN_SCOPE)?;
+        platform::auth::authorize(&request, CATALOG_ADMIN)?;
         let sku = Sku::parse("sku", &request.get_ref().sku).map_err(crate::Error::from)?;
         self.catalog.delete(&sku).await?;
         Ok(Response::new(pb::DeleteProductResponse {}))

@@ -23,11 +23,6 @@ pub use crate::error::Error;
 pub use crate::grpc::CatalogGrpc;
 use crate::store::Store;
 
-/// The scope every read needs.
-pub const READ_SCOPE: &str = "catalog.read";
-/// The scope every change needs.
-pub const ADMIN_SCOPE: &str = "catalog.admin";
-
 /// The catalog's settings.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]

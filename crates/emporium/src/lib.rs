@@ -13,7 +13,7 @@ pub mod settings;
 mod wiring;
 
 pub use crate::node::Node;
-pub use crate::registry::{ADMIN_IDENTITY, ADMIN_SCOPES, Service, default_allowed_clients};
+pub use crate::registry::{ADMIN_IDENTITY, Service, default_allowed_clients};
 pub use crate::settings::Settings;
 pub use identity::{ADMIN_CLIENT_ID, DEV_USER_EMAIL};
 pub use platform::registry::FirstStart;

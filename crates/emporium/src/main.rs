@@ -224,7 +224,7 @@ async fn token(mut settings: Settings, admin: bool) -> anyhow::Result<()> {
             .mint_access_token(
                 emporium::ADMIN_CLIENT_ID,
                 emporium::ADMIN_CLIENT_ID,
-                emporium::ADMIN_SCOPES,
+                &proto::scopes::joined(proto::scopes::ADMIN),
             )
             .await?
     } else {
@@ -238,7 +238,7 @@ async fn token(mut settings: Settings, admin: bool) -> anyhow::Result<()> {
             .mint_access_token(
                 &user_id,
                 identity::FIRST_PARTY_CLIENT_ID,
-                identity::DEFAULT_USER_SCOPES,
+                &proto::scopes::joined(proto::scopes::SHOPPER),
             )
             .await?
     };

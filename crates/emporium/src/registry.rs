@@ -110,10 +110,6 @@ registry! {
 /// The identity operators' tools present (`emporium certs` issues it), allowed everywhere.
 pub const ADMIN_IDENTITY: &str = "admin";
 
-/// What the admin client may do: administer the catalog, the stock and the clients at identity,
-/// look at payments and shipments, and switch faults.
-pub const ADMIN_SCOPES: &str = "catalog.read catalog.admin inventory.read inventory.admin payments.read shipping.read admin.faults clients.admin";
-
 impl Service {
     /// The service named `name`.
     pub fn from_name(name: &str) -> Option<Service> {
@@ -139,7 +135,7 @@ impl Service {
             .filter_map(|service| service.client())
             .chain([ServiceClient {
                 id: identity::ADMIN_CLIENT_ID,
-                scopes: ADMIN_SCOPES,
+                scopes: proto::scopes::ADMIN,
             }])
             .collect()
     }

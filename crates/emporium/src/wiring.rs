@@ -84,14 +84,14 @@ impl platform::registry::Wiring for NodeWiring {
 
     fn service_token(&self, client: ServiceClient) -> anyhow::Result<Arc<dyn TokenSource>> {
         if let Some(issuer) = self.issuer.get() {
-            return Ok(issuer.token_source(client.id, client.scopes));
+            return Ok(issuer.token_source(client.id, &proto::scopes::joined(client.scopes)));
         }
         Ok(Arc::new(ClientCredentials::new(
             http_client()?,
             format!("{}/oauth2/token", remote_identity_http(&self.remote)?),
             self.remote.client_id.clone(),
             self.remote.client_secret.clone(),
-            client.scopes.to_owned(),
+            proto::scopes::joined(client.scopes),
         )))
     }
 }

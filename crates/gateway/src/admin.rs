@@ -69,7 +69,7 @@ pub(crate) async fn list_faults(
     bearer: Bearer,
 ) -> Result<Response, Problem> {
     let token = gateway
-        .token_with_scope(bearer, platform::faults::grpc::SCOPE)
+        .token_with_scope(bearer, proto::scopes::ADMIN_FAULTS)
         .await?;
     Ok(axum::Json(gateway.faults.list(&token).await?).into_response())
 }
@@ -86,7 +86,7 @@ pub(crate) async fn set_fault(
     Json(FaultBody(fault)): Json<FaultBody>,
 ) -> Result<StatusCode, Problem> {
     let token = gateway
-        .token_with_scope(bearer, platform::faults::grpc::SCOPE)
+        .token_with_scope(bearer, proto::scopes::ADMIN_FAULTS)
         .await?;
     gateway.faults.set(&name, Some(fault), &token).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -102,7 +102,7 @@ pub(crate) async fn clear_fault(
     Path(FaultName { name }): Path<FaultName>,
 ) -> Result<StatusCode, Problem> {
     let token = gateway
-        .token_with_scope(bearer, platform::faults::grpc::SCOPE)
+        .token_with_scope(bearer, proto::scopes::ADMIN_FAULTS)
         .await?;
     gateway.faults.set(&name, None, &token).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -17,7 +17,6 @@ use crate::extract::{Bearer, Json, Query, Sku};
 use crate::state::Gateway;
 
 /// The scope a caller's token needs to read the catalog.
-const CATALOG_READ_SCOPE: &str = "catalog.read";
 
 pub(crate) fn routes() -> Router<Gateway> {
     Router::new()
@@ -225,7 +224,7 @@ pub(crate) async fn get_product(
     // Answering from the cache skips the catalog's own check, so the edge makes it here.
     if let Some(token) = &bearer.0 {
         let principal = gateway.verifier.verify(token).await?;
-        principal.require_scope(CATALOG_READ_SCOPE)?;
+        principal.require_scope(proto::scopes::CATALOG_READ)?;
     }
     let key = sku.to_ascii_uppercase();
     if let Some(body) = products.get(&key).await {

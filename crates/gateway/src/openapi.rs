@@ -154,3 +154,6 @@ pub fn document() -> utoipa::openapi::OpenApi {
 pub(crate) fn routes() -> Router {
     Router::new().merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", document()))
 }
+
+#[cfg(test)]
+mod tests;

@@ -27,7 +27,7 @@ impl platform::registry::Plugin for Plugin {
     /// Its own token reads the catalog for anonymous visitors.
     const CLIENT: Option<ServiceClient> = Some(ServiceClient {
         id: "gateway",
-        scopes: "catalog.read",
+        scopes: &[proto::scopes::CATALOG_READ],
     });
 
     async fn build(config: &Config, context: &mut Context<'_>) -> anyhow::Result<Built> {

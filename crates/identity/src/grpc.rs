@@ -103,7 +103,7 @@ impl pb::identity_server::Identity for IdentityService {
         &self,
         request: Request<pb::GetUserRequest>,
     ) -> Result<Response<pb::User>, Status> {
-        platform::auth::authorize(&request, crate::USERS_READ_SCOPE)?;
+        platform::auth::authorize(&request, proto::scopes::USERS_READ)?;
         let user_id = request.get_ref().user_id.trim();
         let user = self
             .identity

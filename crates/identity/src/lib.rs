@@ -24,11 +24,11 @@ use platform::auth::{KeySource, TokenSource, Verifier, VerifierConfig};
 use platform::unix_now;
 use serde::{Deserialize, Serialize};
 
-pub use crate::domain::registration::{AuthMethod, ClientMetadata, REGISTRABLE_SCOPES};
+pub use crate::domain::registration::{AuthMethod, ClientMetadata};
 pub use crate::domain::{Client, ClientRegistration, GrantType};
 pub use crate::error::{Error, OAuthCode};
 pub use crate::grpc::IdentityService;
-pub use crate::oidc::{CLIENTS_ADMIN_SCOPE, ClientInformation};
+pub use crate::oidc::ClientInformation;
 pub use crate::plugin::{ADMIN_CLIENT_ID, DEV_USER_EMAIL, Plugin, check_client_secrets};
 
 use crate::domain::{
@@ -36,12 +36,6 @@ use crate::domain::{
 };
 use crate::keys::KeyRing;
 use crate::store::{RefreshRecord, Store};
-
-/// The scope a service needs to look up any user (to write to them, say).
-pub const USERS_READ_SCOPE: &str = "users.read";
-
-/// The scopes a user's token carries when none are asked for.
-pub const DEFAULT_USER_SCOPES: &str = "openid profile email catalog.read cart orders";
 
 /// The gRPC methods that need no access token.
 pub const PUBLIC_METHODS: &[&str] = &[
@@ -487,9 +481,10 @@ impl Identity {
     pub(crate) async fn allowed_scopes(&self, client_id: &str) -> Result<Scopes, Error> {
         match self.client(client_id).await? {
             Some(client) => Ok(client.allowed_scopes),
-            None if client_id == FIRST_PARTY_CLIENT_ID => {
-                Ok(Scopes::parse("scope", DEFAULT_USER_SCOPES)?)
-            }
+            None if client_id == FIRST_PARTY_CLIENT_ID => Ok(Scopes::parse(
+                "scope",
+                &proto::scopes::joined(proto::scopes::SHOPPER),
+            )?),
             None => Err(Error::oauth(OAuthCode::InvalidClient, "unknown client")),
         }
     }

@@ -15,7 +15,7 @@ use axum::routing::{delete, get, post};
 
 use self::authorize::{authorize_form, authorize_login};
 use self::discovery::{discovery, jwks};
-pub use self::registration::{CLIENTS_ADMIN_SCOPE, ClientInformation};
+pub use self::registration::ClientInformation;
 use self::revoke::revoke;
 use self::token::token;
 use self::userinfo::userinfo;

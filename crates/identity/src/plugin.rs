@@ -119,7 +119,7 @@ async fn ensure_storefront_client(identity: &Identity, config: &Config) -> anyho
         client_id: crate::FIRST_PARTY_CLIENT_ID.to_owned(),
         confidential: false,
         redirect_uris,
-        allowed_scopes: crate::DEFAULT_USER_SCOPES.to_owned(),
+        allowed_scopes: proto::scopes::joined(proto::scopes::SHOPPER),
         grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
     };
     identity
@@ -142,7 +142,7 @@ async fn ensure_clients(
             client_id: client.id.to_owned(),
             confidential: true,
             redirect_uris: vec![],
-            allowed_scopes: client.scopes.to_owned(),
+            allowed_scopes: proto::scopes::joined(client.scopes),
             grant_types: vec![GrantType::ClientCredentials],
         };
         match secrets.get(client.id) {

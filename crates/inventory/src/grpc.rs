@@ -10,7 +10,9 @@ use tonic::{Request, Response, Status};
 
 use crate::domain::{self, Lines, State};
 use crate::store::{Level, Reservation};
-use crate::{ADMIN_SCOPE, Error, Inventory, READ_SCOPE, RESERVE_SCOPE};
+use proto::scopes::{INVENTORY_ADMIN, INVENTORY_READ, INVENTORY_RESERVE};
+
+use crate::{Error, Inventory};
 
 /// The gRPC face of an `Inventory`.
 #[derive(Clone, Debug)]
@@ -32,7 +34,7 @@ impl InventoryRpc for InventoryGrpc {
         &self,
         request: Request<pb::GetStockRequest>,
     ) -> Result<Response<pb::StockLevels>, Status> {
-        platform::auth::authorize(&request, READ_SCOPE)?;
+        platform::auth::authorize(&request, INVENTORY_READ)?;
         let skus = skus(&request.get_ref().skus)?;
         let levels = self.inventory.store.levels(&skus).await?;
         Ok(Response::new(pb::StockLevels {
@@ -45,7 +47,7 @@ impl InventoryRpc for InventoryGrpc {
         &self,
         request: Request<pb::ReserveRequest>,
     ) -> Result<Response<pb::Reservation>, Status> {
-        platform::auth::authorize(&request, RESERVE_SCOPE)?;
+        platform::auth::authorize(&request, INVENTORY_RESERVE)?;
         let message = request.get_ref();
         let id = reservation_id(&message.reservation_id)?;
         let lines = Lines::parse(
@@ -65,7 +67,7 @@ impl InventoryRpc for InventoryGrpc {
         &self,
         request: Request<pb::CommitRequest>,
     ) -> Result<Response<pb::Reservation>, Status> {
-        platform::auth::authorize(&request, RESERVE_SCOPE)?;
+        platform::auth::authorize(&request, INVENTORY_RESERVE)?;
         let id = reservation_id(&request.get_ref().reservation_id)?;
         Ok(Response::new(to_proto(
             &self.inventory.transition(&id, State::Committed).await?,
@@ -77,7 +79,7 @@ impl InventoryRpc for InventoryGrpc {
         &self,
         request: Request<pb::ReleaseRequest>,
     ) -> Result<Response<pb::Reservation>, Status> {
-        platform::auth::authorize(&request, RESERVE_SCOPE)?;
+        platform::auth::authorize(&request, INVENTORY_RESERVE)?;
         let id = reservation_id(&request.get_ref().reservation_id)?;
         Ok(Response::new(to_proto(
             &self.inventory.transition(&id, State::Released).await?,
@@ -88,7 +90,7 @@ impl InventoryRpc for InventoryGrpc {
         &self,
         request: Request<pb::SetStockRequest>,
     ) -> Result<Response<pb::StockLevel>, Status> {
-        platform::auth::authorize(&request, ADMIN_SCOPE)?;
+        platform::auth::authorize(&request, INVENTORY_ADMIN)?;
         let message = request.get_ref();
         let sku = skus(std::slice::from_ref(&message.sku))?.remove(0);
         if message.on_hand < 0 {
@@ -113,7 +115,7 @@ impl InventoryRpc for InventoryGrpc {
         &self,
         request: Request<pb::WatchStockRequest>,
     ) -> Result<Response<LevelStream>, Status> {
-        platform::auth::authorize(&request, READ_SCOPE)?;
+        platform::auth::authorize(&request, INVENTORY_READ)?;
         let skus = skus(&request.get_ref().skus)?;
         // Subscribe before reading, so that no change between the two is missed.
         let mut changes = self.inventory.changes.subscribe();

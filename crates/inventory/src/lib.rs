@@ -29,10 +29,6 @@ pub use crate::grpc::InventoryGrpc;
 use crate::store::Store;
 pub use crate::store::{Level, Reservation};
 
-pub const READ_SCOPE: &str = "inventory.read";
-pub const RESERVE_SCOPE: &str = "inventory.reserve";
-pub const ADMIN_SCOPE: &str = "inventory.admin";
-
 /// Inventory's settings.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]

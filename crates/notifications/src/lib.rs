@@ -28,7 +28,7 @@ use crate::mailbox::{Email, Mailbox, Sender};
 use crate::store::Store;
 
 /// The scopes the notifications service's own token needs.
-pub const SERVICE_SCOPES: &str = "users.read";
+pub const SERVICE_SCOPES: &[&str] = &[proto::scopes::USERS_READ];
 
 /// The notifications service's settings.
 #[derive(Clone, Debug, Serialize, Deserialize)]

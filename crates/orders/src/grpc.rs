@@ -10,7 +10,7 @@ use tonic::{Request, Response, Status};
 
 use crate::domain::{self, Address, Card, State};
 use crate::store::Order;
-use crate::{Error, Orders, SCOPE};
+use crate::{Error, Orders};
 
 /// The gRPC face of `Orders`.
 #[derive(Clone, Debug)]
@@ -28,7 +28,7 @@ type OrderStream = Pin<Box<dyn Stream<Item = Result<pb::Order, Status>> + Send>>
 
 /// The user a call is for, and their token.
 fn caller<T>(request: &Request<T>) -> Result<(String, String), Status> {
-    let principal = platform::auth::authorize(request, SCOPE)?;
+    let principal = platform::auth::authorize(request, proto::scopes::ORDERS)?;
     if !principal.is_user() {
         return Err(Status::permission_denied(
             "orders belong to users; this token is a service's",

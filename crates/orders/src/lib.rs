@@ -41,10 +41,12 @@ pub use crate::grpc::OrdersGrpc;
 pub use crate::store::Order;
 use crate::store::Store;
 
-/// The scope a user needs to check out and see their orders.
-pub const SCOPE: &str = "orders";
 /// The scopes the orders service's own token needs.
-pub const SERVICE_SCOPES: &str = "inventory.reserve payments.charge shipping.write";
+pub const SERVICE_SCOPES: &[&str] = &[
+    proto::scopes::INVENTORY_RESERVE,
+    proto::scopes::PAYMENTS_CHARGE,
+    proto::scopes::SHIPPING_WRITE,
+];
 
 /// The orders service's settings.
 #[derive(Clone, Debug, Serialize, Deserialize)]

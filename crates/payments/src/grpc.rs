@@ -8,7 +8,9 @@ use crate::domain::{self, Invalid, Operation, State};
 use crate::service::{Authorization, CardSource};
 use crate::store::Payment;
 use crate::vault::VaultCard;
-use crate::{CHARGE_SCOPE, Error, Payments, READ_SCOPE};
+use proto::scopes::{PAYMENTS_CHARGE, PAYMENTS_READ};
+
+use crate::{Error, Payments};
 
 /// The gRPC face of `Payments`.
 #[derive(Clone, Debug)]
@@ -28,7 +30,7 @@ impl PaymentsRpc for PaymentsGrpc {
         &self,
         request: Request<pb::StoreCardRequest>,
     ) -> Result<Response<pb::StoredCard>, Status> {
-        platform::auth::authorize(&request, CHARGE_SCOPE)?;
+        platform::auth::authorize(&request, PAYMENTS_CHARGE)?;
         let card = request.into_inner().card.ok_or_else(|| required("card"))?;
         let (card_token, card_last4) = self.payments.store_card(vault_card(card)).await?;
         Ok(Response::new(pb::StoredCard {
@@ -42,7 +44,7 @@ impl PaymentsRpc for PaymentsGrpc {
         &self,
         request: Request<pb::AuthorizeRequest>,
     ) -> Result<Response<pb::Payment>, Status> {
-        platform::auth::authorize(&request, CHARGE_SCOPE)?;
+        platform::auth::authorize(&request, PAYMENTS_CHARGE)?;
         let message = request.into_inner();
         let key = idempotency_key(&message.idempotency_key)?;
         let order_id = message.order_id.trim();
@@ -83,7 +85,7 @@ impl PaymentsRpc for PaymentsGrpc {
         &self,
         request: Request<pb::CaptureRequest>,
     ) -> Result<Response<pb::Payment>, Status> {
-        platform::auth::authorize(&request, CHARGE_SCOPE)?;
+        platform::auth::authorize(&request, PAYMENTS_CHARGE)?;
         let message = request.get_ref();
         self.operate(
             &message.idempotency_key,
@@ -97,7 +99,7 @@ impl PaymentsRpc for PaymentsGrpc {
         &self,
         request: Request<pb::VoidRequest>,
     ) -> Result<Response<pb::Payment>, Status> {
-        platform::auth::authorize(&request, CHARGE_SCOPE)?;
+        platform::auth::authorize(&request, PAYMENTS_CHARGE)?;
         let message = request.get_ref();
         self.operate(
             &message.idempotency_key,
@@ -111,7 +113,7 @@ impl PaymentsRpc for PaymentsGrpc {
         &self,
         request: Request<pb::RefundRequest>,
     ) -> Result<Response<pb::Payment>, Status> {
-        platform::auth::authorize(&request, CHARGE_SCOPE)?;
+        platform::auth::authorize(&request, PAYMENTS_CHARGE)?;
         let message = request.get_ref();
         self.operate(
             &message.idempotency_key,
@@ -125,7 +127,7 @@ impl PaymentsRpc for PaymentsGrpc {
         &self,
         request: Request<pb::ListPaymentsForOrderRequest>,
     ) -> Result<Response<pb::ListPaymentsResponse>, Status> {
-        platform::auth::authorize_any(&request, &[READ_SCOPE, CHARGE_SCOPE])?;
+        platform::auth::authorize_any(&request, &[PAYMENTS_READ, PAYMENTS_CHARGE])?;
         let payments = self
             .payments
             .payments_of_order(request.get_ref().order_id.trim())
@@ -139,7 +141,7 @@ impl PaymentsRpc for PaymentsGrpc {
         &self,
         request: Request<pb::GetPaymentRequest>,
     ) -> Result<Response<pb::Payment>, Status> {
-        platform::auth::authorize_any(&request, &[READ_SCOPE, CHARGE_SCOPE])?;
+        platform::auth::authorize_any(&request, &[PAYMENTS_READ, PAYMENTS_CHARGE])?;
         let id = request.get_ref().payment_id.trim();
         let payment = self.payments.payment(id).await?;
         Ok(Response::new(to_proto(&payment)))

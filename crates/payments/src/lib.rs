@@ -31,9 +31,6 @@ pub use crate::grpc::PaymentsGrpc;
 pub use crate::store::Payment;
 use crate::store::Store;
 
-pub const CHARGE_SCOPE: &str = "payments.charge";
-pub const READ_SCOPE: &str = "payments.read";
-
 /// The processor's settings.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]

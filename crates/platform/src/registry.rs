@@ -84,7 +84,7 @@ pub trait Plugin {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ServiceClient {
     pub id: &'static str,
-    pub scopes: &'static str,
+    pub scopes: &'static [&'static str],
 }
 
 /// What a plugin may take from the process's settings to fill its own.

@@ -1,7 +1,10 @@
-//! Emporium's gRPC contracts: the generated messages, clients and servers, and nothing else.
+//! Emporium's contracts: the generated gRPC messages, clients and servers, and the scopes that
+//! guard them.
 //!
 //! The `.proto` files under `proto/` are the source of truth; `build.rs` compiles them.
 //! Each package `emporium.<name>.v1` is re-exported as `proto::<name>`.
+
+pub mod scopes;
 
 /// Every descriptor, encoded, for the gRPC reflection service.
 pub const FILE_DESCRIPTOR_SET: &[u8] =
@@ -31,7 +34,6 @@ pub mod emporium {
         payments => "emporium.payments.v1",
         shipping => "emporium.shipping.v1",
         orders => "emporium.orders.v1",
-        recommendations => "emporium.recommendations.v1",
         admin => "emporium.admin.v1",
     }
 }
@@ -44,5 +46,4 @@ pub use emporium::identity::v1 as identity;
 pub use emporium::inventory::v1 as inventory;
 pub use emporium::orders::v1 as orders;
 pub use emporium::payments::v1 as payments;
-pub use emporium::recommendations::v1 as recommendations;
 pub use emporium::shipping::v1 as shipping;

@@ -6,7 +6,9 @@ use tonic::{Request, Response, Status};
 
 use crate::domain::{self, Address, Invalid, State};
 use crate::store::Shipment;
-use crate::{Error, READ_SCOPE, Shipping, WRITE_SCOPE};
+use proto::scopes::{SHIPPING_READ, SHIPPING_WRITE};
+
+use crate::{Error, Shipping};
 
 /// The gRPC face of `Shipping`.
 #[derive(Clone, Debug)]
@@ -26,7 +28,7 @@ impl ShippingRpc for ShippingGrpc {
         &self,
         request: Request<pb::QuoteRequest>,
     ) -> Result<Response<pb::QuoteResponse>, Status> {
-        platform::auth::authorize_any(&request, &[READ_SCOPE, WRITE_SCOPE])?;
+        platform::auth::authorize_any(&request, &[SHIPPING_READ, SHIPPING_WRITE])?;
         let message = request.get_ref();
         let address = address(message.address.as_ref())?;
         let (cost, days) = domain::quote(&address, message.weight_grams).map_err(Error::from)?;
@@ -41,7 +43,7 @@ impl ShippingRpc for ShippingGrpc {
         &self,
         request: Request<pb::CreateShipmentRequest>,
     ) -> Result<Response<pb::Shipment>, Status> {
-        platform::auth::authorize(&request, WRITE_SCOPE)?;
+        platform::auth::authorize(&request, SHIPPING_WRITE)?;
         if self.shipping.faults.fails("shipping.unavailable") {
             return Err(Status::unavailable(
                 "the carrier is not taking shipments now",
@@ -77,7 +79,7 @@ impl ShippingRpc for ShippingGrpc {
         &self,
         request: Request<pb::CancelShipmentRequest>,
     ) -> Result<Response<pb::Shipment>, Status> {
-        platform::auth::authorize(&request, WRITE_SCOPE)?;
+        platform::auth::authorize(&request, SHIPPING_WRITE)?;
         let message = request.get_ref();
         let id = match (message.shipment_id.trim(), message.order_id.trim()) {
             ("", "") => {
@@ -107,7 +109,7 @@ impl ShippingRpc for ShippingGrpc {
         &self,
         request: Request<pb::GetShipmentRequest>,
     ) -> Result<Response<pb::Shipment>, Status> {
-        platform::auth::authorize_any(&request, &[READ_SCOPE, WRITE_SCOPE])?;
+        platform::auth::authorize_any(&request, &[SHIPPING_READ, SHIPPING_WRITE])?;
         let id = request.get_ref().shipment_id.trim();
         let shipment = self
             .shipping

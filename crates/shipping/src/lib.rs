@@ -26,9 +26,6 @@ pub use crate::grpc::ShippingGrpc;
 pub use crate::store::Shipment;
 use crate::store::Store;
 
-pub const WRITE_SCOPE: &str = "shipping.write";
-pub const READ_SCOPE: &str = "shipping.read";
-
 /// Shipping's settings.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]

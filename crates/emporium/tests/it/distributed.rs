@@ -134,7 +134,7 @@ async fn service_clients_take_the_secrets_the_operator_chose() {
             .basic_auth("orders", Some(secret))
             .form(&[
                 ("grant_type", "client_credentials"),
-                ("scope", orders::SERVICE_SCOPES),
+                ("scope", &proto::scopes::joined(orders::SERVICE_SCOPES)),
             ])
             .send()
     };

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::{ClientRegistration, GrantType, Scopes};
 
 /// The scopes a registered client may ask for: a user's, nothing of the shop's own parts.
-pub const REGISTRABLE_SCOPES: &str = "openid profile email catalog.read cart orders";
+const REGISTRABLE_SCOPES: &[&str] = proto::scopes::SHOPPER;
 
 /// The metadata of a registration request (RFC 7591 section 2). Fields the shop does not
 /// understand are ignored, as section 3.1 says.
@@ -93,13 +93,15 @@ impl ClientMetadata {
         for redirect_uri in &self.redirect_uris {
             check_redirect_uri(redirect_uri)?;
         }
-        let scope = self.scope.unwrap_or_else(|| REGISTRABLE_SCOPES.to_owned());
+        let scope = self.scope.unwrap_or_else(|| REGISTRABLE_SCOPES.join(" "));
         let scopes =
             Scopes::parse("scope", &scope).map_err(|error| invalid_metadata(error.to_string()))?;
-        let allowed = Scopes::parse("scope", REGISTRABLE_SCOPES).expect("the scopes parse");
+        let allowed =
+            Scopes::parse("scope", &REGISTRABLE_SCOPES.join(" ")).expect("the scopes parse");
         if let Some(scope) = scopes.not_in(&allowed).next() {
             return Err(invalid_metadata(format!(
-                "scope: `{scope}` may not be registered; a client may ask for {REGISTRABLE_SCOPES}"
+                "scope: `{scope}` may not be registered; a client may ask for {}",
+                REGISTRABLE_SCOPES.join(" ")
             )));
         }
         let client_name = self.client_name.unwrap_or_default();
@@ -221,7 +223,10 @@ mod tests {
         .unwrap();
         assert!(!checked.registration.confidential);
         assert_eq!(checked.auth_method, AuthMethod::None);
-        assert_eq!(checked.registration.allowed_scopes, REGISTRABLE_SCOPES);
+        assert_eq!(
+            checked.registration.allowed_scopes,
+            REGISTRABLE_SCOPES.join(" ")
+        );
         assert_eq!(checked.client_name, "A shopping app");
     }
 

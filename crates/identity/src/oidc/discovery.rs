@@ -6,8 +6,8 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use crate::Identity;
 use crate::domain::GrantType;
-use crate::{DEFAULT_USER_SCOPES, Identity};
 
 /// The OpenID Provider Metadata (OpenID Connect Discovery 1.0 section 3).
 #[derive(Serialize)]
@@ -51,7 +51,7 @@ pub(super) async fn discovery(State(identity): State<Identity>) -> Response {
         code_challenge_methods_supported: ["S256"],
         token_endpoint_auth_methods_supported: auth_methods,
         revocation_endpoint_auth_methods_supported: auth_methods,
-        scopes_supported: DEFAULT_USER_SCOPES.split(' ').collect(),
+        scopes_supported: proto::scopes::SHOPPER.to_vec(),
         claims_supported: [
             "iss",
             "sub",

@@ -14,9 +14,6 @@ use crate::domain::registration::{ClientMetadata, RegistrationError};
 use crate::error::Error;
 use crate::{Identity, RegisteredClient};
 
-/// The scope that registers, lists and removes clients.
-pub const CLIENTS_ADMIN_SCOPE: &str = "clients.admin";
-
 /// A client's registration as RFC 7591 section 3.2.1 answers it.
 #[derive(Serialize)]
 pub struct ClientInformation {
@@ -126,10 +123,11 @@ pub(super) async fn remove(
 /// The caller's token must carry `clients.admin`.
 async fn administrator(identity: &Identity, headers: &HeaderMap) -> Result<(), Error> {
     let principal = super::userinfo::bearer(identity, headers).await?;
-    match principal.has_scope(CLIENTS_ADMIN_SCOPE) {
+    match principal.has_scope(proto::scopes::CLIENTS_ADMIN) {
         true => Ok(()),
         false => Err(Error::InsufficientScope(format!(
-            "registering clients needs the scope `{CLIENTS_ADMIN_SCOPE}`"
+            "registering clients needs the scope `{}`",
+            proto::scopes::CLIENTS_ADMIN
         ))),
     }
 }

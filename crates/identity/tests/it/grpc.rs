@@ -50,7 +50,7 @@ async fn a_user_signs_up_logs_in_and_reads_their_profile() {
             .unwrap()
             .into_inner();
         assert_eq!(tokens.token_type, "Bearer");
-        assert_eq!(tokens.scope, identity::DEFAULT_USER_SCOPES);
+        assert_eq!(tokens.scope, proto::scopes::joined(proto::scopes::SHOPPER));
         assert!(!tokens.refresh_token.is_empty());
         assert!(!tokens.id_token.is_empty());
 

@@ -115,7 +115,7 @@ impl TestApp {
                 client_id: STOREFRONT.to_owned(),
                 confidential: false,
                 redirect_uris: vec![STOREFRONT_REDIRECT.to_owned()],
-                allowed_scopes: identity::DEFAULT_USER_SCOPES.to_owned(),
+                allowed_scopes: proto::scopes::joined(proto::scopes::SHOPPER),
                 grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
             })
             .await

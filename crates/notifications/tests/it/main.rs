@@ -66,7 +66,10 @@ async fn spawn(engine: &str, sender: Option<Arc<dyn Sender>>) -> TestNotificatio
         ),
         service_token: Arc::new(StaticToken(
             issuer
-                .service_token("notifications", notifications::SERVICE_SCOPES)
+                .service_token(
+                    "notifications",
+                    &proto::scopes::joined(notifications::SERVICE_SCOPES),
+                )
                 .into(),
         )),
         bus: Arc::new(bus.clone()),

@@ -100,7 +100,7 @@ impl TestShop {
         .unwrap();
         let service_token = Arc::new(StaticToken(
             issuer
-                .service_token("orders", orders::SERVICE_SCOPES)
+                .service_token("orders", &proto::scopes::joined(orders::SERVICE_SCOPES))
                 .into(),
         ));
         let dependencies = Dependencies {

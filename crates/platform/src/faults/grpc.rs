@@ -7,9 +7,6 @@ use proto::admin::faults_server::FaultsServer;
 
 use super::{Fault, Faults, KNOWN, owner};
 
-/// The scope an administrator needs to switch faults.
-pub const SCOPE: &str = "admin.faults";
-
 /// This process's fault switches as a gRPC service.
 pub fn server(faults: Faults) -> FaultsServer<Switches> {
     FaultsServer::new(Switches { faults })
@@ -27,7 +24,7 @@ impl pb::faults_server::Faults for Switches {
         &self,
         request: tonic::Request<pb::SetFaultRequest>,
     ) -> Result<tonic::Response<pb::SetFaultResponse>, tonic::Status> {
-        crate::auth::authorize(&request, SCOPE)?;
+        crate::auth::authorize(&request, proto::scopes::ADMIN_FAULTS)?;
         let message = request.into_inner();
         if owner(&message.name).is_none() {
             return Err(tonic::Status::invalid_argument(unknown(&message.name)));
@@ -41,7 +38,7 @@ impl pb::faults_server::Faults for Switches {
         &self,
         request: tonic::Request<pb::ListFaultsRequest>,
     ) -> Result<tonic::Response<pb::ListFaultsResponse>, tonic::Status> {
-        crate::auth::authorize(&request, SCOPE)?;
+        crate::auth::authorize(&request, proto::scopes::ADMIN_FAULTS)?;
         let faults = self
             .faults
             .list()

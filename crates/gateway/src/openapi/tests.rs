@@ -1,0 +1,72 @@
+//! The document's rules, checked over every operation it lists.
+
+use serde_json::Value;
+
+fn operations() -> Vec<(String, Value)> {
+    let document = serde_json::to_value(super::document()).unwrap();
+    let mut found = Vec::new();
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            found.push((
+                format!("{} {path}", method.to_uppercase()),
+                operation.clone(),
+            ));
+        }
+    }
+    found
+}
+
+#[test]
+fn every_scope_the_document_names_is_declared_in_the_contract() {
+    let mut named = 0;
+    for (name, operation) in operations() {
+        let requirements = operation["security"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        for requirement in requirements {
+            for scope in requirement["bearer"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+            {
+                let scope = scope.as_str().unwrap();
+                named += 1;
+                assert!(
+                    proto::scopes::ALL.contains(&scope),
+                    "{name} names the scope {scope}, which proto::scopes does not declare"
+                );
+            }
+        }
+    }
+    assert!(named > 10, "the document names the scopes its routes need");
+}
+
+#[test]
+fn every_error_status_answers_a_problem_document() {
+    for (name, operation) in operations() {
+        for (status, response) in operation["responses"].as_object().unwrap() {
+            if status.starts_with(['4', '5']) {
+                let schema = &response["content"]["application/problem+json"]["schema"]["$ref"];
+                assert_eq!(
+                    schema, "#/components/schemas/ProblemDocument",
+                    "{name} answers {status} without the problem schema"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn a_route_that_takes_a_body_documents_the_body_statuses() {
+    for (name, operation) in operations() {
+        if operation.get("requestBody").is_some() {
+            for status in ["400", "413", "415"] {
+                assert!(
+                    operation["responses"][status].is_object(),
+                    "{name} takes a body but does not document {status}"
+                );
+            }
+        }
+    }
+}
