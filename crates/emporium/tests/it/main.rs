@@ -13,6 +13,7 @@ mod distributed;
 mod load;
 mod mtls;
 mod operations;
+mod problems;
 
 use emporium::{Node, Service, Settings};
 use platform::Shutdown;
