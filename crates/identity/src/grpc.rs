@@ -6,7 +6,8 @@ use tonic::{Request, Response, Status};
 
 use crate::domain::{Scopes, User, grant_scopes};
 use crate::error::{Error, OAuthCode};
-use crate::{FIRST_PARTY_CLIENT_ID, Identity, UserGrant};
+use crate::tokens::UserGrant;
+use crate::{FIRST_PARTY_CLIENT_ID, Identity};
 
 /// The gRPC face of the identity provider; made by `Identity::grpc`.
 #[derive(Clone, Debug)]

@@ -15,7 +15,8 @@ use crate::domain::{
 };
 use crate::error::{Error, OAuthCode};
 use crate::store::Rotation;
-use crate::{Identity, TokenSet, UserGrant, random_token};
+use crate::tokens::{TokenSet, UserGrant};
+use crate::{Identity, random_token};
 
 /// The token request (RFC 6749 sections 4.1.3, 4.4.2, 6; RFC 7636 section 4.5).
 #[derive(Debug, Default, Deserialize)]
