@@ -1,12 +1,8 @@
 //! The cart's pure rules: which quantities and skus a cart accepts.
 
-/// A field failed validation; the message names the field.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{field}: {reason}")]
-pub struct Invalid {
-    pub field: &'static str,
-    pub reason: String,
-}
+/// A field failed validation; the message names the field (`platform::values`, shared by every
+/// service).
+pub use platform::values::Invalid;
 
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Limits {
@@ -23,10 +19,10 @@ pub(crate) fn parse_sku(raw: &str) -> Result<String, Invalid> {
             .bytes()
             .all(|byte| byte.is_ascii_uppercase() || byte.is_ascii_digit() || byte == b'-');
     if !well_formed {
-        return Err(Invalid {
-            field: "sku",
-            reason: "must be 3 to 32 letters, digits and dashes".to_owned(),
-        });
+        return Err(Invalid::new(
+            "sku",
+            "must be 3 to 32 letters, digits and dashes",
+        ));
     }
     Ok(sku)
 }
@@ -34,19 +30,16 @@ pub(crate) fn parse_sku(raw: &str) -> Result<String, Invalid> {
 /// A quantity to add: at least one, at most the per-line limit.
 pub(crate) fn parse_quantity(quantity: u32, limits: Limits) -> Result<i64, Invalid> {
     if quantity == 0 {
-        return Err(Invalid {
-            field: "quantity",
-            reason: "must be at least 1".to_owned(),
-        });
+        return Err(Invalid::new("quantity", "must be at least 1"));
     }
     if quantity > limits.max_quantity_per_line {
-        return Err(Invalid {
-            field: "quantity",
-            reason: format!(
+        return Err(Invalid::new(
+            "quantity",
+            format!(
                 "must be at most {} per product",
                 limits.max_quantity_per_line
             ),
-        });
+        ));
     }
     Ok(i64::from(quantity))
 }

@@ -2,25 +2,14 @@
 
 use serde_json::{Map, Value};
 
+/// The shop's shared value types: `Invalid` names the field a check refused, and a product's
+/// price is `Money` (never negative, at most ten million in major units).
+pub use platform::values::{Invalid, Money};
+
 /// The most products one page may hold.
 pub const MAX_PAGE_SIZE: u32 = 100;
 /// The page size when the caller does not say.
 pub const DEFAULT_PAGE_SIZE: u32 = 20;
-
-/// A field failed validation; the message names the field.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{field}: {reason}")]
-pub struct Invalid {
-    pub field: &'static str,
-    pub reason: String,
-}
-
-fn invalid(field: &'static str, reason: impl Into<String>) -> Invalid {
-    Invalid {
-        field,
-        reason: reason.into(),
-    }
-}
 
 /// A stock-keeping unit: 3 to 32 of `A-Z`, `0-9` and `-`, starting with a letter or digit.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -31,17 +20,17 @@ impl Sku {
     pub fn parse(field: &'static str, raw: &str) -> Result<Sku, Invalid> {
         let sku = raw.trim().to_ascii_uppercase();
         if sku.is_empty() {
-            return Err(invalid(field, "is required"));
+            return Err(Invalid::new(field, "is required"));
         }
         if !(3..=32).contains(&sku.len()) {
-            return Err(invalid(field, "must be 3 to 32 characters"));
+            return Err(Invalid::new(field, "must be 3 to 32 characters"));
         }
         if !sku
             .bytes()
             .all(|byte| byte.is_ascii_uppercase() || byte.is_ascii_digit() || byte == b'-')
             || sku.starts_with('-')
         {
-            return Err(invalid(
+            return Err(Invalid::new(
                 field,
                 "may hold only letters, digits and dashes, and not start with a dash",
             ));
@@ -54,61 +43,18 @@ impl Sku {
     }
 }
 
-/// An amount of money in integer minor units; never a float.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Money {
-    minor_units: i64,
-    currency: String,
-}
-
-impl Money {
-    /// The most a single product may cost: ten million in major units.
-    pub const MAX_MINOR_UNITS: i64 = 1_000_000_000;
-
-    pub fn parse(field: &'static str, minor_units: i64, currency: &str) -> Result<Money, Invalid> {
-        if minor_units < 0 {
-            return Err(invalid(field, "must not be negative"));
-        }
-        if minor_units > Money::MAX_MINOR_UNITS {
-            return Err(invalid(
-                field,
-                format!("must be at most {} minor units", Money::MAX_MINOR_UNITS),
-            ));
-        }
-        let currency = currency.trim();
-        if currency.len() != 3 || !currency.bytes().all(|byte| byte.is_ascii_uppercase()) {
-            return Err(invalid(
-                field,
-                "currency must be an ISO 4217 code such as USD",
-            ));
-        }
-        Ok(Money {
-            minor_units,
-            currency: currency.to_owned(),
-        })
-    }
-
-    pub fn minor_units(&self) -> i64 {
-        self.minor_units
-    }
-
-    pub fn currency(&self) -> &str {
-        &self.currency
-    }
-}
-
 /// A category's short name: lower-case letters, digits and dashes.
 pub fn parse_category(field: &'static str, raw: &str) -> Result<String, Invalid> {
     let slug = raw.trim();
     if slug.is_empty() {
-        return Err(invalid(field, "is required"));
+        return Err(Invalid::new(field, "is required"));
     }
     if slug.len() > 64
         || !slug
             .bytes()
             .all(|byte| byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'-')
     {
-        return Err(invalid(
+        return Err(Invalid::new(
             field,
             "must be a category slug (lower-case letters, digits, dashes)",
         ));
@@ -142,12 +88,12 @@ impl Attributes {
             return Ok(Attributes("{}".to_owned()));
         }
         if raw.len() > Attributes::MAX_BYTES {
-            return Err(invalid(field, "must be at most 16 KiB of JSON"));
+            return Err(Invalid::new(field, "must be at most 16 KiB of JSON"));
         }
         match serde_json::from_str::<Value>(raw) {
             Ok(object @ Value::Object(_)) => Ok(Attributes(object.to_string())),
-            Ok(_) => Err(invalid(field, "must be a JSON object")),
-            Err(error) => Err(invalid(field, format!("is not valid JSON: {error}"))),
+            Ok(_) => Err(Invalid::new(field, "must be a JSON object")),
+            Err(error) => Err(Invalid::new(field, format!("is not valid JSON: {error}"))),
         }
     }
 
@@ -176,23 +122,26 @@ impl ProductDraft {
     ) -> Result<ProductDraft, Invalid> {
         let name = name.trim();
         if name.is_empty() {
-            return Err(invalid("name", "is required"));
+            return Err(Invalid::new("name", "is required"));
         }
         if name.chars().count() > 200 {
-            return Err(invalid("name", "must be at most 200 characters"));
+            return Err(Invalid::new("name", "must be at most 200 characters"));
         }
         if description.chars().count() > 5000 {
-            return Err(invalid("description", "must be at most 5000 characters"));
+            return Err(Invalid::new(
+                "description",
+                "must be at most 5000 characters",
+            ));
         }
         let category = parse_category("category", category)?;
         if image_urls.len() > 10 {
-            return Err(invalid("image_urls", "at most 10 images"));
+            return Err(Invalid::new("image_urls", "at most 10 images"));
         }
         for url in &image_urls {
             let plausible =
                 url.starts_with('/') || url.starts_with("https://") || url.starts_with("http://");
             if !plausible || url.len() > 500 || url.chars().any(char::is_whitespace) {
-                return Err(invalid(
+                return Err(Invalid::new(
                     "image_urls",
                     format!("`{url}` is not an absolute path or http(s) URL"),
                 ));
@@ -244,7 +193,7 @@ impl Cursor {
         if token.is_empty() {
             return Ok(Cursor::Start);
         }
-        let bad = || invalid("page_token", "is not a token this service made");
+        let bad = || Invalid::new("page_token", "is not a token this service made");
         let decoded = URL_SAFE_NO_PAD.decode(token).map_err(|_| bad())?;
         let decoded = String::from_utf8(decoded).map_err(|_| bad())?;
         match decoded.split_once(':') {
@@ -269,7 +218,7 @@ impl Cursor {
 pub fn page_size(asked: u32) -> Result<u32, Invalid> {
     match asked {
         0 => Ok(DEFAULT_PAGE_SIZE),
-        size if size > MAX_PAGE_SIZE => Err(invalid(
+        size if size > MAX_PAGE_SIZE => Err(Invalid::new(
             "page_size",
             format!("must be at most {MAX_PAGE_SIZE}"),
         )),
@@ -281,7 +230,7 @@ pub fn page_size(asked: u32) -> Result<u32, Invalid> {
 /// that no query syntax of either engine reaches it.
 pub fn search_terms(query: &str) -> Result<Vec<String>, Invalid> {
     if query.len() > 256 {
-        return Err(invalid("query", "must be at most 256 characters"));
+        return Err(Invalid::new("query", "must be at most 256 characters"));
     }
     let terms: Vec<String> = query
         .split(|character: char| !character.is_alphanumeric())
@@ -290,7 +239,7 @@ pub fn search_terms(query: &str) -> Result<Vec<String>, Invalid> {
         .map(str::to_lowercase)
         .collect();
     if terms.is_empty() {
-        return Err(invalid("query", "must contain at least one word"));
+        return Err(Invalid::new("query", "must contain at least one word"));
     }
     Ok(terms)
 }

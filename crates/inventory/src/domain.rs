@@ -2,20 +2,9 @@
 
 use std::collections::BTreeMap;
 
-/// A field failed validation; the message names the field.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{field}: {reason}")]
-pub struct Invalid {
-    pub field: &'static str,
-    pub reason: String,
-}
-
-fn invalid(field: &'static str, reason: impl Into<String>) -> Invalid {
-    Invalid {
-        field,
-        reason: reason.into(),
-    }
-}
+/// A field failed validation; the message names the field (`platform::values`, shared by every
+/// service).
+pub use platform::values::Invalid;
 
 /// The most lines one reservation may hold.
 pub const MAX_LINES: usize = 100;
@@ -39,10 +28,10 @@ impl Lines {
                     .bytes()
                     .all(|byte| byte.is_ascii_uppercase() || byte.is_ascii_digit() || byte == b'-');
             if !well_formed {
-                return Err(invalid("lines.sku", format!("`{sku}` is not a sku")));
+                return Err(Invalid::new("lines.sku", format!("`{sku}` is not a sku")));
             }
             if quantity == 0 || quantity > MAX_QUANTITY {
-                return Err(invalid(
+                return Err(Invalid::new(
                     "lines.quantity",
                     format!("must be 1 to {MAX_QUANTITY}"),
                 ));
@@ -50,16 +39,19 @@ impl Lines {
             *lines.entry(sku).or_insert(0) += i64::from(quantity);
         }
         if lines.is_empty() {
-            return Err(invalid("lines", "a reservation holds at least one line"));
+            return Err(Invalid::new(
+                "lines",
+                "a reservation holds at least one line",
+            ));
         }
         if lines.len() > MAX_LINES {
-            return Err(invalid("lines", format!("at most {MAX_LINES} lines")));
+            return Err(Invalid::new("lines", format!("at most {MAX_LINES} lines")));
         }
         if lines
             .values()
             .any(|quantity| *quantity > i64::from(MAX_QUANTITY))
         {
-            return Err(invalid(
+            return Err(Invalid::new(
                 "lines.quantity",
                 format!("must be 1 to {MAX_QUANTITY}"),
             ));
@@ -144,7 +136,9 @@ pub fn transition(current: State, target: State) -> Transition {
 pub fn ttl_seconds(asked: u32) -> Result<i64, Invalid> {
     match asked {
         0 => Ok(15 * 60),
-        seconds if seconds > 24 * 3600 => Err(invalid("ttl_seconds", "must be at most one day")),
+        seconds if seconds > 24 * 3600 => {
+            Err(Invalid::new("ttl_seconds", "must be at most one day"))
+        }
         seconds => Ok(i64::from(seconds)),
     }
 }

@@ -1,21 +1,16 @@
 //! The order's pure rules: the saga's state machine, what a checkout request must hold, and the
 //! card checks a checkout page makes before anything is reserved. No IO.
 
+use platform::values::IdempotencyKey;
 use serde::{Deserialize, Serialize};
 
-/// A field failed validation; the message names the field.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{field}: {reason}")]
-pub struct Invalid {
-    pub field: &'static str,
-    pub reason: String,
-}
+/// The shop's shared value types: where an order goes, the card a checkout form checks (the
+/// processor checks it again), and `Invalid`, which names the field a check refused.
+pub use platform::values::{Address, Card, Invalid};
 
+/// `field` was refused because of `reason`; `grpc.rs` says so of a missing message.
 pub(crate) fn invalid(field: &'static str, reason: impl Into<String>) -> Invalid {
-    Invalid {
-        field,
-        reason: reason.into(),
-    }
+    Invalid::new(field, reason)
 }
 
 /// Where an order is in its saga.
@@ -132,115 +127,10 @@ pub struct Line {
     pub unit_price_minor: i64,
 }
 
-/// Where an order goes.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Address {
-    pub name: String,
-    pub line1: String,
-    pub line2: String,
-    pub city: String,
-    pub postal_code: String,
-    pub country: String,
-}
-
-impl Address {
-    /// Checks that every part a carrier needs is there.
-    pub fn parse(
-        name: &str,
-        line1: &str,
-        line2: &str,
-        city: &str,
-        postal_code: &str,
-        country: &str,
-    ) -> Result<Address, Invalid> {
-        let required = |field: &'static str, value: &str| -> Result<String, Invalid> {
-            let value = value.trim();
-            match value.chars().count() {
-                0 => Err(invalid(field, "is required")),
-                1..=200 => Ok(value.to_owned()),
-                _ => Err(invalid(field, "must be at most 200 characters")),
-            }
-        };
-        let country = country.trim().to_ascii_uppercase();
-        if country.len() != 2 || !country.bytes().all(|byte| byte.is_ascii_uppercase()) {
-            return Err(invalid(
-                "address.country",
-                "must be an ISO 3166-1 alpha-2 code such as US",
-            ));
-        }
-        Ok(Address {
-            name: required("address.name", name)?,
-            line1: required("address.line1", line1)?,
-            line2: line2.trim().chars().take(200).collect(),
-            city: required("address.city", city)?,
-            postal_code: required("address.postal_code", postal_code)?,
-            country,
-        })
-    }
-}
-
-/// A card as a checkout form checks it: the processor checks again and decides.
-/// It lives only in memory, for the authorization; an order never stores it.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Card {
-    pub number: String,
-    pub exp_month: u32,
-    pub exp_year: u32,
-    pub cvc: String,
-    pub holder: String,
-}
-
-impl std::fmt::Debug for Card {
-    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(formatter, "Card(**** {})", self.last4())
-    }
-}
-
-impl Card {
-    pub fn parse(
-        number: &str,
-        exp_month: u32,
-        exp_year: u32,
-        cvc: &str,
-        holder: &str,
-    ) -> Result<Card, Invalid> {
-        let digits: String = number
-            .chars()
-            .filter(|character| !matches!(character, ' ' | '-'))
-            .collect();
-        if !(12..=19).contains(&digits.len()) || !digits.bytes().all(|byte| byte.is_ascii_digit()) {
-            return Err(invalid("card.number", "must be 12 to 19 digits"));
-        }
-        if !(1..=12).contains(&exp_month) {
-            return Err(invalid("card.exp_month", "must be 1 to 12"));
-        }
-        if !(3..=4).contains(&cvc.len()) || !cvc.bytes().all(|byte| byte.is_ascii_digit()) {
-            return Err(invalid("card.cvc", "must be 3 or 4 digits"));
-        }
-        Ok(Card {
-            number: digits,
-            exp_month,
-            exp_year,
-            cvc: cvc.to_owned(),
-            holder: holder.trim().to_owned(),
-        })
-    }
-
-    pub fn last4(&self) -> &str {
-        &self.number[self.number.len().saturating_sub(4)..]
-    }
-}
-
-/// An idempotency key: 1 to 128 printable characters.
+/// A checkout's idempotency key (`IdempotencyKey`: 1 to 128 printable characters), as the text
+/// the store keeps.
 pub fn idempotency_key(raw: &str) -> Result<String, Invalid> {
-    let key = raw.trim();
-    if key.is_empty() || key.len() > 128 || !key.bytes().all(|byte| byte.is_ascii_graphic()) {
-        return Err(invalid(
-            "idempotency_key",
-            "must be 1 to 128 printable characters",
-        ));
-    }
-    Ok(key.to_owned())
+    IdempotencyKey::parse(raw).map(IdempotencyKey::into_string)
 }
 
 #[cfg(test)]

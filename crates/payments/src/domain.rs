@@ -1,30 +1,19 @@
 //! The payment processor's pure rules: cards, amounts, the payment state machine and the
 //! ledger movements each transition makes.
 
-/// A field failed validation; the message names the field.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{field}: {reason}")]
-pub struct Invalid {
-    pub field: &'static str,
-    pub reason: String,
-}
+/// A field failed validation; the message names the field (`platform::values`, shared by every
+/// service).
+pub use platform::values::Invalid;
+use platform::values::parse_currency;
 
-fn invalid(field: &'static str, reason: impl Into<String>) -> Invalid {
-    Invalid {
-        field,
-        reason: reason.into(),
-    }
-}
-
-/// A card that passed the checks a processor makes before it asks the issuer.
+/// A card that passed the checks a processor makes before it asks the issuer: a shared `Card`
+/// (`platform::values`) checked as a processor checks it, which this processor may decline.
 #[derive(Clone, PartialEq, Eq)]
-pub struct Card {
-    number: String,
-}
+pub struct Card(platform::values::Card);
 
 impl std::fmt::Debug for Card {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(formatter, "Card(**** {})", self.last4())
+        self.0.fmt(formatter)
     }
 }
 
@@ -41,78 +30,34 @@ impl Card {
         cvc: &str,
         today: (u32, u32),
     ) -> Result<Card, Invalid> {
-        let digits: String = number
-            .chars()
-            .filter(|character| *character != ' ' && *character != '-')
-            .collect();
-        if !(12..=19).contains(&digits.len()) || !digits.bytes().all(|byte| byte.is_ascii_digit()) {
-            return Err(invalid("card.number", "must be 12 to 19 digits"));
-        }
-        if !luhn(&digits) {
-            return Err(invalid("card.number", "fails the Luhn check"));
-        }
-        if !(1..=12).contains(&exp_month) {
-            return Err(invalid("card.exp_month", "must be 1 to 12"));
-        }
-        let (year, month) = today;
-        if exp_year < year || (exp_year == year && exp_month < month) || exp_year > year + 30 {
-            return Err(invalid(
-                "card.exp_year",
-                "the card has expired or the year is implausible",
-            ));
-        }
-        if !(3..=4).contains(&cvc.len()) || !cvc.bytes().all(|byte| byte.is_ascii_digit()) {
-            return Err(invalid("card.cvc", "must be 3 or 4 digits"));
-        }
-        Ok(Card { number: digits })
+        platform::values::Card::parse_as_processor(number, exp_month, exp_year, cvc, "", today)
+            .map(Card)
     }
 
+    /// The number's last four digits, which may be shown.
     pub fn last4(&self) -> &str {
-        &self.number[self.number.len() - 4..]
+        self.0.last4()
     }
 
+    /// Whether this is the test card the simulated issuer always declines.
     pub fn always_declined(&self) -> bool {
-        self.number == ALWAYS_DECLINED
+        self.0.number == ALWAYS_DECLINED
     }
 }
 
-/// The Luhn checksum of a string of digits.
-pub fn luhn(digits: &str) -> bool {
-    let sum: u32 = digits
-        .bytes()
-        .rev()
-        .enumerate()
-        .map(|(index, byte)| {
-            let digit = u32::from(byte - b'0');
-            if index % 2 == 1 {
-                let doubled = digit * 2;
-                if doubled > 9 { doubled - 9 } else { doubled }
-            } else {
-                digit
-            }
-        })
-        .sum();
-    sum.is_multiple_of(10)
-}
-
-/// An amount to charge: positive, in minor units, with an ISO 4217 currency.
+/// An amount to charge: positive, in minor units, with an ISO 4217 currency. Its ceiling is the
+/// processor's own, above a product's (`Money`): one payment may add up many lines.
 pub fn parse_amount(minor_units: i64, currency: &str) -> Result<(i64, String), Invalid> {
     if minor_units <= 0 {
-        return Err(invalid("amount", "must be positive"));
+        return Err(Invalid::new("amount", "must be positive"));
     }
     if minor_units > 10_000_000_000 {
-        return Err(invalid(
+        return Err(Invalid::new(
             "amount",
             "is more than this processor takes in one payment",
         ));
     }
-    if currency.len() != 3 || !currency.bytes().all(|byte| byte.is_ascii_uppercase()) {
-        return Err(invalid(
-            "amount.currency",
-            "must be an ISO 4217 code such as USD",
-        ));
-    }
-    Ok((minor_units, currency.to_owned()))
+    Ok((minor_units, parse_currency("amount.currency", currency)?))
 }
 
 /// Where a payment is in its life.

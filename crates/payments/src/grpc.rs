@@ -184,15 +184,8 @@ fn vault_card(card: pb::Card) -> VaultCard {
 }
 
 fn idempotency_key(raw: &str) -> Result<String, Error> {
-    let key = raw.trim();
-    if key.is_empty() || key.len() > 128 || !key.bytes().all(|byte| byte.is_ascii_graphic()) {
-        return Err(Invalid {
-            field: "idempotency_key",
-            reason: "must be 1 to 128 printable characters".to_owned(),
-        }
-        .into());
-    }
-    Ok(key.to_owned())
+    let key = platform::values::IdempotencyKey::parse(raw)?;
+    Ok(key.into_string())
 }
 
 fn to_proto(payment: &Payment) -> pb::Payment {

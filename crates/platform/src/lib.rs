@@ -2,7 +2,8 @@
 //!
 //! A service built on `platform` gets configuration, telemetry, HTTP and gRPC servers with
 //! health and graceful shutdown, a database pool with its migrations, token verification,
-//! a transport that is either in-process or the network, and one error mapping per wire.
+//! a transport that is either in-process or the network, one error mapping per wire, and the
+//! value types (`values`) whose checks every service shares.
 
 pub mod auth;
 pub mod bus;
@@ -21,6 +22,7 @@ pub mod shutdown;
 pub mod telemetry;
 pub mod tls;
 pub mod transport;
+pub mod values;
 
 pub use shutdown::Shutdown;
 

@@ -1,70 +1,8 @@
 //! Shipping's pure rules: addresses, quotes, and the shipment state machine.
 
-use serde::{Deserialize, Serialize};
-
-/// A field failed validation; the message names the field.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{field}: {reason}")]
-pub struct Invalid {
-    pub field: &'static str,
-    pub reason: String,
-}
-
-fn invalid(field: &'static str, reason: impl Into<String>) -> Invalid {
-    Invalid {
-        field,
-        reason: reason.into(),
-    }
-}
-
-/// A postal address the carrier accepts.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Address {
-    pub name: String,
-    pub line1: String,
-    pub line2: String,
-    pub city: String,
-    pub postal_code: String,
-    /// ISO 3166-1 alpha-2, upper case.
-    pub country: String,
-}
-
-impl Address {
-    pub fn parse(
-        name: &str,
-        line1: &str,
-        line2: &str,
-        city: &str,
-        postal_code: &str,
-        country: &str,
-    ) -> Result<Address, Invalid> {
-        let required = |field: &'static str, value: &str| -> Result<String, Invalid> {
-            let value = value.trim();
-            if value.is_empty() {
-                return Err(invalid(field, "is required"));
-            }
-            if value.chars().count() > 200 {
-                return Err(invalid(field, "must be at most 200 characters"));
-            }
-            Ok(value.to_owned())
-        };
-        let country = country.trim().to_ascii_uppercase();
-        if country.len() != 2 || !country.bytes().all(|byte| byte.is_ascii_uppercase()) {
-            return Err(invalid(
-                "address.country",
-                "must be an ISO 3166-1 alpha-2 code such as US",
-            ));
-        }
-        Ok(Address {
-            name: required("address.name", name)?,
-            line1: required("address.line1", line1)?,
-            line2: line2.trim().chars().take(200).collect(),
-            city: required("address.city", city)?,
-            postal_code: required("address.postal_code", postal_code)?,
-            country,
-        })
-    }
-}
+/// The shop's shared value types: a postal address the carrier accepts (parsed once for every
+/// service that takes one), and `Invalid`, which names the field a check refused.
+pub use platform::values::{Address, Invalid};
 
 /// The country shipments leave from; others pay the international rate.
 pub const HOME_COUNTRY: &str = "US";
@@ -72,7 +10,7 @@ pub const HOME_COUNTRY: &str = "US";
 /// The price and time of sending `weight_grams` to `address`, in cents and days.
 pub fn quote(address: &Address, weight_grams: u32) -> Result<(i64, u32), Invalid> {
     if weight_grams == 0 || weight_grams > 70_000 {
-        return Err(invalid("weight_grams", "must be 1 to 70000"));
+        return Err(Invalid::new("weight_grams", "must be 1 to 70000"));
     }
     let kilograms = i64::from(weight_grams.div_ceil(1000));
     Ok(if address.country == HOME_COUNTRY {
