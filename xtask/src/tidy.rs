@@ -18,10 +18,6 @@ const IO_CRATES: &[&str] = &[
     "sqlx", "tonic", "tokio", "axum", "reqwest", "std::fs", "std::net",
 ];
 
-/// Services whose `grpc.rs` still calls the store itself: issue 11's step 2 moves their logic to
-/// a service module, and each leaves this list as it does.
-const GRPC_REACHES_STORE: &[&str] = &["cart", "catalog", "inventory", "shipping"];
-
 /// Whether `text` uses a `store` field or variable (`self.x.store.get`, `store.clone()`).
 fn names_the_store(text: &str) -> bool {
     text.match_indices("store").any(|(at, _)| {
@@ -78,10 +74,7 @@ pub fn check(root: &Path) -> Vec<String> {
                     relative(root, &file)
                 ));
             }
-            if name == "grpc.rs"
-                && names_the_store(&text)
-                && !GRPC_REACHES_STORE.contains(&service.as_str())
-            {
+            if name == "grpc.rs" && names_the_store(&text) {
                 problems.push(format!(
                     "{} reaches into the store; grpc.rs converts and delegates to the service",
                     relative(root, &file)

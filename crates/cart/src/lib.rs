@@ -7,6 +7,7 @@
 mod domain;
 mod error;
 mod grpc;
+mod lines;
 mod plugin;
 mod store;
 

@@ -1,4 +1,5 @@
-//! The `Catalog` gRPC service: proto messages in, domain types through, proto messages out.
+//! The `Catalog` gRPC service: proto messages in, domain types through, proto messages out;
+//! `products.rs` decides.
 
 use proto::catalog as pb;
 use proto::catalog::catalog_server::{Catalog as CatalogRpc, CatalogServer};
@@ -44,15 +45,15 @@ impl CatalogRpc for CatalogGrpc {
                 domain::MAX_PAGE_SIZE
             )));
         }
-        let mut products = Vec::with_capacity(request.get_ref().skus.len());
-        for raw in &request.get_ref().skus {
-            let sku = Sku::parse("skus", raw).map_err(crate::Error::from)?;
-            match self.catalog.get(&sku).await {
-                Ok(product) => products.push(to_proto(&product)),
-                Err(crate::Error::NotFound(_)) => {}
-                Err(error) => return Err(error.into()),
-            }
-        }
+        let skus = request
+            .get_ref()
+            .skus
+            .iter()
+            .map(|raw| Sku::parse("skus", raw))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(crate::Error::from)?;
+        let products = self.catalog.get_many(&skus).await?;
+        let products = products.iter().map(|product| to_proto(product)).collect();
         Ok(Response::new(pb::BatchGetProductsResponse { products }))
     }
 
@@ -66,7 +67,6 @@ impl CatalogRpc for CatalogGrpc {
         let category = optional_category(&message.category)?;
         let page = self
             .catalog
-            .store
             .list(category.as_deref(), &cursor, size)
             .await?;
         Ok(Response::new(to_list(page)))
@@ -83,7 +83,6 @@ impl CatalogRpc for CatalogGrpc {
         let terms = domain::search_terms(&message.query).map_err(crate::Error::from)?;
         let page = self
             .catalog
-            .store
             .search(&terms, category.as_deref(), &cursor, size)
             .await?;
         Ok(Response::new(to_list(page)))
@@ -94,7 +93,7 @@ impl CatalogRpc for CatalogGrpc {
         request: Request<pb::ListCategoriesRequest>,
     ) -> Result<Response<pb::ListCategoriesResponse>, Status> {
         platform::auth::authorize(&request, CATALOG_READ)?;
-        let categories = self.catalog.store.categories().await?;
+        let categories = self.catalog.categories().await?;
         Ok(Response::new(pb::ListCategoriesResponse {
             categories: categories
                 .into_iter()

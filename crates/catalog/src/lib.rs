@@ -8,6 +8,7 @@ pub mod domain;
 mod error;
 mod grpc;
 mod plugin;
+mod products;
 pub mod seed;
 mod store;
 
@@ -18,7 +19,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{Product, ProductDraft, Sku};
+use crate::domain::{Product, Sku};
 pub use crate::error::Error;
 pub use crate::grpc::CatalogGrpc;
 use crate::store::Store;
@@ -72,43 +73,5 @@ impl Catalog {
     /// The gRPC service to mount on a server or an in-process transport.
     pub fn grpc(&self) -> proto::catalog::catalog_server::CatalogServer<CatalogGrpc> {
         CatalogGrpc::server(self.clone())
-    }
-
-    async fn get(&self, sku: &Sku) -> Result<Arc<Product>, Error> {
-        if let Some(product) = self.cache.get(sku).await {
-            return Ok(product);
-        }
-        let product = self
-            .store
-            .get(sku)
-            .await?
-            .ok_or_else(|| Error::NotFound(sku.clone()))?;
-        let product = Arc::new(product);
-        self.cache.insert(sku.clone(), product.clone()).await;
-        Ok(product)
-    }
-
-    #[tracing::instrument(skip(self, draft), fields(sku = sku.as_str()))]
-    async fn create(&self, sku: &Sku, draft: &ProductDraft) -> Result<Product, Error> {
-        let product = self.store.create(sku, draft, platform::unix_now()).await?;
-        self.cache.invalidate(sku).await;
-        tracing::info!("product created");
-        Ok(product)
-    }
-
-    #[tracing::instrument(skip(self, draft), fields(sku = sku.as_str()))]
-    async fn update(&self, sku: &Sku, draft: &ProductDraft) -> Result<Product, Error> {
-        let product = self.store.update(sku, draft, platform::unix_now()).await?;
-        self.cache.invalidate(sku).await;
-        tracing::info!("product updated");
-        Ok(product)
-    }
-
-    #[tracing::instrument(skip(self), fields(sku = sku.as_str()))]
-    async fn delete(&self, sku: &Sku) -> Result<(), Error> {
-        self.store.delete(sku).await?;
-        self.cache.invalidate(sku).await;
-        tracing::info!("product deleted");
-        Ok(())
     }
 }

@@ -1,11 +1,12 @@
-//! The `Inventory` gRPC service: proto messages in, domain types through, proto messages out.
+//! The `Inventory` gRPC service: proto messages in, domain types through, proto messages out;
+//! `stock.rs` and `lib.rs` decide.
 
 use std::pin::Pin;
 
 use futures_util::Stream;
+use futures_util::StreamExt as _;
 use proto::inventory as pb;
 use proto::inventory::inventory_server::{Inventory as InventoryRpc, InventoryServer};
-use tokio::sync::broadcast::error::RecvError;
 use tonic::{Request, Response, Status};
 
 use crate::domain::{self, Lines, State};
@@ -36,7 +37,7 @@ impl InventoryRpc for InventoryGrpc {
     ) -> Result<Response<pb::StockLevels>, Status> {
         platform::auth::authorize(&request, INVENTORY_READ)?;
         let skus = skus(&request.get_ref().skus)?;
-        let levels = self.inventory.store.levels(&skus).await?;
+        let levels = self.inventory.levels(&skus).await?;
         Ok(Response::new(pb::StockLevels {
             levels: levels.iter().map(level).collect(),
         }))
@@ -100,12 +101,7 @@ impl InventoryRpc for InventoryGrpc {
             })
             .into());
         }
-        let updated = self
-            .inventory
-            .store
-            .set_stock(&sku, message.on_hand, platform::unix_now())
-            .await?;
-        self.inventory.changed(std::iter::once(sku.as_str())).await;
+        let updated = self.inventory.set_stock(&sku, message.on_hand).await?;
         Ok(Response::new(level(&updated)))
     }
 
@@ -117,42 +113,10 @@ impl InventoryRpc for InventoryGrpc {
     ) -> Result<Response<LevelStream>, Status> {
         platform::auth::authorize(&request, INVENTORY_READ)?;
         let skus = skus(&request.get_ref().skus)?;
-        // Subscribe before reading, so that no change between the two is missed.
-        let mut changes = self.inventory.changes.subscribe();
-        let current = self.inventory.store.levels(&skus).await?;
-        let store = self.inventory.store.clone();
-        let (sender, receiver) = tokio::sync::mpsc::channel(64);
-        tokio::spawn(async move {
-            for current in &current {
-                if sender.send(Ok(level(current))).await.is_err() {
-                    return;
-                }
-            }
-            loop {
-                let update = tokio::select! {
-                    _ = sender.closed() => return,
-                    update = changes.recv() => update,
-                };
-                let levels = match update {
-                    Ok(changed) if skus.contains(&changed.sku) => vec![changed],
-                    Ok(_) => continue,
-                    // Fell behind: send what is true now instead of what was missed.
-                    Err(RecvError::Lagged(_)) => match store.levels(&skus).await {
-                        Ok(levels) => levels,
-                        Err(_) => return,
-                    },
-                    Err(RecvError::Closed) => return,
-                };
-                for changed in &levels {
-                    if sender.send(Ok(level(changed))).await.is_err() {
-                        return;
-                    }
-                }
-            }
-        });
-        Ok(Response::new(Box::pin(
-            tokio_stream::wrappers::ReceiverStream::new(receiver),
-        )))
+        let receiver = self.inventory.watch(skus).await?;
+        let levels = tokio_stream::wrappers::ReceiverStream::new(receiver)
+            .map(|changed| Ok(level(&changed)));
+        Ok(Response::new(Box::pin(levels)))
     }
 }
 

@@ -1,4 +1,5 @@
-//! The `Shipping` gRPC service: proto messages in, domain types through, proto messages out.
+//! The `Shipping` gRPC service: proto messages in, domain types through, proto messages out;
+//! `shipments.rs` decides.
 
 use proto::shipping as pb;
 use proto::shipping::shipping_server::{Shipping as ShippingRpc, ShippingServer};
@@ -59,17 +60,9 @@ impl ShippingRpc for ShippingGrpc {
             .into());
         }
         let address = address(message.address.as_ref())?;
-        let (cost, _) = domain::quote(&address, message.weight_grams).map_err(Error::from)?;
         let shipment = self
             .shipping
-            .store
-            .create(
-                order_id,
-                &address,
-                message.weight_grams,
-                cost,
-                platform::unix_now(),
-            )
+            .create_shipment(order_id, &address, message.weight_grams)
             .await?;
         Ok(Response::new(to_proto(&shipment)))
     }
@@ -81,7 +74,7 @@ impl ShippingRpc for ShippingGrpc {
     ) -> Result<Response<pb::Shipment>, Status> {
         platform::auth::authorize(&request, SHIPPING_WRITE)?;
         let message = request.get_ref();
-        let id = match (message.shipment_id.trim(), message.order_id.trim()) {
+        let shipment = match (message.shipment_id.trim(), message.order_id.trim()) {
             ("", "") => {
                 return Err(Error::from(Invalid {
                     field: "shipment_id",
@@ -89,19 +82,9 @@ impl ShippingRpc for ShippingGrpc {
                 })
                 .into());
             }
-            ("", order_id) => self
-                .shipping
-                .store
-                .id_for_order(order_id)
-                .await?
-                .ok_or_else(|| Error::UnknownShipment(format!("for order {order_id}")))?,
-            (id, _) => id.to_owned(),
+            ("", order_id) => self.shipping.cancel_for_order(order_id).await?,
+            (id, _) => self.shipping.cancel(id).await?,
         };
-        let shipment = self
-            .shipping
-            .store
-            .cancel(&id, platform::unix_now())
-            .await?;
         Ok(Response::new(to_proto(&shipment)))
     }
 
@@ -111,12 +94,7 @@ impl ShippingRpc for ShippingGrpc {
     ) -> Result<Response<pb::Shipment>, Status> {
         platform::auth::authorize_any(&request, &[SHIPPING_READ, SHIPPING_WRITE])?;
         let id = request.get_ref().shipment_id.trim();
-        let shipment = self
-            .shipping
-            .store
-            .get(id)
-            .await?
-            .ok_or_else(|| Error::UnknownShipment(id.to_owned()))?;
+        let shipment = self.shipping.shipment(id).await?;
         Ok(Response::new(to_proto(&shipment)))
     }
 }

@@ -8,6 +8,7 @@ pub mod domain;
 mod error;
 mod grpc;
 mod plugin;
+mod shipments;
 mod store;
 
 pub use crate::plugin::Plugin;
