@@ -18,6 +18,22 @@ const IO_CRATES: &[&str] = &[
     "sqlx", "tonic", "tokio", "axum", "reqwest", "std::fs", "std::net",
 ];
 
+/// The IO crates a pure module (`text`, of `file`) uses, as problems.
+fn io_uses(root: &Path, file: &Path, text: &str) -> Vec<String> {
+    IO_CRATES
+        .iter()
+        .filter(|io_crate| {
+            text.contains(&format!("{io_crate}::")) || text.contains(&format!("use {io_crate}"))
+        })
+        .map(|io_crate| {
+            format!(
+                "{} uses `{io_crate}`; domain modules and shared values do no IO",
+                relative(root, file)
+            )
+        })
+        .collect()
+}
+
 /// Whether `text` uses a `store` field or variable (`self.x.store.get`, `store.clone()`).
 fn names_the_store(text: &str) -> bool {
     text.match_indices("store").any(|(at, _)| {
@@ -81,18 +97,18 @@ pub fn check(root: &Path) -> Vec<String> {
                 ));
             }
             if name == "domain.rs" || file.components().any(|part| part.as_os_str() == "domain") {
-                for io_crate in IO_CRATES {
-                    if text.contains(&format!("{io_crate}::"))
-                        || text.contains(&format!("use {io_crate}"))
-                    {
-                        problems.push(format!(
-                            "{} uses `{io_crate}`; domain modules do no IO",
-                            relative(root, &file)
-                        ));
-                    }
-                }
+                problems.extend(io_uses(root, &file, &text));
             }
         }
+    }
+    // The shared value types are pure too: domain modules use them.
+    let values = root.join("crates/platform/src");
+    for file in rust_files(&values.join("values"))
+        .into_iter()
+        .chain([values.join("values.rs")])
+    {
+        let text = std::fs::read_to_string(&file).unwrap_or_default();
+        problems.extend(io_uses(root, &file, &text));
     }
     problems.extend(crate::size::check(root));
     for file in rust_files(&root.join("crates"))

@@ -210,7 +210,7 @@ async fn bad_quantities_and_unknown_skus_are_refused_and_nothing_is_stored() {
         let error = client.add_item(add(&sku, 60, &token)).await.unwrap_err();
         assert_eq!(
             error.code(),
-            Code::InvalidArgument,
+            Code::FailedPrecondition,
             "the line may not pass the limit"
         );
         let cart = view(&mut client, &token).await;

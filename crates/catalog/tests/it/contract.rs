@@ -179,7 +179,6 @@ async fn invalid_products_are_refused_with_the_field_named_and_nothing_stored() 
             ("A", input("Pot", "kitchen", 100), "sku"),
             ("TST-1", input("", "kitchen", 100), "name"),
             ("TST-2", input("Pot", "kitchen", -5), "price"),
-            ("TST-3", input("Pot", "no-such-category", 100), "category"),
             (
                 "TST-4",
                 pb::ProductInput {
@@ -197,6 +196,20 @@ async fn invalid_products_are_refused_with_the_field_named_and_nothing_stored() 
                 "price",
             ),
         ];
+        let unknown_category = input("Pot", "no-such-category", 100);
+        let error = create(&mut client, &admin, "TST-3", unknown_category)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            error.code(),
+            Code::FailedPrecondition,
+            "{engine}: a well-formed name of no category"
+        );
+        assert!(
+            error.message().starts_with("category"),
+            "{engine}: {}",
+            error.message()
+        );
         for (sku, product, field) in cases {
             let error = create(&mut client, &admin, sku, product).await.unwrap_err();
             assert_eq!(error.code(), Code::InvalidArgument, "{engine}: {field}");

@@ -322,7 +322,7 @@ async fn every_fault_fails_the_checkout_with_a_reason_and_gives_everything_back(
             .send()
             .await
             .unwrap(),
-        400,
+        404,
         "no.such.fault",
     )
     .await;
