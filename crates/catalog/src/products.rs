@@ -55,6 +55,13 @@ impl Catalog {
         cursor: &Cursor,
         size: u32,
     ) -> Result<Page, Error> {
+        if terms.is_empty() {
+            return Ok(Page {
+                products: Vec::new(),
+                next: None,
+                total: 0,
+            });
+        }
         self.store.search(terms, category, cursor, size).await
     }
 

@@ -130,12 +130,10 @@ pub async fn run(args: &LoadArgs) -> anyhow::Result<Report> {
 /// early in a long run.
 async fn catalog_skus(http: &reqwest::Client, base: &str) -> anyhow::Result<Vec<String>> {
     let mut skus: Vec<String> = Vec::new();
-    let mut page_token = String::new();
+    let mut after = String::new();
     loop {
         let page: serde_json::Value = http
-            .get(format!(
-                "{base}/api/v1/products?page_size=100&page_token={page_token}"
-            ))
+            .get(format!("{base}/api/v1/products?page_size=100{after}"))
             .send()
             .await
             .context("reach the shop")?
@@ -149,7 +147,7 @@ async fn catalog_skus(http: &reqwest::Client, base: &str) -> anyhow::Result<Vec<
                 .filter_map(|product| product["sku"].as_str().map(str::to_owned)),
         );
         match page["next_page_token"].as_str() {
-            Some(next) if skus.len() < 5000 => page_token = next.to_owned(),
+            Some(next) if skus.len() < 5000 => after = format!("&page_token={next}"),
             _ => break,
         }
     }

@@ -36,7 +36,7 @@ pub(crate) struct SignUp {
     #[schema(
         min_length = 1,
         max_length = 100,
-        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f\uFEFF][^\x00-\x1f\x7f-\x9f]*$"
     )]
     display_name: String,
 }

@@ -16,8 +16,6 @@ use crate::common::{Money, money, page};
 use crate::extract::{Bearer, Json, Query, Sku};
 use crate::state::Gateway;
 
-/// The scope a caller's token needs to read the catalog.
-
 pub(crate) fn routes() -> Router<Gateway> {
     Router::new()
         .route("/api/v1/products", get(list_products).post(create_product))
@@ -61,16 +59,16 @@ pub(crate) struct Category {
     product_count: u32,
 }
 
-/// A product to replace; the path names it, and a `sku` in the body must name the same one.
+/// A product to replace; the path names it.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ProductInput {
-    /// 3 to 32 letters, digits and dashes, not starting with a dash; stored upper-case.
-    #[serde(default)]
-    #[schema(pattern = r"^[A-Za-z0-9][A-Za-z0-9-]{2,31}$")]
-    sku: Option<String>,
     /// Not blank.
-    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"[^\s\x1c-\x1f\x85\uFEFF]"
+    )]
     name: String,
     #[serde(default)]
     #[schema(max_length = 5000)]
@@ -88,23 +86,34 @@ pub(crate) struct ProductInput {
     attributes: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
-/// An image's address: an absolute path or an http(s) URL without spaces.
+/// An image's address: an absolute path or an http(s) URL, in printable ASCII without spaces
+/// (percent-encode the rest).
 #[derive(ToSchema)]
-#[schema(max_length = 500, pattern = r"^(/|https?://)\S*$")]
+#[schema(max_length = 500, pattern = r"^(/|https?://)[!-~]*$")]
 #[allow(dead_code)]
 struct ImageUrl(String);
 
-/// A product to create: as for a replacement, and the `sku` is required.
+/// A product to create: as for a replacement, and its `sku`.
 #[derive(Debug, Deserialize)]
-#[serde(transparent)]
-pub(crate) struct NewProduct(ProductInput);
+pub(crate) struct NewProduct {
+    sku: String,
+    #[serde(flatten)]
+    input: ProductInput,
+}
 
 impl PartialSchema for NewProduct {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
         use utoipa::openapi::RefOr;
-        use utoipa::openapi::schema::Schema;
+        use utoipa::openapi::schema::{Object, Schema, Type};
         let mut schema = ProductInput::schema();
         if let RefOr::T(Schema::Object(object)) = &mut schema {
+            let sku = Object::builder()
+                .schema_type(Type::String)
+                .pattern(Some(r"^[A-Za-z0-9][A-Za-z0-9-]{2,31}$"))
+                .description(Some(
+                    "3 to 32 letters, digits and dashes, not starting with a dash; stored upper-case.",
+                ));
+            object.properties.insert("sku".to_owned(), sku.into());
             object.required.insert(0, "sku".to_owned());
             object.description = Some("A product to create.".to_owned());
         }
@@ -132,31 +141,25 @@ pub(crate) struct ListQuery {
     /// 1 to 100; 20 when absent or 0.
     #[param(minimum = 0, maximum = 100)]
     page_size: Option<u32>,
-    /// The `next_page_token` of the page before.
+    /// The `next_page_token` of the page before: `k` and the last sku it showed.
+    #[param(pattern = r"^k[A-Za-z0-9][A-Za-z0-9-]{2,31}$")]
     page_token: Option<String>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct SearchQuery {
-    /// Words to look for in names, categories and descriptions: at least one letter or digit.
-    #[param(min_length = 1, max_length = 256, pattern = r"[^\W_]")]
+    /// Words to look for in names, categories and descriptions (letters and digits; the rest
+    /// separates words). A query with no word in it finds nothing.
+    #[param(min_length = 1, max_length = 256)]
     q: String,
     #[param(pattern = r"^[a-z0-9-]{1,64}$")]
     category: Option<String>,
     #[param(minimum = 0, maximum = 100)]
     page_size: Option<u32>,
+    /// The `next_page_token` of the page before: `o` and the offset it ends at.
+    #[param(pattern = r"^o[0-9]{1,9}$")]
     page_token: Option<String>,
-}
-
-/// A product the catalog cannot take as it stands (its category does not exist) is 422: the
-/// request is well formed, and what it refers to is missing.
-fn unprocessable(status: tonic::Status) -> Problem {
-    if status.code() == tonic::Code::FailedPrecondition {
-        return Problem::new(StatusCode::UNPROCESSABLE_ENTITY, status.message())
-            .with_kind("unprocessable");
-    }
-    status.into()
 }
 
 fn empty_object() -> Box<serde_json::value::RawValue> {
@@ -323,19 +326,14 @@ pub(crate) async fn list_categories(
 
 /// Creates a product; needs the `catalog.admin` scope.
 #[utoipa::path(post, path = "/api/v1/products", tag = "catalog admin", request_body = NewProduct,
-    responses((status = 201, body = Product), (status = 409, description = "a product has this sku"),
-        (status = 422, description = "the category does not exist")),
+    responses((status = 201, body = Product), (status = 409, description = "a product has this sku, or its category does not exist")),
     security(("bearer" = ["catalog.admin"])))]
 pub(crate) async fn create_product(
     State(gateway): State<Gateway>,
     bearer: Bearer,
-    Json(NewProduct(input)): Json<NewProduct>,
+    Json(NewProduct { sku, input }): Json<NewProduct>,
 ) -> Result<Response, Problem> {
     let token = bearer.required()?;
-    let sku = input
-        .sku
-        .clone()
-        .ok_or_else(|| Problem::bad_request("sku: is required").with_kind("validation"))?;
     let message = pb::CreateProductRequest {
         sku,
         product: Some(product_input(input)),
@@ -344,8 +342,7 @@ pub(crate) async fn create_product(
         .catalog
         .clone()
         .create_product(request(message, &token))
-        .await
-        .map_err(unprocessable)?;
+        .await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(product(created.into_inner())),
@@ -356,7 +353,7 @@ pub(crate) async fn create_product(
 /// Replaces a product; needs the `catalog.admin` scope.
 #[utoipa::path(put, path = "/api/v1/products/{sku}", tag = "catalog admin", request_body = ProductInput,
     params(Sku), responses((status = 200, body = Product), (status = 404, description = "no product has this sku"),
-        (status = 422, description = "the category does not exist, or the body names another sku")),
+        (status = 409, description = "the category does not exist")),
     security(("bearer" = ["catalog.admin"])))]
 pub(crate) async fn update_product(
     State(gateway): State<Gateway>,
@@ -365,17 +362,6 @@ pub(crate) async fn update_product(
     Json(input): Json<ProductInput>,
 ) -> Result<axum::Json<Product>, Problem> {
     let token = bearer.required()?;
-    if input
-        .sku
-        .as_deref()
-        .is_some_and(|body_sku| !body_sku.eq_ignore_ascii_case(&sku))
-    {
-        return Err(Problem::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "sku: the body names another product than the path",
-        )
-        .with_kind("validation"));
-    }
     let message = pb::UpdateProductRequest {
         sku: sku.clone(),
         product: Some(product_input(input)),
@@ -384,8 +370,7 @@ pub(crate) async fn update_product(
         .catalog
         .clone()
         .update_product(request(message, &token))
-        .await
-        .map_err(unprocessable)?;
+        .await?;
     gateway.forget_product(&sku).await;
     Ok(axum::Json(product(updated.into_inner())))
 }

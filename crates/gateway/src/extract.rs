@@ -1,6 +1,6 @@
 //! Extractors that turn every malformed request into a problem+json that names what is wrong.
 
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use platform::error::{Problem, Violation};
@@ -23,13 +23,14 @@ where
     type Rejection = Problem;
 
     async fn from_request(request: Request, state: &S) -> Result<Json<T>, Problem> {
-        let axum::Json(value) = axum::Json::<Value>::from_request(request, state)
+        let axum::Json(mut value) = axum::Json::<Value>::from_request(request, state)
             .await
             .map_err(body_problem)?;
         let problems = Schema::of::<T>().check(&value);
         if !problems.is_empty() {
-            return Err(invalid_body(problems));
+            return Err(invalid(problems));
         }
+        whole_numbers_as_integers(&mut value);
         serde_json::from_value(value).map(Json).map_err(|error| {
             Problem::bad_request(format!("the body does not fit: {error}"))
                 .with_kind("invalid-body")
@@ -41,8 +42,24 @@ fn body_problem(rejection: JsonRejection) -> Problem {
     Problem::new(rejection.status(), rejection.body_text()).with_kind("invalid-body")
 }
 
+/// Numbers with no fraction (`2.0`, `1e2`) as integers: JSON Schema counts them as integers,
+/// and the schema check passed them as such, but serde reads them only into floats.
+fn whole_numbers_as_integers(value: &mut Value) {
+    match value {
+        Value::Number(number) if !number.is_i64() && !number.is_u64() => {
+            let whole = number.as_f64().filter(|float| float.fract() == 0.0);
+            if let Some(float) = whole.filter(|float| float.abs() < 9.0e15) {
+                *value = Value::from(float as i64);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(whole_numbers_as_integers),
+        Value::Object(fields) => fields.values_mut().for_each(whole_numbers_as_integers),
+        _ => {}
+    }
+}
+
 /// 400 naming every field at fault, in `detail` for people and in `errors` for programs.
-fn invalid_body(problems: Vec<FieldProblem>) -> Problem {
+fn invalid(problems: Vec<FieldProblem>) -> Problem {
     let detail = problems
         .iter()
         .map(|problem| format!("{}: {}", field_name(&problem.pointer), problem.detail))
@@ -95,23 +112,39 @@ where
     }
 }
 
-/// Query parameters; ones that do not parse are a problem.
+/// Query parameters, checked against the schemas the OpenAPI document publishes for them;
+/// every parameter at fault is named in one problem.
 pub struct Query<T>(pub T);
 
 impl<S, T> FromRequestParts<S> for Query<T>
 where
     S: Send + Sync,
-    T: DeserializeOwned,
+    T: DeserializeOwned + IntoParams + 'static,
 {
     type Rejection = Problem;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Query<T>, Problem> {
-        axum::extract::Query::<T>::from_request_parts(parts, state)
-            .await
-            .map(|axum::extract::Query(value)| Query(value))
-            .map_err(|rejection: QueryRejection| {
-                Problem::new(rejection.status(), rejection.body_text()).with_kind("validation")
-            })
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Query<T>, Problem> {
+        let schema = Schema::of_query::<T>();
+        let pairs = url::form_urlencoded::parse(parts.uri.query().unwrap_or_default().as_bytes());
+        let mut values = serde_json::Map::new();
+        for (name, text) in pairs {
+            let value = match schema.property_type(&name) {
+                Some("integer" | "number" | "boolean") => {
+                    serde_json::from_str(&text).unwrap_or(Value::String(text.into_owned()))
+                }
+                _ => Value::String(text.into_owned()),
+            };
+            values.insert(name.into_owned(), value);
+        }
+        let mut values = Value::Object(values);
+        let problems = schema.check(&values);
+        if !problems.is_empty() {
+            return Err(invalid(problems));
+        }
+        whole_numbers_as_integers(&mut values);
+        serde_json::from_value(values).map(Query).map_err(|error| {
+            Problem::bad_request(format!("the query does not fit: {error}")).with_kind("validation")
+        })
     }
 }
 

@@ -31,11 +31,12 @@ pub(crate) struct ProblemDocument {
     errors: Option<Vec<BodyError>>,
 }
 
-/// One thing wrong with a request's body.
+/// One thing wrong with a request's body or query.
 #[derive(ToSchema)]
 #[allow(dead_code)]
 pub(crate) struct BodyError {
-    /// A JSON pointer to the value at fault, e.g. `/address/city`.
+    /// A JSON pointer to the value at fault, e.g. `/address/city`; for a query parameter,
+    /// into the parameters taken as one object, e.g. `/page_size`.
     pointer: String,
     detail: String,
 }
@@ -134,6 +135,12 @@ fn add_problems(operation: &mut Operation) {
     }
     for (status, response) in responses.iter_mut() {
         if let RefOr::T(response) = response
+            && response.description.is_empty()
+        {
+            // OpenAPI requires a description of every response.
+            response.description = success_description(status).to_owned();
+        }
+        if let RefOr::T(response) = response
             && !status.starts_with(['1', '2', '3'])
             && response.content.is_empty()
         {
@@ -143,6 +150,14 @@ fn add_problems(operation: &mut Operation) {
                 RefOr::T(Content::new(Some(schema))),
             );
         }
+    }
+}
+
+fn success_description(status: &str) -> &'static str {
+    match status {
+        "201" => "created",
+        "204" => "done; nothing to show",
+        _ => "the answer",
     }
 }
 

@@ -32,16 +32,32 @@ pub(crate) fn routes() -> Router<Gateway> {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Address {
-    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"[^\s\x1c-\x1f\x85\uFEFF]"
+    )]
     name: String,
-    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"[^\s\x1c-\x1f\x85\uFEFF]"
+    )]
     line1: String,
     #[serde(default)]
     #[schema(max_length = 200)]
     line2: String,
-    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"[^\s\x1c-\x1f\x85\uFEFF]"
+    )]
     city: String,
-    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"[^\s\x1c-\x1f\x85\uFEFF]"
+    )]
     postal_code: String,
     /// ISO 3166-1 alpha-2, e.g. US.
     #[schema(pattern = r"^[A-Za-z]{2}$")]

@@ -7,7 +7,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, LazyLock, RwLock};
 
 use serde_json::Value;
-use utoipa::ToSchema;
+use utoipa::openapi::Required;
+use utoipa::openapi::path::ParameterIn;
+use utoipa::{IntoParams, ToSchema};
 
 /// One thing wrong with a body: where (a JSON pointer) and what.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,11 +30,36 @@ static SCHEMAS: LazyLock<RwLock<HashMap<TypeId, Arc<Schema>>>> = LazyLock::new(D
 impl Schema {
     /// The schema of `T`, made once per type.
     pub(crate) fn of<T: ToSchema + 'static>() -> Arc<Schema> {
+        Schema::cached::<T>(Schema::build::<T>)
+    }
+
+    /// The query parameters of `T` as one object schema, made once per type: each parameter a
+    /// property, the required ones required.
+    pub(crate) fn of_query<T: IntoParams + 'static>() -> Arc<Schema> {
+        Schema::cached::<T>(|| {
+            let parameters = T::into_params(|| Some(ParameterIn::Query));
+            let mut properties = serde_json::Map::new();
+            let mut required = Vec::new();
+            for parameter in parameters {
+                let schema = parameter.schema.as_ref().map_or(Value::Null, to_json);
+                if parameter.required == Required::True {
+                    required.push(Value::String(parameter.name.clone()));
+                }
+                properties.insert(parameter.name, schema);
+            }
+            let root = serde_json::json!({
+                "type": "object", "properties": properties, "required": required,
+            });
+            Schema::from_parts(root, BTreeMap::new())
+        })
+    }
+
+    fn cached<T: 'static>(make: impl FnOnce() -> Schema) -> Arc<Schema> {
         let id = TypeId::of::<T>();
         if let Some(schema) = SCHEMAS.read().ok().and_then(|map| map.get(&id).cloned()) {
             return schema;
         }
-        let schema = Arc::new(Schema::build::<T>());
+        let schema = Arc::new(make());
         if let Ok(mut map) = SCHEMAS.write() {
             map.insert(id, schema.clone());
         }
@@ -46,7 +73,10 @@ impl Schema {
             .into_iter()
             .map(|(name, schema)| (name, to_json(&schema)))
             .collect();
-        let root = to_json(&T::schema());
+        Schema::from_parts(to_json(&T::schema()), components)
+    }
+
+    fn from_parts(root: Value, components: BTreeMap<String, Value>) -> Schema {
         let mut patterns = HashMap::new();
         for schema in components.values().chain([&root]) {
             collect_patterns(schema, &mut patterns);
@@ -55,6 +85,20 @@ impl Schema {
             root,
             components,
             patterns,
+        }
+    }
+
+    /// A property's declared type, for reading it from text (a query string).
+    pub(crate) fn property_type(&self, name: &str) -> Option<&str> {
+        let property = self.root.get("properties")?.get(name)?;
+        let kind = self.resolve(property).get("type")?;
+        match kind {
+            Value::String(kind) => Some(kind),
+            Value::Array(kinds) => kinds
+                .iter()
+                .filter_map(Value::as_str)
+                .find(|kind| *kind != "null"),
+            _ => None,
         }
     }
 
@@ -294,7 +338,8 @@ fn has_type(value: &Value, expected: &Value) -> bool {
 fn is_type(value: &Value, name: &str) -> bool {
     match name {
         "string" => value.is_string(),
-        "integer" => value.is_i64() || value.is_u64(),
+        // JSON Schema counts a number with no fraction as an integer: 2.0 is one.
+        "integer" => value.as_f64().is_some_and(|number| number.fract() == 0.0),
         "number" => value.is_number(),
         "boolean" => value.is_boolean(),
         "array" => value.is_array(),

@@ -332,8 +332,8 @@ async fn every_fault_fails_the_checkout_with_a_reason_and_gives_everything_back(
             .send()
             .await
             .unwrap(),
-        422,
-        "",
+        400,
+        "kind",
     )
     .await;
 

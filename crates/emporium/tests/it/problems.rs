@@ -86,6 +86,16 @@ fn malformed_requests() -> Vec<Malformed> {
             "a page size that is not a number",
             "/api/v1/products?page_size=abc",
         ),
+        get(
+            "a page size and a category both wrong",
+            "/api/v1/products?page_size=-1&category=Pots%20",
+        ),
+        get("an empty category", "/api/v1/search?q=pan&category="),
+        get(
+            "a list's page token given to search",
+            "/api/v1/search?q=pan&page_token=kKIT-00001",
+        ),
+        get("a search without its words", "/api/v1/search"),
     ]
 }
 

@@ -70,3 +70,16 @@ fn a_route_that_takes_a_body_documents_the_body_statuses() {
         }
     }
 }
+
+#[test]
+fn every_response_has_a_description() {
+    for (name, operation) in operations() {
+        for (status, response) in operation["responses"].as_object().unwrap() {
+            let description = response["description"].as_str().unwrap_or_default();
+            assert!(
+                !description.is_empty(),
+                "{name} answers {status} without a description"
+            );
+        }
+    }
+}
