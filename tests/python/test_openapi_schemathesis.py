@@ -6,15 +6,17 @@ development user's and once with the admin client's. Any 5xx, any response that 
 document says, any status the document does not list, any invalid request accepted and any valid
 request refused fails the test."""
 
+import os
+
 import pytest
 import requests
 import schemathesis
 from hypothesis import settings
 
 # Cases per operation and generation phase, and call sequences per stateful run: enough to find
-# a fault, few enough to finish in minutes on two cores.
-EXAMPLES = 50
-SEQUENCES = 25
+# a fault, few enough to finish in minutes on two cores. SCHEMATHESIS_EXAMPLES asks for more.
+EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "50"))
+SEQUENCES = EXAMPLES // 2
 
 
 def user_token(shop):

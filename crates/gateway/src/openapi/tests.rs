@@ -83,3 +83,19 @@ fn every_response_has_a_description() {
         }
     }
 }
+
+#[test]
+fn a_checkout_requires_its_idempotency_key() {
+    let (_, checkout) = operations()
+        .into_iter()
+        .find(|(name, _)| name == "POST /api/v1/checkout")
+        .unwrap();
+    let key = checkout["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|parameter| parameter["name"] == "Idempotency-Key")
+        .unwrap();
+    assert_eq!(key["in"], "header");
+    assert_eq!(key["required"], true);
+}
