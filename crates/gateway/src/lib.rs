@@ -26,6 +26,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::http::{HeaderName, Method, header};
 use platform::auth::TokenSource;
+use platform::error::Problem;
 use platform::ratelimit::{Decision, RateLimiter};
 use platform::transport::Transport;
 use serde::{Deserialize, Serialize};
@@ -114,9 +115,9 @@ pub fn router(config: &Config, dependencies: Dependencies) -> anyhow::Result<Rou
     }
     Ok(router
         .layer(axum::extract::DefaultBodyLimit::max(config.max_body_bytes))
-        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
-            axum::http::StatusCode::GATEWAY_TIMEOUT,
+        .layer(axum::middleware::from_fn_with_state(
             Duration::from_secs(config.request_timeout_seconds),
+            deadline,
         ))
         .layer(cors))
 }
@@ -143,6 +144,27 @@ fn rate_limiter(config: &Config) -> anyhow::Result<Option<RateLimiter>> {
 struct RateLimits {
     limiter: Arc<RateLimiter>,
     verifier: platform::auth::Verifier,
+}
+
+/// Answers 504 with a problem when a request takes longer than `limit`.
+async fn deadline(
+    axum::extract::State(limit): axum::extract::State<Duration>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => Problem::new(
+            axum::http::StatusCode::GATEWAY_TIMEOUT,
+            format!(
+                "no answer within {} s; a checkout may still complete: send it again with the same Idempotency-Key",
+                limit.as_secs()
+            ),
+        )
+        .with_kind("timeout")
+        .into_response(),
+    }
 }
 
 /// Counts the request against its caller: the token's subject when it carries a valid one,

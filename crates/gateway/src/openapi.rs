@@ -3,7 +3,7 @@
 //! A route names the statuses that belong to it (404, 409, 422, with what they mean); the
 //! statuses every route of a kind can answer are added here by rule, once: 400 for a route that
 //! takes parameters or a body, 401 and 403 for one that reads a token, 413 and 415 for one
-//! that takes a body, 429 and 503 for all. Every error status is a problem document.
+//! that takes a body, 429, 503 and 504 for all. Every error status is a problem document.
 
 use axum::Router;
 use utoipa::openapi::path::Operation;
@@ -127,6 +127,10 @@ fn add_problems(operation: &mut Operation) {
         "the caller made too many requests; see `Retry-After`",
     ));
     rules.push(("503", "a service this route needs cannot be reached now"));
+    rules.push((
+        "504",
+        "no answer in time (`gateway.request_timeout_seconds`)",
+    ));
     let responses = &mut operation.responses.responses;
     for (status, description) in rules {
         responses

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 use tokio::sync::broadcast::error::RecvError;
+use tracing::Instrument;
 
 use crate::domain::{Address, Card, Line, State};
 use crate::store::{Created, Order};
@@ -69,7 +70,7 @@ impl Orders {
             Created::Existing(..) => return Err(Error::KeyReused(key.to_owned())),
         };
         tracing::info!(order_id = %order.id, "order placed");
-        let order = self.run_saga(order, false).await;
+        let order = self.run_saga_detached(order).await;
         if order.state == State::Confirmed {
             let clear = platform::transport::request(proto::cart::ClearCartRequest {}, token);
             if let Err(status) = self.cart.clone().clear_cart(clear).await {
@@ -77,6 +78,24 @@ impl Orders {
             }
         }
         Ok(order)
+    }
+
+    /// Runs the saga on a task of its own, so that a caller who stops waiting (the gateway's
+    /// deadline, a dropped connection) does not stop it half way; a retry with the key gets
+    /// the order once it ends. The task keeps the request's trace, not its deadline: each step
+    /// has its own.
+    async fn run_saga_detached(&self, order: Order) -> Order {
+        let orders = self.clone();
+        let placed = order.clone();
+        let saga = async move { orders.run_saga(order, false).await }.in_current_span();
+        let task = match platform::telemetry::current_trace() {
+            Some(trace) => tokio::spawn(platform::telemetry::in_trace(trace, saga)),
+            None => tokio::spawn(saga),
+        };
+        task.await.unwrap_or_else(|error| {
+            tracing::error!(order_id = %placed.id, %error, "the saga's task failed; the resumer takes the order over");
+            placed
+        })
     }
 
     /// The answer for a key seen before: its order once settled, or a refusal when the key came

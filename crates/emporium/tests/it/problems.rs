@@ -147,3 +147,63 @@ async fn malformed_requests_get_problems_that_name_each_fault_and_store_nothing(
         "none of the malformed requests stored anything"
     );
 }
+
+#[tokio::test]
+async fn a_checkout_past_the_gateways_deadline_gets_a_504_problem_and_its_retry_the_order() {
+    let shop = TestShop::spawn_with("sqlite", |settings| {
+        settings.services.gateway.request_timeout_seconds = 1;
+    })
+    .await;
+    let admin = shop.admin_token_for("admin.faults").await;
+    let slow = shop
+        .http
+        .put(shop.url("/api/v1/admin/faults/inventory.slow"))
+        .bearer_auth(&admin)
+        .json(&json!({"kind": "delay", "ms": 1500}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(slow.status(), 204);
+    let token = shop.user_token().await;
+    let added = shop
+        .http
+        .post(shop.url("/api/v1/cart/items"))
+        .bearer_auth(&token)
+        .json(&json!({"sku": "KIT-00001", "quantity": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(added.status(), 200);
+    let check_out = || {
+        shop.http
+            .post(shop.url("/api/v1/checkout"))
+            .bearer_auth(&token)
+            .header("idempotency-key", "past-the-deadline")
+            .json(&json!({
+                "address": {"name": "Ada", "line1": "1 Main St", "city": "Springfield",
+                    "postal_code": "12345", "country": "US"},
+                "card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2035, "cvc": "123"},
+            }))
+            .send()
+    };
+
+    crate::assert_problem(check_out().await.unwrap(), 504, "Idempotency-Key").await;
+
+    let cleared = shop
+        .http
+        .delete(shop.url("/api/v1/admin/faults/inventory.slow"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cleared.status(), 204);
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    let retried = check_out().await.unwrap();
+    assert_eq!(
+        retried.status(),
+        201,
+        "the order placed before the deadline"
+    );
+    let order: Value = retried.json().await.unwrap();
+    assert_eq!(order["state"], "confirmed", "{order}");
+}

@@ -376,11 +376,18 @@ async fn a_saga_whose_task_died_is_resumed_to_a_terminal_state() {
 
 /// Starts a checkout for `user`, waits until its order reaches `state`, and kills the task that
 /// runs it, as a crash would; returns the order id.
+/// Places an order on a runtime of its own and shuts that runtime down once the order reaches
+/// `state_name`: every task it ran stops where it is, the saga's too, as in a process that dies.
 async fn interrupted(shop: &TestShop, user: &str, state_name: &str) -> String {
     let token = shop.user(user);
     shop.fill_cart(&token, &[("KIT-00005", 1)]).await;
     let mut client = shop.orders_client();
-    let placing = tokio::spawn({
+    let doomed = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let _placing = doomed.spawn({
         let token = token.clone();
         async move {
             client
@@ -399,7 +406,7 @@ async fn interrupted(shop: &TestShop, user: &str, state_name: &str) -> String {
         if let Some(order) = listed.first() {
             let history = shop.orders.history(&order.order_id).await.unwrap();
             if history.last().map(|state| state.as_str()) == Some(state_name) {
-                placing.abort();
+                doomed.shutdown_background();
                 return order.order_id.clone();
             }
         }
