@@ -376,27 +376,32 @@ async fn a_saga_whose_task_died_is_resumed_to_a_terminal_state() {
 
 /// Starts a checkout for `user`, waits until its order reaches `state`, and kills the task that
 /// runs it, as a crash would; returns the order id.
-/// Places an order on a runtime of its own and shuts that runtime down once the order reaches
-/// `state_name`: every task it ran stops where it is, the saga's too, as in a process that dies.
+/// Places an order through a second shop on the same data, run on a runtime of its own, and
+/// shuts that runtime down once the order reaches `state_name`: every task of that shop stops
+/// where it is, the saga's too, as when a process dies. The first shop resumes what is left.
 async fn interrupted(shop: &TestShop, user: &str, state_name: &str) -> String {
     let token = shop.user(user);
     shop.fill_cart(&token, &[("KIT-00005", 1)]).await;
-    let mut client = shop.orders_client();
     let doomed = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
         .build()
         .unwrap();
-    let _placing = doomed.spawn({
-        let token = token.clone();
-        async move {
-            client
-                .place_order(request(checkout("k", GOOD_CARD), &token))
-                .await
-        }
+    let databases = shop.databases.clone();
+    // The second shop leaves alone what the first one left unfinished.
+    let config = orders::Config {
+        resume_grace_seconds: 3600,
+        ..shop.config.clone()
+    };
+    let (issuer, faults) = (shop.issuer.clone(), shop.faults.clone());
+    let placing_token = token.clone();
+    doomed.spawn(async move {
+        let second = TestShop::on(databases, config, issuer, faults).await;
+        let placing = request(checkout("k", GOOD_CARD), &placing_token);
+        let _ = second.orders_client().place_order(placing).await;
     });
     let mut listing = shop.orders_client();
-    for _ in 0..200 {
+    for _ in 0..500 {
         let listed = listing
             .list_orders(request(pb::ListOrdersRequest { page: None }, &token))
             .await

@@ -23,6 +23,9 @@ use tonic::service::Routes;
 
 pub struct TestShop {
     pub orders: Orders,
+    /// Where each service keeps its data, so that a second shop can run on the same data.
+    pub databases: Databases,
+    pub config: orders::Config,
     pub payments: payments::Payments,
     pub faults: Faults,
     pub issuer: TestIssuer,
@@ -37,6 +40,35 @@ impl Drop for TestShop {
     }
 }
 
+/// Each service's database, and the key of the payments vault (a second shop must read the
+/// cards the first one kept).
+#[derive(Clone)]
+pub struct Databases {
+    vault_key: String,
+    catalog: String,
+    inventory: String,
+    payments: String,
+    shipping: String,
+    cart: String,
+    orders: String,
+}
+
+impl Databases {
+    async fn fresh(engine: &str) -> Databases {
+        let url = || async { test_support::fresh_database_url(engine).await.unwrap() };
+        let vault_key = uuid::Uuid::new_v4().simple().to_string().repeat(2);
+        Databases {
+            vault_key,
+            catalog: url().await,
+            inventory: url().await,
+            payments: url().await,
+            shipping: url().await,
+            cart: url().await,
+            orders: url().await,
+        }
+    }
+}
+
 impl TestShop {
     pub async fn spawn(engine: &str) -> TestShop {
         TestShop::spawn_with(engine, orders::Config::default()).await
@@ -44,15 +76,24 @@ impl TestShop {
 
     pub async fn spawn_with(engine: &str, config: orders::Config) -> TestShop {
         test_support::install_crypto();
-        let url = || async { test_support::fresh_database_url(engine).await.unwrap() };
-        let issuer = TestIssuer::new();
+        let databases = Databases::fresh(engine).await;
+        TestShop::on(databases, config, TestIssuer::new(), Faults::new()).await
+    }
+
+    /// A shop on `databases`, trusting `issuer`'s tokens, with `faults` as its switches: a
+    /// second process beside another shop, as far as the data goes.
+    pub async fn on(
+        databases: Databases,
+        config: orders::Config,
+        issuer: TestIssuer,
+        faults: Faults,
+    ) -> TestShop {
         let layer = ServerLayer::new(issuer.verifier(), &[]);
         let bus = InProcessBus::new();
-        let faults = Faults::new();
         let shared_bus: Arc<dyn platform::bus::EventBus> = Arc::new(bus.clone());
 
         let catalog = catalog::Catalog::build(&catalog::Config {
-            database_url: url().await,
+            database_url: databases.catalog.clone(),
             ..Default::default()
         })
         .await
@@ -60,7 +101,7 @@ impl TestShop {
         catalog.seed_if_empty(|_, _| {}).await.unwrap();
         let inventory = inventory::Inventory::build(
             &inventory::Config {
-                database_url: url().await,
+                database_url: databases.inventory.clone(),
                 ..Default::default()
             },
             shared_bus.clone(),
@@ -70,7 +111,8 @@ impl TestShop {
         .with_faults(faults.clone());
         let payments = payments::Payments::build(
             &payments::Config {
-                database_url: url().await,
+                database_url: databases.payments.clone(),
+                vault_key: platform::config::Secret::new(databases.vault_key.clone()),
                 ..Default::default()
             },
             shared_bus.clone(),
@@ -80,7 +122,7 @@ impl TestShop {
         .with_faults(faults.clone());
         let shipping = shipping::Shipping::build(
             &shipping::Config {
-                database_url: url().await,
+                database_url: databases.shipping.clone(),
                 ..Default::default()
             },
             shared_bus.clone(),
@@ -91,7 +133,7 @@ impl TestShop {
         let catalog_transport = in_process(Routes::new(catalog.grpc()), layer.clone());
         let cart = cart::Cart::build(
             &cart::Config {
-                database_url: url().await,
+                database_url: databases.cart.clone(),
                 ..Default::default()
             },
             catalog_transport.clone(),
@@ -115,8 +157,8 @@ impl TestShop {
         };
         let orders = Orders::build(
             &orders::Config {
-                database_url: url().await,
-                ..config
+                database_url: databases.orders.clone(),
+                ..config.clone()
             },
             dependencies,
         )
@@ -152,6 +194,8 @@ impl TestShop {
         });
         TestShop {
             orders,
+            databases,
+            config,
             payments,
             faults,
             issuer,
