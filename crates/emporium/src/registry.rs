@@ -1,7 +1,8 @@
-//! The registry: every service the binary can run, one line each, in the order a node builds
-//! them (a service after those it calls). Each line names the service's plugin
-//! (`platform::registry::Plugin`), which says everything else: its settings, what it calls, its
-//! client and how to build it. Adding a service is one line here (and its crate as a dependency).
+//! The registry: every service the binary can run, in the order a node builds them (a service
+//! after those it calls). The binary runs each service crate it depends on (`build.rs` reads
+//! the manifest); each names its plugin (`platform::registry::Plugin`), which says everything
+//! else: its settings, what it calls, its client and how to build it. Adding a service is its
+//! crate and one dependency line in the binary's manifest.
 
 use platform::registry::{Built, Context, Plugin, Process, ServiceClient, Shared};
 use serde::{Deserialize, Serialize};
@@ -95,17 +96,9 @@ macro_rules! registry {
     };
 }
 
-registry! {
-    Identity(identity) => identity::Plugin,
-    Catalog(catalog) => catalog::Plugin,
-    Inventory(inventory) => inventory::Plugin,
-    Payments(payments) => payments::Plugin,
-    Shipping(shipping) => shipping::Plugin,
-    Cart(cart) => cart::Plugin,
-    Orders(orders) => orders::Plugin,
-    Notifications(notifications) => notifications::Plugin,
-    Gateway(gateway) => gateway::Plugin,
-}
+// `registry! { Identity(identity) => identity::Plugin, ... }`, one line for each service crate
+// the binary depends on, in the manifest's order (build.rs).
+include!(concat!(env!("OUT_DIR"), "/services.rs"));
 
 /// The identity operators' tools present (`emporium certs` issues it), allowed everywhere.
 pub const ADMIN_IDENTITY: &str = "admin";

@@ -7,7 +7,7 @@ use tonic::{Request, Response, Status};
 use crate::domain::{Scopes, User, grant_scopes};
 use crate::error::{Error, OAuthCode};
 use crate::tokens::UserGrant;
-use crate::{FIRST_PARTY_CLIENT_ID, Identity};
+use crate::{ClientInformation, ClientMetadata, FIRST_PARTY_CLIENT_ID, Identity, RegisteredClient};
 
 /// The gRPC face of the identity provider; made by `Identity::grpc`.
 #[derive(Clone, Debug)]
@@ -112,6 +112,82 @@ impl pb::identity_server::Identity for IdentityService {
             .await?
             .ok_or_else(|| Status::not_found(format!("no user {user_id}")))?;
         Ok(Response::new(user_message(user)))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn register_client(
+        &self,
+        request: Request<pb::ClientMetadata>,
+    ) -> Result<Response<pb::ClientInformation>, Status> {
+        platform::auth::authorize(&request, proto::scopes::CLIENTS_ADMIN)?;
+        let metadata = client_metadata(request.into_inner());
+        let registered = self.identity.register_client(metadata).await?;
+        Ok(Response::new(client_message(registered)))
+    }
+
+    async fn list_clients(
+        &self,
+        request: Request<pb::ListClientsRequest>,
+    ) -> Result<Response<pb::ListClientsResponse>, Status> {
+        platform::auth::authorize(&request, proto::scopes::CLIENTS_ADMIN)?;
+        let clients = self.identity.registered_clients().await?;
+        Ok(Response::new(pb::ListClientsResponse {
+            clients: clients.into_iter().map(client_message).collect(),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(client_id = %request.get_ref().client_id))]
+    async fn remove_client(
+        &self,
+        request: Request<pb::RemoveClientRequest>,
+    ) -> Result<Response<pb::RemoveClientResponse>, Status> {
+        platform::auth::authorize(&request, proto::scopes::CLIENTS_ADMIN)?;
+        let client_id = &request.get_ref().client_id;
+        match self.identity.remove_client(client_id).await? {
+            true => Ok(Response::new(pb::RemoveClientResponse {})),
+            false => Err(Status::not_found(format!(
+                "client_id: no client registered from outside is called `{client_id}`"
+            ))),
+        }
+    }
+}
+
+/// The message's metadata as RFC 7591 has it: an empty field is one not given.
+fn client_metadata(message: pb::ClientMetadata) -> ClientMetadata {
+    let given = |text: String| Some(text).filter(|text| !text.is_empty());
+    let listed = |items: Vec<String>| Some(items).filter(|items| !items.is_empty());
+    ClientMetadata {
+        redirect_uris: message.redirect_uris,
+        token_endpoint_auth_method: given(message.token_endpoint_auth_method),
+        grant_types: listed(message.grant_types),
+        response_types: listed(message.response_types),
+        client_name: given(message.client_name),
+        scope: given(message.scope),
+    }
+}
+
+fn client_message(registered: RegisteredClient) -> pb::ClientInformation {
+    let information = ClientInformation::from(registered);
+    pb::ClientInformation {
+        client_id: information.client_id,
+        client_secret: information.client_secret.unwrap_or_default(),
+        client_id_issued_at: information.client_id_issued_at,
+        metadata: Some(pb::ClientMetadata {
+            redirect_uris: information.redirect_uris,
+            token_endpoint_auth_method: information.token_endpoint_auth_method.to_owned(),
+            grant_types: information
+                .grant_types
+                .iter()
+                .map(|grant| grant.to_string())
+                .collect(),
+            response_types: information
+                .response_types
+                .iter()
+                .map(|kind| kind.to_string())
+                .collect(),
+            client_name: information.client_name,
+            scope: information.scope,
+        }),
     }
 }
 

@@ -17,19 +17,19 @@ use crate::{Identity, RegisteredClient};
 /// A client's registration as RFC 7591 section 3.2.1 answers it.
 #[derive(Serialize)]
 pub struct ClientInformation {
-    client_id: String,
+    pub(crate) client_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    client_secret: Option<String>,
-    client_id_issued_at: i64,
+    pub(crate) client_secret: Option<String>,
+    pub(crate) client_id_issued_at: i64,
     /// 0: the secret does not expire. Present only with a secret.
     #[serde(skip_serializing_if = "Option::is_none")]
-    client_secret_expires_at: Option<i64>,
-    client_name: String,
-    redirect_uris: Vec<String>,
-    grant_types: Vec<&'static str>,
-    response_types: Vec<&'static str>,
-    token_endpoint_auth_method: &'static str,
-    scope: String,
+    pub(crate) client_secret_expires_at: Option<i64>,
+    pub(crate) client_name: String,
+    pub(crate) redirect_uris: Vec<String>,
+    pub(crate) grant_types: Vec<&'static str>,
+    pub(crate) response_types: Vec<&'static str>,
+    pub(crate) token_endpoint_auth_method: &'static str,
+    pub(crate) scope: String,
 }
 
 impl From<RegisteredClient> for ClientInformation {

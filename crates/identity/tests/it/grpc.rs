@@ -130,3 +130,79 @@ async fn get_me_without_a_token_is_unauthenticated() {
     let status = client(&app).get_me(GetMeRequest {}).await.unwrap_err();
     assert_eq!(status.code(), Code::Unauthenticated);
 }
+
+#[tokio::test]
+async fn an_administrator_registers_lists_and_removes_clients_over_grpc() {
+    use proto::identity::{ClientMetadata, ListClientsRequest, RemoveClientRequest};
+    let app = TestApp::spawn(sqlite_database()).await;
+    let mut client = client(&app);
+    let admin = crate::registration::admin_token(&app, "clients.admin").await;
+    let metadata = ClientMetadata {
+        redirect_uris: vec!["http://127.0.0.1:9000/callback".to_owned()],
+        token_endpoint_auth_method: "none".to_owned(),
+        grant_types: vec!["authorization_code".to_owned(), "refresh_token".to_owned()],
+        client_name: "A shopping app".to_owned(),
+        ..Default::default()
+    };
+
+    let registered = client
+        .register_client(transport::request(metadata.clone(), &admin))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(registered.client_id.starts_with("client-"));
+    assert_eq!(
+        registered.client_secret, "",
+        "a public client has no secret"
+    );
+    let stored = registered.metadata.unwrap();
+    assert_eq!(stored.token_endpoint_auth_method, "none");
+    assert_eq!(stored.response_types, ["code"]);
+    assert_eq!(stored.scope, proto::scopes::joined(proto::scopes::SHOPPER));
+
+    let listed = client
+        .list_clients(transport::request(ListClientsRequest {}, &admin))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(
+        listed
+            .clients
+            .iter()
+            .any(|found| found.client_id == registered.client_id)
+    );
+
+    let remove = || RemoveClientRequest {
+        client_id: registered.client_id.clone(),
+    };
+    client
+        .remove_client(transport::request(remove(), &admin))
+        .await
+        .unwrap();
+    let again = client
+        .remove_client(transport::request(remove(), &admin))
+        .await;
+    assert_eq!(again.unwrap_err().code(), Code::NotFound);
+
+    let bad = ClientMetadata {
+        redirect_uris: vec!["http://shop.example.com/callback".to_owned()],
+        ..metadata.clone()
+    };
+    let refused = client
+        .register_client(transport::request(bad, &admin))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::InvalidArgument);
+    assert!(
+        refused.message().starts_with("redirect_uris"),
+        "{}",
+        refused.message()
+    );
+
+    let shopper = crate::registration::admin_token(&app, "openid cart").await;
+    let denied = client
+        .register_client(transport::request(metadata, &shopper))
+        .await
+        .unwrap_err();
+    assert_eq!(denied.code(), Code::PermissionDenied);
+}

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use crate::support::{TestApp, hidden_fields, query_value, sqlite_database};
 
-async fn admin_token(app: &TestApp, scope: &str) -> String {
+pub(crate) async fn admin_token(app: &TestApp, scope: &str) -> String {
     app.identity
         .mint_access_token("emporium-admin", "emporium-admin", scope)
         .await
