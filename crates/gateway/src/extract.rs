@@ -26,11 +26,12 @@ where
         let axum::Json(mut value) = axum::Json::<Value>::from_request(request, state)
             .await
             .map_err(body_problem)?;
-        let problems = Schema::of::<T>().check(&value);
+        let schema = Schema::of::<T>();
+        let problems = schema.check(&value);
         if !problems.is_empty() {
             return Err(invalid(problems));
         }
-        whole_numbers_as_integers(&mut value);
+        schema.coerce_integers(&mut value);
         serde_json::from_value(value).map(Json).map_err(|error| {
             Problem::bad_request(format!("the body does not fit: {error}"))
                 .with_kind("invalid-body")
@@ -40,22 +41,6 @@ where
 
 fn body_problem(rejection: JsonRejection) -> Problem {
     Problem::new(rejection.status(), rejection.body_text()).with_kind("invalid-body")
-}
-
-/// Numbers with no fraction (`2.0`, `1e2`) as integers: JSON Schema counts them as integers,
-/// and the schema check passed them as such, but serde reads them only into floats.
-fn whole_numbers_as_integers(value: &mut Value) {
-    match value {
-        Value::Number(number) if !number.is_i64() && !number.is_u64() => {
-            let whole = number.as_f64().filter(|float| float.fract() == 0.0);
-            if let Some(float) = whole.filter(|float| float.abs() < 9.0e15) {
-                *value = Value::from(float as i64);
-            }
-        }
-        Value::Array(items) => items.iter_mut().for_each(whole_numbers_as_integers),
-        Value::Object(fields) => fields.values_mut().for_each(whole_numbers_as_integers),
-        _ => {}
-    }
 }
 
 /// 400 naming every field at fault, in `detail` for people and in `errors` for programs.
@@ -141,7 +126,7 @@ where
         if !problems.is_empty() {
             return Err(invalid(problems));
         }
-        whole_numbers_as_integers(&mut values);
+        schema.coerce_integers(&mut values);
         serde_json::from_value(values).map(Query).map_err(|error| {
             Problem::bad_request(format!("the query does not fit: {error}")).with_kind("validation")
         })

@@ -158,7 +158,7 @@ async fn deadline(
         Err(_) => Problem::new(
             axum::http::StatusCode::GATEWAY_TIMEOUT,
             format!(
-                "no answer within {} s; a checkout may still complete: send it again with the same Idempotency-Key",
+                "no answer within {} s; the request may still complete (a checkout: send it again with the same Idempotency-Key)",
                 limit.as_secs()
             ),
         )

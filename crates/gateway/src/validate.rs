@@ -25,18 +25,20 @@ pub(crate) struct Schema {
     patterns: HashMap<String, regex::Regex>,
 }
 
-static SCHEMAS: LazyLock<RwLock<HashMap<TypeId, Arc<Schema>>>> = LazyLock::new(Default::default);
+/// Schemas by type and by what they are of: a body (`false`) or a query (`true`).
+type Made = HashMap<(TypeId, bool), Arc<Schema>>;
+static SCHEMAS: LazyLock<RwLock<Made>> = LazyLock::new(Default::default);
 
 impl Schema {
     /// The schema of `T`, made once per type.
     pub(crate) fn of<T: ToSchema + 'static>() -> Arc<Schema> {
-        Schema::cached::<T>(Schema::build::<T>)
+        Schema::cached::<T>(false, Schema::build::<T>)
     }
 
     /// The query parameters of `T` as one object schema, made once per type: each parameter a
     /// property, the required ones required.
     pub(crate) fn of_query<T: IntoParams + 'static>() -> Arc<Schema> {
-        Schema::cached::<T>(|| {
+        Schema::cached::<T>(true, || {
             let parameters = T::into_params(|| Some(ParameterIn::Query));
             let mut properties = serde_json::Map::new();
             let mut required = Vec::new();
@@ -54,8 +56,8 @@ impl Schema {
         })
     }
 
-    fn cached<T: 'static>(make: impl FnOnce() -> Schema) -> Arc<Schema> {
-        let id = TypeId::of::<T>();
+    fn cached<T: 'static>(query: bool, make: impl FnOnce() -> Schema) -> Arc<Schema> {
+        let id = (TypeId::of::<T>(), query);
         if let Some(schema) = SCHEMAS.read().ok().and_then(|map| map.get(&id).cloned()) {
             return schema;
         }
@@ -107,6 +109,58 @@ impl Schema {
         let mut problems = Vec::new();
         self.check_at(value, &self.root, "", &mut problems);
         problems
+    }
+
+    /// Writes whole numbers given as floats (`2.0`, `1e2`) as integers where the schema asks for
+    /// an integer, so that serde reads them; a free-form value keeps its form. After `check`.
+    pub(crate) fn coerce_integers(&self, value: &mut Value) {
+        self.coerce_at(value, &self.root);
+    }
+
+    fn coerce_at(&self, value: &mut Value, schema: &Value) {
+        let schema = self.resolve(schema);
+        if wants_integer(schema) {
+            let whole = value
+                .as_f64()
+                .filter(|float| float.fract() == 0.0 && float.abs() < 9.0e15);
+            if let (Some(float), false) = (whole, value.is_i64() || value.is_u64()) {
+                *value = Value::from(float as i64);
+            }
+            return;
+        }
+        if let Some(Value::Array(all)) = schema.get("allOf") {
+            all.iter().for_each(|branch| self.coerce_at(value, branch));
+        }
+        if let Some(Value::Array(branches)) = schema.get("oneOf").or(schema.get("anyOf")) {
+            let kept = branches.iter().find(|branch| {
+                let mut problems = Vec::new();
+                self.check_at(value, branch, "", &mut problems);
+                problems.is_empty()
+            });
+            if let Some(branch) = kept {
+                self.coerce_at(value, branch);
+            }
+        }
+        match value {
+            Value::Array(items) => {
+                if let Some(item_schema) = schema.get("items") {
+                    items
+                        .iter_mut()
+                        .for_each(|item| self.coerce_at(item, item_schema));
+                }
+            }
+            Value::Object(fields) => {
+                let Some(Value::Object(properties)) = schema.get("properties") else {
+                    return;
+                };
+                for (name, field) in fields.iter_mut() {
+                    if let Some(field_schema) = properties.get(name) {
+                        self.coerce_at(field, field_schema);
+                    }
+                }
+            }
+            _ => {}
+        }
     }
 
     fn check_at(&self, value: &Value, schema: &Value, at: &str, problems: &mut Vec<FieldProblem>) {
@@ -321,6 +375,17 @@ fn check_number(
         problems.push(problem(at, format!("must be at least {low}")));
     } else if value > high {
         problems.push(problem(at, format!("must be at most {high}")));
+    }
+}
+
+/// Whether a schema's type is an integer (possibly null), not any number.
+fn wants_integer(schema: &Value) -> bool {
+    match schema.get("type") {
+        Some(Value::String(kind)) => kind == "integer",
+        Some(Value::Array(kinds)) => {
+            kinds.iter().any(|kind| kind == "integer") && !kinds.iter().any(|kind| kind == "number")
+        }
+        _ => false,
     }
 }
 

@@ -125,6 +125,7 @@ impl pb::identity_server::Identity for IdentityService {
         Ok(Response::new(client_message(registered)))
     }
 
+    #[tracing::instrument(skip_all)]
     async fn list_clients(
         &self,
         request: Request<pb::ListClientsRequest>,

@@ -70,32 +70,41 @@ impl Orders {
             Created::Existing(..) => return Err(Error::KeyReused(key.to_owned())),
         };
         tracing::info!(order_id = %order.id, "order placed");
-        let order = self.run_saga_detached(order).await;
-        if order.state == State::Confirmed {
-            let clear = platform::transport::request(proto::cart::ClearCartRequest {}, token);
-            if let Err(status) = self.cart.clone().clear_cart(clear).await {
-                tracing::warn!(order_id = %order.id, message = status.message(), "the cart could not be cleared");
-            }
-        }
-        Ok(order)
+        self.run_saga_detached(order, token).await
     }
 
     /// Runs the saga on a task of its own, so that a caller who stops waiting (the gateway's
     /// deadline, a dropped connection) does not stop it half way; a retry with the key gets
-    /// the order once it ends. The task keeps the request's trace, not its deadline: each step
-    /// has its own.
-    async fn run_saga_detached(&self, order: Order) -> Order {
-        let orders = self.clone();
-        let placed = order.clone();
-        let saga = async move { orders.run_saga(order, false).await }.in_current_span();
+    /// the order once it ends. The task keeps the request's trace, not its deadline (each step
+    /// has its own), and empties the cart of a confirmed order itself.
+    async fn run_saga_detached(&self, order: Order, token: &str) -> Result<Order, Error> {
+        let (orders, token) = (self.clone(), token.to_owned());
+        let order_id = order.id.clone();
+        let saga = async move {
+            let order = orders.run_saga(order, false).await;
+            if order.state == State::Confirmed {
+                orders.clear_cart(&order, &token).await;
+            }
+            order
+        }
+        .in_current_span();
         let task = match platform::telemetry::current_trace() {
             Some(trace) => tokio::spawn(platform::telemetry::in_trace(trace, saga)),
             None => tokio::spawn(saga),
         };
-        task.await.unwrap_or_else(|error| {
-            tracing::error!(order_id = %placed.id, %error, "the saga's task failed; the resumer takes the order over");
-            placed
-        })
+        // A saga that panicked leaves its order to the resumer; the caller may retry the key.
+        let order = task.await.map_err(|error| {
+            anyhow::anyhow!("run the saga of order {order_id} (the resumer takes it over): {error}")
+        })?;
+        // Another task (the resumer) held the order: wait for its end like a repeated request.
+        self.settled(order).await
+    }
+
+    async fn clear_cart(&self, order: &Order, token: &str) {
+        let clear = platform::transport::request(proto::cart::ClearCartRequest {}, token);
+        if let Err(status) = self.cart.clone().clear_cart(clear).await {
+            tracing::warn!(order_id = %order.id, message = status.message(), "the cart could not be cleared");
+        }
     }
 
     /// The answer for a key seen before: its order once settled, or a refusal when the key came

@@ -99,3 +99,42 @@ fn a_checkout_requires_its_idempotency_key() {
     assert_eq!(key["in"], "header");
     assert_eq!(key["required"], true);
 }
+
+#[test]
+fn the_login_scope_pattern_takes_the_shoppers_scopes() {
+    let document = serde_json::to_value(super::document()).unwrap();
+    let pattern = document["components"]["schemas"]["LogIn"]["properties"]["scope"]["pattern"]
+        .as_str()
+        .unwrap();
+    let pattern = regex::Regex::new(pattern).unwrap();
+    assert!(pattern.is_match(&proto::scopes::joined(proto::scopes::SHOPPER)));
+    assert!(!pattern.is_match("catalog.admin"));
+}
+
+#[test]
+fn every_pattern_the_document_publishes_is_one_the_edge_can_enforce() {
+    fn patterns(value: &Value, found: &mut Vec<String>) {
+        match value {
+            Value::Object(fields) => {
+                if let Some(Value::String(pattern)) = fields.get("pattern") {
+                    found.push(pattern.clone());
+                }
+                fields.values().for_each(|field| patterns(field, found));
+            }
+            Value::Array(items) => items.iter().for_each(|item| patterns(item, found)),
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    patterns(
+        &serde_json::to_value(super::document()).unwrap(),
+        &mut found,
+    );
+    assert!(found.len() > 10, "the document states its patterns");
+    for pattern in found {
+        assert!(
+            regex::Regex::new(&pattern).is_ok(),
+            "`{pattern}` does not compile"
+        );
+    }
+}

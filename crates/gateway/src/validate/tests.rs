@@ -119,3 +119,26 @@ fn too_many_items_are_a_problem_of_the_array() {
         }]
     );
 }
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct Reading {
+    count: u32,
+    #[schema(value_type = Object)]
+    notes: serde_json::Map<String, serde_json::Value>,
+}
+
+#[test]
+fn a_whole_float_becomes_an_integer_only_where_the_schema_asks_for_one() {
+    let schema = Schema::of::<Reading>();
+    let mut body = json!({"count": 2.0, "notes": {"weight": 1.0}});
+
+    assert!(schema.check(&body).is_empty(), "2.0 is an integer");
+    schema.coerce_integers(&mut body);
+
+    assert!(body["count"].is_u64() || body["count"].is_i64());
+    assert!(
+        body["notes"]["weight"].is_f64(),
+        "a free-form value keeps its form"
+    );
+}
