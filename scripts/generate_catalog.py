@@ -2047,7 +2047,7 @@ def build_product(rng: random.Random, cat: Category, ptype: ProductType, number:
         "category": cat.slug,
         "price_minor": price_minor(rng, ptype.price[0], ptype.price[1], factor),
         "currency": CURRENCY,
-        "image_urls": [f"/images/products/{sku}-{i}.jpg" for i in range(1, rng.choice((1, 1, 2, 3)) + 1)],
+        "image_urls": [f"/images/products/{sku}-{i}.svg" for i in range(1, rng.choice((1, 1, 2, 3)) + 1)],
         "attributes": attrs,
         "stock": stock(rng),
     }

@@ -159,6 +159,18 @@ impl ProductDraft {
     }
 }
 
+impl ProductDraft {
+    /// The draft, with the shop's drawing of the product (served by the gateway) when it names
+    /// no image of its own.
+    pub fn with_drawing_for(mut self, sku: &Sku) -> ProductDraft {
+        if self.image_urls.is_empty() {
+            self.image_urls
+                .push(format!("/images/products/{}-1.svg", sku.as_str()));
+        }
+        self
+    }
+}
+
 /// A product as the catalog keeps it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Product {

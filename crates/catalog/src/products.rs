@@ -72,7 +72,8 @@ impl Catalog {
 
     #[tracing::instrument(skip(self, draft), fields(sku = sku.as_str()))]
     pub(crate) async fn create(&self, sku: &Sku, draft: &ProductDraft) -> Result<Product, Error> {
-        let product = self.store.create(sku, draft, platform::unix_now()).await?;
+        let draft = draft.clone().with_drawing_for(sku);
+        let product = self.store.create(sku, &draft, platform::unix_now()).await?;
         self.cache.invalidate(sku).await;
         tracing::info!("product created");
         Ok(product)
@@ -80,7 +81,8 @@ impl Catalog {
 
     #[tracing::instrument(skip(self, draft), fields(sku = sku.as_str()))]
     pub(crate) async fn update(&self, sku: &Sku, draft: &ProductDraft) -> Result<Product, Error> {
-        let product = self.store.update(sku, draft, platform::unix_now()).await?;
+        let draft = draft.clone().with_drawing_for(sku);
+        let product = self.store.update(sku, &draft, platform::unix_now()).await?;
         self.cache.invalidate(sku).await;
         tracing::info!("product updated");
         Ok(product)

@@ -12,6 +12,7 @@ mod catalog;
 mod common;
 mod extract;
 mod faults;
+mod images;
 pub mod openapi;
 mod orders;
 mod plugin;
@@ -108,6 +109,7 @@ pub fn router(config: &Config, dependencies: Dependencies) -> anyhow::Result<Rou
         .merge(account::routes())
         .merge(orders::routes())
         .merge(admin::routes())
+        .merge(images::routes())
         .with_state(gateway);
     let mut router = api.merge(openapi::routes());
     if let Some(limits) = limits {

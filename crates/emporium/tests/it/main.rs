@@ -10,6 +10,7 @@ mod checkout;
 mod cluster;
 mod crash;
 mod distributed;
+mod images;
 mod load;
 mod mtls;
 mod operations;
