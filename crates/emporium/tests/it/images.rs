@@ -8,15 +8,7 @@ use crate::{TestShop, assert_problem};
 #[tokio::test]
 async fn every_product_has_images_that_are_cached_by_their_etag() {
     let shop = TestShop::spawn("sqlite").await;
-    let product: Value = shop
-        .http
-        .get(shop.url("/api/v1/products/KIT-00001"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let product = shop.get_json("/api/v1/products/KIT-00001", None).await;
     let image_url = product["image_urls"][0].as_str().unwrap().to_owned();
     assert!(image_url.ends_with(".svg"), "{image_url}");
 

@@ -148,6 +148,17 @@ impl TestShop {
         format!("{}{path}", self.base_url)
     }
 
+    /// `GET path` with `token` (or none), answered 200 with JSON.
+    pub async fn get_json(&self, path: &str, token: Option<&str>) -> serde_json::Value {
+        let mut request = self.http.get(self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), 200, "GET {path}");
+        response.json().await.unwrap()
+    }
+
     /// The development user's access token, by the REST login.
     pub async fn user_token(&self) -> String {
         let response = self

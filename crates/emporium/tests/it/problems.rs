@@ -132,16 +132,7 @@ async fn malformed_requests_get_problems_that_name_each_fault_and_store_nothing(
     }
     insta::assert_json_snapshot!(answers);
 
-    let cart: Value = shop
-        .http
-        .get(shop.url("/api/v1/cart"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let cart = shop.get_json("/api/v1/cart", Some(&token)).await;
     assert_eq!(
         cart["item_count"], 0,
         "none of the malformed requests stored anything"
