@@ -52,6 +52,17 @@ pub enum OAuthCode {
     InvalidScope,
 }
 
+impl Error {
+    /// Whether the user can put it right on the form (a field, a taken email, a wrong password),
+    /// rather than the server having failed.
+    pub(crate) fn is_the_users(&self) -> bool {
+        matches!(
+            self,
+            Error::InvalidField(_) | Error::EmailTaken | Error::BadCredentials
+        )
+    }
+}
+
 impl OAuthCode {
     pub fn as_str(self) -> &'static str {
         match self {

@@ -4,6 +4,7 @@
 
 mod authorize;
 mod discovery;
+mod forms;
 mod page;
 mod registration;
 mod revoke;

@@ -3,10 +3,11 @@
 use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use platform::unix_now;
 use serde::Deserialize;
 
+use super::forms::sign_in_page;
 use super::page::{escape, page, page_headers};
 use crate::domain::{
     Client, GrantType, ScopeRefusal, Scopes, grant_scopes, is_valid_pkce_challenge, sha256_hex,
@@ -20,13 +21,35 @@ use crate::{Identity, random_token};
 #[serde(default)]
 pub(super) struct AuthorizeParams {
     response_type: Option<String>,
-    client_id: Option<String>,
+    pub(super) client_id: Option<String>,
     redirect_uri: Option<String>,
     scope: Option<String>,
     state: Option<String>,
     nonce: Option<String>,
     code_challenge: Option<String>,
     code_challenge_method: Option<String>,
+    /// `create` asks for the sign-up form (OpenID Connect "Initiating User Registration").
+    pub(super) prompt: Option<String>,
+}
+
+impl AuthorizeParams {
+    /// The parameters that were given, by name.
+    pub(super) fn pairs(&self) -> Vec<(&'static str, &str)> {
+        [
+            ("response_type", &self.response_type),
+            ("client_id", &self.client_id),
+            ("redirect_uri", &self.redirect_uri),
+            ("scope", &self.scope),
+            ("state", &self.state),
+            ("nonce", &self.nonce),
+            ("code_challenge", &self.code_challenge),
+            ("code_challenge_method", &self.code_challenge_method),
+            ("prompt", &self.prompt),
+        ]
+        .into_iter()
+        .filter_map(|(name, value)| value.as_deref().map(|value| (name, value)))
+        .collect()
+    }
 }
 
 /// The login form posted back with the authorization parameters.
@@ -35,14 +58,17 @@ pub(super) struct AuthorizeParams {
 pub(super) struct LoginForm {
     email: String,
     password: String,
+    /// Sent by the sign-up form only: the new user's name.
+    display_name: Option<String>,
     response_type: Option<String>,
-    client_id: Option<String>,
+    pub(super) client_id: Option<String>,
     redirect_uri: Option<String>,
     scope: Option<String>,
     state: Option<String>,
     nonce: Option<String>,
     code_challenge: Option<String>,
     code_challenge_method: Option<String>,
+    prompt: Option<String>,
 }
 
 /// An authorization request that passed every check.
@@ -117,7 +143,7 @@ pub(super) async fn authorize_form(
         Ok(_) => (
             StatusCode::OK,
             page_headers(),
-            login_page(&identity, &params, None),
+            sign_in_page(&identity, &params, None),
         )
             .into_response(),
         Err(refusal) => refusal.into_response(),
@@ -138,23 +164,35 @@ pub(super) async fn authorize_login(
         nonce: form.nonce,
         code_challenge: form.code_challenge,
         code_challenge_method: form.code_challenge_method,
+        prompt: form.prompt,
     };
     let authorization = match check_authorization(&identity, &params).await {
         Ok(authorization) => authorization,
         Err(refusal) => return refusal.into_response(),
     };
-    let user = match identity.authenticate(&form.email, &form.password).await {
+    let user = match form.display_name {
+        // The sign-up form: a new user, signed in at once.
+        Some(display_name) => identity
+            .sign_up(&form.email, &form.password, &display_name)
+            .await
+            .map_err(|error| (StatusCode::UNPROCESSABLE_ENTITY, error)),
+        None => identity
+            .authenticate(&form.email, &form.password)
+            .await
+            .map_err(|error| (StatusCode::UNAUTHORIZED, error)),
+    };
+    let user = match user {
         Ok(user) => user,
-        Err(Error::BadCredentials) => {
-            let message = Error::BadCredentials.to_string();
+        Err((status, error)) if error.is_the_users() => {
+            let message = error.to_string();
             return (
-                StatusCode::UNAUTHORIZED,
+                status,
                 page_headers(),
-                login_page(&identity, &params, Some(&message)),
+                sign_in_page(&identity, &params, Some(&message)),
             )
                 .into_response();
         }
-        Err(error) => return AuthorizeRefusal::Failed(error).into_response(),
+        Err((_, error)) => return AuthorizeRefusal::Failed(error).into_response(),
     };
     let code = match issue_code(&identity, &authorization, &user.id).await {
         Ok(code) => code,
@@ -296,50 +334,4 @@ pub(super) fn redirect_with(redirect_uri: &str, pairs: &[(&str, String)]) -> Res
         ],
     )
         .into_response()
-}
-
-fn login_page(
-    identity: &Identity,
-    params: &AuthorizeParams,
-    message: Option<&str>,
-) -> Html<String> {
-    let hidden = [
-        ("response_type", &params.response_type),
-        ("client_id", &params.client_id),
-        ("redirect_uri", &params.redirect_uri),
-        ("scope", &params.scope),
-        ("state", &params.state),
-        ("nonce", &params.nonce),
-        ("code_challenge", &params.code_challenge),
-        ("code_challenge_method", &params.code_challenge_method),
-    ]
-    .into_iter()
-    .filter_map(|(name, value)| {
-        value.as_deref().map(|value| {
-            format!(
-                "<input type=\"hidden\" name=\"{name}\" value=\"{}\">",
-                escape(value)
-            )
-        })
-    })
-    .collect::<Vec<_>>()
-    .join("\n      ");
-    let message = message
-        .map(|message| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(message)))
-        .unwrap_or_default();
-    let client_id = escape(params.client_id.as_deref().unwrap_or_default());
-    let action = escape(&format!("{}/oauth2/authorize", identity.config().issuer));
-    page(
-        "Sign in to Emporium",
-        &format!(
-            r#"<p><strong>{client_id}</strong> asks you to sign in.</p>
-    {message}
-    <form method="post" action="{action}">
-      {hidden}
-      <label>Email <input type="email" name="email" autocomplete="username" required autofocus></label>
-      <label>Password <input type="password" name="password" autocomplete="current-password" required></label>
-      <button type="submit">Sign in</button>
-    </form>"#
-        ),
-    )
 }

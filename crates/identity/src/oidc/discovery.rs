@@ -29,6 +29,8 @@ pub(super) struct ProviderMetadata {
     revocation_endpoint_auth_methods_supported: [&'static str; 3],
     scopes_supported: Vec<&'static str>,
     claims_supported: [&'static str; 8],
+    /// `create`: the sign-up form (OpenID Connect "Initiating User Registration").
+    prompt_values_supported: [&'static str; 1],
 }
 
 #[tracing::instrument(skip_all)]
@@ -62,6 +64,7 @@ pub(super) async fn discovery(State(identity): State<Identity>) -> Response {
             "email",
             "name",
         ],
+        prompt_values_supported: ["create"],
     };
     (cache_for(300), Json(metadata)).into_response()
 }

@@ -384,3 +384,79 @@ async fn a_wrong_password_shows_the_form_again_with_a_message() {
     );
     assert_eq!(support::hidden_fields(&html), fields[..fields.len() - 2]);
 }
+
+#[tokio::test]
+async fn prompt_create_signs_a_new_user_up_and_returns_a_code_for_them() {
+    let app = TestApp::spawn(support::sqlite_database()).await;
+    let verifier = support::pkce_verifier();
+    let authorize = url::Url::parse_with_params(
+        &app.url("/oauth2/authorize"),
+        &[
+            ("response_type", "code"),
+            ("client_id", STOREFRONT),
+            ("redirect_uri", STOREFRONT_REDIRECT),
+            ("scope", "openid email"),
+            ("state", "s1"),
+            (
+                "code_challenge",
+                &support::identity_pkce_challenge(&verifier),
+            ),
+            ("code_challenge_method", "S256"),
+            ("prompt", "create"),
+        ],
+    )
+    .unwrap();
+    let page = app.http.get(authorize.as_str()).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("name=\"display_name\""), "{html}");
+    assert!(
+        html.contains("Sign in</a>"),
+        "the sign-up form links back to sign-in"
+    );
+    let submit = |email: &str, password: &str| {
+        let mut fields = support::hidden_fields(&html);
+        fields.push(("display_name".to_owned(), "Grace Hopper".to_owned()));
+        fields.push(("email".to_owned(), email.to_owned()));
+        fields.push(("password".to_owned(), password.to_owned()));
+        app.http
+            .post(support::form_action(&html))
+            .form(&fields)
+            .send()
+    };
+
+    // A taken email and a short password are shown on the form again.
+    let taken = submit(USER_EMAIL, "a long enough password").await.unwrap();
+    assert_eq!(taken.status(), 422);
+    assert!(taken.text().await.unwrap().contains("already exists"));
+    let short = submit("grace@example.com", "short").await.unwrap();
+    assert_eq!(short.status(), 422);
+    assert!(short.text().await.unwrap().contains("password"));
+
+    let created = submit("grace@example.com", "a long enough password")
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 303);
+    let location = url::Url::parse(created.headers()["location"].to_str().unwrap()).unwrap();
+    assert_eq!(query_value(&location, "state").as_deref(), Some("s1"));
+    let code = query_value(&location, "code").expect("a code for the new user");
+    let (status, tokens) = app
+        .token_request(
+            None,
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", STOREFRONT_REDIRECT),
+                ("client_id", STOREFRONT),
+                ("code_verifier", &verifier),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200, "{tokens}");
+    let principal = app
+        .verifier()
+        .verify(tokens["access_token"].as_str().unwrap())
+        .await
+        .unwrap();
+    assert_ne!(principal.subject(), "", "the token is the new user's");
+}
