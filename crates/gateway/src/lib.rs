@@ -55,6 +55,8 @@ pub struct Config {
     pub redis_url: String,
     /// What the gateway's Redis keys start with.
     pub redis_prefix: String,
+    /// The storefront's pages at `/` (`[gateway.storefront]`).
+    pub storefront: storefront::Config,
 }
 
 impl Default for Config {
@@ -67,6 +69,7 @@ impl Default for Config {
             rate_limit_per_minute: 0,
             redis_url: String::new(),
             redis_prefix: "emporium:gateway:".to_owned(),
+            storefront: storefront::Config::default(),
         }
     }
 }
@@ -78,6 +81,8 @@ pub struct Dependencies {
     pub catalog: Transport,
     pub cart: Transport,
     pub orders: Transport,
+    /// For the storefront's stock levels.
+    pub inventory: Transport,
     /// The gateway's own token, for anonymous reads of the catalog.
     pub service_token: Arc<dyn TokenSource>,
     /// Checks callers' tokens where the gateway answers by itself (the edge cache, admin).
@@ -95,8 +100,18 @@ impl std::fmt::Debug for Dependencies {
     }
 }
 
-/// The gateway's routes: the REST API, its OpenAPI document and docs page.
+/// The gateway's routes: the REST API, its OpenAPI document and docs page, and the storefront.
 pub fn router(config: &Config, dependencies: Dependencies) -> anyhow::Result<Router> {
+    let pages = storefront::router(
+        &config.storefront,
+        storefront::Dependencies {
+            catalog: dependencies.catalog.clone(),
+            cart: dependencies.cart.clone(),
+            orders: dependencies.orders.clone(),
+            inventory: dependencies.inventory.clone(),
+            service_token: dependencies.service_token.clone(),
+        },
+    )?;
     let limits = rate_limiter(config)?.map(|limiter| RateLimits {
         limiter: Arc::new(limiter),
         verifier: dependencies.verifier.clone(),
@@ -112,6 +127,9 @@ pub fn router(config: &Config, dependencies: Dependencies) -> anyhow::Result<Rou
         .merge(images::routes())
         .with_state(gateway);
     let mut router = api.merge(openapi::routes());
+    if let Some(pages) = pages {
+        router = router.merge(pages);
+    }
     if let Some(limits) = limits {
         router = router.layer(axum::middleware::from_fn_with_state(limits, rate_limit));
     }

@@ -1,5 +1,6 @@
-//! The gateway's place in a node: the REST edge, which calls identity, the catalog, the cart and
-//! orders with the caller's token, and the fault switches of every service that reads faults.
+//! The gateway's place in a node: the REST edge and the storefront, which call identity, the
+//! catalog, the cart, orders and inventory with the caller's token (or the gateway's own), and
+//! the fault switches of every service that reads faults.
 
 use std::collections::BTreeMap;
 
@@ -19,16 +20,21 @@ impl platform::registry::Plugin for Plugin {
         "catalog",
         "cart",
         "orders",
-        // Only to switch their faults, with an administrator's token.
+        // Stock levels for the storefront, and the fault switches (with an administrator's token).
         "inventory",
+        // Only to switch their faults, with an administrator's token.
         "payments",
         "shipping",
     ];
-    /// Its own token reads the catalog for anonymous visitors.
+    /// Its own token reads the catalog and stock levels for anonymous visitors.
     const CLIENT: Option<ServiceClient> = Some(ServiceClient {
         id: "gateway",
-        scopes: &[proto::scopes::CATALOG_READ],
+        scopes: &[proto::scopes::CATALOG_READ, proto::scopes::INVENTORY_READ],
     });
+
+    fn resolve(config: &mut Config, process: &platform::registry::Process) {
+        config.storefront.resolve(process);
+    }
 
     async fn build(config: &Config, context: &mut Context<'_>) -> anyhow::Result<Built> {
         let mut faults = BTreeMap::new();
@@ -40,6 +46,7 @@ impl platform::registry::Plugin for Plugin {
             catalog: context.transport("catalog")?,
             cart: context.transport("cart")?,
             orders: context.transport("orders")?,
+            inventory: context.transport("inventory")?,
             service_token: context
                 .service_token(Self::CLIENT.expect("the gateway has a client"))?,
             verifier: context.verifier.clone(),

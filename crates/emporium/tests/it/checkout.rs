@@ -112,7 +112,7 @@ async fn buyer(shop: &TestShop, name: &str) -> (String, String) {
     (token, email)
 }
 
-async fn set_stock(shop: &TestShop, sku: &str, on_hand: i64) {
+pub(crate) async fn set_stock(shop: &TestShop, sku: &str, on_hand: i64) {
     let token = shop.admin_token_for("inventory.admin").await;
     InventoryClient::new(shop.operator("inventory"))
         .set_stock(request(
@@ -127,7 +127,7 @@ async fn set_stock(shop: &TestShop, sku: &str, on_hand: i64) {
 }
 
 /// `(on_hand, reserved)` of `sku`.
-async fn stock(shop: &TestShop, sku: &str) -> (i64, i64) {
+pub(crate) async fn stock(shop: &TestShop, sku: &str) -> (i64, i64) {
     let token = shop.admin_token_for("inventory.read").await;
     let levels = InventoryClient::new(shop.operator("inventory"))
         .get_stock(request(

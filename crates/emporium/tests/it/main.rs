@@ -6,6 +6,7 @@
 mod api;
 mod auth;
 pub(crate) mod binary;
+mod browser;
 mod checkout;
 mod cluster;
 mod crash;
@@ -15,6 +16,7 @@ mod load;
 mod mtls;
 mod operations;
 mod problems;
+mod storefront;
 
 use emporium::{Node, Service, Settings};
 use platform::Shutdown;
