@@ -260,7 +260,7 @@ def placeholder(key):
         return "postgres://user:password@postgres:5432/db"
     if key.endswith("redis-url"):
         return "redis://redis:6379"
-    if key == "payments-vault-key":
+    if key in ("payments-vault-key", "storefront-session-key"):
         return "0123456789abcdef" * 4
     # Client secrets need 16 characters; the same key gets the same value everywhere.
     return f"placeholder-{key}"

@@ -10,9 +10,6 @@
 
 use std::path::{Path, PathBuf};
 
-/// Crates that are not services: the binary, the contracts, the paved road, the fixtures.
-const SHARED_CRATES: &[&str] = &["emporium", "proto", "events", "platform", "test-support"];
-
 /// Crates a domain module must not use: they do IO.
 const IO_CRATES: &[&str] = &[
     "sqlx", "tonic", "tokio", "axum", "reqwest", "std::fs", "std::net",
@@ -138,11 +135,26 @@ fn service_crates(root: &Path) -> Vec<String> {
     let mut services: Vec<String> = entries
         .filter_map(Result::ok)
         .filter(|entry| entry.path().join("Cargo.toml").exists())
+        .filter(|entry| is_service(&entry.path().join("Cargo.toml")))
         .filter_map(|entry| entry.file_name().to_str().map(str::to_owned))
-        .filter(|name| !SHARED_CRATES.contains(&name.as_str()))
         .collect();
     services.sort();
     services
+}
+
+/// Whether the crate of `manifest` says it is a service (`[package.metadata.emporium]`
+/// `service = true`, as the binary's build script reads it); the binary, the contracts, the
+/// paved road, the fixtures and the storefront (a part of the gateway) are not.
+fn is_service(manifest: &Path) -> bool {
+    let text = std::fs::read_to_string(manifest).unwrap_or_default();
+    let Some(start) = text.find("[package.metadata.emporium]") else {
+        return false;
+    };
+    let section = &text[start + "[package.metadata.emporium]".len()..];
+    let section = &section[..section.find("\n[").unwrap_or(section.len())];
+    section
+        .lines()
+        .any(|line| line.split('#').next().unwrap_or_default().replace(' ', "") == "service=true")
 }
 
 /// The crate names in a manifest's `[dependencies]` and `[build-dependencies]`, with renames

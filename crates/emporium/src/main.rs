@@ -181,6 +181,9 @@ fn print_welcome(node: &Node, startup: std::time::Duration) {
     let url = &node.settings.public_url;
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "\nEmporium is up in {:.2} s.", startup.as_secs_f64());
+    if node.settings.services.gateway.storefront.enabled {
+        let _ = writeln!(out, "  Storefront     {url}/");
+    }
     let _ = writeln!(out, "  REST API       {url}/api/v1/products");
     let _ = writeln!(out, "  API docs       {url}/api/docs");
     let _ = writeln!(out, "  OpenAPI        {url}/api/openapi.json");

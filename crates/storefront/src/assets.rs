@@ -38,7 +38,10 @@ impl Asset {
             .and_then(|value| value.to_str().ok())
             .is_some_and(|value| value.split(',').any(|tag| tag.trim() == etag));
         let headers = [
-            (header::CONTENT_TYPE, HeaderValue::from_static(self.content_type)),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(self.content_type),
+            ),
             (header::CACHE_CONTROL, HeaderValue::from_static(cache)),
             (
                 header::ETAG,
@@ -55,7 +58,10 @@ impl Asset {
 
 fn hash(body: &str) -> String {
     let digest = sha2::Sha256::digest(body.as_bytes());
-    digest[..8].iter().map(|byte| format!("{byte:02x}")).collect()
+    digest[..8]
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
 }
 
 pub(crate) static STYLE: Asset = Asset {
@@ -81,14 +87,18 @@ pub(crate) fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
     Router::new()
         .route(
             STYLE.path,
-            get(|Query(version): Query<Version>, headers: HeaderMap| async move {
-                STYLE.respond(version.v.as_deref(), &headers)
-            }),
+            get(
+                |Query(version): Query<Version>, headers: HeaderMap| async move {
+                    STYLE.respond(version.v.as_deref(), &headers)
+                },
+            ),
         )
         .route(
             SCRIPT.path,
-            get(|Query(version): Query<Version>, headers: HeaderMap| async move {
-                SCRIPT.respond(version.v.as_deref(), &headers)
-            }),
+            get(
+                |Query(version): Query<Version>, headers: HeaderMap| async move {
+                    SCRIPT.respond(version.v.as_deref(), &headers)
+                },
+            ),
         )
 }

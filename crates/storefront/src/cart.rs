@@ -265,12 +265,18 @@ async fn apply(
     let mut cart = storefront.cart.clone();
     let token = &user.access_token;
     let view = match change {
-        Change::Add => cart.add_item(request(pb::AddItemRequest { sku, quantity }, token)).await,
+        Change::Add => {
+            cart.add_item(request(pb::AddItemRequest { sku, quantity }, token))
+                .await
+        }
         Change::Set => {
             cart.set_quantity(request(pb::SetQuantityRequest { sku, quantity }, token))
                 .await
         }
-        Change::Remove => cart.remove_item(request(pb::RemoveItemRequest { sku }, token)).await,
+        Change::Remove => {
+            cart.remove_item(request(pb::RemoveItemRequest { sku }, token))
+                .await
+        }
     }?;
     let count = view.into_inner().item_count;
     visit.update(|session| session.cart_count = count);
@@ -290,31 +296,35 @@ async fn apply_as_guest(
         storefront
             .catalog
             .clone()
-            .get_product(request(proto::catalog::GetProductRequest { sku: sku.clone() }, &token))
+            .get_product(request(
+                proto::catalog::GetProductRequest { sku: sku.clone() },
+                &token,
+            ))
             .await?;
     }
-    visit.update(|session| {
-        let lines = &mut session.guest_cart;
-        let found = lines.iter().position(|(line, _)| *line == sku);
-        match (change, found) {
-            (Change::Add, Some(index)) => {
-                let total = lines[index].1.saturating_add(quantity);
-                if total > MAX_QUANTITY {
-                    return Err(format!("At most {MAX_QUANTITY} of one product."));
+    visit
+        .update(|session| {
+            let lines = &mut session.guest_cart;
+            let found = lines.iter().position(|(line, _)| *line == sku);
+            match (change, found) {
+                (Change::Add, Some(index)) => {
+                    let total = lines[index].1.saturating_add(quantity);
+                    if total > MAX_QUANTITY {
+                        return Err(format!("At most {MAX_QUANTITY} of one product."));
+                    }
+                    lines[index].1 = total;
                 }
-                lines[index].1 = total;
+                (Change::Add, None) if lines.len() >= MAX_GUEST_LINES => {
+                    return Err(format!("A cart holds at most {MAX_GUEST_LINES} products."));
+                }
+                (Change::Add, None) => lines.push((sku, quantity)),
+                (Change::Set, Some(index)) => lines[index].1 = quantity,
+                (Change::Set, None) => return Err("That product is not in your cart.".to_owned()),
+                (Change::Remove, _) => lines.retain(|(line, _)| *line != sku),
             }
-            (Change::Add, None) if lines.len() >= MAX_GUEST_LINES => {
-                return Err(format!("A cart holds at most {MAX_GUEST_LINES} products."));
-            }
-            (Change::Add, None) => lines.push((sku, quantity)),
-            (Change::Set, Some(index)) => lines[index].1 = quantity,
-            (Change::Set, None) => return Err("That product is not in your cart.".to_owned()),
-            (Change::Remove, _) => lines.retain(|(line, _)| *line != sku),
-        }
-        Ok(())
-    })
-    .map_err(|problem| PageError::new(StatusCode::CONFLICT, problem))
+            Ok(())
+        })
+        .map_err(|problem| PageError::new(StatusCode::CONFLICT, problem))
 }
 
 /// Adds a visitor's lines to the cart of the shopper who just signed in; returns how many items
@@ -327,10 +337,20 @@ pub(crate) async fn merge_guest_cart(
     let mut cart = storefront.cart.clone();
     for (sku, quantity) in lines {
         let added = cart
-            .add_item(request(pb::AddItemRequest { sku: sku.clone(), quantity }, token))
+            .add_item(request(
+                pb::AddItemRequest {
+                    sku: sku.clone(),
+                    quantity,
+                },
+                token,
+            ))
             .await;
         if let Err(status) = added {
-            tracing::info!(sku, message = status.message(), "a visitor's cart line was not kept");
+            tracing::info!(
+                sku,
+                message = status.message(),
+                "a visitor's cart line was not kept"
+            );
         }
     }
     let view = cart.get_cart(request(pb::GetCartRequest {}, token)).await?;

@@ -54,17 +54,42 @@ pub(crate) struct CheckoutForm {
 /// The form's fields in order: name, label, input type, autocomplete.
 const ADDRESS_FIELDS: &[(&str, &str, &str, &str)] = &[
     ("address.name", "Full name", "text", "name"),
-    ("address.line1", "Street and number", "text", "address-line1"),
-    ("address.line2", "Flat, floor (optional)", "text", "address-line2"),
+    (
+        "address.line1",
+        "Street and number",
+        "text",
+        "address-line1",
+    ),
+    (
+        "address.line2",
+        "Flat, floor (optional)",
+        "text",
+        "address-line2",
+    ),
     ("address.city", "City", "text", "address-level2"),
     ("address.postal_code", "Postal code", "text", "postal-code"),
-    ("address.country", "Country code (such as US)", "text", "country"),
+    (
+        "address.country",
+        "Country code (such as US)",
+        "text",
+        "country",
+    ),
 ];
 
 const CARD_FIELDS: &[(&str, &str, &str, &str)] = &[
     ("card.number", "Card number", "text", "cc-number"),
-    ("card.exp_month", "Expiry month (1-12)", "text", "cc-exp-month"),
-    ("card.exp_year", "Expiry year (such as 2030)", "text", "cc-exp-year"),
+    (
+        "card.exp_month",
+        "Expiry month (1-12)",
+        "text",
+        "cc-exp-month",
+    ),
+    (
+        "card.exp_year",
+        "Expiry year (such as 2030)",
+        "text",
+        "cc-exp-year",
+    ),
     ("card.cvc", "Security code", "text", "cc-csc"),
     ("card.holder", "Name on card", "text", "cc-name"),
 ];
@@ -100,12 +125,18 @@ impl CheckoutForm {
         )
         .map_err(&mut note)
         .ok();
-        let month = number("card.exp_month", &self.exp_month).map_err(&mut note).ok();
-        let year = number("card.exp_year", &self.exp_year).map_err(&mut note).ok();
+        let month = number("card.exp_month", &self.exp_month)
+            .map_err(&mut note)
+            .ok();
+        let year = number("card.exp_year", &self.exp_year)
+            .map_err(&mut note)
+            .ok();
         let card = match (month, year) {
-            (Some(month), Some(year)) => Card::parse(&self.number, month, year, &self.cvc, &self.holder)
-                .map_err(&mut note)
-                .ok(),
+            (Some(month), Some(year)) => {
+                Card::parse(&self.number, month, year, &self.cvc, &self.holder)
+                    .map_err(&mut note)
+                    .ok()
+            }
             _ => None,
         };
         match (address, card) {
@@ -162,10 +193,18 @@ pub(crate) async fn place(
             holder: card.holder.clone(),
         }),
     };
-    match storefront.orders.clone().place_order(request(message, &token)).await {
+    match storefront
+        .orders
+        .clone()
+        .place_order(request(message, &token))
+        .await
+    {
         Ok(order) => {
             visit.update(|session| session.cart_count = 0);
-            Ok(see_other(&format!("/orders/{}", order.into_inner().order_id)))
+            Ok(see_other(&format!(
+                "/orders/{}",
+                order.into_inner().order_id
+            )))
         }
         Err(status) if status.code() == tonic::Code::InvalidArgument => {
             // "address.city: is required" goes next to the city; anything else above the form.
@@ -178,7 +217,15 @@ pub(crate) async fn place(
         }
         Err(status) if status.code() == tonic::Code::FailedPrecondition => {
             let problem = status.message().to_owned();
-            render(&storefront, &visit, &token, &form, &BTreeMap::new(), Some(&problem)).await
+            render(
+                &storefront,
+                &visit,
+                &token,
+                &form,
+                &BTreeMap::new(),
+                Some(&problem),
+            )
+            .await
         }
         Err(status) => Err(status.into()),
     }
@@ -223,7 +270,11 @@ async fn render(
             }
         }
     };
-    let status = if refused { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let status = if refused {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
     Ok((status, frame(visit, "Checkout", content)).into_response())
 }
 

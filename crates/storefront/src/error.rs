@@ -74,11 +74,8 @@ impl IntoResponse for PageError {
             return crate::layout::see_other(&crate::oidc::sign_in_path(&return_to));
         }
         let title = self.status.canonical_reason().unwrap_or("Error");
-        let mut response = (
-            self.status,
-            crate::layout::bare_page(title, &self.message),
-        )
-            .into_response();
+        let mut response =
+            (self.status, crate::layout::bare_page(title, &self.message)).into_response();
         response
             .headers_mut()
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -89,7 +89,11 @@ impl Filters {
                     }
                 },
                 facet if FACETS.iter().any(|(key, _)| *key == facet) && !value.is_empty() => {
-                    filters.chosen.entry(facet.to_owned()).or_default().push(value);
+                    filters
+                        .chosen
+                        .entry(facet.to_owned())
+                        .or_default()
+                        .push(value);
                 }
                 _ => {}
             }
@@ -181,8 +185,11 @@ pub(crate) fn attribute(product: &Product, name: &str) -> Option<String> {
     attributes.get(name)?.as_str().map(str::to_owned)
 }
 
+/// A facet's key, its label, and its values with how many products have each.
+pub(crate) type FacetCounts = (&'static str, &'static str, Vec<(String, usize)>);
+
 /// Each facet's values among `products`, with how many products have each.
-pub(crate) fn facet_counts(products: &[Product]) -> Vec<(&'static str, &'static str, Vec<(String, usize)>)> {
+pub(crate) fn facet_counts(products: &[Product]) -> Vec<FacetCounts> {
     FACETS
         .iter()
         .map(|(facet, label)| {
@@ -223,10 +230,18 @@ mod tests {
         ];
         let filters = Filters::parse(Some("min_price=15&sort=price_asc&brand=Mise&brand=Other"));
         assert!(filters.problems.is_empty());
-        let skus: Vec<_> = filters.apply(&products).iter().map(|p| p.sku.as_str()).collect();
+        let skus: Vec<_> = filters
+            .apply(&products)
+            .iter()
+            .map(|p| p.sku.as_str())
+            .collect();
         assert_eq!(skus, ["A-3", "A-1"]);
         let filters = Filters::parse(Some("brand=Mise&sort=price_desc"));
-        let skus: Vec<_> = filters.apply(&products).iter().map(|p| p.sku.as_str()).collect();
+        let skus: Vec<_> = filters
+            .apply(&products)
+            .iter()
+            .map(|p| p.sku.as_str())
+            .collect();
         assert_eq!(skus, ["A-1", "A-2"]);
         assert_eq!(filters.query(2), "brand=Mise&sort=price_desc&page=2");
     }

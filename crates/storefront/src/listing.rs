@@ -58,7 +58,10 @@ async fn categories(storefront: &Storefront) -> Result<Arc<Vec<Category>>, PageE
             Ok::<_, PageError>(Arc::new(listed.into_inner().categories))
         })
         .await
-        .map_err(|error| Arc::try_unwrap(error).unwrap_or_else(|shared| PageError::new(shared.status(), shared.message())))
+        .map_err(|error| {
+            Arc::try_unwrap(error)
+                .unwrap_or_else(|shared| PageError::new(shared.status(), shared.message()))
+        })
 }
 
 /// Every product of `category`, in the catalog's order.
@@ -98,7 +101,10 @@ async fn category_products(
             Ok::<_, PageError>(Arc::new(products))
         })
         .await
-        .map_err(|error| Arc::try_unwrap(error).unwrap_or_else(|shared| PageError::new(shared.status(), shared.message())))
+        .map_err(|error| {
+            Arc::try_unwrap(error)
+                .unwrap_or_else(|shared| PageError::new(shared.status(), shared.message()))
+        })
 }
 
 pub(crate) async fn home(
@@ -160,14 +166,20 @@ pub(crate) async fn category(
 ) -> Result<Response, PageError> {
     let categories = categories(&storefront).await?;
     let Some(category) = categories.iter().find(|category| category.slug == slug) else {
-        return Err(PageError::not_found(format!("There is no category \"{slug}\".")));
+        return Err(PageError::not_found(format!(
+            "There is no category \"{slug}\"."
+        )));
     };
     let products = category_products(&storefront, &slug).await?;
     let filters = Filters::parse(query.as_deref());
     let kept = filters.apply(&products);
     let pages = kept.len().div_ceil(PAGE_SIZE).max(1);
     let page_number = filters.page.min(pages);
-    let shown = kept.iter().skip((page_number - 1) * PAGE_SIZE).take(PAGE_SIZE).copied();
+    let shown = kept
+        .iter()
+        .skip((page_number - 1) * PAGE_SIZE)
+        .take(PAGE_SIZE)
+        .copied();
     let content = html! {
         h1 { (category.name) }
         p { (category.description) }
@@ -181,7 +193,11 @@ pub(crate) async fn category(
             }
         }
     };
-    let status = if filters.problems.is_empty() { StatusCode::OK } else { StatusCode::BAD_REQUEST };
+    let status = if filters.problems.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
     Ok((status, frame(&visit, &category.name, content)).into_response())
 }
 

@@ -15,7 +15,7 @@ use sha2::Digest as _;
 use crate::Storefront;
 use crate::error::PageError;
 use crate::layout::see_other;
-use crate::session::{PendingSignIn, Session, SignedIn};
+use crate::session::{PendingSignIn, SignedIn};
 use crate::visit::Visit;
 
 /// The storefront's client id at the provider.
@@ -225,7 +225,9 @@ impl Provider {
                 .await;
             match sent {
                 Ok(response) if response.status().is_success() => {}
-                Ok(response) => tracing::warn!(status = %response.status(), hint, "revocation refused"),
+                Ok(response) => {
+                    tracing::warn!(status = %response.status(), hint, "revocation refused")
+                }
                 Err(error) => tracing::warn!(error = %error, hint, "revocation failed"),
             }
         }
@@ -241,14 +243,22 @@ fn check_id_token(id_token: &str, issuer: &str, nonce: &str) -> anyhow::Result<(
         .nth(1)
         .ok_or_else(|| anyhow::anyhow!("the ID token is not a JWT"))?;
     let claims: serde_json::Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload)?)?;
-    anyhow::ensure!(claims["iss"] == issuer, "the ID token's issuer is not the provider");
+    anyhow::ensure!(
+        claims["iss"] == issuer,
+        "the ID token's issuer is not the provider"
+    );
     let audience_ok = match &claims["aud"] {
         serde_json::Value::String(audience) => audience == CLIENT_ID,
-        serde_json::Value::Array(audiences) => audiences.iter().any(|audience| audience == CLIENT_ID),
+        serde_json::Value::Array(audiences) => {
+            audiences.iter().any(|audience| audience == CLIENT_ID)
+        }
         _ => false,
     };
     anyhow::ensure!(audience_ok, "the ID token was not issued to {CLIENT_ID}");
-    anyhow::ensure!(claims["nonce"] == nonce, "the ID token's nonce is not this sign-in's");
+    anyhow::ensure!(
+        claims["nonce"] == nonce,
+        "the ID token's nonce is not this sign-in's"
+    );
     Ok(())
 }
 
@@ -342,9 +352,12 @@ pub(crate) async fn callback(
             format!("The sign-in did not complete: {description}"),
         ));
     }
-    let code = callback
-        .code
-        .ok_or_else(|| PageError::new(StatusCode::BAD_REQUEST, "The sign-in came back without a code."))?;
+    let code = callback.code.ok_or_else(|| {
+        PageError::new(
+            StatusCode::BAD_REQUEST,
+            "The sign-in came back without a code.",
+        )
+    })?;
     let user = storefront
         .provider
         .exchange(&code, &pending)
@@ -362,11 +375,8 @@ pub(crate) async fn callback(
 }
 
 /// Signs out: revokes the tokens, forgets everything, and starts a new session id.
-pub(crate) async fn sign_out(
-    State(storefront): State<Storefront>,
-    visit: Visit,
-) -> Response {
-    let user = visit.update(|session| std::mem::replace(session, Session::default()).user);
+pub(crate) async fn sign_out(State(storefront): State<Storefront>, visit: Visit) -> Response {
+    let user = visit.update(|session| std::mem::take(session).user);
     if let Some(user) = user {
         storefront.provider.revoke(&user).await;
         tracing::info!(user_id = %user.subject, "a shopper signed out of the storefront");

@@ -201,7 +201,10 @@ pub(crate) async fn events(
     let mut updates = storefront
         .orders
         .clone()
-        .watch_order(request(pb::WatchOrderRequest { order_id: id }, &user.access_token))
+        .watch_order(request(
+            pb::WatchOrderRequest { order_id: id },
+            &user.access_token,
+        ))
         .await?
         .into_inner();
     let (sender, receiver) = tokio::sync::mpsc::channel(8);
@@ -218,8 +221,10 @@ pub(crate) async fn events(
             }
         }
     });
-    Ok(Sse::new(tokio_stream::wrappers::ReceiverStream::new(receiver))
-        .keep_alive(KeepAlive::default()))
+    Ok(
+        Sse::new(tokio_stream::wrappers::ReceiverStream::new(receiver))
+            .keep_alive(KeepAlive::default()),
+    )
 }
 
 #[cfg(test)]

@@ -98,7 +98,11 @@ async fn available(storefront: &Storefront, token: &str, sku: &str) -> Option<i6
                 .map_or(0, |level| level.available),
         ),
         Err(status) => {
-            tracing::warn!(sku, message = status.message(), "no stock level for a product page");
+            tracing::warn!(
+                sku,
+                message = status.message(),
+                "no stock level for a product page"
+            );
             None
         }
     }
@@ -195,6 +199,8 @@ pub(crate) async fn stock_events(
             }
         }
     });
-    Ok(Sse::new(tokio_stream::wrappers::ReceiverStream::new(receiver))
-        .keep_alive(KeepAlive::default()))
+    Ok(
+        Sse::new(tokio_stream::wrappers::ReceiverStream::new(receiver))
+            .keep_alive(KeepAlive::default()),
+    )
 }

@@ -89,7 +89,10 @@ impl std::fmt::Debug for Keys {
 
 impl Keys {
     pub(crate) fn new(secret: &[u8]) -> anyhow::Result<Keys> {
-        anyhow::ensure!(secret.len() >= 32, "the session key must be 32 bytes or more");
+        anyhow::ensure!(
+            secret.len() >= 32,
+            "the session key must be 32 bytes or more"
+        );
         let derive = |label: &[u8]| hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, secret), label);
         let seal = UnboundKey::new(&AES_256_GCM, derive(b"emporium session seal").as_ref())
             .map_err(|_| anyhow::anyhow!("the session key cannot make an AES-256 key"))?;
@@ -159,14 +162,22 @@ impl Keys {
     }
 }
 
-/// The session key from its setting (base64 of 32 bytes or more), or from `file`, which is
-/// made with a fresh key when it does not exist yet.
+/// The session key from its setting (64 hex digits, or base64 of 32 bytes or more), or from
+/// `file`, which is made with a fresh key when it does not exist yet.
 pub(crate) fn load_key(setting: &str, file: &str) -> anyhow::Result<Vec<u8>> {
     use base64::engine::general_purpose::STANDARD;
+    let setting = setting.trim();
+    if setting.len() == 64 && setting.bytes().all(|byte| byte.is_ascii_hexdigit()) {
+        return Ok((0..32)
+            .map(|index| u8::from_str_radix(&setting[2 * index..2 * index + 2], 16).unwrap_or(0))
+            .collect());
+    }
     if !setting.is_empty() {
-        return STANDARD
-            .decode(setting.trim())
-            .map_err(|error| anyhow::anyhow!("gateway.storefront.session_key: not base64: {error}"));
+        return STANDARD.decode(setting).map_err(|error| {
+            anyhow::anyhow!(
+                "gateway.storefront.session_key: neither 64 hex digits nor base64: {error}"
+            )
+        });
     }
     anyhow::ensure!(
         !file.is_empty(),
@@ -185,7 +196,9 @@ pub(crate) fn load_key(setting: &str, file: &str) -> anyhow::Result<Vec<u8>> {
             write_private(file, &key)?;
             Ok(key)
         }
-        Err(error) => Err(anyhow::anyhow!("gateway.storefront.session_key_file `{file}`: {error}")),
+        Err(error) => Err(anyhow::anyhow!(
+            "gateway.storefront.session_key_file `{file}`: {error}"
+        )),
     }
 }
 
@@ -237,10 +250,42 @@ mod tests {
         let opened = keys.open(&value, "emporium-session").unwrap();
         assert_eq!(opened.user.unwrap().refresh_token, "secret-refresh");
         assert!(keys.open(&value, "another-name").is_none());
-        assert!(Keys::new(&[8; 32]).unwrap().open(&value, "emporium-session").is_none());
+        assert!(
+            Keys::new(&[8; 32])
+                .unwrap()
+                .open(&value, "emporium-session")
+                .is_none()
+        );
         let mut tampered = URL_SAFE_NO_PAD.decode(&value).unwrap();
         tampered[20] ^= 1;
-        assert!(keys.open(&URL_SAFE_NO_PAD.encode(tampered), "emporium-session").is_none());
+        assert!(
+            keys.open(&URL_SAFE_NO_PAD.encode(tampered), "emporium-session")
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn a_session_key_is_hex_or_base64_of_32_bytes_or_a_file_made_once() {
+        let hex = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+        assert_eq!(load_key(hex, "").unwrap()[..3], [0x00, 0x11, 0x22]);
+        assert_eq!(load_key(&"A".repeat(44), "").unwrap().len(), 33);
+        assert!(
+            load_key("not base64!", "")
+                .unwrap_err()
+                .to_string()
+                .contains("session_key")
+        );
+        assert!(Keys::new(&[1; 16]).is_err(), "too short");
+        let file = std::env::temp_dir().join(format!("emporium-key-{}", std::process::id()));
+        let file = file.display().to_string();
+        let made = load_key("", &file).unwrap();
+        assert_eq!(made.len(), 32);
+        assert_eq!(
+            load_key("", &file).unwrap(),
+            made,
+            "the file is read on the next start"
+        );
+        std::fs::remove_file(&file).unwrap();
     }
 
     #[test]

@@ -77,7 +77,9 @@ impl Visit {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, VisitState> {
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// A copy of the session as it is now.
@@ -166,9 +168,10 @@ pub(crate) async fn sessions(
             Some(cookie) => {
                 response.headers_mut().append(header::SET_COOKIE, cookie);
                 // A page that set a session is the visitor's alone.
-                response
-                    .headers_mut()
-                    .insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+                response.headers_mut().insert(
+                    header::CACHE_CONTROL,
+                    HeaderValue::from_static("private, no-store"),
+                );
             }
             None => tracing::error!("the session could not be sealed"),
         }

@@ -24,7 +24,8 @@ impl Page {
 
     /// The CSRF token of the page's forms.
     pub fn csrf(&self) -> String {
-        self.hidden("csrf").expect("the page has a form with a CSRF token")
+        self.hidden("csrf")
+            .expect("the page has a form with a CSRF token")
     }
 }
 
@@ -80,13 +81,7 @@ impl Browser {
             assert!(self.hops.len() < 12, "a redirect loop: {:?}", self.hops);
             let mut request = self.http.request(method.clone(), &url);
             if !self.cookies.is_empty() {
-                let cookie = self
-                    .cookies
-                    .iter()
-                    .map(|(name, value)| format!("{name}={value}"))
-                    .collect::<Vec<_>>()
-                    .join("; ");
-                request = request.header("cookie", cookie);
+                request = request.header("cookie", self.cookie_header());
             }
             if let Some(form) = body.take() {
                 request = request.form(&form);
@@ -96,7 +91,11 @@ impl Browser {
             let status = response.status();
             if status.is_redirection() {
                 let location = response.headers()[LOCATION].to_str().unwrap();
-                url = reqwest::Url::parse(&url).unwrap().join(location).unwrap().to_string();
+                url = reqwest::Url::parse(&url)
+                    .unwrap()
+                    .join(location)
+                    .unwrap()
+                    .to_string();
                 method = reqwest::Method::GET;
                 continue;
             }
@@ -109,6 +108,15 @@ impl Browser {
                 html,
             };
         }
+    }
+
+    /// The `Cookie` header the browser sends.
+    pub fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(name, value)| format!("{name}={value}"))
+            .collect::<Vec<_>>()
+            .join("; ")
     }
 
     fn keep_cookies(&mut self, headers: &HeaderMap) {

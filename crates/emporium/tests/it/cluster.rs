@@ -146,7 +146,12 @@ impl Cluster {
                 Service::Identity => {
                     command
                         .env("EMPORIUM_PUBLIC_URL", format!("http://{}", http[name]))
-                        .env("EMPORIUM_IDENTITY__ARGON2_MEMORY_KIB", "256");
+                        .env("EMPORIUM_IDENTITY__ARGON2_MEMORY_KIB", "256")
+                        // The storefront signs shoppers in from the gateway's address.
+                        .env(
+                            "EMPORIUM_IDENTITY__STOREFRONT_REDIRECT_URIS",
+                            format!("[\"http://{}/auth/callback\"]", http["gateway"]),
+                        );
                     for (client, secret) in &secrets {
                         command.env(
                             format!(

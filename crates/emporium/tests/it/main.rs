@@ -32,6 +32,8 @@ pub struct TestShop {
     pub admin_client: (String, String),
     pub user: (String, String),
     pub mailbox: notifications::mailbox::Mailbox,
+    /// Where the storefront keeps the key that seals its session cookies (in one process).
+    pub session_key_file: String,
     identity: Option<identity::Identity>,
     shutdown: Shutdown,
     cluster: Option<cluster::Cluster>,
@@ -62,6 +64,13 @@ impl TestShop {
         let mailbox =
             notifications::mailbox::Mailbox::new(&node.settings.services.notifications.mailbox_dir);
         let grpc_url = format!("http://{}", node.grpc_address());
+        let session_key_file = node
+            .settings
+            .services
+            .gateway
+            .storefront
+            .session_key_file
+            .clone();
         let admin_client = (
             emporium::ADMIN_CLIENT_ID.to_owned(),
             node.first_start.client_secrets[emporium::ADMIN_CLIENT_ID].clone(),
@@ -86,6 +95,7 @@ impl TestShop {
             admin_client,
             user,
             mailbox,
+            session_key_file,
             identity: Some(identity),
             shutdown,
             cluster: None,
@@ -115,6 +125,7 @@ impl TestShop {
             mailbox: notifications::mailbox::Mailbox::new(
                 cluster.dir.join("mailbox").display().to_string(),
             ),
+            session_key_file: String::new(),
             identity: None,
             shutdown: Shutdown::new(),
             cluster: Some(cluster),

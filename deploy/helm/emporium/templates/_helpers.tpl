@@ -90,14 +90,28 @@ the release's Secret (so helm upgrade keeps it), else a new random one.
 {{- end }}
 {{- end }}
 
-{{/* The payments vault's key (64 hex digits): from the values, else the one installed, else new. */}}
-{{- define "emporium.vaultKey" -}}
-{{- $existing := lookup "v1" "Secret" .Release.Namespace (include "emporium.secretName" .) }}
+{{/*
+A key of 64 hex digits kept in the chart's Secret under .key: from .value (the values), else the
+one installed, else new. Used for the payments vault's key and the storefront's session key.
+*/}}
+{{- define "emporium.keptKey" -}}
+{{- $existing := lookup "v1" "Secret" .root.Release.Namespace (include "emporium.secretName" .root) }}
 {{- $kept := "" }}
 {{- if $existing }}
-{{- $kept = index ($existing.data | default dict) "payments-vault-key" | default "" | b64dec }}
+{{- $kept = index ($existing.data | default dict) .key | default "" | b64dec }}
 {{- end }}
-{{- .Values.secrets.vaultKey | default $kept | default (sha256sum (randAlphaNum 64)) }}
+{{- .value | default $kept | default (sha256sum (randAlphaNum 64)) }}
+{{- end }}
+
+{{/*
+Where shoppers reach the storefront: config.storefrontUrl, or the gateway's in-cluster URL.
+*/}}
+{{- define "emporium.storefrontUrl" -}}
+{{- if .Values.config.storefrontUrl }}
+{{- .Values.config.storefrontUrl | trimSuffix "/" }}
+{{- else }}
+{{- printf "http://%s:%v" (include "emporium.service.host" (dict "root" . "name" "gateway")) .Values.ports.http }}
+{{- end }}
 {{- end }}
 
 {{- define "emporium.service.labels" -}}
