@@ -240,7 +240,7 @@ mod tests {
         };
         write(
             "crates/cart/Cargo.toml",
-            "[package]\nname = \"cart\"\n[dependencies]\ncatalog.workspace = true\n[dev-dependencies]\nidentity.workspace = true\n",
+            "[package]\nname = \"cart\"\n[package.metadata.emporium]\nservice = true\n[dependencies]\ncatalog.workspace = true\n[dev-dependencies]\nidentity.workspace = true\n",
         );
         write("crates/cart/src/lib.rs", "//! The cart.\n");
         write("crates/cart/src/domain.rs", "//! Rules.\nuse sqlx::Row;\n");
@@ -248,7 +248,10 @@ mod tests {
             "crates/cart/src/grpc.rs",
             "//! gRPC.\nfn f() { sqlx::query(\"SELECT 1\"); }\n",
         );
-        write("crates/orders/Cargo.toml", "[package]\nname = \"orders\"\n");
+        write(
+            "crates/orders/Cargo.toml",
+            "[package]\nname = \"orders\"\n[package.metadata.emporium]\nservice = true\n",
+        );
         write(
             "crates/orders/src/grpc.rs",
             "//! gRPC.\nuse crate::store::Order;\nfn f(&self) { self.orders.store.get(1); }\n",
@@ -259,13 +262,19 @@ mod tests {
         );
         write(
             "crates/catalog/Cargo.toml",
-            "[package]\nname = \"catalog\"\n[dependencies]\nrenamed = { package = \"identity\", path = \"../identity\" }\n",
+            "[package]\nname = \"catalog\"\n[package.metadata.emporium]\nservice = true\n[dependencies]\nrenamed = { package = \"identity\", path = \"../identity\" }\n",
         );
         write("crates/catalog/src/lib.rs", "// no inner doc\n");
         write(
             "crates/identity/Cargo.toml",
-            "[package]\nname = \"identity\"\n",
+            "[package]\nname = \"identity\"\n[package.metadata.emporium]\nservice = true\n",
         );
+        // A crate that does not say it is a service may be a service's dependency.
+        write(
+            "crates/storefront/Cargo.toml",
+            "[package]\nname = \"storefront\"\n[dependencies]\ncatalog.workspace = true\n",
+        );
+        write("crates/storefront/src/lib.rs", "//! Pages.\n");
         let problems = check(&root);
         std::fs::remove_dir_all(&root).unwrap();
         let found = |needle: &str| problems.iter().any(|problem| problem.contains(needle));
@@ -277,6 +286,7 @@ mod tests {
             found("crates/catalog depends on the service crate `identity`"),
             "renames are seen: {problems:#?}"
         );
+        assert!(!found("crates/storefront depends"), "{problems:#?}");
         assert!(
             !found("crates/cart depends on the service crate `identity`"),
             "dev-dependencies are allowed"

@@ -232,6 +232,7 @@ mod tests {
     #[test]
     fn dates_read_in_utc() {
         assert_eq!(super::date(0), "1970-01-01 00:00 UTC");
-        assert_eq!(super::date(1_796_560_980), "2026-12-06 14:03 UTC");
+        assert_eq!(super::date(1_796_565_780), "2026-12-06 14:03 UTC");
+        assert_eq!(super::date(1_709_251_140), "2024-02-29 23:59 UTC");
     }
 }
