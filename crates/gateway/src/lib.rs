@@ -57,6 +57,8 @@ pub struct Config {
     pub redis_prefix: String,
     /// The storefront's pages at `/` (`[gateway.storefront]`).
     pub storefront: storefront::Config,
+    /// GraphQL at `/graphql` (`[gateway.graphql]`).
+    pub graphql: graphql::Config,
 }
 
 impl Default for Config {
@@ -70,6 +72,7 @@ impl Default for Config {
             redis_url: String::new(),
             redis_prefix: "emporium:gateway:".to_owned(),
             storefront: storefront::Config::default(),
+            graphql: graphql::Config::default(),
         }
     }
 }
@@ -100,7 +103,8 @@ impl std::fmt::Debug for Dependencies {
     }
 }
 
-/// The gateway's routes: the REST API, its OpenAPI document and docs page, and the storefront.
+/// The gateway's routes: the REST API, its OpenAPI document and docs page, the storefront and
+/// GraphQL.
 pub fn router(config: &Config, dependencies: Dependencies) -> anyhow::Result<Router> {
     let pages = storefront::router(
         &config.storefront,
@@ -112,6 +116,17 @@ pub fn router(config: &Config, dependencies: Dependencies) -> anyhow::Result<Rou
             service_token: dependencies.service_token.clone(),
         },
     )?;
+    let graphql = graphql::router(
+        &config.graphql,
+        graphql::Dependencies {
+            catalog: dependencies.catalog.clone(),
+            cart: dependencies.cart.clone(),
+            orders: dependencies.orders.clone(),
+            inventory: dependencies.inventory.clone(),
+            service_token: dependencies.service_token.clone(),
+            verifier: dependencies.verifier.clone(),
+        },
+    );
     let limits = rate_limiter(config)?.map(|limiter| RateLimits {
         limiter: Arc::new(limiter),
         verifier: dependencies.verifier.clone(),
@@ -127,8 +142,8 @@ pub fn router(config: &Config, dependencies: Dependencies) -> anyhow::Result<Rou
         .merge(images::routes())
         .with_state(gateway);
     let mut router = api.merge(openapi::routes());
-    if let Some(pages) = pages {
-        router = router.merge(pages);
+    for extra in [pages, graphql].into_iter().flatten() {
+        router = router.merge(extra);
     }
     if let Some(limits) = limits {
         router = router.layer(axum::middleware::from_fn_with_state(limits, rate_limit));

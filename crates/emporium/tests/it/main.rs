@@ -11,6 +11,7 @@ mod checkout;
 mod cluster;
 mod crash;
 mod distributed;
+mod graphql;
 mod images;
 mod load;
 mod mtls;

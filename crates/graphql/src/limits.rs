@@ -1,0 +1,158 @@
+//! What keeps one query from costing the shop too much, and the codes of the errors that say
+//! so. async-graphql limits depth and complexity; this extension limits aliases (one field asked
+//! for a thousand times under different names) and gives every request-level error an
+//! `extensions.code`, as resolvers' errors have.
+
+use std::sync::Arc;
+
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextPrepareRequest,
+    NextValidation,
+};
+use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
+use async_graphql::{ErrorExtensionValues, ServerError, ServerResult, ValidationResult, Variables};
+
+/// The alias limit, and the codes of request-level errors.
+pub(crate) struct Limits {
+    pub(crate) max_aliases: usize,
+}
+
+impl ExtensionFactory for Limits {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(LimitsExtension {
+            max_aliases: self.max_aliases,
+        })
+    }
+}
+
+struct LimitsExtension {
+    max_aliases: usize,
+}
+
+/// `error` with `code` (and the HTTP status REST would answer) in its extensions.
+pub(crate) fn with_code(mut error: ServerError, code: &str, status: u16) -> ServerError {
+    let extensions = error
+        .extensions
+        .get_or_insert_with(ErrorExtensionValues::default);
+    extensions.set("code", code);
+    extensions.set("status", status);
+    error
+}
+
+/// The code of a validation error: what async-graphql's messages say.
+fn validation_code(message: &str) -> &'static str {
+    match message {
+        "Query is nested too deep." => "query-too-deep",
+        "Query is too complex." => "query-too-complex",
+        _ => "graphql-validation",
+    }
+}
+
+#[async_graphql::async_trait::async_trait]
+impl Extension for LimitsExtension {
+    async fn prepare_request(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        request: async_graphql::Request,
+        next: NextPrepareRequest<'_>,
+    ) -> ServerResult<async_graphql::Request> {
+        next.run(ctx, request).await.map_err(|error| {
+            // Apollo's clients send the query again on this code.
+            if error.message == "PersistedQueryNotFound" {
+                with_code(error, "PERSISTED_QUERY_NOT_FOUND", 200)
+            } else {
+                with_code(error, "persisted-query", 400)
+            }
+        })
+    }
+
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        let document = next
+            .run(ctx, query, variables)
+            .await
+            .map_err(|error| with_code(error, "graphql-parse", 400))?;
+        let aliases = count_aliases(&document);
+        if aliases > self.max_aliases {
+            return Err(with_code(
+                ServerError::new(
+                    format!(
+                        "the query uses {aliases} aliases; at most {} are allowed",
+                        self.max_aliases
+                    ),
+                    None,
+                ),
+                "too-many-aliases",
+                400,
+            ));
+        }
+        Ok(document)
+    }
+
+    async fn validation(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        next: NextValidation<'_>,
+    ) -> Result<ValidationResult, Vec<ServerError>> {
+        next.run(ctx).await.map_err(|errors| {
+            errors
+                .into_iter()
+                .map(|error| {
+                    let code = validation_code(&error.message);
+                    with_code(error, code, 400)
+                })
+                .collect()
+        })
+    }
+}
+
+/// Every alias in the operations and fragments of `document`.
+fn count_aliases(document: &ExecutableDocument) -> usize {
+    let operations: usize = document
+        .operations
+        .iter()
+        .map(|(_, operation)| in_selection_set(&operation.node.selection_set.node))
+        .sum();
+    let fragments: usize = document
+        .fragments
+        .values()
+        .map(|fragment| in_selection_set(&fragment.node.selection_set.node))
+        .sum();
+    operations + fragments
+}
+
+fn in_selection_set(set: &SelectionSet) -> usize {
+    set.items
+        .iter()
+        .map(|item| match &item.node {
+            Selection::Field(field) => {
+                usize::from(field.node.alias.is_some())
+                    + in_selection_set(&field.node.selection_set.node)
+            }
+            Selection::InlineFragment(fragment) => {
+                in_selection_set(&fragment.node.selection_set.node)
+            }
+            Selection::FragmentSpread(_) => 0,
+        })
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aliases_are_counted_in_operations_fragments_and_nested_fields() {
+        let document = async_graphql::parser::parse_query(
+            "query { a: product(sku: \"A\") { n: name } b: product(sku: \"B\") { ...F } }
+             fragment F on Product { x: sku, y: name, ... on Product { z: sku } }",
+        )
+        .unwrap();
+        assert_eq!(count_aliases(&document), 6);
+    }
+}
