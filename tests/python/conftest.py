@@ -26,6 +26,28 @@ class Shop:
     def __init__(self, base_url, printed):
         self.base_url = base_url
         self.printed = printed
+        grpc = re.search(r"gRPC +http://([0-9.:]+)", printed)
+        self.grpc_address = grpc.group(1) if grpc else None
+
+    def new_shopper(self):
+        """A new user's access token, from the REST sign-up and log-in."""
+        import uuid
+
+        import requests
+
+        email = f"py-{uuid.uuid4().hex}@example.com"
+        password = "a long enough password"
+        signed_up = requests.post(
+            f"{self.base_url}/api/v1/account/signup",
+            json={"email": email, "password": password, "display_name": "Py Thon"},
+            timeout=10,
+        )
+        assert signed_up.ok, signed_up.text
+        login = requests.post(
+            f"{self.base_url}/api/v1/account/login", json={"email": email, "password": password}, timeout=10
+        )
+        assert login.ok, login.text
+        return login.json()["access_token"]
 
     def pair(self, label):
         """The `label (shown once): first / second` line of the first start."""

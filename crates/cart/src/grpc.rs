@@ -35,8 +35,23 @@ fn shopper<T>(request: &Request<T>) -> Result<Shopper, Status> {
     })
 }
 
+type ShopStream = tokio_stream::wrappers::ReceiverStream<Result<pb::ShopEvent, Status>>;
+
 #[tonic::async_trait]
 impl CartRpc for CartGrpc {
+    type ShopStream = ShopStream;
+
+    async fn shop(
+        &self,
+        request: Request<tonic::Streaming<pb::ShopRequest>>,
+    ) -> Result<Response<ShopStream>, Status> {
+        let shopper = shopper(&request)?;
+        let events = self.cart.session(shopper, request.into_inner());
+        Ok(Response::new(tokio_stream::wrappers::ReceiverStream::new(
+            events,
+        )))
+    }
+
     async fn get_cart(
         &self,
         request: Request<pb::GetCartRequest>,
@@ -98,7 +113,7 @@ impl CartRpc for CartGrpc {
 }
 
 /// The cart priced from its products; lines whose product is gone show as unavailable.
-fn view(shopper: &Shopper, contents: Contents) -> pb::CartView {
+pub(crate) fn view(shopper: &Shopper, contents: Contents) -> pb::CartView {
     let Contents { lines, products } = contents;
     let mut total: Option<proto::common::Money> = None;
     let mut item_count = 0u32;

@@ -2,13 +2,15 @@
 //!
 //! Serves `emporium.cart.v1.Cart`. Every call needs a user's token with the `cart` scope; the
 //! cart is the token's subject's. Prices are never stored: a view asks the catalog, with the
-//! user's own token, for the current ones.
+//! user's own token, for the current ones. `Shop` is a live session over one bidirectional
+//! stream: edits in, the priced cart and the stock of its products out.
 
 mod domain;
 mod error;
 mod grpc;
 mod lines;
 mod plugin;
+mod session;
 mod store;
 
 pub use crate::plugin::Plugin;
@@ -51,19 +53,23 @@ impl Default for Config {
 pub struct Cart {
     store: store::Store,
     catalog: proto::catalog::catalog_client::CatalogClient<platform::transport::Transport>,
+    inventory: proto::inventory::inventory_client::InventoryClient<platform::transport::Transport>,
     limits: domain::Limits,
 }
 
 impl Cart {
-    /// Opens the database, applies its migrations, and reaches the catalog through `catalog`.
+    /// Opens the database, applies its migrations, and reaches the catalog through `catalog`
+    /// (prices) and inventory through `inventory` (stock levels, for live sessions).
     pub async fn build(
         config: &Config,
         catalog: platform::transport::Transport,
+        inventory: platform::transport::Transport,
     ) -> anyhow::Result<Cart> {
         let store = store::Store::open(config).await?;
         Ok(Cart {
             store,
             catalog: proto::catalog::catalog_client::CatalogClient::new(catalog),
+            inventory: proto::inventory::inventory_client::InventoryClient::new(inventory),
             limits: domain::Limits {
                 max_quantity_per_line: config.max_quantity_per_line,
                 max_lines: config.max_lines,

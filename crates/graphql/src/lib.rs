@@ -48,7 +48,8 @@ type EmporiumSchema = Schema<Query, Mutation, Subscription>;
 pub struct Config {
     /// Serve `/graphql`.
     pub enabled: bool,
-    /// The deepest a query may nest.
+    /// The deepest a query may nest (the standard introspection query, which GraphiQL and
+    /// client libraries send, nests 13 deep).
     pub max_depth: usize,
     /// The most a query may cost: a field costs 1, a list of `first: n` n times its fields.
     pub max_complexity: usize,
@@ -65,7 +66,7 @@ impl Default for Config {
     fn default() -> Config {
         Config {
             enabled: true,
-            max_depth: 12,
+            max_depth: 16,
             max_complexity: 5000,
             max_aliases: 30,
             batching: true,

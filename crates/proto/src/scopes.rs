@@ -58,8 +58,17 @@ pub const ALL: &[&str] = &[
     ADMIN_FAULTS,
 ];
 
-/// What a shopper's token carries when none are asked for, and all a registered app may ask for.
-pub const SHOPPER: &[&str] = &[OPENID, PROFILE, EMAIL, CATALOG_READ, CART, ORDERS];
+/// What a shopper's token carries when none are asked for, and all a registered app may ask for:
+/// stock levels are public, and the cart's live session watches them with the shopper's token.
+pub const SHOPPER: &[&str] = &[
+    OPENID,
+    PROFILE,
+    EMAIL,
+    CATALOG_READ,
+    CART,
+    ORDERS,
+    INVENTORY_READ,
+];
 
 /// What the admin client may do: administer the catalog, the stock and the clients at identity,
 /// look at payments and shipments, and switch faults.

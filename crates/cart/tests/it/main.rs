@@ -76,7 +76,10 @@ impl TestShop {
             tonic::service::Routes::new(catalog.grpc()),
             layer.clone(),
         );
-        let cart = Cart::build(cart_config, catalog_transport).await.unwrap();
+        let inventory = platform::transport::missing("inventory");
+        let cart = Cart::build(cart_config, catalog_transport, inventory)
+            .await
+            .unwrap();
         test_support::both_transports(tonic::service::Routes::new(cart.grpc()), layer.clone())
             .await
             .unwrap()
@@ -319,6 +322,7 @@ async fn a_bad_redis_url_is_refused_without_showing_its_password() {
             ..Config::default()
         },
         catalog,
+        platform::transport::missing("inventory"),
     )
     .await
     .unwrap_err();

@@ -17,6 +17,7 @@ mod load;
 mod mtls;
 mod operations;
 mod problems;
+mod session;
 mod storefront;
 
 use emporium::{Node, Service, Settings};

@@ -137,6 +137,7 @@ impl TestShop {
                 ..Default::default()
             },
             catalog_transport.clone(),
+            platform::transport::missing("inventory"),
         )
         .await
         .unwrap();
