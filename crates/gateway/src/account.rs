@@ -50,7 +50,9 @@ pub(crate) struct LogIn {
     password: String,
     /// Space-separated scopes of the storefront's client; its defaults when absent.
     #[serde(default)]
-    #[schema(pattern = r"^ *((openid|profile|email|catalog\.read|cart|orders|inventory\.read)( +|$))*$")]
+    #[schema(
+        pattern = r"^ *((openid|profile|email|catalog\.read|cart|orders|inventory\.read)( +|$))*$"
+    )]
     scope: String,
 }
 

@@ -236,6 +236,7 @@ pub(crate) async fn checkout(
             cvc: body.card.cvc,
             holder: body.card.holder,
         }),
+        return_at_once: false,
     };
     match gateway
         .orders

@@ -114,6 +114,7 @@ impl Mutation {
                 cvc: card.cvc,
                 holder: card.holder,
             }),
+            return_at_once: false,
         };
         let placed = services(ctx)
             .orders

@@ -14,26 +14,41 @@ use crate::{Error, Orders};
 /// The weight of a product whose attributes do not say, in grams.
 const DEFAULT_WEIGHT_GRAMS: u32 = 500;
 
+/// A checkout as asked for: its key, the fingerprint of what was sent with it, the address and
+/// card, and whether to answer once the saga ends (`wait`) or as soon as the order exists.
+pub(crate) struct Placement {
+    pub(crate) key: String,
+    pub(crate) fingerprint: String,
+    pub(crate) address: Address,
+    pub(crate) card: Card,
+    pub(crate) wait: bool,
+}
+
 impl Orders {
-    /// Checks out the user's cart under `key`: one order per key, whatever the retries.
+    /// Checks out the user's cart under its key: one order per key, whatever the retries.
     pub(crate) async fn place(
         &self,
         user_id: &str,
         token: &str,
-        key: &str,
-        fingerprint: &str,
-        address: Address,
-        card: Card,
+        placement: Placement,
     ) -> Result<Order, Error> {
+        let Placement {
+            key,
+            fingerprint,
+            address,
+            card,
+            wait,
+        } = placement;
+        let (key, fingerprint) = (key.as_str(), fingerprint.as_str());
         // A key seen before answers with its order (the cart may be empty by now).
-        if let Some(answer) = self.placed_before(user_id, key, fingerprint).await? {
+        if let Some(answer) = self.placed_before(user_id, key, fingerprint, wait).await? {
             return answer;
         }
         let (cart, lines) = self.cart_lines(token).await?;
         if lines.is_empty() {
             // The same request, a moment ahead of this one, may have placed the order and
             // emptied the cart since the key was looked up.
-            if let Some(answer) = self.placed_before(user_id, key, fingerprint).await? {
+            if let Some(answer) = self.placed_before(user_id, key, fingerprint, wait).await? {
                 return answer;
             }
             return Err(Error::EmptyCart);
@@ -65,21 +80,37 @@ impl Orders {
         let order = match self.store.create(&order, key, fingerprint).await? {
             Created::New(order) => order,
             Created::Existing(existing, stored) if stored == fingerprint => {
-                return self.settled(existing).await;
+                return self.settled_if(existing, wait).await;
             }
             Created::Existing(..) => return Err(Error::KeyReused(key.to_owned())),
         };
         tracing::info!(order_id = %order.id, "order placed");
-        self.run_saga_detached(order, token).await
+        self.run_saga_detached(order, token, wait).await
+    }
+
+    /// `order` once settled when the caller waits for the outcome; as it stands when not.
+    async fn settled_if(&self, order: Order, wait: bool) -> Result<Order, Error> {
+        if wait {
+            self.settled(order).await
+        } else {
+            Ok(order)
+        }
     }
 
     /// Runs the saga on a task of its own, so that a caller who stops waiting (the gateway's
     /// deadline, a dropped connection) does not stop it half way; a retry with the key gets
     /// the order once it ends. The task keeps the request's trace, not its deadline (each step
-    /// has its own), and empties the cart of a confirmed order itself.
-    async fn run_saga_detached(&self, order: Order, token: &str) -> Result<Order, Error> {
+    /// has its own), and empties the cart of a confirmed order itself. A caller who does not
+    /// `wait` gets the order as it was created, and follows it with `WatchOrder`.
+    async fn run_saga_detached(
+        &self,
+        order: Order,
+        token: &str,
+        wait: bool,
+    ) -> Result<Order, Error> {
         let (orders, token) = (self.clone(), token.to_owned());
         let order_id = order.id.clone();
+        let order_snapshot = order.clone();
         let saga = async move {
             let order = orders.run_saga(order, false).await;
             if order.state == State::Confirmed {
@@ -88,10 +119,14 @@ impl Orders {
             order
         }
         .in_current_span();
+        let created = order_snapshot;
         let task = match platform::telemetry::current_trace() {
             Some(trace) => tokio::spawn(platform::telemetry::in_trace(trace, saga)),
             None => tokio::spawn(saga),
         };
+        if !wait {
+            return Ok(created);
+        }
         // A saga that panicked leaves its order to the resumer; the caller may retry the key.
         let order = task.await.map_err(|error| {
             anyhow::anyhow!("run the saga of order {order_id} (the resumer takes it over): {error}")
@@ -114,9 +149,12 @@ impl Orders {
         user_id: &str,
         key: &str,
         fingerprint: &str,
+        wait: bool,
     ) -> Result<Option<Result<Order, Error>>, Error> {
         Ok(match self.store.by_key(user_id, key).await? {
-            Some((existing, stored)) if stored == fingerprint => Some(self.settled(existing).await),
+            Some((existing, stored)) if stored == fingerprint => {
+                Some(self.settled_if(existing, wait).await)
+            }
             Some(_) => Some(Err(Error::KeyReused(key.to_owned()))),
             None => None,
         })

@@ -72,11 +72,14 @@ impl OrdersRpc for OrdersGrpc {
             &card.holder,
         )
         .map_err(Error::from)?;
-        let fingerprint = crate::checkout::fingerprint(&address, &card);
-        let order = self
-            .orders
-            .place(&user_id, &token, &key, &fingerprint, address, card)
-            .await?;
+        let placement = crate::checkout::Placement {
+            fingerprint: crate::checkout::fingerprint(&address, &card),
+            key,
+            address,
+            card,
+            wait: !message.return_at_once,
+        };
+        let order = self.orders.place(&user_id, &token, placement).await?;
         Ok(Response::new(to_proto(&order)))
     }
 

@@ -2,7 +2,7 @@
 //! the field it names: the form's own checks (the same `platform::values` the services use) and
 //! the orders service's answer, whose message starts with the field (`address.city: ...`).
 //! The form carries an idempotency key made when it was shown, so posting it twice places one
-//! order.
+//! order. The answer comes as soon as the order exists: the order page follows its saga live.
 
 use std::collections::BTreeMap;
 
@@ -192,6 +192,8 @@ pub(crate) async fn place(
             cvc: card.cvc.clone(),
             holder: card.holder.clone(),
         }),
+        // The order page follows the saga live.
+        return_at_once: true,
     };
     match storefront
         .orders

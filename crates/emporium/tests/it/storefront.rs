@@ -43,6 +43,19 @@ async fn sign_up_at_provider(browser: &mut Browser, form: Page, email: &str) -> 
     browser.post(&post_action(&signup.html), &fields).await
 }
 
+/// The order page once its saga has ended, reloaded as a person without JavaScript would.
+async fn settled(browser: &mut Browser, order: Page) -> Page {
+    let mut page = order;
+    for _ in 0..100 {
+        if page.html.contains(">Confirmed<") || page.html.contains(">Failed<") {
+            return page;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        page = browser.get(&page.url.clone()).await;
+    }
+    panic!("the order did not settle: {}", page.html);
+}
+
 fn email(name: &str) -> String {
     format!("{name}-{}@example.com", uuid::Uuid::new_v4().simple())
 }
@@ -142,6 +155,7 @@ async fn a_shopper_browses_signs_up_and_buys_without_javascript() {
     fields[6] = ("address.country", "US");
     let order = browser.post(&shop.url("/checkout"), &fields).await;
     assert!(order.url.contains("/orders/"), "{}", order.url);
+    let order = settled(&mut browser, order).await;
     assert!(order.html.contains(">Confirmed<"), "{}", order.html);
     assert_eq!(stock(&shop, SKU).await, (18, 0));
     let again = browser.post(&shop.url("/checkout"), &fields).await;
@@ -392,6 +406,7 @@ async fn a_declined_card_shows_the_reason_and_gives_the_stock_back() {
             ],
         )
         .await;
+    let order = settled(&mut browser, order).await;
     assert!(order.html.contains(">Failed<"), "{}", order.html);
     assert!(order.html.contains("declined"), "the reason is shown");
     assert_eq!(stock(&shop, SKU).await, (7, 0), "the stock came back");
@@ -498,6 +513,7 @@ async fn the_purchase_runs_against_the_shop_in_nine_processes() {
             ],
         )
         .await;
+    let order = settled(&mut browser, order).await;
     assert!(order.html.contains(">Confirmed<"), "{}", order.html);
     assert_eq!(stock(&shop, SKU).await, (4, 0));
 }

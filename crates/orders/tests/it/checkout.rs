@@ -491,3 +491,60 @@ async fn watchers_see_each_state_until_the_end_and_others_orders_stay_hidden() {
     assert_eq!(empty.code(), Code::FailedPrecondition);
     assert!(empty.message().starts_with("cart"));
 }
+
+#[tokio::test]
+async fn an_order_placed_to_return_at_once_answers_pending_and_its_saga_goes_on() {
+    let shop = TestShop::spawn("sqlite").await;
+    shop.set_stock("KIT-00007", 3).await;
+    shop.faults
+        .set("inventory.slow", Some(Fault::Delay { ms: 300 }));
+    let token = shop.user("eager");
+    shop.fill_cart(&token, &[("KIT-00007", 1)]).await;
+    let mut client = shop.orders_client();
+    let at_once = pb::PlaceOrderRequest {
+        return_at_once: true,
+        ..checkout("now", GOOD_CARD)
+    };
+    let placed = client
+        .place_order(request(at_once.clone(), &token))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        state(&placed),
+        pb::OrderState::Pending,
+        "before the slow first step"
+    );
+    let again = client
+        .place_order(request(at_once, &token))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(again.order_id, placed.order_id, "one order per key");
+    let mut stream = client
+        .watch_order(request(
+            pb::WatchOrderRequest {
+                order_id: placed.order_id.clone(),
+            },
+            &token,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let mut last = None;
+    while let Some(update) = tokio::time::timeout(Duration::from_secs(10), stream.message())
+        .await
+        .unwrap()
+        .unwrap()
+    {
+        last = Some(state(&update));
+    }
+    assert_eq!(last, Some(pb::OrderState::Confirmed));
+    // Waiting with the same key now answers with the ended order.
+    let waited = client
+        .place_order(request(checkout("now", GOOD_CARD), &token))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(state(&waited), pb::OrderState::Confirmed);
+}

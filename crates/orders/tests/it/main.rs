@@ -300,6 +300,7 @@ pub fn checkout(key: &str, card_number: &str) -> proto::orders::PlaceOrderReques
             cvc: "123".to_owned(),
             holder: "Ada Lovelace".to_owned(),
         }),
+        return_at_once: false,
     }
 }
 
