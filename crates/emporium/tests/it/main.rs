@@ -7,6 +7,7 @@ mod api;
 mod auth;
 pub(crate) mod binary;
 mod browser;
+mod browser_e2e;
 mod checkout;
 mod cluster;
 mod crash;
