@@ -53,6 +53,15 @@ impl PageError {
     }
 }
 
+/// A page error shared by a cache's waiters, as one of its own.
+pub(crate) fn unshare(error: std::sync::Arc<PageError>) -> PageError {
+    std::sync::Arc::try_unwrap(error).unwrap_or_else(|shared| PageError {
+        status: shared.status,
+        message: shared.message.clone(),
+        sign_in: shared.sign_in.clone(),
+    })
+}
+
 impl From<tonic::Status> for PageError {
     fn from(status: tonic::Status) -> PageError {
         if status.code() == tonic::Code::Unauthenticated {

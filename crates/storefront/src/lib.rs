@@ -59,6 +59,9 @@ pub struct Config {
     pub session_days: u32,
     /// How long a category's products may be reused for its listing pages, in milliseconds.
     pub listing_cache_ms: u64,
+    /// How long a product and its stock level may be reused for its page, in milliseconds
+    /// (the page's script follows the stock live anyway); 0 reads both for every page.
+    pub product_cache_ms: u64,
 }
 
 impl Default for Config {
@@ -71,6 +74,7 @@ impl Default for Config {
             session_key_file: String::new(),
             session_days: 30,
             listing_cache_ms: 5000,
+            product_cache_ms: 1000,
         }
     }
 }
@@ -131,6 +135,7 @@ pub(crate) struct Inner {
     pub(crate) cookie: visit::CookieSettings,
     pub(crate) provider: oidc::Provider,
     pub(crate) listings: listing::Cache,
+    pub(crate) products: product::Cache,
 }
 
 impl std::ops::Deref for Storefront {
@@ -164,6 +169,7 @@ pub fn router(config: &Config, dependencies: Dependencies) -> anyhow::Result<Opt
         cookie: visit::CookieSettings::new(&public_url, config.session_days),
         provider: oidc::Provider::new(&config.identity_url, &public_url)?,
         listings: listing::Cache::new(Duration::from_millis(config.listing_cache_ms)),
+        products: product::Cache::new(Duration::from_millis(config.product_cache_ms)),
     }));
     let pages = Router::new()
         .route("/", get(listing::home))

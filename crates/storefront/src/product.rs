@@ -3,6 +3,7 @@
 //! where recommendations go (for now, more of its category).
 
 use std::convert::Infallible;
+use std::sync::Arc;
 
 use axum::extract::{Path, State};
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -22,42 +23,87 @@ use crate::visit::Visit;
 /// Below this many, the page says how few are left.
 const FEW_LEFT: i64 = 5;
 
+/// Products with their stock level, kept for `product_cache_ms`: the edge cache of the busiest
+/// page, so that a popular product's page makes no downstream call most of the time.
+pub(crate) struct Cache {
+    entries: Option<moka::future::Cache<String, Arc<Stocked>>>,
+}
+
+/// A product and the units of it that can be sold (none when inventory did not answer).
+type Stocked = (Product, Option<i64>);
+
+impl Cache {
+    pub(crate) fn new(ttl: std::time::Duration) -> Cache {
+        Cache {
+            entries: (!ttl.is_zero()).then(|| {
+                moka::future::Cache::builder()
+                    .time_to_live(ttl)
+                    .max_capacity(10_000)
+                    .build()
+            }),
+        }
+    }
+}
+
+/// The product and its stock, from the cache or from the catalog and inventory.
+async fn product_and_stock(storefront: &Storefront, sku: &str) -> Result<Arc<Stocked>, PageError> {
+    let read = async {
+        let token = storefront.service_token().await?;
+        let product = match storefront
+            .catalog
+            .clone()
+            .get_product(request(
+                pb::GetProductRequest {
+                    sku: sku.to_owned(),
+                },
+                &token,
+            ))
+            .await
+        {
+            Ok(found) => found.into_inner(),
+            Err(status) if status.code() == tonic::Code::NotFound => {
+                return Err(PageError::not_found(format!("There is no product {sku}.")));
+            }
+            Err(status) => return Err(status.into()),
+        };
+        Ok(Arc::new((
+            product,
+            available(storefront, &token, sku).await,
+        )))
+    };
+    match &storefront.products.entries {
+        Some(entries) => entries
+            .try_get_with(sku.to_owned(), read)
+            .await
+            .map_err(crate::error::unshare),
+        None => read.await,
+    }
+}
+
 pub(crate) async fn page(
     State(storefront): State<Storefront>,
     visit: Visit,
     Path(sku): Path<String>,
 ) -> Result<Response, PageError> {
     let sku = sku.trim().to_ascii_uppercase();
-    let token = storefront.service_token().await?;
-    let product = match storefront
-        .catalog
-        .clone()
-        .get_product(request(pb::GetProductRequest { sku: sku.clone() }, &token))
-        .await
-    {
-        Ok(found) => found.into_inner(),
-        Err(status) if status.code() == tonic::Code::NotFound => {
-            return Err(PageError::not_found(format!("There is no product {sku}.")));
-        }
-        Err(status) => return Err(status.into()),
-    };
-    let available = available(&storefront, &token, &sku).await;
+    let found = product_and_stock(&storefront, &sku).await?;
+    let (product, available) = (&found.0, found.1);
     let csrf = visit.csrf_token();
     let content = html! {
         nav aria-label="Breadcrumb" { a href={ "/c/" (product.category) } { (product.category) } }
         article.product {
             div.gallery {
                 @for (index, url) in product.image_urls.iter().enumerate() {
-                    (picture(url, &alt_text(&product, index), if index == 0 { 480 } else { 120 }, index > 0))
+                    (picture(url, &alt_text(product, index), if index == 0 { 480 } else { 120 }, index > 0))
                 }
             }
             div.details {
                 h1 { (product.name) }
                 p.price { (money::format(product.price.as_ref())) }
                 (stock_line(&sku, available))
-                (add_form(&product, &csrf, available))
+                (add_form(product, &csrf, available))
                 p { (product.description) }
-                (attributes(&product))
+                (attributes(product))
             }
         }
         section #recommendations aria-labelledby="recommendations-heading" {
