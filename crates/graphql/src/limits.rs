@@ -3,6 +3,7 @@
 //! for a thousand times under different names) and gives every request-level error an
 //! `extensions.code`, as resolvers' errors have.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::extensions::{
@@ -111,35 +112,62 @@ impl Extension for LimitsExtension {
     }
 }
 
-/// Every alias in the operations and fragments of `document`.
+/// Every alias the operations of `document` reach, a fragment counted at each spread of it
+/// (so that fragments that spread each other twice cannot multiply aliases unseen).
 fn count_aliases(document: &ExecutableDocument) -> usize {
-    let operations: usize = document
+    let mut counter = AliasCounter {
+        document,
+        totals: HashMap::new(),
+        visiting: Vec::new(),
+    };
+    document
         .operations
         .iter()
-        .map(|(_, operation)| in_selection_set(&operation.node.selection_set.node))
-        .sum();
-    let fragments: usize = document
-        .fragments
-        .values()
-        .map(|fragment| in_selection_set(&fragment.node.selection_set.node))
-        .sum();
-    operations + fragments
+        .map(|(_, operation)| counter.in_selection_set(&operation.node.selection_set.node))
+        .fold(0, usize::saturating_add)
 }
 
-fn in_selection_set(set: &SelectionSet) -> usize {
-    set.items
-        .iter()
-        .map(|item| match &item.node {
-            Selection::Field(field) => {
-                usize::from(field.node.alias.is_some())
-                    + in_selection_set(&field.node.selection_set.node)
-            }
-            Selection::InlineFragment(fragment) => {
-                in_selection_set(&fragment.node.selection_set.node)
-            }
-            Selection::FragmentSpread(_) => 0,
-        })
-        .sum()
+struct AliasCounter<'a> {
+    document: &'a ExecutableDocument,
+    /// Each fragment's count, once known.
+    totals: HashMap<String, usize>,
+    /// The fragments being counted, to stop at a cycle (validation refuses those later).
+    visiting: Vec<String>,
+}
+
+impl AliasCounter<'_> {
+    fn in_selection_set(&mut self, set: &SelectionSet) -> usize {
+        set.items
+            .iter()
+            .map(|item| match &item.node {
+                Selection::Field(field) => usize::from(field.node.alias.is_some())
+                    .saturating_add(self.in_selection_set(&field.node.selection_set.node)),
+                Selection::InlineFragment(fragment) => {
+                    self.in_selection_set(&fragment.node.selection_set.node)
+                }
+                Selection::FragmentSpread(spread) => {
+                    self.in_fragment(spread.node.fragment_name.node.as_str())
+                }
+            })
+            .fold(0, usize::saturating_add)
+    }
+
+    fn in_fragment(&mut self, name: &str) -> usize {
+        if let Some(total) = self.totals.get(name) {
+            return *total;
+        }
+        let Some(fragment) = self.document.fragments.get(name) else {
+            return 0;
+        };
+        if self.visiting.iter().any(|visiting| visiting == name) {
+            return 0;
+        }
+        self.visiting.push(name.to_owned());
+        let total = self.in_selection_set(&fragment.node.selection_set.node);
+        self.visiting.pop();
+        self.totals.insert(name.to_owned(), total);
+        total
+    }
 }
 
 #[cfg(test)]
@@ -154,5 +182,21 @@ mod tests {
         )
         .unwrap();
         assert_eq!(count_aliases(&document), 6);
+    }
+
+    #[test]
+    fn fragments_that_spread_each_other_twice_count_at_every_spread() {
+        let document = async_graphql::parser::parse_query(
+            "query { ...A }
+             fragment A on Query { a: categories { ...B } b: categories { ...B } }
+             fragment B on Category { c: slug d: name }",
+        )
+        .unwrap();
+        assert_eq!(count_aliases(&document), 2 + 2 * 2);
+        let cycle = async_graphql::parser::parse_query(
+            "query { ...A } fragment A on Query { a: categories { slug } ...A }",
+        )
+        .unwrap();
+        assert_eq!(count_aliases(&cycle), 1);
     }
 }

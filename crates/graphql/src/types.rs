@@ -240,7 +240,9 @@ impl Order {
     async fn updated_at(&self) -> i64 {
         self.0.updated_at_unix
     }
-    /// The payment as the payments service knows it now (one call per order).
+    /// The payment as the payments service knows it now (one call per order, which asks
+    /// payments and shipping: it costs 10).
+    #[graphql(complexity = 10)]
     async fn payment(&self, ctx: &Context<'_>) -> Result<Option<Payment>> {
         Ok(self
             .detail(ctx)
@@ -248,7 +250,8 @@ impl Order {
             .and_then(|order| order.payment)
             .map(Payment))
     }
-    /// The shipment as the shipping service knows it now (one call per order).
+    /// The shipment as the shipping service knows it now (one call per order: it costs 10).
+    #[graphql(complexity = 10)]
     async fn shipment(&self, ctx: &Context<'_>) -> Result<Option<Shipment>> {
         Ok(self
             .detail(ctx)

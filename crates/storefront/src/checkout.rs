@@ -157,12 +157,42 @@ pub(crate) async fn page(
     visit: Visit,
 ) -> Result<Response, PageError> {
     let token = visit.token_or_sign_in("/checkout")?;
+    if let Some(placing) = order_being_placed(&storefront, &token).await? {
+        return Ok(placing);
+    }
     let form = CheckoutForm {
         name: visit.user().map(|user| user.name).unwrap_or_default(),
         idempotency_key: storefront.keys.random_string(18),
         ..CheckoutForm::default()
     };
     render(&storefront, &visit, &token, &form, &BTreeMap::new(), None).await
+}
+
+/// A page that sends the shopper to their newest order while its saga still runs: its cart is
+/// emptied only when it is confirmed, and a second checkout of the same cart would buy it twice.
+async fn order_being_placed(
+    storefront: &Storefront,
+    token: &str,
+) -> Result<Option<Response>, PageError> {
+    let newest = storefront
+        .orders
+        .clone()
+        .list_orders(request(
+            pb::ListOrdersRequest {
+                page: Some(proto::common::PageRequest {
+                    page_size: 1,
+                    page_token: String::new(),
+                }),
+            },
+            token,
+        ))
+        .await?
+        .into_inner()
+        .orders;
+    Ok(newest
+        .first()
+        .filter(|order| !crate::orders::is_final(order.state))
+        .map(|order| see_other(&format!("/orders/{}", order.order_id))))
 }
 
 pub(crate) async fn place(
@@ -210,12 +240,43 @@ pub(crate) async fn place(
         }
         Err(status) if status.code() == tonic::Code::InvalidArgument => {
             // "address.city: is required" goes next to the city; anything else above the form.
-            let (field, reason) = status
-                .message()
-                .split_once(": ")
-                .unwrap_or(("", status.message()));
-            let problems = BTreeMap::from([(field.to_owned(), reason.to_owned())]);
-            render(&storefront, &visit, &token, &form, &problems, None).await
+            let known = ADDRESS_FIELDS
+                .iter()
+                .chain(CARD_FIELDS)
+                .map(|field| field.0);
+            match status.message().split_once(": ") {
+                Some((field, reason)) if known.clone().any(|known| known == field) => {
+                    let problems = BTreeMap::from([(field.to_owned(), reason.to_owned())]);
+                    render(&storefront, &visit, &token, &form, &problems, None).await
+                }
+                _ => {
+                    let problem = status.message().to_owned();
+                    let none = BTreeMap::new();
+                    render(&storefront, &visit, &token, &form, &none, Some(&problem)).await
+                }
+            }
+        }
+        Err(status)
+            if status.code() == tonic::Code::FailedPrecondition
+                && status.message().starts_with("idempotency_key") =>
+        {
+            // This form placed an order with other details before (the back button): the
+            // next submit is a new checkout.
+            let form = CheckoutForm {
+                idempotency_key: storefront.keys.random_string(18),
+                ..form
+            };
+            let problem = "This form already placed an order with other details; see your orders. \
+                 Submit again to place this one as a new order.";
+            render(
+                &storefront,
+                &visit,
+                &token,
+                &form,
+                &BTreeMap::new(),
+                Some(problem),
+            )
+            .await
         }
         Err(status) if status.code() == tonic::Code::FailedPrecondition => {
             let problem = status.message().to_owned();

@@ -187,6 +187,7 @@ pub(crate) async fn category(
             (filter_form(&slug, &filters, &products))
             section aria-labelledby="results-heading" {
                 h2 #results-heading .visually-hidden { "Products" }
+                @if let Some(problem) = filters.problems.get("page") { p.problem role="alert" { (problem) } }
                 p role="status" { (kept.len()) " products" @if pages > 1 { ", page " (page_number) " of " (pages) } }
                 (grid(shown, 4))
                 (pager(&format!("/c/{slug}"), &filters, page_number, pages))

@@ -5,6 +5,8 @@
 //! code at the token endpoint, checks the ID token's issuer, audience and nonce, and asks
 //! userinfo who signed in. Signing out revokes both tokens.
 
+use std::sync::Arc;
+
 use axum::extract::{Query, State};
 use axum::response::Response;
 use base64::Engine as _;
@@ -27,7 +29,23 @@ pub(crate) struct Provider {
     discovery_url: String,
     redirect_uri: String,
     metadata: tokio::sync::OnceCell<Metadata>,
+    /// Refreshes by the SHA-256 of the refresh token they spent, for a minute: the provider
+    /// rotates refresh tokens and revokes the family when a spent one comes back, so two pages
+    /// of one session refreshing at once must share one refresh.
+    refreshes: moka::future::Cache<String, Arc<SignedIn>>,
 }
+
+/// The token endpoint refused the request (a 4xx): the grant is gone, not the network.
+#[derive(Debug)]
+pub(crate) struct Refused(String);
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Refused {}
 
 #[derive(Debug, Deserialize)]
 struct Metadata {
@@ -68,6 +86,10 @@ impl Provider {
             ),
             redirect_uri: format!("{public_url}/auth/callback"),
             metadata: tokio::sync::OnceCell::new(),
+            refreshes: moka::future::Cache::builder()
+                .time_to_live(std::time::Duration::from_secs(60))
+                .max_capacity(100_000)
+                .build(),
         })
     }
 
@@ -123,20 +145,31 @@ impl Provider {
             .id_token
             .as_deref()
             .ok_or_else(|| anyhow::anyhow!("the token response has no ID token"))?;
-        check_id_token(id_token, &metadata.issuer, &pending.nonce)?;
-        self.signed_in(tokens, None).await
+        let subject = check_id_token(id_token, &metadata.issuer, &pending.nonce)?;
+        let user = self.signed_in(tokens, None).await?;
+        // OpenID Connect Core 5.3.2: userinfo must speak of the ID token's subject.
+        anyhow::ensure!(user.subject == subject, "userinfo names another subject");
+        Ok(user)
     }
 
-    /// New tokens for `user` from their refresh token.
-    pub(crate) async fn refresh(&self, user: &SignedIn) -> anyhow::Result<SignedIn> {
-        let tokens = self
-            .token_request(&[
-                ("grant_type", "refresh_token"),
-                ("refresh_token", &user.refresh_token),
-                ("client_id", CLIENT_ID),
-            ])
+    /// New tokens for `user` from their refresh token, shared by every request that spends the
+    /// same one within a minute. An error that is `Refused` means the grant is gone.
+    pub(crate) async fn refresh(&self, user: &SignedIn) -> Result<SignedIn, Arc<anyhow::Error>> {
+        let spent = format!("{:x}", sha2::Sha256::digest(user.refresh_token.as_bytes()));
+        let refreshed = self
+            .refreshes
+            .try_get_with(spent, async {
+                let tokens = self
+                    .token_request(&[
+                        ("grant_type", "refresh_token"),
+                        ("refresh_token", &user.refresh_token),
+                        ("client_id", CLIENT_ID),
+                    ])
+                    .await?;
+                Ok::<_, anyhow::Error>(Arc::new(self.signed_in(tokens, Some(user)).await?))
+            })
             .await?;
-        self.signed_in(tokens, Some(user)).await
+        Ok(SignedIn::clone(&refreshed))
     }
 
     async fn token_request(&self, form: &[(&str, &str)]) -> anyhow::Result<TokenResponse> {
@@ -150,7 +183,11 @@ impl Provider {
         if !response.status().is_success() {
             let status = response.status();
             let body = response.text().await.unwrap_or_default();
-            anyhow::bail!("the token endpoint answered {status}: {body}");
+            let message = format!("the token endpoint answered {status}: {body}");
+            if status.is_client_error() {
+                return Err(Refused(message).into());
+            }
+            anyhow::bail!(message);
         }
         Ok(response.json().await?)
     }
@@ -235,9 +272,9 @@ impl Provider {
 }
 
 /// Checks what a relying party must check of an ID token that came straight from the token
-/// endpoint (OpenID Connect Core 3.1.3.7): its issuer, that it was issued to this client, and
-/// the nonce of this sign-in.
-fn check_id_token(id_token: &str, issuer: &str, nonce: &str) -> anyhow::Result<()> {
+/// endpoint (OpenID Connect Core 3.1.3.7): its issuer, that it was issued to this client, the
+/// nonce of this sign-in and its expiry; the answer is its subject.
+fn check_id_token(id_token: &str, issuer: &str, nonce: &str) -> anyhow::Result<String> {
     let payload = id_token
         .split('.')
         .nth(1)
@@ -259,7 +296,15 @@ fn check_id_token(id_token: &str, issuer: &str, nonce: &str) -> anyhow::Result<(
         claims["nonce"] == nonce,
         "the ID token's nonce is not this sign-in's"
     );
-    Ok(())
+    let expires = claims["exp"].as_i64().unwrap_or(0);
+    anyhow::ensure!(
+        expires > platform::unix_now() - 60,
+        "the ID token has expired"
+    );
+    claims["sub"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| anyhow::anyhow!("the ID token names no subject"))
 }
 
 /// The path that signs in and comes back to `return_to`.
@@ -270,10 +315,18 @@ pub(crate) fn sign_in_path(return_to: &str) -> String {
     format!("/login?{query}")
 }
 
-/// `return_to` when it is a path of this shop; `/` when it could lead elsewhere.
+/// `return_to` when it is a path of this shop; `/` when it could lead elsewhere. Browsers drop
+/// tabs and line breaks from a `Location` and read `\` as `/`, so a path with any of them, or
+/// with whitespace, is refused: `/\t/evil.example` would become `//evil.example`.
 fn local_path(return_to: Option<&str>) -> String {
     match return_to {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
+        Some(path)
+            if path.starts_with('/')
+                && !path.starts_with("//")
+                && !path.chars().any(|character| {
+                    character.is_control() || character.is_whitespace() || character == '\\'
+                }) =>
+        {
             path.to_owned()
         }
         _ => "/".to_owned(),
@@ -363,11 +416,12 @@ pub(crate) async fn callback(
         .exchange(&code, &pending)
         .await
         .map_err(|error| PageError::internal(&format!("code exchange: {error:#}")))?;
-    let guest_cart = visit.update(|session| std::mem::take(&mut session.guest_cart));
+    let guest_cart = visit.session().guest_cart;
     let count = crate::cart::merge_guest_cart(&storefront, &user.access_token, guest_cart).await?;
     tracing::info!(user_id = %user.subject, "a shopper signed in to the storefront");
     visit.rotate();
     visit.update(|session| {
+        session.guest_cart.clear();
         session.user = Some(user);
         session.cart_count = count;
     });
@@ -377,10 +431,61 @@ pub(crate) async fn callback(
 /// Signs out: revokes the tokens, forgets everything, and starts a new session id.
 pub(crate) async fn sign_out(State(storefront): State<Storefront>, visit: Visit) -> Response {
     let user = visit.update(|session| std::mem::take(session).user);
-    if let Some(user) = user {
-        storefront.provider.revoke(&user).await;
-        tracing::info!(user_id = %user.subject, "a shopper signed out of the storefront");
-    }
     visit.rotate();
+    if let Some(user) = user {
+        tracing::info!(user_id = %user.subject, "a shopper signed out of the storefront");
+        // The session is forgotten whatever the provider says, and however long it takes.
+        let storefront = storefront.clone();
+        tokio::spawn(async move { storefront.provider.revoke(&user).await });
+    }
     see_other("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_paths_of_this_shop_are_returned_to() {
+        assert_eq!(local_path(Some("/checkout?step=2")), "/checkout?step=2");
+        for elsewhere in [
+            "//evil.example",
+            "https://evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\\evil.example",
+            "/ /evil.example",
+            "evil",
+        ] {
+            assert_eq!(local_path(Some(elsewhere)), "/", "{elsewhere:?}");
+        }
+        assert_eq!(local_path(None), "/");
+    }
+
+    fn id_token(claims: serde_json::Value) -> String {
+        format!("e30.{}.sig", URL_SAFE_NO_PAD.encode(claims.to_string()))
+    }
+
+    #[test]
+    fn an_id_token_must_be_the_providers_for_this_client_and_sign_in() {
+        let now = platform::unix_now();
+        let good = serde_json::json!({"iss": "https://id", "aud": CLIENT_ID, "nonce": "n", "exp": now + 60, "sub": "u1"});
+        assert_eq!(
+            check_id_token(&id_token(good.clone()), "https://id", "n").unwrap(),
+            "u1"
+        );
+        for (field, value) in [
+            ("iss", serde_json::json!("https://other")),
+            ("aud", serde_json::json!("someone-else")),
+            ("nonce", serde_json::json!("replayed")),
+            ("exp", serde_json::json!(now - 3600)),
+        ] {
+            let mut claims = good.clone();
+            claims[field] = value;
+            assert!(
+                check_id_token(&id_token(claims), "https://id", "n").is_err(),
+                "{field}"
+            );
+        }
+    }
 }

@@ -45,7 +45,8 @@ pub(crate) fn state_text(state: i32) -> &'static str {
     }
 }
 
-fn is_final(state: i32) -> bool {
+/// Whether the order will not change any more.
+pub(crate) fn is_final(state: i32) -> bool {
     matches!(
         pb::OrderState::try_from(state),
         Ok(pb::OrderState::Confirmed | pb::OrderState::Failed)
@@ -209,7 +210,12 @@ pub(crate) async fn events(
         .into_inner();
     let (sender, receiver) = tokio::sync::mpsc::channel(8);
     tokio::spawn(async move {
-        while let Ok(Some(order)) = updates.message().await {
+        loop {
+            let order = tokio::select! {
+                order = updates.message() => order,
+                () = sender.closed() => return,
+            };
+            let Ok(Some(order)) = order else { return };
             let data = serde_json::json!({
                 "state": state_key(order.state),
                 "text": state_text(order.state),

@@ -234,7 +234,13 @@ pub(crate) async fn stock_events(
         .into_inner();
     let (sender, receiver) = tokio::sync::mpsc::channel(8);
     tokio::spawn(async move {
-        while let Ok(Some(level)) = levels.message().await {
+        loop {
+            // A visitor who left ends the watch at once, not at the next change.
+            let level = tokio::select! {
+                level = levels.message() => level,
+                () = sender.closed() => return,
+            };
+            let Ok(Some(level)) = level else { return };
             let data = serde_json::json!({
                 "available": level.available,
                 "text": stock_text(level.available),

@@ -157,6 +157,13 @@ pub(crate) async fn sessions(
     }
     request.extensions_mut().insert(visit.clone());
     let mut response = next.run(request).await;
+    // Pages carry the visitor's CSRF token and name: no shared cache may keep them.
+    if !response.headers().contains_key(header::CACHE_CONTROL) {
+        response.headers_mut().insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("private, no-store"),
+        );
+    }
     let state = visit.lock();
     if state.changed {
         match storefront
@@ -192,8 +199,9 @@ fn read_cookie(request: &Request, storefront: &Storefront) -> Option<Session> {
         .and_then(|(_, value)| storefront.keys.open(value, name))
 }
 
-/// Refreshes the access token when less than a minute of it is left; a refresh the provider
-/// refuses signs the shopper out.
+/// Refreshes the access token when less than a minute of it is left. A refresh the provider
+/// refuses signs the shopper out; one that fails on the way (the provider away) leaves the
+/// session as it is, to try again on the next page.
 async fn refresh_if_expiring(storefront: &Storefront, visit: &Visit) {
     let Some(user) = visit.user() else { return };
     if user.expires_at > platform::unix_now() + 60 {
@@ -201,9 +209,12 @@ async fn refresh_if_expiring(storefront: &Storefront, visit: &Visit) {
     }
     match storefront.provider.refresh(&user).await {
         Ok(refreshed) => visit.update(|session| session.user = Some(refreshed)),
-        Err(error) => {
-            tracing::info!(error = %error, "a session's refresh failed; signing out");
+        Err(error) if error.downcast_ref::<crate::oidc::Refused>().is_some() => {
+            tracing::info!(error = %error, "the provider refused a session's refresh; signing out");
             visit.update(|session| session.user = None);
+        }
+        Err(error) => {
+            tracing::warn!(error = %error, "a session's refresh failed; trying again later")
         }
     }
 }

@@ -517,3 +517,79 @@ async fn the_purchase_runs_against_the_shop_in_nine_processes() {
     assert!(order.html.contains(">Confirmed<"), "{}", order.html);
     assert_eq!(stock(&shop, SKU).await, (4, 0));
 }
+
+#[tokio::test]
+async fn checkout_waits_for_an_order_being_placed_and_a_reused_form_gets_a_new_key() {
+    let shop = TestShop::spawn("sqlite").await;
+    set_stock(&shop, "KIT-00014", 5).await;
+    let mut browser = Browser::new();
+    let form = browser.get(&shop.url("/login?return_to=/")).await;
+    sign_up_at_provider(&mut browser, form, &email("patient")).await;
+    let product = browser.get(&shop.url("/p/KIT-00014")).await;
+    browser
+        .post(
+            &shop.url("/cart/add"),
+            &[("csrf", &product.csrf()), ("sku", "KIT-00014")],
+        )
+        .await;
+    let admin = shop.admin_token_for("admin.faults").await;
+    let fault = shop.url("/api/v1/admin/faults/inventory.slow");
+    shop.http
+        .put(&fault)
+        .bearer_auth(&admin)
+        .json(&json!({"kind": "delay", "ms": 1500}))
+        .send()
+        .await
+        .unwrap();
+    let checkout = browser.get(&shop.url("/checkout")).await;
+    let key = checkout.hidden("idempotency_key").unwrap();
+    let csrf = checkout.csrf();
+    let mut fields = vec![
+        ("csrf", csrf.as_str()),
+        ("idempotency_key", key.as_str()),
+        ("address.name", "Pat Ient"),
+        ("address.line1", "1 Main St"),
+        ("address.city", "Springfield"),
+        ("address.postal_code", "12345"),
+        ("address.country", "US"),
+        ("card.number", "4242424242424242"),
+        ("card.exp_month", "12"),
+        ("card.exp_year", "2031"),
+        ("card.cvc", "123"),
+    ];
+    let order = browser.post(&shop.url("/checkout"), &fields).await;
+    assert!(
+        order.html.contains("This page follows your order"),
+        "placed, not ended yet"
+    );
+    let again = browser.get(&shop.url("/checkout")).await;
+    assert_eq!(
+        again.url, order.url,
+        "no second checkout of the same cart while the first runs"
+    );
+    settled(&mut browser, order).await;
+    shop.http
+        .delete(&fault)
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+
+    // The same form, sent back with other details (the back button) for a new cart: a clear
+    // answer and a new key, so that the next submit is a checkout of its own.
+    browser
+        .post(
+            &shop.url("/cart/add"),
+            &[("csrf", &csrf), ("sku", "KIT-00014")],
+        )
+        .await;
+    fields[2] = ("address.name", "Someone Else");
+    let reused = browser.post(&shop.url("/checkout"), &fields).await;
+    assert_eq!(reused.status, 422);
+    assert!(
+        reused.html.contains("already placed an order"),
+        "{}",
+        reused.html
+    );
+    assert_ne!(reused.hidden("idempotency_key").unwrap(), key);
+}

@@ -140,6 +140,17 @@ pub(super) async fn authorize_form(
     Query(params): Query<AuthorizeParams>,
 ) -> Response {
     match check_authorization(&identity, &params).await {
+        // The provider keeps no sign-in of its own between requests, so it cannot answer
+        // without showing a form (OpenID Connect Core 3.1.2.6).
+        Ok(authorization) if params.prompt.as_deref() == Some("none") => {
+            AuthorizeRefusal::Redirect {
+                redirect_uri: authorization.redirect_uri,
+                error: "login_required",
+                description: "prompt=none: the user must sign in".to_owned(),
+                state: authorization.state,
+            }
+            .into_response()
+        }
         Ok(_) => (
             StatusCode::OK,
             page_headers(),

@@ -460,3 +460,32 @@ async fn prompt_create_signs_a_new_user_up_and_returns_a_code_for_them() {
         .unwrap();
     assert_ne!(principal.subject(), "", "the token is the new user's");
 }
+
+#[tokio::test]
+async fn prompt_none_is_answered_with_login_required() {
+    let app = TestApp::spawn(support::sqlite_database()).await;
+    let authorize = url::Url::parse_with_params(
+        &app.url("/oauth2/authorize"),
+        &[
+            ("response_type", "code"),
+            ("client_id", STOREFRONT),
+            ("redirect_uri", STOREFRONT_REDIRECT),
+            ("state", "s2"),
+            (
+                "code_challenge",
+                &support::identity_pkce_challenge("v".repeat(43).as_str()),
+            ),
+            ("code_challenge_method", "S256"),
+            ("prompt", "none"),
+        ],
+    )
+    .unwrap();
+    let response = app.http.get(authorize.as_str()).send().await.unwrap();
+    assert_eq!(response.status(), 303);
+    let location = url::Url::parse(response.headers()["location"].to_str().unwrap()).unwrap();
+    assert_eq!(
+        query_value(&location, "error").as_deref(),
+        Some("login_required")
+    );
+    assert_eq!(query_value(&location, "state").as_deref(), Some("s2"));
+}
