@@ -28,6 +28,8 @@ pub(crate) struct Services {
     pub(crate) verifier: Verifier,
     /// Loaders batch keys into one call; off, each key is its own call (for comparison).
     pub(crate) batching: bool,
+    /// How long a loader gathers keys before it calls.
+    pub(crate) loader_delay: std::time::Duration,
 }
 
 impl Services {
@@ -91,28 +93,32 @@ impl RequestData {
                 ProductLoader::new(services.clone(), reader.clone(), calls.clone()),
                 tokio::spawn,
             )
-            .max_batch_size(batch(100)),
+            .max_batch_size(batch(100))
+            .delay(services.loader_delay),
         );
         data.insert(
             DataLoader::new(
                 StockLoader::new(services.clone(), calls.clone()),
                 tokio::spawn,
             )
-            .max_batch_size(batch(100)),
+            .max_batch_size(batch(100))
+            .delay(services.loader_delay),
         );
         data.insert(
             DataLoader::new(
                 CategoryLoader::new(services.clone(), reader.clone(), calls.clone()),
                 tokio::spawn,
             )
-            .max_batch_size(batch(100)),
+            .max_batch_size(batch(100))
+            .delay(services.loader_delay),
         );
         data.insert(
             DataLoader::new(
                 OrderDetailLoader::new(services.clone(), reader, calls.clone()),
                 tokio::spawn,
             )
-            .max_batch_size(batch(20)),
+            .max_batch_size(batch(20))
+            .delay(services.loader_delay),
         );
         data.insert(self.caller);
         data.insert(self.calls);

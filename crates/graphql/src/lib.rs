@@ -58,6 +58,9 @@ pub struct Config {
     /// Batch the keys resolvers ask for into one downstream call (the data loaders); off, each
     /// key is a call of its own, to measure what the loaders save.
     pub batching: bool,
+    /// How long a loader gathers keys before it calls, in milliseconds: keys asked for later
+    /// go into another call.
+    pub loader_delay_ms: u64,
     /// How many persisted queries (by sha256) to remember.
     pub persisted_queries: usize,
 }
@@ -70,6 +73,7 @@ impl Default for Config {
             max_complexity: 5000,
             max_aliases: 30,
             batching: true,
+            loader_delay_ms: 1,
             persisted_queries: 1024,
         }
     }
@@ -125,6 +129,7 @@ pub fn router(config: &Config, dependencies: Dependencies) -> Option<Router> {
         service_token: dependencies.service_token,
         verifier: dependencies.verifier,
         batching: config.batching,
+        loader_delay: std::time::Duration::from_millis(config.loader_delay_ms),
     };
     let schema = schema_builder()
         .data(services.clone())

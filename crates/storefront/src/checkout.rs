@@ -205,8 +205,29 @@ pub(crate) async fn place(
         Ok(parsed) => parsed,
         Err(problems) => return render(&storefront, &visit, &token, &form, &problems, None).await,
     };
-    let message = pb::PlaceOrderRequest {
-        idempotency_key: form.idempotency_key.clone(),
+    let message = place_request(&form.idempotency_key, address, &card);
+    match storefront
+        .orders
+        .clone()
+        .place_order(request(message, &token))
+        .await
+    {
+        Ok(order) => {
+            visit.update(|session| session.cart_count = 0);
+            Ok(see_other(&format!(
+                "/orders/{}",
+                order.into_inner().order_id
+            )))
+        }
+        Err(status) => refused(&storefront, &visit, &token, form, status).await,
+    }
+}
+
+/// The order to place: its saga is followed live on the order page, so the answer comes as soon
+/// as the order exists.
+fn place_request(key: &str, address: Address, card: &Card) -> pb::PlaceOrderRequest {
+    pb::PlaceOrderRequest {
+        idempotency_key: key.to_owned(),
         address: Some(proto::common::Address {
             name: address.name,
             line1: address.line1,
@@ -222,44 +243,45 @@ pub(crate) async fn place(
             cvc: card.cvc.clone(),
             holder: card.holder.clone(),
         }),
-        // The order page follows the saga live.
         return_at_once: true,
-    };
-    match storefront
-        .orders
-        .clone()
-        .place_order(request(message, &token))
-        .await
-    {
-        Ok(order) => {
-            visit.update(|session| session.cart_count = 0);
-            Ok(see_other(&format!(
-                "/orders/{}",
-                order.into_inner().order_id
-            )))
-        }
-        Err(status) if status.code() == tonic::Code::InvalidArgument => {
-            // "address.city: is required" goes next to the city; anything else above the form.
-            let known = ADDRESS_FIELDS
-                .iter()
-                .chain(CARD_FIELDS)
-                .map(|field| field.0);
-            match status.message().split_once(": ") {
-                Some((field, reason)) if known.clone().any(|known| known == field) => {
-                    let problems = BTreeMap::from([(field.to_owned(), reason.to_owned())]);
-                    render(&storefront, &visit, &token, &form, &problems, None).await
-                }
-                _ => {
-                    let problem = status.message().to_owned();
-                    let none = BTreeMap::new();
-                    render(&storefront, &visit, &token, &form, &none, Some(&problem)).await
-                }
+    }
+}
+
+/// The form again with what the orders service refused: a field's problem next to it, the
+/// rest above the form.
+async fn refused(
+    storefront: &Storefront,
+    visit: &Visit,
+    token: &str,
+    form: CheckoutForm,
+    status: tonic::Status,
+) -> Result<Response, PageError> {
+    let known = ADDRESS_FIELDS
+        .iter()
+        .chain(CARD_FIELDS)
+        .map(|field| field.0)
+        .collect::<Vec<_>>();
+    let none = BTreeMap::new();
+    match status.code() {
+        tonic::Code::InvalidArgument => match status.message().split_once(": ") {
+            // "address.city: is required" goes next to the city.
+            Some((field, reason)) if known.contains(&field) => {
+                let problems = BTreeMap::from([(field.to_owned(), reason.to_owned())]);
+                render(storefront, visit, token, &form, &problems, None).await
             }
-        }
-        Err(status)
-            if status.code() == tonic::Code::FailedPrecondition
-                && status.message().starts_with("idempotency_key") =>
-        {
+            _ => {
+                render(
+                    storefront,
+                    visit,
+                    token,
+                    &form,
+                    &none,
+                    Some(status.message()),
+                )
+                .await
+            }
+        },
+        tonic::Code::FailedPrecondition if status.message().starts_with("idempotency_key") => {
             // This form placed an order with other details before (the back button): the
             // next submit is a new checkout.
             let form = CheckoutForm {
@@ -268,29 +290,20 @@ pub(crate) async fn place(
             };
             let problem = "This form already placed an order with other details; see your orders. \
                  Submit again to place this one as a new order.";
+            render(storefront, visit, token, &form, &none, Some(problem)).await
+        }
+        tonic::Code::FailedPrecondition => {
             render(
-                &storefront,
-                &visit,
-                &token,
+                storefront,
+                visit,
+                token,
                 &form,
-                &BTreeMap::new(),
-                Some(problem),
+                &none,
+                Some(status.message()),
             )
             .await
         }
-        Err(status) if status.code() == tonic::Code::FailedPrecondition => {
-            let problem = status.message().to_owned();
-            render(
-                &storefront,
-                &visit,
-                &token,
-                &form,
-                &BTreeMap::new(),
-                Some(&problem),
-            )
-            .await
-        }
-        Err(status) => Err(status.into()),
+        _ => Err(status.into()),
     }
 }
 

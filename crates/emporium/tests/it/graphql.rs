@@ -68,7 +68,12 @@ async fn buy(shop: &TestShop, token: &str, sku: &str) -> String {
 
 #[tokio::test]
 async fn loaders_keep_downstream_calls_constant_as_a_query_grows() {
-    let shop = TestShop::spawn("sqlite").await;
+    // Loaders gather keys for 1 ms by default; on a machine busy with the other tests, fifty
+    // resolvers can take longer than that to ask, and their keys would go in two calls.
+    let shop = TestShop::spawn_with("sqlite", |settings| {
+        settings.services.gateway.graphql.loader_delay_ms = 25;
+    })
+    .await;
     let products = "query($first: Int!) { products(first: $first, category: \"kitchen\") {
         totalCount edges { cursor node { sku stock { available } category { name } } } } }";
     let ten = graphql(&shop, None, products, json!({"first": 10})).await;
