@@ -56,6 +56,23 @@ async fn settled(browser: &mut Browser, order: Page) -> Page {
     panic!("the order did not settle: {}", page.html);
 }
 
+/// A checkout form with a good address and card, for `name`, posted with `csrf` and `key`.
+fn checkout_form<'a>(csrf: &'a str, key: &'a str, name: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("csrf", csrf),
+        ("idempotency_key", key),
+        ("address.name", name),
+        ("address.line1", "1 Main St"),
+        ("address.city", "Springfield"),
+        ("address.postal_code", "12345"),
+        ("address.country", "US"),
+        ("card.number", "4242424242424242"),
+        ("card.exp_month", "12"),
+        ("card.exp_year", "2031"),
+        ("card.cvc", "123"),
+    ]
+}
+
 fn email(name: &str) -> String {
     format!("{name}-{}@example.com", uuid::Uuid::new_v4().simple())
 }
@@ -391,19 +408,7 @@ async fn a_declined_card_shows_the_reason_and_gives_the_stock_back() {
     let order = browser
         .post(
             &shop.url("/checkout"),
-            &[
-                ("csrf", &home.csrf()),
-                ("idempotency_key", &key),
-                ("address.name", "Un Lucky"),
-                ("address.line1", "1 Main St"),
-                ("address.city", "Springfield"),
-                ("address.postal_code", "12345"),
-                ("address.country", "US"),
-                ("card.number", "4242424242424242"),
-                ("card.exp_month", "12"),
-                ("card.exp_year", "2031"),
-                ("card.cvc", "123"),
-            ],
+            &checkout_form(&home.csrf(), &key, "Un Lucky"),
         )
         .await;
     let order = settled(&mut browser, order).await;
@@ -498,19 +503,7 @@ async fn the_purchase_runs_against_the_shop_in_nine_processes() {
     let order = browser
         .post(
             &shop.url("/checkout"),
-            &[
-                ("csrf", &checkout.csrf()),
-                ("idempotency_key", &key),
-                ("address.name", "Far Away"),
-                ("address.line1", "1 Main St"),
-                ("address.city", "Springfield"),
-                ("address.postal_code", "12345"),
-                ("address.country", "US"),
-                ("card.number", "4242424242424242"),
-                ("card.exp_month", "12"),
-                ("card.exp_year", "2031"),
-                ("card.cvc", "123"),
-            ],
+            &checkout_form(&checkout.csrf(), &key, "Far Away"),
         )
         .await;
     let order = settled(&mut browser, order).await;
@@ -544,19 +537,7 @@ async fn checkout_waits_for_an_order_being_placed_and_a_reused_form_gets_a_new_k
     let checkout = browser.get(&shop.url("/checkout")).await;
     let key = checkout.hidden("idempotency_key").unwrap();
     let csrf = checkout.csrf();
-    let mut fields = vec![
-        ("csrf", csrf.as_str()),
-        ("idempotency_key", key.as_str()),
-        ("address.name", "Pat Ient"),
-        ("address.line1", "1 Main St"),
-        ("address.city", "Springfield"),
-        ("address.postal_code", "12345"),
-        ("address.country", "US"),
-        ("card.number", "4242424242424242"),
-        ("card.exp_month", "12"),
-        ("card.exp_year", "2031"),
-        ("card.cvc", "123"),
-    ];
+    let mut fields = checkout_form(&csrf, &key, "Pat Ient");
     let order = browser.post(&shop.url("/checkout"), &fields).await;
     assert!(
         order.html.contains("This page follows your order"),
