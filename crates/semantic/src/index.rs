@@ -1,0 +1,301 @@
+//! Vector indexes: keys (skus) with a unit vector each, and the nearest keys to a query.
+
+use std::collections::HashMap;
+use std::sync::RwLock;
+
+use crate::embed::ModelId;
+
+/// A key and how close its vector is to the query (the dot product: the cosine of unit vectors).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Hit {
+    pub key: String,
+    pub score: f32,
+}
+
+/// Finds the nearest vectors to a query.
+pub trait VectorIndex: Send + Sync {
+    /// The model whose vectors it holds.
+    fn model(&self) -> &ModelId;
+    /// Adds or replaces the vector of `key`.
+    fn upsert(&self, key: &str, vector: &[f32]) -> anyhow::Result<()>;
+    /// Forgets `key`; false when it was not there.
+    fn remove(&self, key: &str) -> bool;
+    /// The `k` nearest keys that `keep` accepts, nearest first.
+    fn search(&self, query: &[f32], k: usize, keep: &dyn Fn(&str) -> bool) -> Vec<Hit>;
+    /// The vector of `key`, if it has one.
+    fn vector(&self, key: &str) -> Option<Vec<f32>>;
+    /// How many keys it holds.
+    fn len(&self) -> usize;
+    /// Whether it holds none.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Every vector in one contiguous matrix, each query scored against all of them: perfect recall,
+/// and fast enough for a catalog of some hundred thousand products.
+pub struct ExactIndex {
+    model: ModelId,
+    dimensions: usize,
+    rows: RwLock<Rows>,
+}
+
+#[derive(Default)]
+struct Rows {
+    keys: Vec<String>,
+    positions: HashMap<String, usize>,
+    /// `keys.len() * dimensions` values, row by row.
+    matrix: Vec<f32>,
+}
+
+impl std::fmt::Debug for ExactIndex {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("ExactIndex")
+            .field("model", &self.model)
+            .field("len", &self.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a serialised index starts with.
+const MAGIC: &[u8; 8] = b"EMPVEC1\n";
+
+impl ExactIndex {
+    pub fn new(model: ModelId, dimensions: usize) -> ExactIndex {
+        ExactIndex {
+            model,
+            dimensions,
+            rows: RwLock::new(Rows::default()),
+        }
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Rows> {
+        self.rows
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Rows> {
+        self.rows
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The index as bytes: a header line naming the model, then each key and its vector.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let rows = self.read();
+        let header = serde_json::json!({
+            "model": self.model,
+            "dimensions": self.dimensions,
+            "count": rows.keys.len(),
+        });
+        let mut bytes = MAGIC.to_vec();
+        bytes.extend_from_slice(header.to_string().as_bytes());
+        bytes.push(b'\n');
+        for (position, key) in rows.keys.iter().enumerate() {
+            bytes.extend_from_slice(&(key.len() as u16).to_le_bytes());
+            bytes.extend_from_slice(key.as_bytes());
+            let row = &rows.matrix[position * self.dimensions..(position + 1) * self.dimensions];
+            for value in row {
+                bytes.extend_from_slice(&value.to_le_bytes());
+            }
+        }
+        bytes
+    }
+
+    /// An index from `to_bytes`; an error names what is wrong with them.
+    pub fn from_bytes(bytes: &[u8]) -> anyhow::Result<ExactIndex> {
+        let rest = bytes
+            .strip_prefix(MAGIC.as_slice())
+            .ok_or_else(|| anyhow::anyhow!("not a serialised vector index"))?;
+        let end = rest
+            .iter()
+            .position(|byte| *byte == b'\n')
+            .ok_or_else(|| anyhow::anyhow!("the index has no header"))?;
+        let header: serde_json::Value = serde_json::from_slice(&rest[..end])?;
+        let model: ModelId = serde_json::from_value(header["model"].clone())?;
+        let dimensions = header["dimensions"].as_u64().unwrap_or(0) as usize;
+        let count = header["count"].as_u64().unwrap_or(0) as usize;
+        anyhow::ensure!(dimensions > 0, "the index names no dimensions");
+        let index = ExactIndex::new(model, dimensions);
+        let mut cursor = &rest[end + 1..];
+        for _ in 0..count {
+            let (key, vector, next) = read_row(cursor, dimensions)?;
+            index.upsert(key, &vector)?;
+            cursor = next;
+        }
+        anyhow::ensure!(cursor.is_empty(), "the index has bytes past its last row");
+        Ok(index)
+    }
+}
+
+/// One row of a serialised index: its key, its vector, and what follows.
+fn read_row(bytes: &[u8], dimensions: usize) -> anyhow::Result<(&str, Vec<f32>, &[u8])> {
+    let truncated = || anyhow::anyhow!("the index is cut short");
+    let length = u16::from_le_bytes(bytes.get(..2).ok_or_else(truncated)?.try_into()?) as usize;
+    let key = std::str::from_utf8(bytes.get(2..2 + length).ok_or_else(truncated)?)?;
+    let start = 2 + length;
+    let values = bytes
+        .get(start..start + dimensions * 4)
+        .ok_or_else(truncated)?;
+    let vector = values
+        .chunks_exact(4)
+        .map(|chunk| f32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]))
+        .collect();
+    Ok((key, vector, &bytes[start + dimensions * 4..]))
+}
+
+impl VectorIndex for ExactIndex {
+    fn model(&self) -> &ModelId {
+        &self.model
+    }
+
+    fn upsert(&self, key: &str, vector: &[f32]) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            vector.len() == self.dimensions,
+            "a vector of {} values for an index of {}",
+            vector.len(),
+            self.dimensions
+        );
+        let mut rows = self.write();
+        match rows.positions.get(key).copied() {
+            Some(position) => {
+                let start = position * self.dimensions;
+                rows.matrix[start..start + self.dimensions].copy_from_slice(vector);
+            }
+            None => {
+                let position = rows.keys.len();
+                rows.keys.push(key.to_owned());
+                rows.positions.insert(key.to_owned(), position);
+                rows.matrix.extend_from_slice(vector);
+            }
+        }
+        Ok(())
+    }
+
+    fn remove(&self, key: &str) -> bool {
+        let mut rows = self.write();
+        let Some(position) = rows.positions.remove(key) else {
+            return false;
+        };
+        // The last row takes the removed one's place.
+        let last = rows.keys.len() - 1;
+        let dimensions = self.dimensions;
+        if position != last {
+            let moved = rows.keys[last].clone();
+            rows.matrix.copy_within(
+                last * dimensions..(last + 1) * dimensions,
+                position * dimensions,
+            );
+            rows.keys[position] = moved.clone();
+            rows.positions.insert(moved, position);
+        }
+        rows.keys.pop();
+        rows.matrix.truncate(last * dimensions);
+        true
+    }
+
+    fn search(&self, query: &[f32], k: usize, keep: &dyn Fn(&str) -> bool) -> Vec<Hit> {
+        if query.len() != self.dimensions || k == 0 {
+            return Vec::new();
+        }
+        let rows = self.read();
+        let mut best: Vec<(f32, usize)> = Vec::with_capacity(k + 1);
+        for (position, row) in rows.matrix.chunks_exact(self.dimensions).enumerate() {
+            let score: f32 = row.iter().zip(query).map(|(a, b)| a * b).sum();
+            if best.len() == k && score <= best[k - 1].0 {
+                continue;
+            }
+            if !keep(&rows.keys[position]) {
+                continue;
+            }
+            let at = best.partition_point(|(other, _)| *other >= score);
+            best.insert(at, (score, position));
+            best.truncate(k);
+        }
+        best.into_iter()
+            .map(|(score, position)| Hit {
+                key: rows.keys[position].clone(),
+                score,
+            })
+            .collect()
+    }
+
+    fn vector(&self, key: &str) -> Option<Vec<f32>> {
+        let rows = self.read();
+        let position = *rows.positions.get(key)?;
+        Some(rows.matrix[position * self.dimensions..(position + 1) * self.dimensions].to_vec())
+    }
+
+    fn len(&self) -> usize {
+        self.read().keys.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::f32::consts::FRAC_1_SQRT_2;
+
+    fn model() -> ModelId {
+        ModelId {
+            name: "test".to_owned(),
+            version: "1".to_owned(),
+        }
+    }
+
+    fn index() -> ExactIndex {
+        let index = ExactIndex::new(model(), 2);
+        for (key, vector) in [
+            ("east", [1.0, 0.0]),
+            ("north", [0.0, 1.0]),
+            ("north-east", [FRAC_1_SQRT_2, FRAC_1_SQRT_2]),
+        ] {
+            index.upsert(key, &vector).unwrap();
+        }
+        index
+    }
+
+    #[test]
+    fn the_nearest_keys_come_first_and_filters_hold() {
+        let index = index();
+        let hits = index.search(&[1.0, 0.1], 2, &|_| true);
+        let keys: Vec<&str> = hits.iter().map(|hit| hit.key.as_str()).collect();
+        assert_eq!(keys, ["east", "north-east"]);
+        let hits = index.search(&[1.0, 0.1], 2, &|key| key != "east");
+        assert_eq!(hits[0].key, "north-east");
+        assert!(
+            index.search(&[1.0], 2, &|_| true).is_empty(),
+            "a query of other dimensions"
+        );
+        assert!(index.upsert("bad", &[1.0]).is_err());
+    }
+
+    #[test]
+    fn removing_moves_the_last_row_and_replacing_keeps_one_row() {
+        let index = index();
+        assert!(index.remove("east"));
+        assert!(!index.remove("east"));
+        assert_eq!(index.len(), 2);
+        assert_eq!(
+            index.vector("north-east").unwrap(),
+            vec![FRAC_1_SQRT_2, FRAC_1_SQRT_2]
+        );
+        index.upsert("north", &[0.0, -1.0]).unwrap();
+        assert_eq!(index.len(), 2);
+        assert_eq!(index.search(&[0.0, -1.0], 1, &|_| true)[0].key, "north");
+    }
+
+    #[test]
+    fn an_index_survives_bytes_and_refuses_broken_ones() {
+        let index = index();
+        let copy = ExactIndex::from_bytes(&index.to_bytes()).unwrap();
+        assert_eq!(copy.model(), &model());
+        assert_eq!(copy.len(), 3);
+        assert_eq!(copy.vector("north").unwrap(), vec![0.0, 1.0]);
+        let bytes = index.to_bytes();
+        assert!(ExactIndex::from_bytes(&bytes[..bytes.len() - 1]).is_err());
+        assert!(ExactIndex::from_bytes(b"something else").is_err());
+    }
+}

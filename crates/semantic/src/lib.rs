@@ -1,0 +1,17 @@
+//! Meaning for search, behind two traits so that either half can be replaced:
+//!
+//! - `Embedder` turns texts into unit vectors. `StaticEmbedder` is the bundled default: a
+//!   model2vec static model distilled from all-MiniLM-L6-v2 (`models/minilm-static/`, made by
+//!   `scripts/make-embedding-model`), compiled into the binary, fast enough to embed a catalog
+//!   at start. Every vector is stamped with the `ModelId` that made it.
+//! - `VectorIndex` finds the nearest vectors to a query. `ExactIndex` is the default: every
+//!   vector in one contiguous matrix, scored by dot product (perfect recall), serialised to bytes
+//!   so that a restart does not embed again.
+//!
+//! Pure computation: no IO beyond reading a model folder when asked to.
+
+pub mod embed;
+pub mod index;
+
+pub use embed::{Embedder, ModelId, StaticEmbedder};
+pub use index::{ExactIndex, Hit, VectorIndex};
