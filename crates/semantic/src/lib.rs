@@ -8,10 +8,14 @@
 //!   vector in one contiguous matrix, scored by dot product (perfect recall), serialised to bytes
 //!   so that a restart does not embed again.
 //!
+//! - `quality` scores rankings against graded labels (nDCG@k, recall@k, reciprocal rank) and
+//!   fuses rankings (reciprocal rank fusion).
+//!
 //! Pure computation: no IO beyond reading a model folder when asked to.
 
 pub mod embed;
 pub mod index;
+pub mod quality;
 
 pub use embed::{Embedder, ModelId, StaticEmbedder};
 pub use index::{ExactIndex, Hit, VectorIndex};
