@@ -32,8 +32,10 @@ pub trait VectorIndex: Send + Sync {
     }
 }
 
-/// Every vector in one contiguous matrix, each query scored against all of them: perfect recall,
-/// and fast enough for a catalog of some hundred thousand products.
+/// Every vector in one contiguous matrix, each query scored against all of them: first by int8
+/// copies of the vectors (a quarter of the memory to read, four times the lanes), then the best
+/// few times `k` again in full precision, so the answer is the exact top `k` unless the int8
+/// pass left one of them out (the test over 2,000 vectors finds all of them).
 pub struct ExactIndex {
     model: ModelId,
     dimensions: usize,
@@ -46,6 +48,49 @@ struct Rows {
     positions: HashMap<String, usize>,
     /// `keys.len() * dimensions` values, row by row.
     matrix: Vec<f32>,
+    /// The same rows as int8 codes, and what multiplies each row's codes back into values.
+    codes: Vec<i8>,
+    scales: Vec<f32>,
+}
+
+/// `vector` as int8 codes and the scale that turns them back (its largest value is 127).
+fn quantize(vector: &[f32]) -> (Vec<i8>, f32) {
+    let largest = vector
+        .iter()
+        .fold(0.0f32, |largest, value| largest.max(value.abs()));
+    if largest == 0.0 {
+        return (vec![0; vector.len()], 0.0);
+    }
+    let codes = vector
+        .iter()
+        .map(|value| (value / largest * 127.0).round() as i8)
+        .collect();
+    (codes, largest / 127.0)
+}
+
+/// The int8 dot product, in sixteen i32 lanes.
+fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
+    let mut lanes = [0i32; 16];
+    let (a_chunks, b_chunks) = (a.chunks_exact(16), b.chunks_exact(16));
+    let tail: i32 = a_chunks
+        .remainder()
+        .iter()
+        .zip(b_chunks.remainder())
+        .map(|(x, y)| i32::from(*x) * i32::from(*y))
+        .sum();
+    for (x, y) in a_chunks.zip(b_chunks) {
+        for lane in 0..16 {
+            lanes[lane] += i32::from(x[lane]) * i32::from(y[lane]);
+        }
+    }
+    lanes.iter().sum::<i32>() + tail
+}
+
+/// The best `limit` of `scored` (score, position) kept in order, best first.
+fn keep_best(best: &mut Vec<(f32, usize)>, limit: usize, score: f32, position: usize) {
+    let at = best.partition_point(|(other, _)| *other >= score);
+    best.insert(at, (score, position));
+    best.truncate(limit);
 }
 
 impl std::fmt::Debug for ExactIndex {
@@ -158,17 +203,22 @@ impl VectorIndex for ExactIndex {
             vector.len(),
             self.dimensions
         );
+        let (codes, scale) = quantize(vector);
         let mut rows = self.write();
         match rows.positions.get(key).copied() {
             Some(position) => {
                 let start = position * self.dimensions;
                 rows.matrix[start..start + self.dimensions].copy_from_slice(vector);
+                rows.codes[start..start + self.dimensions].copy_from_slice(&codes);
+                rows.scales[position] = scale;
             }
             None => {
                 let position = rows.keys.len();
                 rows.keys.push(key.to_owned());
                 rows.positions.insert(key.to_owned(), position);
                 rows.matrix.extend_from_slice(vector);
+                rows.codes.extend_from_slice(&codes);
+                rows.scales.push(scale);
             }
         }
         Ok(())
@@ -184,15 +234,20 @@ impl VectorIndex for ExactIndex {
         let dimensions = self.dimensions;
         if position != last {
             let moved = rows.keys[last].clone();
-            rows.matrix.copy_within(
+            let (from, to) = (
                 last * dimensions..(last + 1) * dimensions,
                 position * dimensions,
             );
+            rows.matrix.copy_within(from.clone(), to);
+            rows.codes.copy_within(from, to);
+            rows.scales[position] = rows.scales[last];
             rows.keys[position] = moved.clone();
             rows.positions.insert(moved, position);
         }
         rows.keys.pop();
         rows.matrix.truncate(last * dimensions);
+        rows.codes.truncate(last * dimensions);
+        rows.scales.truncate(last);
         true
     }
 
@@ -201,18 +256,22 @@ impl VectorIndex for ExactIndex {
             return Vec::new();
         }
         let rows = self.read();
+        let (query_codes, query_scale) = quantize(query);
+        let candidates = (k * 4).max(40);
+        let mut rough: Vec<(f32, usize)> = Vec::with_capacity(candidates + 1);
+        for (position, row) in rows.codes.chunks_exact(self.dimensions).enumerate() {
+            let score = dot_i8(row, &query_codes) as f32 * rows.scales[position] * query_scale;
+            if rough.len() == candidates && score <= rough[candidates - 1].0 {
+                continue;
+            }
+            if keep(&rows.keys[position]) {
+                keep_best(&mut rough, candidates, score, position);
+            }
+        }
         let mut best: Vec<(f32, usize)> = Vec::with_capacity(k + 1);
-        for (position, row) in rows.matrix.chunks_exact(self.dimensions).enumerate() {
-            let score = dot(row, query);
-            if best.len() == k && score <= best[k - 1].0 {
-                continue;
-            }
-            if !keep(&rows.keys[position]) {
-                continue;
-            }
-            let at = best.partition_point(|(other, _)| *other >= score);
-            best.insert(at, (score, position));
-            best.truncate(k);
+        for (_, position) in rough {
+            let row = &rows.matrix[position * self.dimensions..(position + 1) * self.dimensions];
+            keep_best(&mut best, k, dot(row, query), position);
         }
         best.into_iter()
             .map(|(score, position)| Hit {
@@ -274,6 +333,44 @@ mod tests {
             index.upsert(key, &vector).unwrap();
         }
         index
+    }
+
+    #[test]
+    fn the_int8_pass_and_the_rerank_find_the_exact_top_ten() {
+        // A deterministic cloud of 2,000 unit vectors of 64 dimensions.
+        let mut state = 42u64;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((state >> 33) as f32 / (1u64 << 31) as f32) - 0.5
+        };
+        let index = ExactIndex::new(model(), 64);
+        let mut vectors = Vec::new();
+        for position in 0..2000 {
+            let vector = crate::embed::unit((0..64).map(|_| next()).collect());
+            index.upsert(&format!("k{position}"), &vector).unwrap();
+            vectors.push(vector);
+        }
+        for query in vectors.iter().step_by(100) {
+            let mut exact: Vec<(f32, usize)> = vectors
+                .iter()
+                .enumerate()
+                .map(|(position, vector)| (dot(vector, query), position))
+                .collect();
+            exact.sort_by(|a, b| b.0.total_cmp(&a.0));
+            let expected: Vec<String> = exact[..10].iter().map(|(_, p)| format!("k{p}")).collect();
+            let found: Vec<String> = index
+                .search(query, 10, &|_| true)
+                .into_iter()
+                .map(|hit| hit.key)
+                .collect();
+            assert_eq!(found, expected);
+        }
+        let (codes, scale) = quantize(&[0.5, -1.0, 0.25]);
+        assert_eq!(codes, [64, -127, 32]);
+        assert!((scale - 1.0 / 127.0).abs() < 1e-9);
+        assert_eq!(dot_i8(&[1; 20], &[2; 20]), 40);
     }
 
     #[test]
