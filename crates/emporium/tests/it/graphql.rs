@@ -304,17 +304,8 @@ async fn a_subscription_sees_an_order_move_through_its_states_in_order() {
     // it moves through from then on, in the saga's order.
     let sku = "KIT-00010";
     set_stock(&shop, sku, 10).await;
-    let admin = shop.admin_token_for("admin.faults").await;
-    let fault = shop.url("/api/v1/admin/faults/inventory.slow");
-    let switched = shop
-        .http
-        .put(&fault)
-        .bearer_auth(&admin)
-        .json(&json!({"kind": "delay", "ms": 1500}))
-        .send()
-        .await
-        .unwrap();
-    assert!(switched.status().is_success());
+    shop.switch_fault("inventory.slow", Some(json!({"kind": "delay", "ms": 1500})))
+        .await;
     let buying = tokio::spawn({
         let (http, base, token) = (shop.http.clone(), shop.base_url.clone(), token.clone());
         async move {
@@ -391,12 +382,7 @@ async fn a_subscription_sees_an_order_move_through_its_states_in_order() {
         live_id.as_str(),
         "{bought}"
     );
-    shop.http
-        .delete(&fault)
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap();
+    shop.switch_fault("inventory.slow", None).await;
     socket.close(None).await.unwrap();
 }
 
@@ -457,14 +443,8 @@ async fn graphiql_is_served_from_the_binary() {
     assert_eq!(script.headers()["content-encoding"], "gzip");
     assert_eq!(script.bytes().await.unwrap()[..2], [0x1f, 0x8b]);
     // Without an HTML Accept, GET runs a query.
-    let answer: Value = shop
-        .http
-        .get(shop.url("/graphql?query=%7Bcategories%7Bslug%7D%7D"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let answer = shop
+        .get_json("/graphql?query=%7Bcategories%7Bslug%7D%7D", None)
+        .await;
     assert!(answer["data"]["categories"].is_array(), "{answer}");
 }

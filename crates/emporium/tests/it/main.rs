@@ -161,6 +161,23 @@ impl TestShop {
         }
     }
 
+    /// Switches the fault `name` on with `fault` (`{"kind": "fail"}`, `{"kind": "delay",
+    /// "ms": 300}`), or off with `None`, through the admin API.
+    pub async fn switch_fault(&self, name: &str, fault: Option<serde_json::Value>) {
+        let admin = self.admin_token_for("admin.faults").await;
+        let url = self.url(&format!("/api/v1/admin/faults/{name}"));
+        let request = match fault {
+            Some(fault) => self.http.put(url).json(&fault),
+            None => self.http.delete(url),
+        };
+        let response = request.bearer_auth(admin).send().await.unwrap();
+        assert!(
+            response.status().is_success(),
+            "switch {name}: {}",
+            response.status()
+        );
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base_url)
     }

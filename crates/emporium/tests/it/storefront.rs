@@ -382,16 +382,8 @@ async fn pages_carry_security_headers_and_say_what_is_wrong() {
 async fn a_declined_card_shows_the_reason_and_gives_the_stock_back() {
     let shop = TestShop::spawn("sqlite").await;
     set_stock(&shop, SKU, 7).await;
-    let admin = shop.admin_token_for("admin.faults").await;
-    let switched = shop
-        .http
-        .put(shop.url("/api/v1/admin/faults/payments.decline"))
-        .bearer_auth(&admin)
-        .json(&json!({"kind": "fail"}))
-        .send()
-        .await
-        .unwrap();
-    assert!(switched.status().is_success());
+    shop.switch_fault("payments.decline", Some(json!({"kind": "fail"})))
+        .await;
 
     let mut browser = Browser::new();
     let form = browser.get(&shop.url("/login?return_to=/")).await;
@@ -525,15 +517,8 @@ async fn checkout_waits_for_an_order_being_placed_and_a_reused_form_gets_a_new_k
             &[("csrf", &product.csrf()), ("sku", "KIT-00014")],
         )
         .await;
-    let admin = shop.admin_token_for("admin.faults").await;
-    let fault = shop.url("/api/v1/admin/faults/inventory.slow");
-    shop.http
-        .put(&fault)
-        .bearer_auth(&admin)
-        .json(&json!({"kind": "delay", "ms": 1500}))
-        .send()
-        .await
-        .unwrap();
+    shop.switch_fault("inventory.slow", Some(json!({"kind": "delay", "ms": 1500})))
+        .await;
     let checkout = browser.get(&shop.url("/checkout")).await;
     let key = checkout.hidden("idempotency_key").unwrap();
     let csrf = checkout.csrf();
@@ -549,12 +534,7 @@ async fn checkout_waits_for_an_order_being_placed_and_a_reused_form_gets_a_new_k
         "no second checkout of the same cart while the first runs"
     );
     settled(&mut browser, order).await;
-    shop.http
-        .delete(&fault)
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap();
+    shop.switch_fault("inventory.slow", None).await;
 
     // The same form, sent back with other details (the back button) for a new cart: a clear
     // answer and a new key, so that the next submit is a checkout of its own.
