@@ -2,6 +2,9 @@
 
 use serde_json::{Map, Value};
 
+pub mod search;
+pub mod typo;
+
 /// The shop's shared value types: `Invalid` names the field a check refused, and a product's
 /// price is `Money` (never negative, at most ten million in major units).
 pub use platform::values::{Invalid, Money};
@@ -74,9 +77,20 @@ pub struct ProductDraft {
 }
 
 /// Free-form attributes: a JSON object, kept as its compact text so that reads pass it on
-/// without parsing it again.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Attributes(String);
+/// without parsing it again; parsed once, when a search first looks into it.
+#[derive(Clone, Debug)]
+pub struct Attributes {
+    json: String,
+    parsed: std::sync::OnceLock<Map<String, Value>>,
+}
+
+impl PartialEq for Attributes {
+    fn eq(&self, other: &Attributes) -> bool {
+        self.json == other.json
+    }
+}
+
+impl Eq for Attributes {}
 
 impl Attributes {
     /// The most JSON text one product's attributes may hold.
@@ -85,28 +99,39 @@ impl Attributes {
     /// Parses a JSON object; empty text means `{}`.
     pub fn parse(field: &'static str, raw: &str) -> Result<Attributes, Invalid> {
         if raw.trim().is_empty() {
-            return Ok(Attributes("{}".to_owned()));
+            return Ok(Attributes::of("{}".to_owned()));
         }
         if raw.len() > Attributes::MAX_BYTES {
             return Err(Invalid::new(field, "must be at most 16 KiB of JSON"));
         }
         match serde_json::from_str::<Value>(raw) {
-            Ok(object @ Value::Object(_)) => Ok(Attributes(object.to_string())),
+            Ok(object @ Value::Object(_)) => Ok(Attributes::of(object.to_string())),
             Ok(_) => Err(Invalid::new(field, "must be a JSON object")),
             Err(error) => Err(Invalid::new(field, format!("is not valid JSON: {error}"))),
         }
     }
 
+    fn of(json: String) -> Attributes {
+        Attributes {
+            json,
+            parsed: std::sync::OnceLock::new(),
+        }
+    }
+
     pub fn as_json(&self) -> &str {
-        &self.0
+        &self.json
     }
 
     /// One attribute's value.
-    pub fn get(&self, key: &str) -> Option<Value> {
-        match serde_json::from_str::<Map<String, Value>>(&self.0) {
-            Ok(mut map) => map.remove(key),
-            Err(_) => None,
-        }
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.parsed
+            .get_or_init(|| serde_json::from_str(&self.json).unwrap_or_default())
+            .get(key)
+    }
+
+    /// One attribute's value when it is a string.
+    pub fn text(&self, key: &str) -> Option<&str> {
+        self.get(key).and_then(Value::as_str)
     }
 }
 
@@ -178,6 +203,24 @@ pub struct Product {
     pub draft: ProductDraft,
     pub created_at: i64,
     pub updated_at: i64,
+}
+
+impl Product {
+    /// What the product's vector is made from: its name, category, main attributes and
+    /// description (the text the search-quality benchmark was scored with).
+    pub fn search_text(&self) -> String {
+        let draft = &self.draft;
+        let mut text = format!("{}. {}.", draft.name, draft.category);
+        for name in ["brand", "material", "color", "style", "use"] {
+            if let Some(value) = draft.attributes.text(name) {
+                text.push(' ');
+                text.push_str(value);
+            }
+        }
+        text.push_str(". ");
+        text.push_str(&draft.description);
+        text
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

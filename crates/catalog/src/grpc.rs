@@ -1,6 +1,8 @@
 //! The `Catalog` gRPC service: proto messages in, domain types through, proto messages out;
 //! `products.rs` decides.
 
+mod search;
+
 use proto::catalog as pb;
 use proto::catalog::catalog_server::{Catalog as CatalogRpc, CatalogServer};
 use tonic::{Request, Response, Status};
@@ -75,17 +77,45 @@ impl CatalogRpc for CatalogGrpc {
     async fn search_products(
         &self,
         request: Request<pb::SearchProductsRequest>,
-    ) -> Result<Response<pb::ListProductsResponse>, Status> {
+    ) -> Result<Response<pb::SearchProductsResponse>, Status> {
+        let principal = platform::auth::authorize(&request, CATALOG_READ)?;
+        let (search, offset, size) = search::request(request.get_ref())?;
+        let answer = self
+            .catalog
+            .search(&search, offset, size, principal.token())
+            .await?;
+        Ok(Response::new(search::answer(answer)))
+    }
+
+    async fn similar_products(
+        &self,
+        request: Request<pb::SimilarProductsRequest>,
+    ) -> Result<Response<pb::SimilarProductsResponse>, Status> {
         platform::auth::authorize(&request, CATALOG_READ)?;
         let message = request.get_ref();
-        let (size, cursor) = paging(message.page.as_ref())?;
-        let category = optional_category(&message.category)?;
-        let terms = domain::search_terms(&message.query).map_err(crate::Error::from)?;
-        let page = self
-            .catalog
-            .search(&terms, category.as_deref(), &cursor, size)
-            .await?;
-        Ok(Response::new(to_list(page)))
+        let sku = Sku::parse("sku", &message.sku).map_err(crate::Error::from)?;
+        let limit = match message.limit {
+            0 => 8,
+            1..=50 => message.limit as usize,
+            _ => return Err(Status::invalid_argument("limit: must be 1 to 50")),
+        };
+        let similar = self.catalog.similar(&sku, limit).await?;
+        Ok(Response::new(pb::SimilarProductsResponse {
+            products: similar
+                .iter()
+                .map(|(product, _)| to_proto(product))
+                .collect(),
+            scores: similar.iter().map(|(_, score)| *score).collect(),
+        }))
+    }
+
+    async fn get_search_status(
+        &self,
+        request: Request<pb::GetSearchStatusRequest>,
+    ) -> Result<Response<pb::SearchStatus>, Status> {
+        platform::auth::authorize(&request, CATALOG_READ)?;
+        let status = self.catalog.search_status().await?;
+        Ok(Response::new(search::status(status)))
     }
 
     async fn list_categories(

@@ -1,14 +1,18 @@
-//! The catalog service: products, categories, paging, keyword search, and their administration.
+//! The catalog service: products, categories, paging, hybrid search, and their administration.
 //!
-//! It owns the catalog database (SQLite FTS5 or PostgreSQL full-text for search) and serves the
-//! `emporium.catalog.v1.Catalog` contract. Reads need the `catalog.read` scope, changes
-//! `catalog.admin`. Products are cached in memory and the cache is dropped on every change.
+//! It owns the catalog database (products, and their vectors per embedding model; SQLite FTS5
+//! or PostgreSQL full text for keywords) and serves the `emporium.catalog.v1.Catalog` contract.
+//! Reads need the `catalog.read` scope, changes `catalog.admin`. Products are cached in memory
+//! and the cache is dropped on every change. Search fuses keyword and vector rankings
+//! (`search/`); its in-stock filter asks inventory with the caller's token.
 
 pub mod domain;
 mod error;
 mod grpc;
 mod plugin;
 mod products;
+mod queries;
+pub mod search;
 pub mod seed;
 mod store;
 
@@ -34,23 +38,34 @@ pub struct Config {
     pub cache_capacity: u64,
     /// How long a cached product may be served before it is read again, in seconds.
     pub cache_ttl_seconds: u64,
+    /// Hybrid search: the embedding model, the match thresholds, the shadow ranking.
+    pub search: search::Config,
 }
 
 impl Default for Config {
     fn default() -> Config {
         Config {
             database_url: "sqlite://.emporium/catalog.db".to_owned(),
-            cache_capacity: 50_000,
+            cache_capacity: 200_000,
             cache_ttl_seconds: 300,
+            search: search::Config::default(),
         }
     }
 }
+
+/// Where the catalog reads stock levels for the in-stock filter: inventory, with the caller's
+/// token (stock levels are public: shoppers' and the gateway's tokens carry `inventory.read`).
+pub type Stock =
+    proto::inventory::inventory_client::InventoryClient<platform::transport::Transport>;
 
 /// The catalog service. Cheap to clone.
 #[derive(Clone)]
 pub struct Catalog {
     store: Store,
     cache: moka::future::Cache<Sku, Arc<Product>>,
+    search: Arc<search::Search>,
+    /// `None` for a catalog built on its own (its tests): the in-stock filter is refused.
+    stock: Option<Stock>,
 }
 
 impl std::fmt::Debug for Catalog {
@@ -60,14 +75,33 @@ impl std::fmt::Debug for Catalog {
 }
 
 impl Catalog {
-    /// Opens the database and applies its migrations.
-    pub async fn build(config: &Config) -> anyhow::Result<Catalog> {
+    /// Opens the database, applies its migrations and loads the search index from the stored
+    /// vectors.
+    pub async fn build(config: &Config, stock: Option<Stock>) -> anyhow::Result<Catalog> {
         let store = Store::open(&config.database_url).await?;
         let cache = moka::future::Cache::builder()
             .max_capacity(config.cache_capacity)
             .time_to_live(Duration::from_secs(config.cache_ttl_seconds))
             .build();
-        Ok(Catalog { store, cache })
+        let search = search::Search::open(store.clone(), config.search.clone()).await?;
+        Ok(Catalog {
+            store,
+            cache,
+            search: Arc::new(search),
+            stock,
+        })
+    }
+
+    /// Embeds up to `limit` products that have no vector yet (a first start's seed); the
+    /// background embeds the rest.
+    pub async fn embed_missing(&self, limit: usize) -> anyhow::Result<usize> {
+        Ok(self.search.catch_up(limit).await?)
+    }
+
+    /// Keeps the search index current (other replicas' changes, products without vectors, a
+    /// new model) until shut down.
+    pub async fn run_background(&self, shutdown: platform::shutdown::Shutdown) {
+        self.search.clone().run_until_stopped(shutdown).await;
     }
 
     /// The gRPC service to mount on a server or an in-process transport.

@@ -1,8 +1,10 @@
-//! The catalog's place in a node: seeded with the demo catalog on a first start.
+//! The catalog's place in a node: seeded with the demo catalog on a first start, the seed
+//! embedded before it serves; its search's in-stock filter reads inventory with the caller's
+//! token, and the search index is kept current in the background.
 
 use platform::registry::{Built, Context};
 
-use crate::{Catalog, Config};
+use crate::{Catalog, Config, Stock};
 
 /// The catalog in the binary's registry.
 #[derive(Debug)]
@@ -11,18 +13,30 @@ pub struct Plugin;
 impl platform::registry::Plugin for Plugin {
     type Config = Config;
     const NAME: &'static str = "catalog";
+    const CALLS: &'static [&'static str] = &["inventory"];
 
     fn database_url(config: &mut Config) -> Option<&mut String> {
         Some(&mut config.database_url)
     }
 
     async fn build(config: &Config, context: &mut Context<'_>) -> anyhow::Result<Built> {
-        let catalog = Catalog::build(config).await?;
+        let stock: Stock = proto::inventory::inventory_client::InventoryClient::new(
+            context.transport("inventory")?,
+        );
+        let catalog = Catalog::build(config, Some(stock)).await?;
         context.first_start.seeded_products = catalog
             .seed_if_empty(&mut *context.seed_progress)
             .await
             .map_err(anyhow::Error::from)
             .map_err(|error| error.context("seed the catalog"))?;
-        Ok(Built::default().grpc(catalog.grpc()).handle(catalog))
+        catalog
+            .embed_missing(config.search.embed_at_start)
+            .await
+            .map_err(|error| error.context("embed the catalog"))?;
+        let background = catalog.clone();
+        Ok(Built::default()
+            .grpc(catalog.grpc())
+            .background(move |shutdown| async move { background.run_background(shutdown).await })
+            .handle(catalog))
     }
 }

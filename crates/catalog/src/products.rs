@@ -47,24 +47,6 @@ impl Catalog {
         self.store.list(category, cursor, size).await
     }
 
-    /// A page of `size` products from `cursor` that match every one of `terms`, best first.
-    pub(crate) async fn search(
-        &self,
-        terms: &[String],
-        category: Option<&str>,
-        cursor: &Cursor,
-        size: u32,
-    ) -> Result<Page, Error> {
-        if terms.is_empty() {
-            return Ok(Page {
-                products: Vec::new(),
-                next: None,
-                total: 0,
-            });
-        }
-        self.store.search(terms, category, cursor, size).await
-    }
-
     /// Every category with how many products it has.
     pub(crate) async fn categories(&self) -> Result<Vec<Category>, Error> {
         self.store.categories().await
@@ -73,7 +55,10 @@ impl Catalog {
     #[tracing::instrument(skip(self, draft), fields(sku = sku.as_str()))]
     pub(crate) async fn create(&self, sku: &Sku, draft: &ProductDraft) -> Result<Product, Error> {
         let draft = draft.clone().with_drawing_for(sku);
-        let product = self.store.create(sku, &draft, platform::unix_now()).await?;
+        let now = platform::unix_now();
+        let vectors = self.search.embed_for_write(&unsaved(sku, &draft, now));
+        let product = self.store.create(sku, &draft, now, &vectors).await?;
+        self.search.written(&product, &vectors);
         self.cache.invalidate(sku).await;
         tracing::info!("product created");
         Ok(product)
@@ -82,7 +67,10 @@ impl Catalog {
     #[tracing::instrument(skip(self, draft), fields(sku = sku.as_str()))]
     pub(crate) async fn update(&self, sku: &Sku, draft: &ProductDraft) -> Result<Product, Error> {
         let draft = draft.clone().with_drawing_for(sku);
-        let product = self.store.update(sku, &draft, platform::unix_now()).await?;
+        let now = platform::unix_now();
+        let vectors = self.search.embed_for_write(&unsaved(sku, &draft, now));
+        let product = self.store.update(sku, &draft, now, &vectors).await?;
+        self.search.written(&product, &vectors);
         self.cache.invalidate(sku).await;
         tracing::info!("product updated");
         Ok(product)
@@ -90,9 +78,26 @@ impl Catalog {
 
     #[tracing::instrument(skip(self), fields(sku = sku.as_str()))]
     pub(crate) async fn delete(&self, sku: &Sku) -> Result<(), Error> {
-        self.store.delete(sku).await?;
+        self.store.delete(sku, unix_now_ms()).await?;
+        self.search.deleted(sku.as_str());
         self.cache.invalidate(sku).await;
         tracing::info!("product deleted");
         Ok(())
     }
+}
+
+/// The product a draft will be once written, to embed before the write.
+fn unsaved(sku: &Sku, draft: &ProductDraft, now: i64) -> Product {
+    Product {
+        sku: sku.clone(),
+        draft: draft.clone(),
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+fn unix_now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| since.as_millis() as i64)
 }

@@ -8,6 +8,7 @@
 pub mod clients;
 pub mod load;
 mod node;
+pub mod quality;
 pub mod registry;
 pub mod settings;
 mod wiring;

@@ -34,6 +34,9 @@ enum Command {
     },
     /// Loads a running shop with checkouts and reports throughput and latency.
     Load(emporium::load::LoadArgs),
+    /// Scores a running shop's search on the labelled benchmark (keyword, vector, hybrid) and
+    /// prints the table.
+    SearchQuality(emporium::quality::QualityArgs),
     /// Makes a development certificate authority (or reuses the one in the folder) and a
     /// certificate per service for mTLS, plus one for operators' tools (`admin`).
     Certs {
@@ -89,6 +92,10 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         Command::Token { admin } => token(settings, admin).await,
         Command::Client { command } => emporium::clients::run(settings, command).await,
         Command::Certs { dir, names } => certs(&dir, &names),
+        Command::SearchQuality(args) => {
+            print!("{}", emporium::quality::run(&args).await?.table());
+            Ok(())
+        }
         Command::Load(args) => {
             let report = emporium::load::run(&args).await?;
             println!(

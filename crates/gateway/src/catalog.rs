@@ -23,7 +23,6 @@ pub(crate) fn routes() -> Router<Gateway> {
             "/api/v1/products/{sku}",
             get(get_product).put(update_product).delete(delete_product),
         )
-        .route("/api/v1/search", get(search_products))
         .route("/api/v1/categories", get(list_categories))
 }
 
@@ -146,27 +145,11 @@ pub(crate) struct ListQuery {
     page_token: Option<String>,
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct SearchQuery {
-    /// Words to look for in names, categories and descriptions (letters and digits; the rest
-    /// separates words). A query with no word in it finds nothing.
-    #[param(min_length = 1, max_length = 256)]
-    q: String,
-    #[param(pattern = r"^[a-z0-9-]{1,64}$")]
-    category: Option<String>,
-    #[param(minimum = 0, maximum = 100)]
-    page_size: Option<u32>,
-    /// The `next_page_token` of the page before: `o` and the offset it ends at.
-    #[param(pattern = r"^o[0-9]{1,9}$")]
-    page_token: Option<String>,
-}
-
 fn empty_object() -> Box<serde_json::value::RawValue> {
     serde_json::value::RawValue::from_string("{}".to_owned()).expect("{} is JSON")
 }
 
-fn product(product: pb::Product) -> Product {
+pub(crate) fn product(product: pb::Product) -> Product {
     Product {
         // The catalog keeps attributes as a JSON object; pass it through without re-parsing.
         attributes: serde_json::value::RawValue::from_string(product.attributes_json)
@@ -271,28 +254,6 @@ pub(crate) async fn list_products(
         .catalog
         .clone()
         .list_products(request(message, &token))
-        .await?;
-    Ok(axum::Json(product_page(found.into_inner())))
-}
-
-/// Keyword search, best matches first.
-#[utoipa::path(get, path = "/api/v1/search", tag = "catalog", params(SearchQuery),
-    responses((status = 200, body = ProductPage)))]
-pub(crate) async fn search_products(
-    State(gateway): State<Gateway>,
-    bearer: Bearer,
-    Query(query): Query<SearchQuery>,
-) -> Result<axum::Json<ProductPage>, Problem> {
-    let token = gateway.reader_token(bearer).await?;
-    let message = pb::SearchProductsRequest {
-        query: query.q,
-        page: page(query.page_size, query.page_token),
-        category: query.category.unwrap_or_default(),
-    };
-    let found = gateway
-        .catalog
-        .clone()
-        .search_products(request(message, &token))
         .await?;
     Ok(axum::Json(product_page(found.into_inner())))
 }

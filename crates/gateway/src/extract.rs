@@ -117,6 +117,16 @@ where
                 Some("integer" | "number" | "boolean") => {
                     serde_json::from_str(&text).unwrap_or(Value::String(text.into_owned()))
                 }
+                // A repeated parameter (OpenAPI's form style, exploded): each one an item.
+                Some("array") => {
+                    let items = values
+                        .entry(name.into_owned())
+                        .or_insert_with(|| Value::Array(Vec::new()));
+                    if let Value::Array(items) = items {
+                        items.push(Value::String(text.into_owned()));
+                    }
+                    continue;
+                }
                 _ => Value::String(text.into_owned()),
             };
             values.insert(name.into_owned(), value);

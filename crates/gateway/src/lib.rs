@@ -16,6 +16,7 @@ mod images;
 pub mod openapi;
 mod orders;
 mod plugin;
+mod search;
 mod state;
 mod validate;
 
@@ -135,6 +136,7 @@ pub fn router(config: &Config, dependencies: Dependencies) -> anyhow::Result<Rou
     let cors = cors(config);
     let api = Router::new()
         .merge(catalog::routes())
+        .merge(search::routes())
         .merge(cart::routes())
         .merge(account::routes())
         .merge(orders::routes())

@@ -15,6 +15,7 @@ mod limits;
 mod loaders;
 mod mutation;
 mod query;
+mod search;
 mod subscription;
 mod types;
 

@@ -10,6 +10,7 @@ use proto::catalog as catalog_pb;
 use crate::context::{calls, principal, reader_token, services, token};
 use crate::errors::GraphqlError;
 use crate::loaders::ProductLoader;
+use crate::search::{SearchArguments, SearchFilter, SearchMode, SearchResults, SearchSort};
 use crate::types::{Cart, Category, Order, Product};
 
 /// The most products or orders one page may hold.
@@ -37,8 +38,33 @@ fn page_size(first: Option<i32>) -> Result<u32, GraphqlError> {
 
 #[Object]
 impl Query {
+    /// Search: keyword and meaning fused (or one of them, by `mode`), narrowed by `filter`,
+    /// with facet counts; a query nothing fits well answers no edges and `noGoodMatch`.
+    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity + 1")]
+    #[allow(clippy::too_many_arguments)]
+    async fn search(
+        &self,
+        ctx: &Context<'_>,
+        query: String,
+        filter: Option<SearchFilter>,
+        mode: Option<SearchMode>,
+        sort: Option<SearchSort>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<SearchResults> {
+        let arguments = SearchArguments {
+            query,
+            filter,
+            mode,
+            sort,
+            size: page_size(first)?,
+            after,
+        };
+        crate::search::search(ctx, arguments).await
+    }
+
     /// Products, a page at a time (Relay cursor connection): all of them in sku order, one
-    /// category's, or those matching `search` (keyword search, most relevant first).
+    /// category's, or those matching `search` (hybrid search, most relevant first).
     #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity + 1")]
     async fn products(
         &self,
@@ -66,12 +92,20 @@ impl Query {
                 query,
                 page,
                 category,
+                ..Default::default()
             };
             services
                 .catalog
                 .clone()
                 .search_products(request(message, &token))
                 .await
+                .map(|found| {
+                    found.map(|found| catalog_pb::ListProductsResponse {
+                        products: found.products,
+                        next_page_token: found.next_page_token,
+                        total_size: found.total_size,
+                    })
+                })
         } else {
             counts.count("catalog.ListProducts");
             let message = catalog_pb::ListProductsRequest { page, category };

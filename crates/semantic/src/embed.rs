@@ -126,6 +126,90 @@ impl Embedder for StaticEmbedder {
     }
 }
 
+/// The names `load` knows, and what each is.
+pub const KNOWN: &[(&str, &str)] = &[
+    (
+        BUNDLED_NAME,
+        "the bundled static model distilled from all-MiniLM-L6-v2, 256 dimensions",
+    ),
+    (
+        "minilm-static-128",
+        "the bundled model's first 128 dimensions (its PCA's largest): half the memory",
+    ),
+];
+
+/// The embedder called `name` (one of `KNOWN`). The bundled model is loaded once per process
+/// and shared.
+pub fn load(name: &str) -> anyhow::Result<std::sync::Arc<dyn Embedder>> {
+    static BUNDLED: std::sync::OnceLock<std::sync::Arc<StaticEmbedder>> =
+        std::sync::OnceLock::new();
+    let bundled = || -> anyhow::Result<std::sync::Arc<StaticEmbedder>> {
+        if let Some(model) = BUNDLED.get() {
+            return Ok(model.clone());
+        }
+        let model = std::sync::Arc::new(StaticEmbedder::bundled()?);
+        Ok(BUNDLED.get_or_init(|| model).clone())
+    };
+    match name {
+        BUNDLED_NAME => Ok(bundled()?),
+        "minilm-static-128" => Ok(std::sync::Arc::new(Truncated::new(
+            "minilm-static-128",
+            bundled()?,
+            128,
+        ))),
+        other => {
+            let known: Vec<&str> = KNOWN.iter().map(|(name, _)| *name).collect();
+            anyhow::bail!(
+                "no embedding model `{other}`; the known ones are {}",
+                known.join(", ")
+            )
+        }
+    }
+}
+
+/// Another embedder's vectors cut to their first `dimensions` values and made unit again. For a
+/// model whose dimensions are ordered by variance (a PCA, as model2vec's), a smaller model.
+pub struct Truncated {
+    inner: std::sync::Arc<dyn Embedder>,
+    dimensions: usize,
+    id: ModelId,
+}
+
+impl Truncated {
+    pub fn new(name: &str, inner: std::sync::Arc<dyn Embedder>, dimensions: usize) -> Truncated {
+        let id = ModelId {
+            name: name.to_owned(),
+            version: inner.model().version.clone(),
+        };
+        Truncated {
+            dimensions: dimensions.min(inner.dimensions()),
+            inner,
+            id,
+        }
+    }
+}
+
+impl Embedder for Truncated {
+    fn model(&self) -> &ModelId {
+        &self.id
+    }
+
+    fn dimensions(&self) -> usize {
+        self.dimensions
+    }
+
+    fn embed(&self, texts: &[String]) -> Vec<Vec<f32>> {
+        self.inner
+            .embed(texts)
+            .into_iter()
+            .map(|mut vector| {
+                vector.truncate(self.dimensions);
+                unit(vector)
+            })
+            .collect()
+    }
+}
+
 /// `vector` scaled to length one (a zero vector stays zero).
 pub fn unit(mut vector: Vec<f32>) -> Vec<f32> {
     let length = vector.iter().map(|value| value * value).sum::<f32>().sqrt();
@@ -159,6 +243,24 @@ mod tests {
             embedder.embed_one("a linen apron"),
             vector,
             "the same text, the same vector"
+        );
+    }
+
+    #[test]
+    fn models_load_by_name_and_the_truncated_one_is_a_model_of_its_own() {
+        let full = load(BUNDLED_NAME).unwrap();
+        let half = load("minilm-static-128").unwrap();
+        assert_eq!(half.dimensions(), 128);
+        assert_ne!(half.model(), full.model());
+        assert_eq!(half.model().version, full.model().version);
+        let vector = half.embed_one("a linen apron");
+        assert_eq!(vector.len(), 128);
+        let length: f32 = vector.iter().map(|value| value * value).sum::<f32>().sqrt();
+        assert!((length - 1.0).abs() < 1e-4, "{length}");
+        let error = load("gpt-5").err().unwrap().to_string();
+        assert!(
+            error.contains("`gpt-5`") && error.contains("minilm-static-128"),
+            "{error}"
         );
     }
 

@@ -17,5 +17,5 @@ pub mod embed;
 pub mod index;
 pub mod quality;
 
-pub use embed::{Embedder, ModelId, StaticEmbedder};
+pub use embed::{Embedder, ModelId, StaticEmbedder, Truncated};
 pub use index::{ExactIndex, Hit, VectorIndex};

@@ -37,6 +37,11 @@ impl Sort {
         (Sort::Newest, "newest", "Newest"),
     ];
 
+    /// Whether search results can be put in this order (the catalog sorts them).
+    pub(crate) fn searchable(self) -> bool {
+        self != Sort::Name
+    }
+
     pub(crate) fn key(self) -> &'static str {
         Sort::ALL
             .iter()
@@ -58,6 +63,8 @@ pub(crate) struct Filters {
     pub(crate) page: usize,
     /// Chosen values per facet.
     pub(crate) chosen: BTreeMap<String, Vec<String>>,
+    /// Only what is in stock (search only: the catalog asks inventory).
+    pub(crate) in_stock: bool,
     pub(crate) problems: BTreeMap<&'static str, String>,
 }
 
@@ -71,6 +78,7 @@ impl Filters {
             let value = value.trim().to_owned();
             match name.as_ref() {
                 "min_price" => filters.min_text = value,
+                "in_stock" => filters.in_stock = !value.is_empty(),
                 "max_price" => filters.max_text = value,
                 "sort" => match Sort::ALL.iter().find(|(_, key, _)| *key == value) {
                     Some((sort, _, _)) => filters.sort = *sort,
@@ -168,6 +176,9 @@ impl Filters {
             for value in values {
                 query.append_pair(facet, value);
             }
+        }
+        if self.in_stock {
+            query.append_pair("in_stock", "1");
         }
         if self.sort != Sort::Featured {
             query.append_pair("sort", self.sort.key());

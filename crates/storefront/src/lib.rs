@@ -21,6 +21,7 @@ mod money;
 mod oidc;
 mod orders;
 mod product;
+mod search;
 mod session;
 mod visit;
 
@@ -174,7 +175,7 @@ pub fn router(config: &Config, dependencies: Dependencies) -> anyhow::Result<Opt
     let pages = Router::new()
         .route("/", get(listing::home))
         .route("/c/{category}", get(listing::category))
-        .route("/search", get(listing::search))
+        .route("/search", get(search::search))
         .route("/p/{sku}", get(product::page))
         .route("/p/{sku}/stock", get(product::stock_events))
         .route("/cart", get(cart::page))

@@ -1,20 +1,19 @@
-//! The pages that list products: home (the categories, and one product of each), a category
-//! with its filters, sort and pages, and search results.
+//! The pages that list products: home (the categories, and one product of each), and a
+//! category with its filters, sort and pages. The filter form and the grid serve search too.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{Path, Query, RawQuery, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use platform::transport::request;
 use proto::catalog::{self as pb, Category, Product};
-use serde::Deserialize;
 
 use crate::Storefront;
 use crate::error::PageError;
-use crate::filters::{Filters, PAGE_SIZE, Sort, facet_counts};
+use crate::filters::{FacetCounts, Filters, PAGE_SIZE, Sort, facet_counts};
 use crate::layout::{frame, picture};
 use crate::money;
 use crate::visit::Visit;
@@ -140,7 +139,7 @@ pub(crate) async fn home(
 }
 
 /// Products as cards; the first `eager` load at once, the rest when scrolled to.
-fn grid<'a>(products: impl Iterator<Item = &'a Product>, eager: usize) -> Markup {
+pub(crate) fn grid<'a>(products: impl Iterator<Item = &'a Product>, eager: usize) -> Markup {
     html! {
         ul.grid {
             @for (index, product) in products.enumerate() {
@@ -184,13 +183,13 @@ pub(crate) async fn category(
         h1 { (category.name) }
         p { (category.description) }
         div.listing {
-            (filter_form(&slug, &filters, &products))
+            (filter_form(&format!("/c/{slug}"), &[], &filters, &facet_counts(&products), false))
             section aria-labelledby="results-heading" {
                 h2 #results-heading .visually-hidden { "Products" }
                 @if let Some(problem) = filters.problems.get("page") { p.problem role="alert" { (problem) } }
                 p role="status" { (kept.len()) " products" @if pages > 1 { ", page " (page_number) " of " (pages) } }
                 (grid(shown, 4))
-                (pager(&format!("/c/{slug}"), &filters, page_number, pages))
+                (pager(&format!("/c/{slug}?"), &filters, page_number, pages))
             }
         }
     };
@@ -202,20 +201,38 @@ pub(crate) async fn category(
     Ok((status, frame(&visit, &category.name, content)).into_response())
 }
 
-fn filter_form(slug: &str, filters: &Filters, products: &[Product]) -> Markup {
+/// The filters, sort and an Apply button, sending to `action` with `hidden` fields kept; the
+/// sorts offered are a listing's, or with `searching` a search's.
+pub(crate) fn filter_form(
+    action: &str,
+    hidden: &[(&str, &str)],
+    filters: &Filters,
+    facets: &[FacetCounts],
+    searching: bool,
+) -> Markup {
     let problem = |field: &str| filters.problems.get(field).cloned();
+    let sorts = Sort::ALL
+        .into_iter()
+        .filter(|(sort, _, _)| !searching || sort.searchable());
     html! {
-        form.filters method="get" action={ "/c/" (slug) } aria-label="Filter products" {
+        form.filters method="get" action=(action) aria-label="Filter products" {
+            @for (name, value) in hidden { input type="hidden" name=(name) value=(value); }
             fieldset {
                 legend { "Price" }
                 (price_field("min_price", "From", &filters.min_text, problem("min_price")))
                 (price_field("max_price", "To", &filters.max_text, problem("max_price")))
             }
-            @for (facet, label, values) in facet_counts(products) {
+            @if searching {
+                div {
+                    input type="checkbox" id="in_stock" name="in_stock" value="1" checked[filters.in_stock];
+                    label for="in_stock" { "In stock only" }
+                }
+            }
+            @for (facet, label, values) in facets {
                 @if !values.is_empty() {
                     fieldset {
                         legend { (label) }
-                        @for (value, count) in &values {
+                        @for (value, count) in values.iter() {
                             @let id = format!("{facet}-{}", value.replace(' ', "-"));
                             div {
                                 input type="checkbox" id=(id) name=(facet) value=(value) checked[filters.is_chosen(facet, value)];
@@ -227,8 +244,10 @@ fn filter_form(slug: &str, filters: &Filters, products: &[Product]) -> Markup {
             }
             label for="sort" { "Sort by" }
             select #sort name="sort" aria-describedby=[problem("sort").map(|_| "sort-problem")] {
-                @for (sort, key, label) in Sort::ALL {
-                    option value=(key) selected[sort == filters.sort] { (label) }
+                @for (sort, key, label) in sorts {
+                    option value=(key) selected[sort == filters.sort] {
+                        @if searching && sort == Sort::Featured { "Best match" } @else { (label) }
+                    }
                 }
             }
             @if let Some(text) = problem("sort") { p.problem #sort-problem { (text) } }
@@ -250,74 +269,20 @@ fn price_field(name: &str, label: &str, value: &str, problem: Option<String>) ->
     }
 }
 
-fn pager(path: &str, filters: &Filters, page_number: usize, pages: usize) -> Markup {
+/// Links to the pages before and after; `prefix` is the address up to the filters' query
+/// (`/c/kitchen?`, `/search?q=mug&`).
+pub(crate) fn pager(prefix: &str, filters: &Filters, page_number: usize, pages: usize) -> Markup {
     html! {
         @if pages > 1 {
             nav.pager aria-label="Pages" {
                 @if page_number > 1 {
-                    a rel="prev" href={ (path) "?" (filters.query(page_number - 1)) } { "Previous" }
+                    a rel="prev" href={ (prefix) (filters.query(page_number - 1)) } { "Previous" }
                 }
                 span { "Page " (page_number) " of " (pages) }
                 @if page_number < pages {
-                    a rel="next" href={ (path) "?" (filters.query(page_number + 1)) } { "Next" }
+                    a rel="next" href={ (prefix) (filters.query(page_number + 1)) } { "Next" }
                 }
             }
         }
     }
-}
-
-#[derive(Deserialize)]
-pub(crate) struct SearchQuery {
-    #[serde(default)]
-    q: String,
-    #[serde(default)]
-    page_token: String,
-}
-
-pub(crate) async fn search(
-    State(storefront): State<Storefront>,
-    visit: Visit,
-    Query(query): Query<SearchQuery>,
-) -> Result<Response, PageError> {
-    let words = query.q.trim().to_owned();
-    let found = if words.is_empty() {
-        pb::ListProductsResponse::default()
-    } else {
-        let token = storefront.service_token().await?;
-        storefront
-            .catalog
-            .clone()
-            .search_products(request(
-                pb::SearchProductsRequest {
-                    query: words.clone(),
-                    page: Some(proto::common::PageRequest {
-                        page_size: PAGE_SIZE as u32,
-                        page_token: query.page_token,
-                    }),
-                    category: String::new(),
-                },
-                &token,
-            ))
-            .await?
-            .into_inner()
-    };
-    let next: String = url::form_urlencoded::Serializer::new(String::new())
-        .append_pair("q", &words)
-        .append_pair("page_token", &found.next_page_token)
-        .finish();
-    let content = html! {
-        h1 { "Search" }
-        @if words.is_empty() {
-            p { "Type what you are looking for in the search box." }
-        } @else if found.products.is_empty() {
-            p role="status" { "Nothing matches \"" (words) "\". Try fewer or other words." }
-        } @else {
-            p role="status" { (found.total_size) " products match \"" (words) "\"" }
-            (grid(found.products.iter(), 4))
-            @if !found.next_page_token.is_empty() {
-                nav.pager aria-label="Pages" { a rel="next" href={ "/search?" (next) } { "More results" } }
-            }
-        }
-    };
-    Ok(frame(&visit, &format!("Search: {words}"), content).into_response())
 }

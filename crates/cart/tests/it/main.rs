@@ -55,7 +55,9 @@ impl TestShop {
             database_url: test_support::fresh_database_url("sqlite").await.unwrap(),
             ..Default::default()
         };
-        let catalog = catalog::Catalog::build(&catalog_config).await.unwrap();
+        let catalog = catalog::Catalog::build(&catalog_config, None)
+            .await
+            .unwrap();
         catalog.seed_if_empty(|_, _| {}).await.unwrap();
         let transports = TestShop::serve(&catalog, &cart_config, &layer).await;
         TestShop {

@@ -1,6 +1,7 @@
 //! The catalog's integration tests: its gRPC contract over both transports and both engines.
 
 mod contract;
+mod search;
 mod seed;
 
 use catalog::{Catalog, Config};
@@ -13,16 +14,22 @@ pub struct TestCatalog {
     pub catalog: Catalog,
     pub transports: BothTransports,
     pub issuer: TestIssuer,
+    database_url: String,
 }
 
 impl TestCatalog {
     pub async fn spawn(engine: &str) -> TestCatalog {
-        test_support::install_crypto();
         let config = Config {
             database_url: test_support::fresh_database_url(engine).await.unwrap(),
             ..Config::default()
         };
-        let catalog = Catalog::build(&config).await.unwrap();
+        TestCatalog::spawn_with(&config).await
+    }
+
+    /// A catalog on `config`'s database (another replica, when one runs on it already).
+    pub async fn spawn_with(config: &Config) -> TestCatalog {
+        test_support::install_crypto();
+        let catalog = Catalog::build(config, None).await.unwrap();
         let issuer = TestIssuer::new();
         let layer = ServerLayer::new(issuer.verifier(), &[]);
         let transports =
@@ -33,7 +40,12 @@ impl TestCatalog {
             catalog,
             transports,
             issuer,
+            database_url: config.database_url.clone(),
         }
+    }
+
+    pub fn catalog_url(&self) -> &str {
+        &self.database_url
     }
 
     pub fn reader_token(&self) -> String {

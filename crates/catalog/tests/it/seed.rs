@@ -109,6 +109,8 @@ async fn keyword_search_finds_products_by_name_and_nothing_for_a_query_without_w
                             page_token,
                         }),
                         category: target.category.clone(),
+                        mode: pb::SearchMode::Keyword.into(),
+                        ..Default::default()
                     },
                     &token,
                 ))

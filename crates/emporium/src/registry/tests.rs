@@ -48,7 +48,15 @@ fn every_client_id_belongs_to_one_part_of_the_shop() {
 }
 
 #[test]
-fn the_callers_of_inventory_are_the_cart_session_the_orders_saga_and_the_gateway() {
+fn the_callers_of_inventory_are_search_the_cart_session_the_orders_saga_and_the_gateway() {
     let callers: Vec<Service> = Service::Inventory.callers().collect();
-    assert_eq!(callers, [Service::Cart, Service::Orders, Service::Gateway]);
+    assert_eq!(
+        callers,
+        [
+            Service::Catalog,
+            Service::Cart,
+            Service::Orders,
+            Service::Gateway
+        ]
+    );
 }

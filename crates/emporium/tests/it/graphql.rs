@@ -12,7 +12,12 @@ use crate::TestShop;
 use crate::checkout::set_stock;
 
 /// Posts a query (and variables) with an optional token; the JSON answer.
-async fn graphql(shop: &TestShop, token: Option<&str>, query: &str, variables: Value) -> Value {
+pub(crate) async fn graphql(
+    shop: &TestShop,
+    token: Option<&str>,
+    query: &str,
+    variables: Value,
+) -> Value {
     let mut request = shop
         .http
         .post(shop.url("/graphql"))

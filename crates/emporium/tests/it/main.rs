@@ -18,6 +18,7 @@ mod load;
 mod mtls;
 mod operations;
 mod problems;
+mod search;
 mod search_quality;
 mod session;
 mod storefront;

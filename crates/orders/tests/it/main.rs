@@ -92,10 +92,13 @@ impl TestShop {
         let bus = InProcessBus::new();
         let shared_bus: Arc<dyn platform::bus::EventBus> = Arc::new(bus.clone());
 
-        let catalog = catalog::Catalog::build(&catalog::Config {
-            database_url: databases.catalog.clone(),
-            ..Default::default()
-        })
+        let catalog = catalog::Catalog::build(
+            &catalog::Config {
+                database_url: databases.catalog.clone(),
+                ..Default::default()
+            },
+            None,
+        )
         .await
         .unwrap();
         catalog.seed_if_empty(|_, _| {}).await.unwrap();

@@ -1,6 +1,13 @@
-//! The only code that touches the catalog's database.
+//! The only code that touches the catalog's database: products and categories here, the
+//! search's queries in `search.rs`, products' vectors in `vectors.rs`.
 
-use platform::db::{self, Database, Engine, Row};
+mod search;
+mod vectors;
+
+use platform::db::{self, Database, Row};
+
+pub(crate) use self::vectors::Change;
+use self::vectors::{FORGET_VECTORS, UPSERT_VECTOR, to_bytes};
 
 use crate::domain::{Attributes, Category, Cursor, Money, Product, ProductDraft, Sku};
 use crate::error::Error;
@@ -13,6 +20,8 @@ pub(crate) static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator =
 // Queries built with `format!` join only these constants and fixed fragments, never input:
 // input always travels as a bound parameter, which is why `AssertSqlSafe` holds below.
 const PRODUCT_COLUMNS: &str = "p.sku, p.name, p.description, p.category, p.price_minor, p.currency, p.image_urls, p.attributes, p.created_at, p.updated_at";
+/// The same but the sku, for a join that names the sku itself.
+const PRODUCT_COLUMNS_NULLABLE: &str = "p.name, p.description, p.category, p.price_minor, p.currency, p.image_urls, p.attributes, p.created_at, p.updated_at";
 
 const INSERT_PRODUCT: &str = "INSERT INTO products \
      (sku, name, description, category, price_minor, currency, image_urls, attributes, created_at, updated_at) \
@@ -41,6 +50,32 @@ fn product_row<'q>(
         .bind(serde_json::to_string(&draft.image_urls).unwrap_or_else(|_| "[]".to_owned()))
         .bind(draft.attributes.as_json())
         .bind(now)
+}
+
+/// A product's vector made by one model: `name@version` and the unit vector.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Embedded {
+    pub model: String,
+    pub vector: Vec<f32>,
+    /// When it was made, in milliseconds since the epoch.
+    pub at_ms: i64,
+}
+
+async fn put_vectors(
+    transaction: &mut db::Transaction,
+    sku: &Sku,
+    vectors: &[Embedded],
+) -> Result<(), Error> {
+    for embedded in vectors {
+        db::query(UPSERT_VECTOR)
+            .bind(&embedded.model)
+            .bind(sku.as_str())
+            .bind(to_bytes(&embedded.vector))
+            .bind(embedded.at_ms)
+            .execute(&mut **transaction)
+            .await?;
+    }
+    Ok(())
 }
 
 /// One page of products and where the next starts.
@@ -135,83 +170,6 @@ impl Store {
         Ok(row.try_get::<i64, _>(0)? as u32)
     }
 
-    pub(crate) async fn search(
-        &self,
-        terms: &[String],
-        category: Option<&str>,
-        cursor: &Cursor,
-        size: u32,
-    ) -> Result<Page, Error> {
-        let offset = match cursor {
-            Cursor::Start => 0,
-            Cursor::Offset(offset) => *offset,
-            Cursor::AfterSku(_) => {
-                return Err(Error::invalid(
-                    "page_token",
-                    "is not a token for this search",
-                ));
-            }
-        };
-        let filter = if category.is_some() {
-            "AND p.category = $4"
-        } else {
-            ""
-        };
-        let (select, count, query_text) = match self.database.engine() {
-            Engine::Sqlite => {
-                // Every word must match; the last may be a prefix, as the user may still be typing.
-                let query_text = fts5_query(terms);
-                let from = "FROM products_fts JOIN products p ON p.rowid = products_fts.rowid WHERE products_fts MATCH $1";
-                (
-                    format!(
-                        "SELECT {PRODUCT_COLUMNS} {from} {filter} \
-                         ORDER BY bm25(products_fts, 10.0, 1.0, 3.0), p.sku LIMIT $2 OFFSET $3"
-                    ),
-                    format!("SELECT COUNT(*) {from} {}", filter.replace("$4", "$2")),
-                    query_text,
-                )
-            }
-            Engine::Postgres => {
-                let query_text = tsquery(terms);
-                let from = "FROM products p WHERE p.search @@ to_tsquery('english', $1)";
-                (
-                    format!(
-                        "SELECT {PRODUCT_COLUMNS} {from} {filter} \
-                         ORDER BY ts_rank(p.search, to_tsquery('english', $1)) DESC, p.sku LIMIT $2 OFFSET $3"
-                    ),
-                    format!("SELECT COUNT(*) {from} {}", filter.replace("$4", "$2")),
-                    query_text,
-                )
-            }
-        };
-        let mut query = db::query(select)
-            .bind(&query_text)
-            .bind(i64::from(size))
-            .bind(i64::from(offset));
-        let mut count_query = db::query(count).bind(&query_text);
-        if let Some(category) = category {
-            query = query.bind(category);
-            count_query = count_query.bind(category);
-        }
-        let rows = query.fetch_all(self.database.pool()).await?;
-        let products = rows
-            .iter()
-            .map(product_from_row)
-            .collect::<Result<Vec<_>, _>>()?;
-        let total = count_query
-            .fetch_one(self.database.pool())
-            .await?
-            .try_get::<i64, _>(0)? as u32;
-        let next_offset = offset + products.len() as u32;
-        let next =
-            (next_offset < total && !products.is_empty()).then_some(Cursor::Offset(next_offset));
-        Ok(Page {
-            products,
-            next,
-            total,
-        })
-    }
-
     pub(crate) async fn categories(&self) -> Result<Vec<Category>, Error> {
         let rows = db::query(
             "SELECT c.slug, c.name, c.description, COUNT(p.sku) AS product_count \
@@ -255,60 +213,79 @@ impl Store {
         Ok(row.try_get::<i64, _>(0)? > 0)
     }
 
+    /// Creates a product and stores its vectors (one per model) in the same transaction.
     pub(crate) async fn create(
         &self,
         sku: &Sku,
         draft: &ProductDraft,
         now: i64,
+        vectors: &[Embedded],
     ) -> Result<Product, Error> {
         if !self.category_exists(&draft.category).await? {
             return Err(Error::UnknownCategory(draft.category.clone()));
         }
+        let mut transaction = self.database.begin_write().await?;
         let result = product_row(INSERT_PRODUCT, sku, draft, now)
-            .execute(self.database.writer())
+            .execute(&mut *transaction)
             .await;
         match result {
-            Ok(_) => Ok(Product {
-                sku: sku.clone(),
-                draft: draft.clone(),
-                created_at: now,
-                updated_at: now,
-            }),
+            Ok(_) => {}
             Err(error) if platform::db::is_unique_violation(&error) => {
-                Err(Error::AlreadyExists(sku.clone()))
+                return Err(Error::AlreadyExists(sku.clone()));
             }
-            Err(error) => Err(error.into()),
+            Err(error) => return Err(error.into()),
         }
+        put_vectors(&mut transaction, sku, vectors).await?;
+        transaction.commit().await?;
+        Ok(Product {
+            sku: sku.clone(),
+            draft: draft.clone(),
+            created_at: now,
+            updated_at: now,
+        })
     }
 
+    /// Replaces a product and its vectors in one transaction.
     pub(crate) async fn update(
         &self,
         sku: &Sku,
         draft: &ProductDraft,
         now: i64,
+        vectors: &[Embedded],
     ) -> Result<Product, Error> {
         if !self.category_exists(&draft.category).await? {
             return Err(Error::UnknownCategory(draft.category.clone()));
         }
+        let mut transaction = self.database.begin_write().await?;
         let result = product_row(UPDATE_PRODUCT, sku, draft, now)
-            .execute(self.database.writer())
+            .execute(&mut *transaction)
             .await?;
         if result.rows_affected() == 0 {
             return Err(Error::NotFound(sku.clone()));
         }
+        put_vectors(&mut transaction, sku, vectors).await?;
+        transaction.commit().await?;
         self.get(sku)
             .await?
             .ok_or_else(|| Error::NotFound(sku.clone()))
     }
 
-    pub(crate) async fn delete(&self, sku: &Sku) -> Result<(), Error> {
+    /// Deletes a product; its vectors' rows stay, empty, so that every index learns of it.
+    pub(crate) async fn delete(&self, sku: &Sku, now_ms: i64) -> Result<(), Error> {
+        let mut transaction = self.database.begin_write().await?;
         let result = db::query("DELETE FROM products WHERE sku = $1")
             .bind(sku.as_str())
-            .execute(self.database.writer())
+            .execute(&mut *transaction)
             .await?;
         if result.rows_affected() == 0 {
             return Err(Error::NotFound(sku.clone()));
         }
+        db::query(FORGET_VECTORS)
+            .bind(sku.as_str())
+            .bind(now_ms)
+            .execute(&mut *transaction)
+            .await?;
+        transaction.commit().await?;
         Ok(())
     }
 
@@ -333,7 +310,7 @@ impl Store {
     }
 }
 
-fn product_from_row(row: &Row) -> Result<Product, Error> {
+pub(crate) fn product_from_row(row: &Row) -> Result<Product, Error> {
     let corrupt =
         |what: &str| Error::Unexpected(anyhow::anyhow!("stored product has a bad {what}"));
     let sku: String = row.try_get("sku")?;
@@ -357,36 +334,4 @@ fn product_from_row(row: &Row) -> Result<Product, Error> {
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
     })
-}
-
-fn fts5_query(terms: &[String]) -> String {
-    let last = terms.len() - 1;
-    terms
-        .iter()
-        .enumerate()
-        .map(|(index, term)| {
-            if index == last {
-                format!("\"{term}\"*")
-            } else {
-                format!("\"{term}\"")
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-fn tsquery(terms: &[String]) -> String {
-    let last = terms.len() - 1;
-    terms
-        .iter()
-        .enumerate()
-        .map(|(index, term)| {
-            if index == last {
-                format!("{term}:*")
-            } else {
-                term.clone()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" & ")
 }

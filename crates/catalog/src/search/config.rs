@@ -1,0 +1,46 @@
+//! The search's settings: `[catalog.search]`.
+
+use serde::{Deserialize, Serialize};
+
+/// How the catalog searches.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// The embedding model: `minilm-static` (bundled, 256 dimensions) or `minilm-static-128`.
+    /// Changing it re-embeds the catalog in the background; the old model answers meanwhile.
+    pub model: String,
+    /// A vector match is shown only when its cosine similarity to the query is at least this.
+    pub min_similarity: f32,
+    /// ... and at most this far below the best match's: a query that fits one product well
+    /// does not drag in loosely related ones to fill the page.
+    pub similarity_spread: f32,
+    /// How often the index reads the vectors other replicas wrote, in milliseconds.
+    pub poll_interval_ms: u64,
+    /// Products embedded per step when catching up or re-embedding.
+    pub embed_batch: usize,
+    /// A pause between those steps, in milliseconds, so a re-embedding of a large catalog
+    /// leaves the processor to the queries.
+    pub embed_pause_ms: u64,
+    /// Products embedded before the catalog starts serving (the seed, a first start);
+    /// beyond this many, the rest is embedded in the background while search serves.
+    pub embed_at_start: usize,
+    /// A second ranking to run beside every query without returning it: `vector` or `keyword`
+    /// (empty for none). Its agreement with the served ranking is the
+    /// `catalog_search_shadow_overlap` metric.
+    pub shadow: String,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            model: semantic::embed::BUNDLED_NAME.to_owned(),
+            min_similarity: 0.35,
+            similarity_spread: 0.2,
+            poll_interval_ms: 500,
+            embed_batch: 512,
+            embed_pause_ms: 0,
+            embed_at_start: 20_000,
+            shadow: String::new(),
+        }
+    }
+}

@@ -1,0 +1,169 @@
+//! One query's rankings: keyword (with typos corrected) from the database, vector from the
+//! index, the filters applied to both, and their fusion.
+
+use std::sync::Arc;
+
+use super::Search;
+use crate::domain::Product;
+use crate::domain::search::{
+    self, CANDIDATES, FILTERED_CANDIDATES, Filters, Mode, Near, Sort, good_matches,
+};
+use crate::error::Error;
+
+/// A search as the caller asked for it.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Request {
+    pub text: String,
+    pub terms: Vec<String>,
+    pub filters: Filters,
+    pub mode: Mode,
+    pub sort: Sort,
+}
+
+/// The matches of a query, best first, before stock, sorting and paging.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Ranking {
+    pub skus: Vec<String>,
+    /// The corrected words, when the keyword ranking used a correction.
+    pub corrected: Option<String>,
+    /// The model whose vectors ranked ("" when they did not).
+    pub model: String,
+}
+
+/// A page of a search's answer.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Answer {
+    pub products: Vec<Arc<Product>>,
+    pub next_offset: Option<u32>,
+    pub total: u32,
+    pub facets: Vec<search::Facet>,
+    pub no_good_match: bool,
+    pub corrected: Option<String>,
+    pub price_range: Option<(i64, i64)>,
+    pub model: String,
+}
+
+impl Search {
+    /// The fused ranking of `request`: the database's keyword matches and the index's vector
+    /// matches, both narrowed by the filters the database can check.
+    pub(crate) async fn rank(&self, request: &Request) -> Result<Ranking, Error> {
+        if request.terms.is_empty() {
+            return Ok(Ranking::default());
+        }
+        let depth = if request.filters.narrows() {
+            FILTERED_CANDIDATES
+        } else {
+            CANDIDATES
+        };
+        let mut ranking = Ranking::default();
+        let keyword = if request.mode.uses_keywords() {
+            let (keyword, corrected) = self.keyword(request, depth).await?;
+            ranking.corrected = corrected;
+            keyword
+        } else {
+            Vec::new()
+        };
+        let vector = if request.mode.uses_vectors() {
+            let text = ranking.corrected.as_deref().unwrap_or(&request.text);
+            let (model, nearest) = self.nearest_to_text(text, depth, &request.filters).await?;
+            ranking.model = model;
+            nearest
+        } else {
+            Vec::new()
+        };
+        ranking.skus = match request.mode {
+            Mode::Hybrid => search::fuse(&keyword, &vector),
+            Mode::Keyword => keyword,
+            Mode::Vector => vector.into_iter().map(|near| near.sku).collect(),
+        };
+        Ok(ranking)
+    }
+
+    /// The keyword ranking of the query's words; when they find nothing, of the words with
+    /// typos corrected, and the correction when it found something. (Correcting first would
+    /// turn real words the catalog does not use, "stars", into ones it does, "stays".)
+    async fn keyword(
+        &self,
+        request: &Request,
+        depth: usize,
+    ) -> Result<(Vec<String>, Option<String>), Error> {
+        let found = self
+            .store
+            .keyword(&request.terms, &request.filters, depth)
+            .await?;
+        if !found.is_empty() {
+            return Ok((found, None));
+        }
+        let corrected = self
+            .vocabulary
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .correct(&request.terms);
+        let Some(corrected) = corrected else {
+            return Ok((found, None));
+        };
+        let found = self
+            .store
+            .keyword(&corrected, &request.filters, depth)
+            .await?;
+        let used = (!found.is_empty()).then(|| corrected.join(" "));
+        Ok((found, used))
+    }
+
+    /// The good vector matches of `text` that pass the database's filters, and the model.
+    async fn nearest_to_text(
+        &self,
+        text: &str,
+        depth: usize,
+        filters: &Filters,
+    ) -> Result<(String, Vec<Near>), Error> {
+        let space = self.serving();
+        let query = space.embed_one(text);
+        let nearest = space.nearest(&query, depth, &|_| true);
+        let nearest = good_matches(
+            nearest,
+            self.config.min_similarity,
+            self.config.similarity_spread,
+        );
+        let nearest = if filters.narrows_in_database() && !nearest.is_empty() {
+            let skus: Vec<String> = nearest.iter().map(|near| near.sku.clone()).collect();
+            let allowed = self.store.matching(&skus, filters).await?;
+            search::only(nearest, &allowed)
+        } else {
+            nearest
+        };
+        Ok((space.model().to_owned(), nearest))
+    }
+
+    /// The `limit` products nearest in meaning to `sku`, without it; empty when it has no
+    /// vector yet.
+    pub(crate) fn similar(&self, sku: &str, limit: usize) -> Vec<Near> {
+        let space = self.serving();
+        let Some(vector) = space.vector(sku) else {
+            return Vec::new();
+        };
+        space.nearest(&vector, limit, &|key| key != sku)
+    }
+
+    /// The shadow ranking's top ten set beside the served one, as the share they have in
+    /// common; recorded as `catalog_search_shadow_overlap`.
+    pub(crate) async fn shadow(&self, request: Request, served: Vec<String>) {
+        let mode = match self.config.shadow.as_str() {
+            "vector" => Mode::Vector,
+            "keyword" => Mode::Keyword,
+            _ => return,
+        };
+        if mode == request.mode {
+            return;
+        }
+        let shadow = Request { mode, ..request };
+        match self.rank(&shadow).await {
+            Ok(ranking) => {
+                let overlap = search::overlap_at(&served, &ranking.skus, 10);
+                metrics::histogram!("catalog_search_shadow_overlap", "shadow" => self.config.shadow.clone())
+                    .record(overlap);
+            }
+            Err(error) => tracing::warn!(error = %error, "run the shadow ranking"),
+        }
+    }
+}

@@ -1,0 +1,288 @@
+//! Keeping the index current: loading it at start, embedding what has no vector yet (the
+//! seed, a new model), embedding each product a change writes, and reading the rows other
+//! replicas changed.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use platform::shutdown::Shutdown;
+
+use super::space::Space;
+use super::{Config, Search};
+use crate::domain::Product;
+use crate::domain::typo::Vocabulary;
+use crate::error::Error;
+use crate::store::{Change, Embedded, Store};
+
+/// How far back each read of changes starts before the latest change it saw: rows committed
+/// out of the order of their times (two replicas, two clocks) are still read. Applying a row
+/// twice changes nothing.
+const CHANGE_OVERLAP_MS: i64 = 2_000;
+/// How long a deleted product's empty row is kept for other replicas to see.
+const TOMBSTONE_MS: i64 = 3_600_000;
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| since.as_millis() as i64)
+}
+
+impl Search {
+    /// Loads the stored vectors. When the configured model has not embedded every product but
+    /// another model that this binary knows has, that one serves until the new one is done.
+    pub(crate) async fn open(store: Store, config: Config) -> anyhow::Result<Search> {
+        super::describe_metrics();
+        let target = Space::exact(semantic::embed::load(&config.model)?);
+        let (embedded, products) = store.coverage(target.model()).await?;
+        let mut serving = None;
+        if embedded < products {
+            for model in store.models().await? {
+                if model == target.model() {
+                    continue;
+                }
+                let Some(embedder) = embedder_for(&model) else {
+                    continue;
+                };
+                if store.coverage(&model).await?.0 == products {
+                    serving = Some(Space::exact(embedder));
+                    break;
+                }
+            }
+        }
+        let (serving, building) = match serving {
+            Some(old) => (Arc::new(old), Some(Arc::new(target))),
+            None => (Arc::new(target), None),
+        };
+        let search = Search {
+            store,
+            config,
+            serving: std::sync::RwLock::new(serving.clone()),
+            building: std::sync::RwLock::new(building.clone()),
+            vocabulary: std::sync::RwLock::new(Vocabulary::default()),
+            watermark: std::sync::atomic::AtomicI64::new(0),
+        };
+        for space in std::iter::once(serving).chain(building) {
+            search.load(&space).await?;
+        }
+        search.load_vocabulary().await?;
+        Ok(search)
+    }
+
+    async fn load(&self, space: &Space) -> Result<(), Error> {
+        for stored in self.store.vectors(space.model()).await? {
+            if let Some(vector) = &stored.vector {
+                space.put(&stored.sku, vector);
+            }
+            self.watermark
+                .fetch_max(stored.changed_at_ms, Ordering::Relaxed);
+        }
+        tracing::info!(
+            model = space.model(),
+            vectors = space.len(),
+            "search index loaded"
+        );
+        Ok(())
+    }
+
+    async fn load_vocabulary(&self) -> Result<(), Error> {
+        let mut vocabulary = Vocabulary::default();
+        for text in self.store.texts().await? {
+            vocabulary.add(&text);
+        }
+        *self
+            .vocabulary
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = vocabulary;
+        Ok(())
+    }
+
+    /// The vectors to store with a product being written: one per model in use.
+    pub(crate) fn embed_for_write(&self, product: &Product) -> Vec<Embedded> {
+        let text = product.search_text();
+        let at_ms = now_ms();
+        std::iter::once(self.serving())
+            .chain(self.building())
+            .map(|space| Embedded {
+                model: space.model().to_owned(),
+                vector: space.embed_one(&text),
+                at_ms,
+            })
+            .collect()
+    }
+
+    /// Puts the vectors of a product just written into the indexes, and its words into the
+    /// vocabulary.
+    pub(crate) fn written(&self, product: &Product, vectors: &[Embedded]) {
+        for space in std::iter::once(self.serving()).chain(self.building()) {
+            if let Some(embedded) = vectors
+                .iter()
+                .find(|embedded| embedded.model == space.model())
+            {
+                space.put(product.sku.as_str(), &embedded.vector);
+            }
+        }
+        self.vocabulary
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .add(&product.search_text());
+    }
+
+    pub(crate) fn deleted(&self, sku: &str) {
+        for space in std::iter::once(self.serving()).chain(self.building()) {
+            space.remove(sku);
+        }
+    }
+
+    /// Embeds up to `limit` products that have no vector of the target model, in batches;
+    /// when the target was being built and is complete, it starts serving. The number embedded.
+    pub(crate) async fn catch_up(&self, limit: usize) -> Result<usize, Error> {
+        let mut done = 0;
+        while done < limit {
+            let target = self.target();
+            let batch = self.config.embed_batch.min(limit - done).max(1);
+            let products = self.store.without_vectors(target.model(), batch).await?;
+            if products.is_empty() {
+                self.finish_building().await?;
+                break;
+            }
+            let texts: Vec<String> = products.iter().map(Product::search_text).collect();
+            let vectors: Vec<(String, Vec<f32>)> = products
+                .iter()
+                .map(|product| product.sku.as_str().to_owned())
+                .zip(target.embed(&texts))
+                .collect();
+            self.store
+                .put_vectors(target.model(), &vectors, now_ms())
+                .await?;
+            for (sku, vector) in &vectors {
+                target.put(sku, vector);
+            }
+            if self.building().is_none() {
+                // New to the search (a seed), not a new model's pass over known products.
+                let mut vocabulary = self
+                    .vocabulary
+                    .write()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+                texts.iter().for_each(|text| vocabulary.add(text));
+            }
+            done += products.len();
+            self.report_progress(&target).await?;
+            if self.config.embed_pause_ms > 0 {
+                tokio::time::sleep(Duration::from_millis(self.config.embed_pause_ms)).await;
+            }
+        }
+        Ok(done)
+    }
+
+    async fn report_progress(&self, target: &Space) -> Result<(), Error> {
+        let (embedded, products) = self.store.coverage(target.model()).await?;
+        let share = if products == 0 {
+            1.0
+        } else {
+            embedded as f64 / products as f64
+        };
+        metrics::gauge!("catalog_search_embedded_ratio", "model" => target.model().to_owned())
+            .set(share);
+        tracing::info!(
+            model = target.model(),
+            embedded,
+            products,
+            "embedding the catalog"
+        );
+        Ok(())
+    }
+
+    /// Swaps a complete target in to serve, and drops the rows of the model it replaces.
+    async fn finish_building(&self) -> Result<(), Error> {
+        let Some(built) = self.building() else {
+            return Ok(());
+        };
+        let old = std::mem::replace(
+            &mut *self
+                .serving
+                .write()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()),
+            built.clone(),
+        );
+        *self
+            .building
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = None;
+        tracing::info!(
+            from = old.model(),
+            to = built.model(),
+            "search model switched"
+        );
+        self.store
+            .prune_vectors(&[built.model()], now_ms() - TOMBSTONE_MS)
+            .await?;
+        Ok(())
+    }
+
+    /// Applies the vector rows changed since the last look (other replicas' writes).
+    pub(crate) async fn apply_changes(&self) -> Result<usize, Error> {
+        let since = self.watermark.load(Ordering::Relaxed) - CHANGE_OVERLAP_MS;
+        let changes = self.store.changes(since).await?;
+        let spaces: Vec<Arc<Space>> = std::iter::once(self.serving())
+            .chain(self.building())
+            .collect();
+        for Change { vector, product } in &changes {
+            if let Some(space) = spaces.iter().find(|space| space.model() == vector.model) {
+                match (&vector.vector, product) {
+                    (Some(values), Some(_)) => space.put(&vector.sku, values),
+                    _ => space.remove(&vector.sku),
+                }
+            }
+            if let Some(product) = product {
+                self.vocabulary
+                    .write()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner())
+                    .add(&product.search_text());
+            }
+            self.watermark
+                .fetch_max(vector.changed_at_ms, Ordering::Relaxed);
+        }
+        Ok(changes.len())
+    }
+
+    /// Reads other replicas' changes and embeds what has no vector, until shut down.
+    pub(crate) async fn run_until_stopped(self: Arc<Search>, shutdown: Shutdown) {
+        let interval = Duration::from_millis(self.config.poll_interval_ms.max(10));
+        let mut rounds: u64 = 0;
+        loop {
+            tokio::select! {
+                () = shutdown.wait() => return,
+                () = tokio::time::sleep(interval) => {}
+            }
+            if let Err(error) = self.apply_changes().await {
+                tracing::warn!(error = %error, "read the search index's changes");
+            }
+            if let Err(error) = self.catch_up(usize::MAX).await {
+                tracing::warn!(error = %error, "embed the catalog");
+            }
+            rounds += 1;
+            if rounds.is_multiple_of(600) {
+                let keep = [
+                    self.serving().model().to_owned(),
+                    self.target().model().to_owned(),
+                ];
+                let keep: Vec<&str> = keep.iter().map(String::as_str).collect();
+                if let Err(error) = self
+                    .store
+                    .prune_vectors(&keep, now_ms() - TOMBSTONE_MS)
+                    .await
+                {
+                    tracing::warn!(error = %error, "prune the search index's rows");
+                }
+            }
+        }
+    }
+}
+
+/// The embedder that made rows named `model` (`name@version`), when this binary has it.
+fn embedder_for(model: &str) -> Option<Arc<dyn semantic::Embedder>> {
+    let (name, _) = model.split_once('@')?;
+    let embedder = semantic::embed::load(name).ok()?;
+    (embedder.model().to_string() == model).then_some(embedder)
+}
