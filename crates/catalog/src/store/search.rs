@@ -137,34 +137,38 @@ impl Store {
     }
 }
 
-fn fts5_query(terms: &[String]) -> String {
+/// Every term must match; the last may be a prefix, as the user may still be typing. `word` and
+/// `prefix` write one term in the engine's syntax, joined by `and`.
+fn text_query(
+    terms: &[String],
+    word: fn(&str) -> String,
+    prefix: fn(&str) -> String,
+    and: &str,
+) -> String {
     let last = terms.len() - 1;
     terms
         .iter()
         .enumerate()
         .map(|(index, term)| {
             if index == last {
-                format!("\"{term}\"*")
+                prefix(term)
             } else {
-                format!("\"{term}\"")
+                word(term)
             }
         })
         .collect::<Vec<_>>()
-        .join(" ")
+        .join(and)
+}
+
+fn fts5_query(terms: &[String]) -> String {
+    text_query(
+        terms,
+        |term| format!("\"{term}\""),
+        |term| format!("\"{term}\"*"),
+        " ",
+    )
 }
 
 fn tsquery(terms: &[String]) -> String {
-    let last = terms.len() - 1;
-    terms
-        .iter()
-        .enumerate()
-        .map(|(index, term)| {
-            if index == last {
-                format!("{term}:*")
-            } else {
-                term.clone()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" & ")
+    text_query(terms, str::to_owned, |term| format!("{term}:*"), " & ")
 }

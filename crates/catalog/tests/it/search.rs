@@ -517,3 +517,46 @@ async fn a_new_model_embeds_in_the_background_while_the_old_one_answers() {
         assert!(!served.products.is_empty(), "{engine}");
     }
 }
+
+#[tokio::test]
+async fn a_shadow_ranking_runs_beside_each_query_and_records_its_overlap_without_changing_the_answer()
+ {
+    let app = seeded("sqlite").await;
+    let config = catalog::Config {
+        database_url: app.catalog_url().to_owned(),
+        search: catalog::search::Config {
+            shadow: "vector".to_owned(),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let shadowed = TestCatalog::spawn_with(&config).await;
+    let (plain, token) = (
+        CatalogClient::new(app.transports.in_process.clone()),
+        app.reader_token(),
+    );
+    let mut with_shadow = CatalogClient::new(shadowed.transports.in_process.clone());
+    let shadow_token = shadowed.reader_token();
+    for text in ["leather sandals", "gift for a coffee lover", "mug"] {
+        let served = search(&mut with_shadow, &shadow_token, query(text))
+            .await
+            .unwrap();
+        let unshadowed = search(&mut plain.clone(), &token, query(text))
+            .await
+            .unwrap();
+        assert_eq!(
+            names(&served),
+            names(&unshadowed),
+            "the shadow is never returned"
+        );
+    }
+    let recorded = Instant::now();
+    loop {
+        let metrics = platform::telemetry::render_metrics();
+        if metrics.contains("catalog_search_shadow_overlap_count{shadow=\"vector\"}") {
+            break;
+        }
+        assert!(recorded.elapsed() < Duration::from_secs(5), "{metrics}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
