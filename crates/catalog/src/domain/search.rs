@@ -78,14 +78,8 @@ impl Filters {
                 return Err(Invalid::new(field, "must not be negative"));
             }
         }
-        if let (Some(low), Some(high)) = (min_price_minor, max_price_minor)
-            && low > high
-        {
-            return Err(Invalid::new(
-                "min_price_minor",
-                "must not be above max_price_minor",
-            ));
-        }
+        // A range whose low end is above its high end is valid and holds no price: the answer
+        // is empty, as OpenAPI (which cannot relate two parameters) lets a client expect.
         Ok(Filters {
             category,
             min_price_minor,

@@ -203,12 +203,26 @@ async fn filters_hold_in_both_rankings_and_facets_count_the_matches() {
                 .all(|product| product.category == "footwear")
         );
 
-        let refused = search(
+        let crossed = search(
             &mut client,
             &token,
             pb::SearchProductsRequest {
                 min_price_minor: Some(500),
                 max_price_minor: Some(100),
+                ..query("mug")
+            },
+        )
+        .await
+        .unwrap();
+        assert!(
+            crossed.products.is_empty(),
+            "{engine}: no price is in a crossed range"
+        );
+        let refused = search(
+            &mut client,
+            &token,
+            pb::SearchProductsRequest {
+                min_price_minor: Some(-1),
                 ..query("mug")
             },
         )
