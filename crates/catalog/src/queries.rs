@@ -8,8 +8,8 @@ use std::sync::Arc;
 use platform::transport::request;
 use proto::inventory as inventory_pb;
 
-use crate::domain::Product;
-use crate::domain::search::{self, Near};
+use crate::domain::search;
+use crate::domain::{Product, Sku};
 use crate::search::{Answer, Request, Status};
 use crate::{Catalog, Error};
 
@@ -60,18 +60,11 @@ impl Catalog {
 
     /// The products of `skus` in that order, from the cache; skus since deleted are left out.
     async fn products_of(&self, skus: &[String]) -> Result<Vec<Arc<Product>>, Error> {
-        let mut products = Vec::with_capacity(skus.len());
-        for sku in skus {
-            let Ok(sku) = crate::domain::Sku::parse("sku", sku) else {
-                continue;
-            };
-            match self.get(&sku).await {
-                Ok(product) => products.push(product),
-                Err(Error::NotFound(_)) => {}
-                Err(error) => return Err(error),
-            }
-        }
-        Ok(products)
+        let skus: Vec<Sku> = skus
+            .iter()
+            .filter_map(|sku| Sku::parse("sku", sku).ok())
+            .collect();
+        self.get_many(&skus).await
     }
 
     /// The skus of `skus` that inventory has stock of, in order.
@@ -111,23 +104,23 @@ impl Catalog {
     /// catalog has no such product.
     pub(crate) async fn similar(
         &self,
-        sku: &crate::domain::Sku,
+        sku: &Sku,
         limit: usize,
     ) -> Result<Vec<(Arc<Product>, f32)>, Error> {
         self.get(sku).await?;
         let nearest = self.search.similar(sku.as_str(), limit);
-        let mut similar = Vec::with_capacity(nearest.len());
-        for Near { sku, similarity } in nearest {
-            let Ok(sku) = crate::domain::Sku::parse("sku", &sku) else {
-                continue;
-            };
-            match self.get(&sku).await {
-                Ok(product) => similar.push((product, similarity)),
-                Err(Error::NotFound(_)) => {}
-                Err(error) => return Err(error),
-            }
-        }
-        Ok(similar)
+        let skus: Vec<String> = nearest.iter().map(|near| near.sku.clone()).collect();
+        let products = self.products_of(&skus).await?;
+        // A product deleted since the index answered is left out, with its score.
+        Ok(products
+            .into_iter()
+            .filter_map(|product| {
+                nearest
+                    .iter()
+                    .find(|near| near.sku == product.sku.as_str())
+                    .map(|near| (product, near.similarity))
+            })
+            .collect())
     }
 
     pub(crate) async fn search_status(&self) -> Result<Status, Error> {

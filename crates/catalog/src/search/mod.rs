@@ -10,7 +10,7 @@ mod query;
 mod space;
 mod sync;
 
-use std::sync::atomic::AtomicI64;
+use std::sync::atomic::{AtomicBool, AtomicI64};
 use std::sync::{Arc, RwLock};
 
 pub use self::config::Config;
@@ -31,6 +31,9 @@ pub(crate) struct Search {
     vocabulary: RwLock<Vocabulary>,
     /// The latest change time of a vector row this process has applied, in milliseconds.
     watermark: AtomicI64,
+    /// Whether every product has a vector of the target model (then the background stops
+    /// looking for ones without).
+    caught_up: AtomicBool,
 }
 
 impl std::fmt::Debug for Search {

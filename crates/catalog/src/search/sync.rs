@@ -61,6 +61,7 @@ impl Search {
             building: std::sync::RwLock::new(building.clone()),
             vocabulary: std::sync::RwLock::new(Vocabulary::default()),
             watermark: std::sync::atomic::AtomicI64::new(0),
+            caught_up: std::sync::atomic::AtomicBool::new(false),
         };
         for space in std::iter::once(serving).chain(building) {
             search.load(&space).await?;
@@ -144,6 +145,7 @@ impl Search {
             let products = self.store.without_vectors(target.model(), batch).await?;
             if products.is_empty() {
                 self.finish_building().await?;
+                self.caught_up.store(true, Ordering::Relaxed);
                 break;
             }
             let texts: Vec<String> = products.iter().map(Product::search_text).collect();
@@ -227,6 +229,7 @@ impl Search {
         let spaces: Vec<Arc<Space>> = std::iter::once(self.serving())
             .chain(self.building())
             .collect();
+        let seen_until = self.watermark.load(Ordering::Relaxed);
         for Change { vector, product } in &changes {
             if let Some(space) = spaces.iter().find(|space| space.model() == vector.model) {
                 match (&vector.vector, product) {
@@ -234,7 +237,11 @@ impl Search {
                     _ => space.remove(&vector.sku),
                 }
             }
-            if let Some(product) = product {
+            // The overlap re-reads rows already applied; putting a vector again changes nothing,
+            // but counting a product's words again would, so words come from new rows only (one
+            // per product: the serving model's).
+            let new = vector.changed_at_ms > seen_until && vector.model == spaces[0].model();
+            if let Some(product) = product.as_ref().filter(|_| new) {
                 self.vocabulary
                     .write()
                     .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -258,7 +265,11 @@ impl Search {
             if let Err(error) = self.apply_changes().await {
                 tracing::warn!(error = %error, "read the search index's changes");
             }
-            if let Err(error) = self.catch_up(usize::MAX).await {
+            // Writes embed their products, so only a seed, rows from before vectors, or a new
+            // model leave products without one: once none is left, there is no need to look.
+            if !self.caught_up.load(Ordering::Relaxed)
+                && let Err(error) = self.catch_up(usize::MAX).await
+            {
                 tracing::warn!(error = %error, "embed the catalog");
             }
             rounds += 1;
