@@ -35,7 +35,7 @@ from collections import defaultdict
 
 import yaml
 
-SERVICES = ["identity", "catalog", "cart", "inventory", "payments", "shipping", "orders", "notifications", "gateway"]
+SERVICES = ["identity", "catalog", "cart", "inventory", "payments", "shipping", "orders", "notifications", "recommendations", "gateway"]
 # What the binary serves on /metrics (platform::telemetry), and Prometheus' own `up`.
 METRICS = {
     "http_requests_total",

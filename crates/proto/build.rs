@@ -13,6 +13,7 @@ const PROTOS: &[&str] = &[
     "emporium/payments.proto",
     "emporium/shipping.proto",
     "emporium/orders.proto",
+    "emporium/recommendations.proto",
     "emporium/admin.proto",
 ];
 

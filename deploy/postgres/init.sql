@@ -34,3 +34,7 @@ REVOKE ALL ON DATABASE emporium_orders FROM PUBLIC;
 CREATE ROLE emporium_notifications LOGIN PASSWORD 'dev-notifications' NOSUPERUSER NOCREATEDB NOCREATEROLE;
 CREATE DATABASE emporium_notifications OWNER emporium_notifications;
 REVOKE ALL ON DATABASE emporium_notifications FROM PUBLIC;
+
+CREATE ROLE emporium_recommendations LOGIN PASSWORD 'dev-recommendations' NOSUPERUSER NOCREATEDB NOCREATEROLE;
+CREATE DATABASE emporium_recommendations OWNER emporium_recommendations;
+REVOKE ALL ON DATABASE emporium_recommendations FROM PUBLIC;

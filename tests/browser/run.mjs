@@ -105,6 +105,10 @@ async function purchase(browser) {
   const sku = page.url().split("/p/")[1];
   const before = await stockText(page);
   await look(page, "product");
+  // Recommendations: what was bought with it, or what is like it before anyone has.
+  const shelf = page.locator("#recommendations .card a");
+  check((await shelf.count()) >= 1, "the product page recommends other products");
+  check(!(await shelf.first().getAttribute("href")).endsWith(`/p/${sku}`), "and not the product itself");
 
   // Live stock: a second visitor keeps the page open while this one buys.
   const watcher = await (await browser.newContext()).newPage();

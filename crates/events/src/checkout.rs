@@ -116,6 +116,9 @@ pub struct OrderCompleted {
     pub confirmed: bool,
     /// Why the order failed; empty when it was confirmed.
     pub failure_reason: String,
+    /// What the order held (empty in events published before this field existed).
+    #[serde(default)]
+    pub lines: Vec<Line>,
 }
 event!(
     OrderCompleted,

@@ -85,3 +85,19 @@ fn every_subject_belongs_to_a_domain_with_a_stream() {
         );
     }
 }
+
+#[test]
+fn an_order_completed_before_it_carried_lines_still_decodes_with_none() {
+    let completed = OrderCompleted {
+        order_id: "order-1".to_owned(),
+        user_id: "user-1".to_owned(),
+        confirmed: true,
+        failure_reason: String::new(),
+        lines: placed().lines,
+    };
+    let envelope = Envelope::new("event-1".to_owned(), &completed, 0);
+    assert_eq!(envelope.decode::<OrderCompleted>().unwrap(), completed);
+    let mut older = envelope.clone();
+    older.data.as_object_mut().unwrap().remove("lines");
+    assert_eq!(older.decode::<OrderCompleted>().unwrap().lines, []);
+}

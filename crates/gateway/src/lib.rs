@@ -16,6 +16,7 @@ mod images;
 pub mod openapi;
 mod orders;
 mod plugin;
+mod recommendations;
 mod search;
 mod state;
 mod validate;
@@ -87,6 +88,8 @@ pub struct Dependencies {
     pub orders: Transport,
     /// For the storefront's stock levels.
     pub inventory: Transport,
+    /// Also bought, popular and for you (REST, the storefront, GraphQL).
+    pub recommendations: Transport,
     /// The gateway's own token, for anonymous reads of the catalog.
     pub service_token: Arc<dyn TokenSource>,
     /// Checks callers' tokens where the gateway answers by itself (the edge cache, admin).
@@ -114,6 +117,7 @@ pub fn router(config: &Config, dependencies: Dependencies) -> anyhow::Result<Rou
             cart: dependencies.cart.clone(),
             orders: dependencies.orders.clone(),
             inventory: dependencies.inventory.clone(),
+            recommendations: dependencies.recommendations.clone(),
             service_token: dependencies.service_token.clone(),
         },
     )?;
@@ -124,6 +128,7 @@ pub fn router(config: &Config, dependencies: Dependencies) -> anyhow::Result<Rou
             cart: dependencies.cart.clone(),
             orders: dependencies.orders.clone(),
             inventory: dependencies.inventory.clone(),
+            recommendations: dependencies.recommendations.clone(),
             service_token: dependencies.service_token.clone(),
             verifier: dependencies.verifier.clone(),
         },
@@ -137,6 +142,7 @@ pub fn router(config: &Config, dependencies: Dependencies) -> anyhow::Result<Rou
     let api = Router::new()
         .merge(catalog::routes())
         .merge(search::routes())
+        .merge(recommendations::routes())
         .merge(cart::routes())
         .merge(account::routes())
         .merge(orders::routes())

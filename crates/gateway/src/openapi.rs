@@ -12,7 +12,7 @@ use utoipa::openapi::{Content, RefOr, Response};
 use utoipa::{Modify, OpenApi, ToSchema};
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::{account, admin, cart, catalog, orders, search};
+use crate::{account, admin, cart, catalog, orders, recommendations, search};
 
 /// An RFC 9457 problem document, as every error is answered.
 #[derive(ToSchema)]
@@ -43,10 +43,11 @@ pub(crate) struct BodyError {
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Emporium", description = "Emporium's REST API: catalog, cart, account, orders and administration."),
+    info(title = "Emporium", description = "Emporium's REST API: catalog, search, recommendations, cart, account, orders and administration."),
     paths(
         catalog::get_product, catalog::list_products, catalog::list_categories,
         search::search_products, search::similar_products, search::search_status,
+        recommendations::also_bought, recommendations::popular, recommendations::for_you,
         catalog::create_product, catalog::update_product, catalog::delete_product,
         cart::get_cart, cart::add_cart_item, cart::set_cart_quantity, cart::remove_cart_item, cart::clear_cart,
         account::sign_up, account::log_in, account::me,

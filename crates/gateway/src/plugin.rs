@@ -1,5 +1,6 @@
 //! The gateway's place in a node: the REST edge and the storefront, which call identity, the
-//! catalog, the cart, orders and inventory with the caller's token (or the gateway's own), and
+//! catalog, the cart, orders, inventory and recommendations with the caller's token (or the
+//! gateway's own), and
 //! the fault switches of every service that reads faults.
 
 use std::collections::BTreeMap;
@@ -22,6 +23,8 @@ impl platform::registry::Plugin for Plugin {
         "orders",
         // Stock levels for the storefront, and the fault switches (with an administrator's token).
         "inventory",
+        // Also bought, popular and for you.
+        "recommendations",
         // Only to switch their faults, with an administrator's token.
         "payments",
         "shipping",
@@ -47,6 +50,7 @@ impl platform::registry::Plugin for Plugin {
             cart: context.transport("cart")?,
             orders: context.transport("orders")?,
             inventory: context.transport("inventory")?,
+            recommendations: context.transport("recommendations")?,
             service_token: context
                 .service_token(Self::CLIENT.expect("the gateway has a client"))?,
             verifier: context.verifier.clone(),

@@ -39,9 +39,9 @@ pub(crate) struct SearchQuery {
     max_price: Option<i64>,
     /// Only products in stock now.
     in_stock: Option<bool>,
-    /// `name:value`, repeatable: a match has one of the values given for every name
+    /// `name:value`, up to eight: a match has one of the values given for every name
     /// (`attribute=color:red&attribute=color:navy&attribute=brand:Mise`).
-    #[param(max_items = 16, inline, value_type = Option<Vec<AttributeValue>>)]
+    #[param(max_items = 8, inline, value_type = Option<Vec<AttributeValue>>)]
     attribute: Option<Vec<String>>,
     /// `hybrid` (the default) fuses keyword and meaning; `keyword` and `vector` use one.
     #[param(inline)]

@@ -10,6 +10,7 @@ use proto::cart::cart_client::CartClient;
 use proto::catalog::catalog_client::CatalogClient;
 use proto::identity::identity_client::IdentityClient;
 use proto::orders::orders_client::OrdersClient;
+use proto::recommendations::recommendations_client::RecommendationsClient;
 
 use crate::Dependencies;
 use crate::extract::Bearer;
@@ -21,6 +22,7 @@ pub(crate) struct Gateway {
     pub(crate) cart: CartClient<Transport>,
     pub(crate) identity: IdentityClient<Transport>,
     pub(crate) orders: OrdersClient<Transport>,
+    pub(crate) recommendations: RecommendationsClient<Transport>,
     service_token: Arc<dyn TokenSource>,
     pub(crate) verifier: platform::auth::Verifier,
     pub(crate) faults: crate::faults::Owners,
@@ -39,6 +41,7 @@ impl Gateway {
             cart: CartClient::new(dependencies.cart),
             identity: IdentityClient::new(dependencies.identity),
             orders: OrdersClient::new(dependencies.orders),
+            recommendations: RecommendationsClient::new(dependencies.recommendations),
             service_token: dependencies.service_token,
             verifier: dependencies.verifier,
             faults: crate::faults::Owners::new(dependencies.faults),

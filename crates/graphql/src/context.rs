@@ -24,6 +24,8 @@ pub(crate) struct Services {
     pub(crate) cart: CartClient<Transport>,
     pub(crate) orders: OrdersClient<Transport>,
     pub(crate) inventory: InventoryClient<Transport>,
+    pub(crate) recommendations:
+        proto::recommendations::recommendations_client::RecommendationsClient<Transport>,
     pub(crate) service_token: Arc<dyn TokenSource>,
     pub(crate) verifier: Verifier,
     /// Loaders batch keys into one call; off, each key is its own call (for comparison).

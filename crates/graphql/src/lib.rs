@@ -87,6 +87,7 @@ pub struct Dependencies {
     pub cart: Transport,
     pub orders: Transport,
     pub inventory: Transport,
+    pub recommendations: Transport,
     /// The gateway's own token: reads the catalog and stock for anyone.
     pub service_token: Arc<dyn TokenSource>,
     /// Checks the caller's token for `me`.
@@ -127,6 +128,9 @@ pub fn router(config: &Config, dependencies: Dependencies) -> Option<Router> {
         cart: proto::cart::cart_client::CartClient::new(dependencies.cart),
         orders: proto::orders::orders_client::OrdersClient::new(dependencies.orders),
         inventory: proto::inventory::inventory_client::InventoryClient::new(dependencies.inventory),
+        recommendations: proto::recommendations::recommendations_client::RecommendationsClient::new(
+            dependencies.recommendations,
+        ),
         service_token: dependencies.service_token,
         verifier: dependencies.verifier,
         batching: config.batching,

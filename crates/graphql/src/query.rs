@@ -63,6 +63,16 @@ impl Query {
         crate::search::search(ctx, arguments).await
     }
 
+    /// What sells: the products in the most confirmed orders lately.
+    #[graphql(complexity = "first.clamp(1, 50) as usize * child_complexity + 1")]
+    async fn popular_products(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 8)] first: i32,
+    ) -> Result<Vec<Product>> {
+        crate::search::recommended(ctx, Vec::new(), first).await
+    }
+
     /// Products, a page at a time (Relay cursor connection): all of them in sku order, one
     /// category's, or those matching `search` (hybrid search, most relevant first).
     #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity + 1")]

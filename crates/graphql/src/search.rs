@@ -207,6 +207,40 @@ pub(crate) async fn search(ctx: &Context<'_>, arguments: SearchArguments) -> Res
     Ok(connection)
 }
 
+/// Recommendations as products: bought with `skus` (also bought) or, with none, what sells.
+pub(crate) async fn recommended(
+    ctx: &Context<'_>,
+    skus: Vec<String>,
+    first: i32,
+) -> Result<Vec<Product>> {
+    if !(1..=50).contains(&first) {
+        return Err(GraphqlError::new("validation", 400, "first: must be 1 to 50").into());
+    }
+    let token = reader_token(ctx).await?;
+    let mut client = services(ctx).recommendations.clone();
+    let found = if skus.is_empty() {
+        calls(ctx).count("recommendations.Popular");
+        let message = proto::recommendations::PopularRequest {
+            limit: first as u32,
+        };
+        client.popular(request(message, &token)).await
+    } else {
+        calls(ctx).count("recommendations.AlsoBought");
+        let message = proto::recommendations::AlsoBoughtRequest {
+            skus,
+            limit: first as u32,
+        };
+        client.also_bought(request(message, &token)).await
+    }
+    .map_err(GraphqlError::from)?
+    .into_inner();
+    Ok(found
+        .recommendations
+        .into_iter()
+        .filter_map(|recommendation| recommendation.product.map(Product))
+        .collect())
+}
+
 /// The products nearest in meaning to `sku`, nearest first.
 pub(crate) async fn similar(ctx: &Context<'_>, sku: &str, first: i32) -> Result<Vec<Product>> {
     if !(1..=50).contains(&first) {

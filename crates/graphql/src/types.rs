@@ -96,6 +96,15 @@ impl Product {
         let loader = ctx.data_unchecked::<DataLoader<StockLoader>>();
         Ok(loader.load_one(self.0.sku.clone()).await?.map(Stock))
     }
+    /// What shoppers bought with it, most often first (one call per product asked).
+    #[graphql(complexity = "first.clamp(1, 50) as usize * child_complexity + 10")]
+    async fn also_bought(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 8)] first: i32,
+    ) -> Result<Vec<Product>> {
+        crate::search::recommended(ctx, vec![self.0.sku.clone()], first).await
+    }
     /// The products nearest in meaning, nearest first (one catalog call per product asked).
     #[graphql(complexity = "first.clamp(1, 50) as usize * child_complexity + 10")]
     async fn similar(

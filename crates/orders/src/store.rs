@@ -289,6 +289,14 @@ async fn save_in(transaction: &mut Transaction, order: &Order) -> Result<(), Err
             user_id: order.user_id.clone(),
             confirmed: order.state == State::Confirmed,
             failure_reason: order.failure_reason.clone(),
+            lines: order
+                .lines
+                .iter()
+                .map(|line| events::checkout::Line {
+                    sku: line.sku.clone(),
+                    quantity: line.quantity,
+                })
+                .collect(),
         };
         platform::outbox::append(
             transaction,

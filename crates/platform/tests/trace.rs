@@ -21,6 +21,7 @@ fn envelope(traceparent: String) -> Envelope {
         user_id: "user-1".to_owned(),
         confirmed: true,
         failure_reason: String::new(),
+        lines: Vec::new(),
     };
     Envelope::new(uuid::Uuid::new_v4().to_string(), &event, 0).with_traceparent(Some(traceparent))
 }

@@ -34,6 +34,7 @@ pub mod emporium {
         payments => "emporium.payments.v1",
         shipping => "emporium.shipping.v1",
         orders => "emporium.orders.v1",
+        recommendations => "emporium.recommendations.v1",
         admin => "emporium.admin.v1",
     }
 }
@@ -46,4 +47,5 @@ pub use emporium::identity::v1 as identity;
 pub use emporium::inventory::v1 as inventory;
 pub use emporium::orders::v1 as orders;
 pub use emporium::payments::v1 as payments;
+pub use emporium::recommendations::v1 as recommendations;
 pub use emporium::shipping::v1 as shipping;

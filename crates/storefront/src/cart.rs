@@ -15,6 +15,7 @@ use crate::Storefront;
 use crate::error::PageError;
 use crate::layout::{frame, picture, see_other};
 use crate::money;
+use crate::recommended::{Shelf, bought_with, section};
 use crate::session::MAX_GUEST_LINES;
 use crate::visit::Visit;
 
@@ -25,13 +26,19 @@ const MAX_QUANTITY: u32 = 99;
 struct Lines {
     lines: Vec<pb::CartLine>,
     total: Option<proto::common::Money>,
+    /// What was bought with these products (only on the cart's own page).
+    also: Shelf,
 }
 
 pub(crate) async fn page(
     State(storefront): State<Storefront>,
     visit: Visit,
 ) -> Result<Response, PageError> {
-    let cart = load(&storefront, &visit).await?;
+    let mut cart = load(&storefront, &visit).await?;
+    if !cart.lines.is_empty() {
+        let skus = cart.lines.iter().map(|line| line.sku.clone()).collect();
+        cart.also = bought_with(&storefront, &storefront.service_token().await?, skus).await;
+    }
     Ok(render(&visit, &cart, None, StatusCode::OK))
 }
 
@@ -48,6 +55,7 @@ async fn load(storefront: &Storefront, visit: &Visit) -> Result<Lines, PageError
             Ok(Lines {
                 lines: view.lines,
                 total: view.total,
+                also: Shelf::default(),
             })
         }
         None => guest_lines(storefront, &visit.session().guest_cart).await,
@@ -63,6 +71,7 @@ async fn guest_lines(
         return Ok(Lines {
             lines: Vec::new(),
             total: None,
+            also: Shelf::default(),
         });
     }
     let token = storefront.service_token().await?;
@@ -102,7 +111,11 @@ async fn guest_lines(
             available: true,
         });
     }
-    Ok(Lines { lines, total })
+    Ok(Lines {
+        lines,
+        total,
+        also: Shelf::default(),
+    })
 }
 
 fn render(visit: &Visit, cart: &Lines, problem: Option<&str>, status: StatusCode) -> Response {
@@ -124,6 +137,7 @@ fn render(visit: &Visit, cart: &Lines, problem: Option<&str>, status: StatusCode
             }
             p.total { "Total: " strong #cart-total { (money::format(cart.total.as_ref())) } }
             p { a.button href="/checkout" { "Check out" } }
+            @if !cart.also.products.is_empty() { (section(&cart.also, html! {})) }
         }
     };
     (status, frame(visit, "Your cart", content)).into_response()

@@ -21,6 +21,7 @@ mod money;
 mod oidc;
 mod orders;
 mod product;
+mod recommended;
 mod search;
 mod session;
 mod visit;
@@ -37,6 +38,7 @@ use proto::cart::cart_client::CartClient;
 use proto::catalog::catalog_client::CatalogClient;
 use proto::inventory::inventory_client::InventoryClient;
 use proto::orders::orders_client::OrdersClient;
+use proto::recommendations::recommendations_client::RecommendationsClient;
 use serde::{Deserialize, Serialize};
 
 /// The storefront's settings (`[gateway.storefront]`).
@@ -110,6 +112,7 @@ pub struct Dependencies {
     pub cart: Transport,
     pub orders: Transport,
     pub inventory: Transport,
+    pub recommendations: Transport,
     /// The gateway's own token: reads the catalog and stock for anyone.
     pub service_token: Arc<dyn TokenSource>,
 }
@@ -131,6 +134,7 @@ pub(crate) struct Inner {
     pub(crate) cart: CartClient<Transport>,
     pub(crate) orders: OrdersClient<Transport>,
     pub(crate) inventory: InventoryClient<Transport>,
+    pub(crate) recommendations: RecommendationsClient<Transport>,
     service_token: Arc<dyn TokenSource>,
     pub(crate) keys: Arc<session::Keys>,
     pub(crate) cookie: visit::CookieSettings,
@@ -165,6 +169,7 @@ pub fn router(config: &Config, dependencies: Dependencies) -> anyhow::Result<Opt
         cart: CartClient::new(dependencies.cart),
         orders: OrdersClient::new(dependencies.orders),
         inventory: InventoryClient::new(dependencies.inventory),
+        recommendations: RecommendationsClient::new(dependencies.recommendations),
         service_token: dependencies.service_token,
         keys: Arc::new(session::Keys::new(&key)?),
         cookie: visit::CookieSettings::new(&public_url, config.session_days),

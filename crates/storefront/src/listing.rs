@@ -1,4 +1,4 @@
-//! The pages that list products: home (the categories, and one product of each), and a
+//! The pages that list products: home (what sells, the categories, and one product of each), and a
 //! category with its filters, sort and pages. The filter form and the grid serve search too.
 
 use std::sync::Arc;
@@ -116,8 +116,16 @@ pub(crate) async fn home(
         let products = category_products(&storefront, &category.slug).await?;
         featured.extend(products.first().cloned());
     }
+    let popular =
+        crate::recommended::popular(&storefront, &storefront.service_token().await?).await;
     let content = html! {
         h1 { "Welcome to Emporium" }
+        @if !popular.products.is_empty() {
+            section aria-labelledby="popular-heading" {
+                h2 #popular-heading { (popular.heading) }
+                (grid(popular.products.iter(), 4))
+            }
+        }
         section aria-labelledby="categories-heading" {
             h2 #categories-heading { "Shop by category" }
             ul.categories {

@@ -1,6 +1,6 @@
 //! A product's page: its pictures, price, description and attributes, its stock level (live
-//! with the script, through `/p/{sku}/stock`), the form that adds it to the cart, and the place
-//! where recommendations go (for now, more of its category).
+//! with the script, through `/p/{sku}/stock`), the form that adds it to the cart, and what was
+//! bought with it (or what is like it), kept with the product in the page's cache.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -18,6 +18,7 @@ use crate::Storefront;
 use crate::error::PageError;
 use crate::layout::{frame, picture};
 use crate::money;
+use crate::recommended::{Shelf, bought_with, section};
 use crate::visit::Visit;
 
 /// Below this many, the page says how few are left.
@@ -29,8 +30,9 @@ pub(crate) struct Cache {
     entries: Option<moka::future::Cache<String, Arc<Stocked>>>,
 }
 
-/// A product and the units of it that can be sold (none when inventory did not answer).
-type Stocked = (Product, Option<i64>);
+/// A product, the units of it that can be sold (none when inventory did not answer), and its
+/// shelf of recommendations.
+type Stocked = (Product, Option<i64>, Shelf);
 
 impl Cache {
     pub(crate) fn new(ttl: std::time::Duration) -> Cache {
@@ -66,9 +68,11 @@ async fn product_and_stock(storefront: &Storefront, sku: &str) -> Result<Arc<Sto
             }
             Err(status) => return Err(status.into()),
         };
+        let shelf = bought_with(storefront, &token, vec![sku.to_owned()]).await;
         Ok(Arc::new((
             product,
             available(storefront, &token, sku).await,
+            shelf,
         )))
     };
     match &storefront.products.entries {
@@ -106,10 +110,9 @@ pub(crate) async fn page(
                 (attributes(product))
             }
         }
-        section #recommendations aria-labelledby="recommendations-heading" {
-            h2 #recommendations-heading { "You may also like" }
+        (section(&found.2, html! {
             p { a href={ "/c/" (product.category) } { "More in " (product.category) } }
-        }
+        }))
     };
     Ok(frame(&visit, &product.name, content).into_response())
 }

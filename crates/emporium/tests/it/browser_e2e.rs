@@ -1,5 +1,5 @@
 //! The storefront in a real browser: `tests/browser/run.mjs` (playwright-core driving chromium,
-//! axe-core) against the shop in one process and, with NATS, in nine. Runs when
+//! axe-core) against the shop in one process and, with NATS, in ten. Runs when
 //! `EMPORIUM_TEST_BROWSER` names a chromium binary (`.ci/run` installs Debian's and runs
 //! `npm ci --prefix tests/browser`); says it skipped otherwise. Screenshots of every page go to
 //! `tests/browser/screenshots/`.
@@ -64,7 +64,7 @@ async fn the_purchase_in_a_browser_with_the_shop_in_one_process() {
 }
 
 #[tokio::test]
-async fn the_purchase_in_a_browser_with_the_shop_in_nine_processes() {
+async fn the_purchase_in_a_browser_with_the_shop_in_ten_processes() {
     let Some(chromium) = browser() else { return };
     let Some(shop) = TestShop::distributed(&[]).await else {
         return;

@@ -19,7 +19,7 @@ fn body(city: &str, card: &str) -> serde_json::Value {
     })
 }
 
-async fn fill_cart(shop: &TestShop, token: &str, sku: &str) {
+pub(crate) async fn fill_cart(shop: &TestShop, token: &str, sku: &str) {
     let added = shop
         .http
         .post(shop.url("/api/v1/cart/items"))
@@ -53,7 +53,7 @@ async fn check_out(shop: &TestShop, token: &str, key: &str) -> reqwest::Response
 }
 
 /// Checks the cart out under `key` and expects the order confirmed.
-async fn place_confirmed(shop: &TestShop, token: &str, key: &str) -> serde_json::Value {
+pub(crate) async fn place_confirmed(shop: &TestShop, token: &str, key: &str) -> serde_json::Value {
     let placed = check_out(shop, token, key).await;
     assert_eq!(placed.status(), 201);
     let order: serde_json::Value = placed.json().await.unwrap();
@@ -62,7 +62,7 @@ async fn place_confirmed(shop: &TestShop, token: &str, key: &str) -> serde_json:
 }
 
 // The checkout suite: the same cases, over REST and an operator's gRPC calls, against the shop
-// in one process and the shop as nine processes of the binary. Each case has buyers and skus of
+// in one process and the shop as ten processes of the binary. Each case has buyers and skus of
 // its own; faults are switched for the whole shop, so the cases run one after the other.
 
 // A saga step may take 3 s, tried twice; the suite's payment timeout is a 3.5 s delay.
@@ -104,7 +104,7 @@ async fn checkout_suite(shop: &TestShop) {
 }
 
 /// A new buyer's access token and email.
-async fn buyer(shop: &TestShop, name: &str) -> (String, String) {
+pub(crate) async fn buyer(shop: &TestShop, name: &str) -> (String, String) {
     let email = format!("{name}-{}@example.com", uuid::Uuid::new_v4().simple());
     let token = emporium::load::sign_up(&shop.http, &shop.base_url, &email)
         .await

@@ -16,7 +16,7 @@ const BINARY: &str = env!("CARGO_BIN_EXE_emporium");
 
 /// The processes, in the order they start: identity first, since the rest fetch its keys and
 /// ask it for tokens; the gateway last.
-const ORDER: [Service; 9] = [
+const ORDER: [Service; 10] = [
     Service::Identity,
     Service::Catalog,
     Service::Inventory,
@@ -25,10 +25,11 @@ const ORDER: [Service; 9] = [
     Service::Cart,
     Service::Orders,
     Service::Notifications,
+    Service::Recommendations,
     Service::Gateway,
 ];
 
-/// Nine running processes; each is killed when this is dropped.
+/// Ten running processes; each is killed when this is dropped.
 pub struct Cluster {
     pub dir: PathBuf,
     pub http: BTreeMap<&'static str, SocketAddr>,
@@ -49,7 +50,7 @@ impl Drop for Process {
 }
 
 impl Cluster {
-    /// Starts the nine processes, each given `settings` (`EMPORIUM_...` variables) as well.
+    /// Starts the ten processes, each given `settings` (`EMPORIUM_...` variables) as well.
     pub async fn start(nats_url: &str, settings: &[(&str, &str)]) -> Cluster {
         test_support::install_crypto();
         let dir = std::env::temp_dir().join(format!(

@@ -1,6 +1,6 @@
 //! End-to-end tests of the whole shop: in one process, with real HTTP and gRPC on port 0 and
 //! real databases (SQLite, and PostgreSQL when `EMPORIUM_TEST_POSTGRES_URL` is set); and, for the
-//! checkout suite, also as nine processes of the real binary (`cluster`, when
+//! checkout suite, also as ten processes of the real binary (`cluster`, when
 //! `EMPORIUM_TEST_NATS_URL` is set).
 
 mod api;
@@ -18,6 +18,7 @@ mod load;
 mod mtls;
 mod operations;
 mod problems;
+mod recommendations;
 mod search;
 mod search_quality;
 mod session;
@@ -108,12 +109,12 @@ impl TestShop {
         }
     }
 
-    /// The shop as nine processes of the real binary (see `cluster`), each given `settings`
+    /// The shop as ten processes of the real binary (see `cluster`), each given `settings`
     /// (`EMPORIUM_...` variables), or `None` with a note when `EMPORIUM_TEST_NATS_URL` is not
     /// set: processes apart share no in-process bus.
     pub async fn distributed(settings: &[(&str, &str)]) -> Option<TestShop> {
         let Ok(nats) = std::env::var("EMPORIUM_TEST_NATS_URL") else {
-            eprintln!("EMPORIUM_TEST_NATS_URL is not set: the shop in nine processes is skipped");
+            eprintln!("EMPORIUM_TEST_NATS_URL is not set: the shop in ten processes is skipped");
             return None;
         };
         let cluster = cluster::Cluster::start(&nats, settings).await;
@@ -252,6 +253,7 @@ pub async fn isolated(mut settings: Settings, engine: &str) -> Settings {
         &mut settings.services.payments.database_url,
         &mut settings.services.shipping.database_url,
         &mut settings.services.orders.database_url,
+        &mut settings.services.recommendations.database_url,
     ] {
         *url = test_support::fresh_database_url(engine).await.unwrap();
     }

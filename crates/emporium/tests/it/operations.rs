@@ -272,6 +272,7 @@ async fn grpc_reflection_lists_what_each_process_serves_without_a_token() {
         "emporium.catalog.v1.Catalog",
         "emporium.orders.v1.Orders",
         "emporium.payments.v1.Payments",
+        "emporium.recommendations.v1.Recommendations",
         "grpc.health.v1.Health",
         "grpc.reflection.v1.ServerReflection",
     ] {

@@ -1,7 +1,7 @@
 //! Search at every edge of a running shop: REST with filters, facets and stock, the similar
 //! products and the index's status; GraphQL's `search` and `Product.similar`; the storefront's
 //! search page; and a product written through the admin API found by a paraphrase by the next
-//! search, in one process and in nine (other replicas of the catalog within a second: the
+//! search, in one process and in ten (other replicas of the catalog within a second: the
 //! catalog's own tests).
 
 use serde_json::{Value, json};

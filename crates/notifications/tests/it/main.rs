@@ -98,6 +98,7 @@ fn completed(user_id: &str, confirmed: bool) -> Envelope {
         } else {
             "the payment was declined (card_declined)".to_owned()
         },
+        lines: Vec::new(),
     };
     Envelope::new(uuid::Uuid::new_v4().to_string(), &event, 0)
 }

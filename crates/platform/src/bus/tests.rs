@@ -12,6 +12,7 @@ fn envelope(id: &str) -> Envelope {
         user_id: "user-1".to_owned(),
         confirmed: true,
         failure_reason: String::new(),
+        lines: Vec::new(),
     };
     Envelope::new(id.to_owned(), &event, 0)
 }

@@ -19,6 +19,7 @@ fn completed(order_id: &str) -> Envelope {
         user_id: "u".to_owned(),
         confirmed: true,
         failure_reason: String::new(),
+        lines: Vec::new(),
     };
     Envelope::new(uuid::Uuid::new_v4().to_string(), &event, 0)
 }
