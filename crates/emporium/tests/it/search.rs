@@ -1,8 +1,8 @@
 //! Search at every edge of a running shop: REST with filters, facets and stock, the similar
 //! products and the index's status; GraphQL's `search` and `Product.similar`; the storefront's
 //! search page; and a product written through the admin API found by a paraphrase by the next
-//! search, in one process and in ten (other replicas of the catalog within a second: the
-//! catalog's own tests).
+//! search, in one process and in ten (other replicas of the catalog at their next read of
+//! changes, every half second: the catalog's own tests).
 
 use serde_json::{Value, json};
 
