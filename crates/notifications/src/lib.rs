@@ -22,7 +22,6 @@ use platform::bus::{ConsumerConfig, EventBus};
 use platform::transport::Transport;
 use proto::identity::identity_client::IdentityClient;
 use serde::{Deserialize, Serialize};
-use tracing::Instrument as _;
 
 use crate::mailbox::{Email, Mailbox, Sender};
 use crate::store::Store;
@@ -131,34 +130,15 @@ impl Notifications {
             ],
             ..ConsumerConfig::new(store::CONSUMER, &[OrderCompleted::SUBJECT])
         };
-        let mut consumer = self.bus.consumer(config).await?;
+        let consumer = self.bus.consumer(config).await?;
         let notifications = self.clone();
-        Ok(async move {
-            loop {
-                let delivery = tokio::select! {
-                    _ = shutdown.wait() => return,
-                    delivery = consumer.next() => delivery,
-                };
-                let Some(delivery) = delivery else { return };
-                // The email belongs to the trace of the checkout that caused it.
-                let (span, trace) = platform::telemetry::consumer_span(
-                    store::CONSUMER,
-                    &delivery.subject,
-                    delivery.envelope.traceparent.as_deref(),
-                );
-                let handled =
-                    platform::telemetry::in_trace(trace, notifications.handle(&delivery.envelope))
-                        .instrument(span)
-                        .await;
-                match handled {
-                    Ok(()) => delivery.ack(),
-                    Err(error) => {
-                        tracing::warn!(event_id = %delivery.envelope.id, attempt = delivery.attempt, error = format!("{error:#}"), "a notification failed; it will come again");
-                        delivery.nak();
-                    }
-                }
-            }
-        })
+        // The email belongs to the trace of the checkout that caused it.
+        Ok(
+            consumer.run(store::CONSUMER.to_owned(), shutdown, move |envelope| {
+                let notifications = notifications.clone();
+                async move { notifications.handle(&envelope).await }
+            }),
+        )
     }
 
     /// Handles one event: at most one email per event id.

@@ -120,6 +120,40 @@ impl Consumer {
     pub async fn next(&mut self) -> Option<Delivery> {
         self.deliveries.recv().await
     }
+
+    /// Hands every delivery to `handle`, in a consumer span in the trace of the change that
+    /// caused it, until `shutdown` or the bus goes: acked when `handle` succeeds, nacked (to
+    /// come again after the backoff) and logged with `name` when it fails.
+    pub async fn run<F, Handled, T, E>(mut self, name: String, shutdown: crate::Shutdown, handle: F)
+    where
+        F: Fn(Arc<Envelope>) -> Handled,
+        Handled: Future<Output = Result<T, E>>,
+        E: std::fmt::Display,
+    {
+        use tracing::Instrument as _;
+        loop {
+            let delivery = tokio::select! {
+                _ = shutdown.wait() => return,
+                delivery = self.next() => delivery,
+            };
+            let Some(delivery) = delivery else { return };
+            let (span, trace) = crate::telemetry::consumer_span(
+                &name,
+                &delivery.subject,
+                delivery.envelope.traceparent.as_deref(),
+            );
+            let handled = crate::telemetry::in_trace(trace, handle(delivery.envelope.clone()))
+                .instrument(span)
+                .await;
+            match handled {
+                Ok(_) => delivery.ack(),
+                Err(error) => {
+                    tracing::warn!(consumer = %name, event_id = %delivery.envelope.id, attempt = delivery.attempt, error = format!("{error:#}"), "an event could not be handled; it will come again");
+                    delivery.nak();
+                }
+            }
+        }
+    }
 }
 
 /// One delivery of one event to one consumer. Ack it once handled; dropping it unacked counts

@@ -27,21 +27,24 @@ pub fn limit(asked: u32) -> Result<usize, Invalid> {
     }
 }
 
-/// The skus of an order's lines, each once and in order; `None` when the order holds more
-/// distinct products than `most` (a basket of n products makes n(n-1) edges: a bulk order
-/// would swamp the graph).
-pub fn basket(skus: impl IntoIterator<Item = String>, most: usize) -> Option<Vec<String>> {
+/// The skus of an order's lines, each once and in order.
+pub fn basket(skus: impl IntoIterator<Item = String>) -> Vec<String> {
     let basket: BTreeSet<String> = skus
         .into_iter()
         .map(|sku| sku.trim().to_ascii_uppercase())
         .filter(|sku| !sku.is_empty())
         .collect();
-    (basket.len() <= most).then(|| basket.into_iter().collect())
+    basket.into_iter().collect()
 }
 
 /// Every ordered pair of different products of a basket: each edge in both directions, in
-/// (sku, other) order, so that concurrent writers take row locks in one order.
-pub fn pairs(basket: &[String]) -> Vec<(String, String)> {
+/// (sku, other) order, so that concurrent writers take row locks in one order. None for a
+/// basket of more than `most` products: n products make n(n-1) edges, and a bulk order would
+/// swamp the graph (it still counts as a sale and a purchase).
+pub fn pairs(basket: &[String], most: usize) -> Vec<(String, String)> {
+    if basket.len() > most {
+        return Vec::new();
+    }
     let mut pairs = Vec::with_capacity(basket.len() * basket.len().saturating_sub(1));
     for sku in basket {
         for other in basket {

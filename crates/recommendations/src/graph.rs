@@ -23,13 +23,13 @@ impl Recommendations {
             return Ok(false);
         }
         let skus = order.lines.into_iter().map(|line| line.sku);
-        let basket = basket(skus, self.config.max_products_per_order).unwrap_or_default();
+        let basket = basket(skus);
         // When the graph learnt of it: "popular" counts what sold lately as this service saw it.
         let at_ms = platform::unix_now() * 1000;
         let purchase = Purchase {
             event_id: &envelope.id,
             user_id: &order.user_id,
-            pairs: &pairs(&basket),
+            pairs: &pairs(&basket, self.config.max_products_per_order),
             basket: &basket,
             at_ms,
             day: day_of(at_ms),

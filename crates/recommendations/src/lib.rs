@@ -32,7 +32,6 @@ use platform::bus::{ConsumerConfig, EventBus};
 use platform::transport::Transport;
 use proto::catalog::catalog_client::CatalogClient;
 use serde::{Deserialize, Serialize};
-use tracing::Instrument as _;
 
 use crate::store::Store;
 
@@ -44,7 +43,8 @@ pub struct Config {
     pub database_url: String,
     /// How many times an event is tried before it is dead-lettered.
     pub max_deliver: u32,
-    /// Orders with more distinct products than this add no pairs to the graph.
+    /// Orders with more distinct products than this add no pairs to the graph (they still
+    /// count for popular and for you).
     pub max_products_per_order: usize,
     /// How far back "popular" counts orders, in days.
     pub popular_window_days: u32,
@@ -115,34 +115,13 @@ impl Recommendations {
             ],
             ..ConsumerConfig::new(store::CONSUMER, &[OrderCompleted::SUBJECT])
         };
-        let mut consumer = self.bus.consumer(config).await?;
+        let consumer = self.bus.consumer(config).await?;
         let recommendations = self.clone();
-        Ok(async move {
-            loop {
-                let delivery = tokio::select! {
-                    _ = shutdown.wait() => return,
-                    delivery = consumer.next() => delivery,
-                };
-                let Some(delivery) = delivery else { return };
-                let (span, trace) = platform::telemetry::consumer_span(
-                    store::CONSUMER,
-                    &delivery.subject,
-                    delivery.envelope.traceparent.as_deref(),
-                );
-                let handled = platform::telemetry::in_trace(
-                    trace,
-                    recommendations.handle(&delivery.envelope),
-                )
-                .instrument(span)
-                .await;
-                match handled {
-                    Ok(_) => delivery.ack(),
-                    Err(error) => {
-                        tracing::warn!(event_id = %delivery.envelope.id, attempt = delivery.attempt, error = format!("{error:#}"), "an order could not join the graph; it will come again");
-                        delivery.nak();
-                    }
-                }
-            }
-        })
+        Ok(
+            consumer.run(store::CONSUMER.to_owned(), shutdown, move |envelope| {
+                let recommendations = recommendations.clone();
+                async move { recommendations.handle(&envelope).await }
+            }),
+        )
     }
 }

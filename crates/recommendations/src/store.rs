@@ -62,7 +62,12 @@ impl Store {
                 .execute(&mut *transaction)
                 .await?;
         }
-        let others = purchase.basket.len() as i64 - 1;
+        // Each product's new edges: the rest of the basket, or none when it made no pairs.
+        let others = if purchase.pairs.is_empty() {
+            0
+        } else {
+            purchase.basket.len() as i64 - 1
+        };
         for sku in purchase.basket {
             if others > 0 {
                 db::query(ADD_TO_TOTAL)
