@@ -25,12 +25,21 @@ pub fn install_crypto() {
 
 /// A free local address for a server a test starts later, in another process: a port below
 /// the kernel's ephemeral range, so that no socket bound to port 0 and no outgoing connection
-/// takes it in the meantime (which `unused_address` cannot promise). Random, and bindable when
-/// returned.
+/// takes it in the meantime (which `unused_address` cannot promise). Random, bindable when
+/// returned, and never handed out twice by this process: the clusters of ten processes that
+/// tests start at once in one test binary drew the same random port often enough to fail CI.
 pub fn reserved_address() -> std::net::SocketAddr {
+    static HANDED_OUT: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
     loop {
         let port = 20_000 + (uuid::Uuid::new_v4().as_u128() % 12_000) as u16;
+        let mut handed_out = HANDED_OUT
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if handed_out.contains(&port) {
+            continue;
+        }
         if let Ok(listener) = std::net::TcpListener::bind(("127.0.0.1", port)) {
+            handed_out.push(port);
             return listener
                 .local_addr()
                 .expect("a bound listener has an address");
