@@ -501,7 +501,9 @@ async fn the_load_generator_checks_out_for_a_while_and_reports_what_it_saw() {
     assert_eq!(report.errors, 0, "{report:?}");
     assert_eq!(report.latencies.len(), report.confirmed + report.failed);
     assert!(report.percentile(50.0) <= report.percentile(99.0));
-    // On a schedule of 10 a second for 2 s, 20 checkouts start: no more, however fast the shop.
+    // On a schedule of 10 a second for 2 s, at most 20 checkouts start, however fast the shop.
+    // How many of them finish depends on the machine's load (a busy CI machine finished 5), so
+    // only the ceiling is asserted: a time-bound floor would make this a timed test.
     let paced = emporium::load::LoadArgs {
         concurrency: 4,
         seconds: 2,
@@ -511,7 +513,7 @@ async fn the_load_generator_checks_out_for_a_while_and_reports_what_it_saw() {
     let report = emporium::load::run(&paced).await.unwrap();
     assert_eq!(report.errors, 0, "{report:?}");
     assert!(
-        (15..=20).contains(&report.latencies.len()),
+        (1..=20).contains(&report.latencies.len()),
         "{} checkouts on a schedule of 20",
         report.latencies.len()
     );
