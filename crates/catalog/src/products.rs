@@ -58,7 +58,7 @@ impl Catalog {
         let now = platform::unix_now();
         let vectors = self.search.embed_for_write(&unsaved(sku, &draft, now));
         let product = self.store.create(sku, &draft, now, &vectors).await?;
-        self.search.written(&product, &vectors);
+        self.search.written(&product, &vectors).await;
         self.cache.invalidate(sku).await;
         tracing::info!("product created");
         Ok(product)
@@ -70,7 +70,7 @@ impl Catalog {
         let now = platform::unix_now();
         let vectors = self.search.embed_for_write(&unsaved(sku, &draft, now));
         let product = self.store.update(sku, &draft, now, &vectors).await?;
-        self.search.written(&product, &vectors);
+        self.search.written(&product, &vectors).await;
         self.cache.invalidate(sku).await;
         tracing::info!("product updated");
         Ok(product)
@@ -79,7 +79,7 @@ impl Catalog {
     #[tracing::instrument(skip(self), fields(sku = sku.as_str()))]
     pub(crate) async fn delete(&self, sku: &Sku) -> Result<(), Error> {
         self.store.delete(sku, unix_now_ms()).await?;
-        self.search.deleted(sku.as_str());
+        self.search.deleted(sku.as_str()).await;
         self.cache.invalidate(sku).await;
         tracing::info!("product deleted");
         Ok(())

@@ -108,7 +108,7 @@ impl Catalog {
         limit: usize,
     ) -> Result<Vec<(Arc<Product>, f32)>, Error> {
         self.get(sku).await?;
-        let nearest = self.search.similar(sku.as_str(), limit);
+        let nearest = self.search.similar(sku.as_str(), limit).await;
         let skus: Vec<String> = nearest.iter().map(|near| near.sku.clone()).collect();
         let products = self.products_of(&skus).await?;
         // A product deleted since the index answered is left out, with its score.

@@ -14,6 +14,8 @@ use platform::transport::Transport;
 
 /// The environment variable naming a PostgreSQL server for the tests that run on it.
 pub const POSTGRES_URL_VARIABLE: &str = "EMPORIUM_TEST_POSTGRES_URL";
+/// The base URL of a Chroma server for the vector index's tests (`.ci/run` starts one).
+pub const CHROMA_URL_VARIABLE: &str = "EMPORIUM_TEST_CHROMA_URL";
 
 pub const ISSUER: &str = "http://issuer.test";
 pub const AUDIENCE: &str = "emporium";
@@ -65,6 +67,17 @@ pub fn engines() -> Vec<&'static str> {
         );
         vec!["sqlite"]
     }
+}
+
+/// The Chroma server to run the vector index's tests against, when its variable is set.
+pub fn chroma_url() -> Option<String> {
+    let url = std::env::var(CHROMA_URL_VARIABLE)
+        .ok()
+        .filter(|url| !url.is_empty());
+    if url.is_none() {
+        eprintln!("{CHROMA_URL_VARIABLE} is not set: the Chroma variant of this test is skipped");
+    }
+    url
 }
 
 /// A database url for a fresh, empty database on `engine`: a file in a new temporary folder,

@@ -9,6 +9,16 @@ pub struct Config {
     /// The embedding model: `minilm-static` (bundled, 256 dimensions) or `minilm-static-128`.
     /// Changing it re-embeds the catalog in the background; the old model answers meanwhile.
     pub model: String,
+    /// Where the vectors are searched: `auto` (in this process: the exact index below
+    /// `hnsw_from` products, the HNSW graph from there), `exact`, `hnsw`, or `chroma` (a
+    /// Chroma server at `chroma_url`, shared by the catalog's replicas).
+    pub index: String,
+    /// The catalog size, in products, from which `auto` builds the HNSW graph.
+    pub hnsw_from: u64,
+    /// The Chroma server's base URL, for `index = "chroma"`.
+    pub chroma_url: String,
+    /// What the Chroma collections' names start with; the model's name and version follow.
+    pub chroma_collection: String,
     /// A vector match is shown only when its cosine similarity to the query is at least this.
     pub min_similarity: f32,
     /// ... and at most this far below the best match's: a query that fits one product well
@@ -34,6 +44,10 @@ impl Default for Config {
     fn default() -> Config {
         Config {
             model: semantic::embed::BUNDLED_NAME.to_owned(),
+            index: "auto".to_owned(),
+            hnsw_from: 20_000,
+            chroma_url: "http://127.0.0.1:8000".to_owned(),
+            chroma_collection: "emporium-catalog".to_owned(),
             min_similarity: 0.35,
             similarity_spread: 0.2,
             poll_interval_ms: 500,

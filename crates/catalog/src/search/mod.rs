@@ -5,6 +5,7 @@
 //! the rows changed since it last looked (`sync.rs`). A change of model re-embeds the catalog in
 //! the background while the old model's vectors keep answering.
 
+mod chroma;
 mod config;
 mod query;
 mod space;
@@ -110,7 +111,7 @@ impl Search {
             embedded,
             products,
             index: serving.kind(),
-            indexed: serving.len() as u64,
+            indexed: serving.len().await.map_err(Error::Unexpected)? as u64,
         })
     }
 }

@@ -55,8 +55,9 @@ impl Search {
         } else {
             CANDIDATES
         };
-        // The vector scan runs on a blocking thread while the database ranks the words: on two
-        // cores, a hybrid search takes about the longer of the two rather than their sum.
+        // The vector search runs beside the database's ranking of the words (an index in this
+        // process on a blocking thread): on two cores, a hybrid search takes about the longer of
+        // the two rather than their sum.
         let scan = request
             .mode
             .uses_vectors()
@@ -117,18 +118,16 @@ impl Search {
         Ok((found, used))
     }
 
-    /// Starts embedding `text` and scanning the index for its good matches, on a blocking
-    /// thread; the model's name comes with them.
+    /// Starts embedding `text` and searching the index for its good matches, beside the
+    /// keyword query; the model's name comes with them.
     fn scan(&self, text: String, depth: usize) -> tokio::task::JoinHandle<(String, Vec<Near>)> {
         let space = self.serving();
         let (floor, spread) = (self.config.min_similarity, self.config.similarity_spread);
-        tokio::task::spawn_blocking(move || {
+        tokio::spawn(async move {
             let query = space.embed_one(&text);
-            let nearest = space.nearest(&query, depth, &|_| true);
-            (
-                space.model().to_owned(),
-                good_matches(nearest, floor, spread),
-            )
+            let model = space.model().to_owned();
+            let nearest = space.nearest(query, depth, None).await;
+            (model, good_matches(nearest, floor, spread))
         })
     }
 
@@ -153,12 +152,12 @@ impl Search {
 
     /// The `limit` products nearest in meaning to `sku`, without it; empty when it has no
     /// vector yet.
-    pub(crate) fn similar(&self, sku: &str, limit: usize) -> Vec<Near> {
+    pub(crate) async fn similar(&self, sku: &str, limit: usize) -> Vec<Near> {
         let space = self.serving();
-        let Some(vector) = space.vector(sku) else {
+        let Some(vector) = space.vector(sku).await else {
             return Vec::new();
         };
-        space.nearest(&vector, limit, &|key| key != sku)
+        space.nearest(vector, limit, Some(sku.to_owned())).await
     }
 
     /// The shadow ranking's top ten set beside the served one, as the share they have in

@@ -1,30 +1,66 @@
-//! A vector space: one embedding model and the index of the products' vectors it made.
+//! A vector space: one embedding model and the index of the products' vectors it made. The
+//! index is in this process (semantic's `VectorIndex`: exact, or the graph for a large
+//! catalog), searched on a blocking thread because a search there is processor work; or in a
+//! Chroma server, searched over the network.
 
 use std::sync::Arc;
 
-use semantic::{Embedder, ExactIndex, VectorIndex};
+use semantic::{Embedder, ExactIndex, HnswIndex, HnswParams, VectorIndex};
 
+use super::Config;
+use super::chroma::{self, Chroma};
 use crate::domain::search::Near;
 
 /// An embedder and its index, named `name@version` like the rows they match.
 pub(crate) struct Space {
     embedder: Arc<dyn Embedder>,
-    index: Arc<dyn VectorIndex>,
+    index: Index,
     model: String,
 }
 
+enum Index {
+    Memory {
+        index: Arc<dyn VectorIndex>,
+        kind: &'static str,
+    },
+    Chroma(Chroma),
+}
+
 impl Space {
-    /// An empty exact index for `embedder`.
-    pub(crate) fn exact(embedder: Arc<dyn Embedder>) -> Space {
-        let index = Arc::new(ExactIndex::new(
-            embedder.model().clone(),
-            embedder.dimensions(),
-        ));
-        Space {
+    /// An empty index for `embedder`, of the kind `config` asks for at `products` products.
+    pub(crate) async fn open(
+        embedder: Arc<dyn Embedder>,
+        config: &Config,
+        products: u64,
+    ) -> anyhow::Result<Space> {
+        let (model, dimensions) = (embedder.model().clone(), embedder.dimensions());
+        let kind = match config.index.as_str() {
+            "auto" if products >= config.hnsw_from => "hnsw",
+            "auto" => "exact",
+            other => other,
+        };
+        let index = match kind {
+            "exact" => Index::Memory {
+                index: Arc::new(ExactIndex::new(model, dimensions)),
+                kind: "exact",
+            },
+            "hnsw" => Index::Memory {
+                index: Arc::new(HnswIndex::new(model, dimensions, HnswParams::default())),
+                kind: "hnsw",
+            },
+            "chroma" => {
+                let name = chroma::collection_name(&config.chroma_collection, &model.to_string());
+                Index::Chroma(Chroma::open(&config.chroma_url, &name).await?)
+            }
+            other => anyhow::bail!(
+                "search.index: {other:?} is not an index; choose auto, exact, hnsw or chroma"
+            ),
+        };
+        Ok(Space {
             model: embedder.model().to_string(),
             embedder,
             index,
-        }
+        })
     }
 
     pub(crate) fn model(&self) -> &str {
@@ -32,11 +68,26 @@ impl Space {
     }
 
     pub(crate) fn kind(&self) -> &'static str {
-        "exact"
+        match &self.index {
+            Index::Memory { kind, .. } => kind,
+            Index::Chroma(_) => "chroma",
+        }
     }
 
-    pub(crate) fn len(&self) -> usize {
-        self.index.len()
+    /// Whether the index is kept by a server, which remembers it across restarts.
+    pub(crate) fn chroma(&self) -> Option<&Chroma> {
+        match &self.index {
+            Index::Chroma(chroma) => Some(chroma),
+            Index::Memory { .. } => None,
+        }
+    }
+
+    /// How many vectors the index holds.
+    pub(crate) async fn len(&self) -> anyhow::Result<usize> {
+        match &self.index {
+            Index::Memory { index, .. } => Ok(index.len()),
+            Index::Chroma(chroma) => chroma.count().await,
+        }
     }
 
     pub(crate) fn embed(&self, texts: &[String]) -> Vec<Vec<f32>> {
@@ -47,30 +98,65 @@ impl Space {
         self.embedder.embed_one(text)
     }
 
-    pub(crate) fn put(&self, sku: &str, vector: &[f32]) {
-        if let Err(error) = self.index.upsert(sku, vector) {
-            // Only a vector of the wrong length fails, which a row of this model cannot have.
+    /// Puts these vectors into the index. A server that fails is logged: the next read of
+    /// changed rows puts them again.
+    pub(crate) async fn put(&self, rows: &[(String, Vec<f32>)]) {
+        let failed = match &self.index {
+            Index::Memory { index, .. } => rows
+                .iter()
+                .find_map(|(sku, vector)| index.upsert(sku, vector).err()),
+            Index::Chroma(chroma) => chroma.upsert(rows).await.err(),
+        };
+        if let Some(error) = failed {
             tracing::error!(
-                sku,
+                model = self.model,
                 error = format!("{error:#}"),
-                "index a product's vector"
+                "index products' vectors"
             );
         }
     }
 
-    pub(crate) fn remove(&self, sku: &str) {
-        self.index.remove(sku);
+    pub(crate) async fn remove(&self, skus: &[String]) {
+        match &self.index {
+            Index::Memory { index, .. } => skus.iter().for_each(|sku| {
+                index.remove(sku);
+            }),
+            Index::Chroma(chroma) => {
+                if let Err(error) = chroma.delete(skus).await {
+                    tracing::error!(error = format!("{error:#}"), "remove products' vectors");
+                }
+            }
+        }
     }
 
-    /// The `k` products nearest to `vector` that `keep` accepts, nearest first.
-    pub(crate) fn nearest(
-        &self,
-        vector: &[f32],
+    /// The `k` products nearest to `vector`, nearest first, without `except`. A server that
+    /// fails answers none (the keyword ranking still does), and says so in the log.
+    pub(crate) async fn nearest(
+        self: Arc<Space>,
+        vector: Vec<f32>,
         k: usize,
-        keep: &dyn Fn(&str) -> bool,
+        except: Option<String>,
     ) -> Vec<Near> {
-        self.index
-            .search(vector, k, keep)
+        let keep = move |key: &str| except.as_deref() != Some(key);
+        let index = match &self.index {
+            Index::Memory { index, .. } => index.clone(),
+            Index::Chroma(chroma) => {
+                return match chroma.query(&vector, k + 1).await {
+                    Ok(found) => found
+                        .into_iter()
+                        .filter(|near| keep(&near.sku))
+                        .take(k)
+                        .collect(),
+                    Err(error) => {
+                        tracing::warn!(error = format!("{error:#}"), "search Chroma");
+                        Vec::new()
+                    }
+                };
+            }
+        };
+        let scan = tokio::task::spawn_blocking(move || index.search(&vector, k, &keep));
+        scan.await
+            .unwrap_or_default()
             .into_iter()
             .map(|hit| Near {
                 sku: hit.key,
@@ -79,7 +165,13 @@ impl Space {
             .collect()
     }
 
-    pub(crate) fn vector(&self, sku: &str) -> Option<Vec<f32>> {
-        self.index.vector(sku)
+    pub(crate) async fn vector(&self, sku: &str) -> Option<Vec<f32>> {
+        match &self.index {
+            Index::Memory { index, .. } => index.vector(sku),
+            Index::Chroma(chroma) => chroma.vector(sku).await.unwrap_or_else(|error| {
+                tracing::warn!(error = format!("{error:#}"), "read a vector from Chroma");
+                None
+            }),
+        }
     }
 }

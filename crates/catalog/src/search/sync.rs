@@ -33,23 +33,24 @@ impl Search {
     /// another model that this binary knows has, that one serves until the new one is done.
     pub(crate) async fn open(store: Store, config: Config) -> anyhow::Result<Search> {
         super::describe_metrics();
-        let target = Space::exact(semantic::embed::load(&config.model)?);
-        let (embedded, products) = store.coverage(target.model()).await?;
+        let target = semantic::embed::load(&config.model)?;
+        let (embedded, products) = store.coverage(&target.model().to_string()).await?;
         let mut serving = None;
         if embedded < products {
             for model in store.models().await? {
-                if model == target.model() {
+                if model == target.model().to_string() {
                     continue;
                 }
                 let Some(embedder) = embedder_for(&model) else {
                     continue;
                 };
                 if store.coverage(&model).await?.0 == products {
-                    serving = Some(Space::exact(embedder));
+                    serving = Some(Space::open(embedder, &config, products).await?);
                     break;
                 }
             }
         }
+        let target = Space::open(target, &config, products).await?;
         let (serving, building) = match serving {
             Some(old) => (Arc::new(old), Some(Arc::new(target))),
             None => (Arc::new(target), None),
@@ -70,20 +71,58 @@ impl Search {
         Ok(search)
     }
 
-    async fn load(&self, space: &Space) -> Result<(), Error> {
-        for stored in self.store.vectors(space.model()).await? {
-            if let Some(vector) = &stored.vector {
-                space.put(&stored.sku, vector);
+    /// Fills `space` from the stored vectors; a Chroma collection, which keeps its vectors,
+    /// is sent only the rows changed since it last heard.
+    async fn load(&self, space: &Space) -> anyhow::Result<()> {
+        let mut rows = Vec::new();
+        let mut gone = Vec::new();
+        match space.chroma() {
+            None => {
+                for stored in self.store.vectors(space.model()).await? {
+                    if let Some(vector) = stored.vector {
+                        rows.push((stored.sku, vector));
+                    }
+                    self.watermark
+                        .fetch_max(stored.changed_at_ms, Ordering::Relaxed);
+                }
             }
-            self.watermark
-                .fetch_max(stored.changed_at_ms, Ordering::Relaxed);
+            Some(chroma) => {
+                let since = chroma.watermark().await? - CHANGE_OVERLAP_MS;
+                for Change { vector, product } in self.store.changes(since).await? {
+                    self.watermark
+                        .fetch_max(vector.changed_at_ms, Ordering::Relaxed);
+                    match (vector.vector, product) {
+                        _ if vector.model != space.model() => {}
+                        (Some(values), Some(_)) => rows.push((vector.sku, values)),
+                        _ => gone.push(vector.sku),
+                    }
+                }
+            }
         }
+        space.put(&rows).await;
+        space.remove(&gone).await;
+        self.remember(space).await;
         tracing::info!(
             model = space.model(),
-            vectors = space.len(),
+            index = space.kind(),
+            loaded = rows.len(),
             "search index loaded"
         );
         Ok(())
+    }
+
+    /// Tells a Chroma collection how far it has been sent the changes.
+    async fn remember(&self, space: &Space) {
+        let Some(chroma) = space.chroma() else {
+            return;
+        };
+        let at_ms = self.watermark.load(Ordering::Relaxed);
+        if let Err(error) = chroma.set_watermark(at_ms).await {
+            tracing::warn!(
+                error = format!("{error:#}"),
+                "store the Chroma collection's watermark"
+            );
+        }
     }
 
     async fn load_vocabulary(&self) -> Result<(), Error> {
@@ -114,13 +153,14 @@ impl Search {
 
     /// Puts the vectors of a product just written into the indexes, and its words into the
     /// vocabulary.
-    pub(crate) fn written(&self, product: &Product, vectors: &[Embedded]) {
+    pub(crate) async fn written(&self, product: &Product, vectors: &[Embedded]) {
         for space in std::iter::once(self.serving()).chain(self.building()) {
             if let Some(embedded) = vectors
                 .iter()
                 .find(|embedded| embedded.model == space.model())
             {
-                space.put(product.sku.as_str(), &embedded.vector);
+                let row = (product.sku.as_str().to_owned(), embedded.vector.clone());
+                space.put(&[row]).await;
             }
         }
         self.vocabulary
@@ -129,9 +169,9 @@ impl Search {
             .add(&product.search_text());
     }
 
-    pub(crate) fn deleted(&self, sku: &str) {
+    pub(crate) async fn deleted(&self, sku: &str) {
         for space in std::iter::once(self.serving()).chain(self.building()) {
-            space.remove(sku);
+            space.remove(&[sku.to_owned()]).await;
         }
     }
 
@@ -157,9 +197,7 @@ impl Search {
             self.store
                 .put_vectors(target.model(), &vectors, now_ms())
                 .await?;
-            for (sku, vector) in &vectors {
-                target.put(sku, vector);
-            }
+            target.put(&vectors).await;
             if self.building().is_none() {
                 // New to the search (a seed), not a new model's pass over known products.
                 let mut vocabulary = self
@@ -230,13 +268,19 @@ impl Search {
             .chain(self.building())
             .collect();
         let seen_until = self.watermark.load(Ordering::Relaxed);
-        for Change { vector, product } in &changes {
-            if let Some(space) = spaces.iter().find(|space| space.model() == vector.model) {
+        for space in &spaces {
+            let (mut rows, mut gone) = (Vec::new(), Vec::new());
+            for Change { vector, product } in &changes {
                 match (&vector.vector, product) {
-                    (Some(values), Some(_)) => space.put(&vector.sku, values),
-                    _ => space.remove(&vector.sku),
+                    _ if vector.model != space.model() => {}
+                    (Some(values), Some(_)) => rows.push((vector.sku.clone(), values.clone())),
+                    _ => gone.push(vector.sku.clone()),
                 }
             }
+            space.put(&rows).await;
+            space.remove(&gone).await;
+        }
+        for Change { vector, product } in &changes {
             // The overlap re-reads rows already applied; putting a vector again changes nothing,
             // but counting a product's words again would, so words come from new rows only (one
             // per product: the serving model's).
@@ -249,6 +293,11 @@ impl Search {
             }
             self.watermark
                 .fetch_max(vector.changed_at_ms, Ordering::Relaxed);
+        }
+        if self.watermark.load(Ordering::Relaxed) > seen_until {
+            for space in &spaces {
+                self.remember(space).await;
+            }
         }
         Ok(changes.len())
     }

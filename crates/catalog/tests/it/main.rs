@@ -14,7 +14,7 @@ pub struct TestCatalog {
     pub catalog: Catalog,
     pub transports: BothTransports,
     pub issuer: TestIssuer,
-    database_url: String,
+    pub config: Config,
 }
 
 impl TestCatalog {
@@ -40,12 +40,12 @@ impl TestCatalog {
             catalog,
             transports,
             issuer,
-            database_url: config.database_url.clone(),
+            config: config.clone(),
         }
     }
 
     pub fn catalog_url(&self) -> &str {
-        &self.database_url
+        &self.config.database_url
     }
 
     pub fn reader_token(&self) -> String {

@@ -1,4 +1,5 @@
-//! Hybrid search over the seed on every engine: meaning where words fail, filters checked in
+//! Hybrid search over the seed on every engine and every vector index (exact, graph, and a
+//! Chroma server when `EMPORIUM_TEST_CHROMA_URL` names one): meaning where words fail, filters checked in
 //! the database, facets, typos, a query nothing fits, similar products, a product found by
 //! meaning as soon as it is written (on this replica; on another one at its next read of
 //! changes, every half second), and a change of model that re-embeds while the old vectors
@@ -12,8 +13,32 @@ use tonic::Code;
 
 use crate::{Client, TestCatalog};
 
-async fn seeded(engine: &str) -> TestCatalog {
-    let app = TestCatalog::spawn(engine).await;
+/// The engines and vector indexes to run each test on.
+fn setups() -> Vec<(&'static str, &'static str)> {
+    let mut setups: Vec<_> = test_support::engines()
+        .into_iter()
+        .map(|engine| (engine, "exact"))
+        .collect();
+    setups.push(("sqlite", "hnsw"));
+    if test_support::chroma_url().is_some() {
+        setups.push(("sqlite", "chroma"));
+    }
+    setups
+}
+
+/// A seeded catalog on `engine` with vectors in `index` (for Chroma, a collection of its own).
+async fn seeded((engine, index): (&str, &str)) -> TestCatalog {
+    let config = catalog::Config {
+        database_url: test_support::fresh_database_url(engine).await.unwrap(),
+        search: catalog::search::Config {
+            index: index.to_owned(),
+            chroma_url: test_support::chroma_url().unwrap_or_default(),
+            chroma_collection: format!("test-{}", uuid::Uuid::new_v4().simple()),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let app = TestCatalog::spawn_with(&config).await;
     app.catalog.seed_if_empty(|_, _| {}).await.unwrap();
     app.catalog.embed_missing(usize::MAX).await.unwrap();
     app
@@ -51,8 +76,9 @@ fn names(response: &pb::SearchProductsResponse) -> Vec<String> {
 
 #[tokio::test]
 async fn meaning_finds_what_keywords_miss_and_a_query_nothing_fits_says_so() {
-    for engine in test_support::engines() {
-        let app = seeded(engine).await;
+    for setup in setups() {
+        let engine = format!("{setup:?}");
+        let app = seeded(setup).await;
         let token = app.reader_token();
         let mut client = CatalogClient::new(app.transports.network.clone());
         let intent = query("stylish summer shoes");
@@ -99,8 +125,9 @@ async fn meaning_finds_what_keywords_miss_and_a_query_nothing_fits_says_so() {
 
 #[tokio::test]
 async fn filters_hold_in_both_rankings_and_facets_count_the_matches() {
-    for engine in test_support::engines() {
-        let app = seeded(engine).await;
+    for setup in setups() {
+        let engine = format!("{setup:?}");
+        let app = seeded(setup).await;
         let token = app.reader_token();
         let mut client = CatalogClient::new(app.transports.in_process.clone());
         let all = search(
@@ -255,8 +282,9 @@ async fn filters_hold_in_both_rankings_and_facets_count_the_matches() {
 
 #[tokio::test]
 async fn typos_are_corrected_and_pages_follow_one_another() {
-    for engine in test_support::engines() {
-        let app = seeded(engine).await;
+    for setup in setups() {
+        let engine = format!("{setup:?}");
+        let app = seeded(setup).await;
         let token = app.reader_token();
         let mut client = CatalogClient::new(app.transports.network.clone());
         let keyword = |text: &str| pb::SearchProductsRequest {
@@ -309,8 +337,8 @@ async fn typos_are_corrected_and_pages_follow_one_another() {
 
 #[tokio::test]
 async fn similar_products_are_near_in_meaning_and_leave_the_product_out() {
-    for engine in test_support::engines() {
-        let app = seeded(engine).await;
+    for setup in setups() {
+        let app = seeded(setup).await;
         let token = app.reader_token();
         let mut client = CatalogClient::new(app.transports.network.clone());
         let sandal = search(&mut client, &token, query("leather sandals"))
@@ -397,15 +425,15 @@ async fn finds(client: &mut Client, token: &str, sku: &str, text: &str) -> bool 
 #[tokio::test]
 async fn a_product_written_is_found_by_meaning_here_at_once_and_on_another_replica_at_its_next_read()
  {
-    for engine in test_support::engines() {
-        let app = seeded(engine).await;
+    for setup in setups() {
+        let engine = format!("{setup:?}");
+        let app = seeded(setup).await;
         let config = catalog::Config {
-            database_url: app.catalog_url().to_owned(),
             search: catalog::search::Config {
                 poll_interval_ms: 100,
-                ..Default::default()
+                ..app.config.search.clone()
             },
-            ..Default::default()
+            ..app.config.clone()
         };
         let replica = TestCatalog::spawn_with(&config).await;
         let shutdown = platform::shutdown::Shutdown::new();
@@ -477,25 +505,26 @@ async fn status(client: &mut Client, token: &str) -> pb::SearchStatus {
 
 #[tokio::test]
 async fn a_new_model_embeds_in_the_background_while_the_old_one_answers() {
-    for engine in test_support::engines() {
-        let app = seeded(engine).await;
+    for setup in setups() {
+        let engine = format!("{setup:?}");
+        let app = seeded(setup).await;
         let token = app.reader_token();
         let old = status(
             &mut CatalogClient::new(app.transports.in_process.clone()),
             &token,
         )
         .await;
+        assert_eq!(old.index, setup.1, "{engine}");
         assert_eq!(old.embedded, old.products);
         assert_eq!(old.indexed, old.products);
         assert_eq!(old.serving_model, old.target_model);
         let config = catalog::Config {
-            database_url: app.catalog_url().to_owned(),
             search: catalog::search::Config {
                 model: "minilm-static-128".to_owned(),
                 embed_batch: 500,
-                ..Default::default()
+                ..app.config.search.clone()
             },
-            ..Default::default()
+            ..app.config.clone()
         };
         let switched = TestCatalog::spawn_with(&config).await;
         let token = switched.reader_token();
@@ -541,7 +570,7 @@ async fn a_new_model_embeds_in_the_background_while_the_old_one_answers() {
 #[tokio::test]
 async fn a_shadow_ranking_runs_beside_each_query_and_records_its_overlap_without_changing_the_answer()
  {
-    let app = seeded("sqlite").await;
+    let app = seeded(("sqlite", "exact")).await;
     let config = catalog::Config {
         database_url: app.catalog_url().to_owned(),
         search: catalog::search::Config {
@@ -579,4 +608,36 @@ async fn a_shadow_ranking_runs_beside_each_query_and_records_its_overlap_without
         assert!(recorded.elapsed() < Duration::from_secs(5), "{metrics}");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+#[tokio::test]
+async fn an_unknown_index_or_an_unreachable_chroma_stops_the_start_with_a_reason() {
+    test_support::install_crypto();
+    let config = |index: &'static str, chroma_url: String| async move {
+        catalog::Config {
+            database_url: test_support::fresh_database_url("sqlite").await.unwrap(),
+            search: catalog::search::Config {
+                index: index.to_owned(),
+                chroma_url,
+                ..Default::default()
+            },
+            ..Default::default()
+        }
+    };
+    let unknown = catalog::Catalog::build(&config("faiss", String::new()).await, None)
+        .await
+        .unwrap_err();
+    assert!(
+        format!("{unknown:#}").contains("search.index: \"faiss\""),
+        "{unknown:#}"
+    );
+    let away = format!("http://{}", test_support::unused_address());
+    let unreachable = catalog::Catalog::build(&config("chroma", away.clone()).await, None)
+        .await
+        .unwrap_err();
+    assert!(
+        format!("{unreachable:#}")
+            .contains("open the Chroma collection emporium-catalog-minilm-static"),
+        "{unreachable:#}"
+    );
 }
