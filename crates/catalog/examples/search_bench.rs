@@ -1,6 +1,8 @@
 //! Hybrid search's speed at scale (docs/benchmarks.md, issue 13):
-//! `cargo run --release -p catalog --example search_bench [products] [modes]` (default 100,000
-//! and `hybrid,keyword,vector`: each mode is timed in turn, to see where the time goes).
+//! `cargo run --release -p catalog --example search_bench [products] [modes] [index]` (default
+//! 100,000, `hybrid,keyword,vector`: each mode is timed in turn, to see where the time goes, and
+//! `hnsw`; `exact` or `chroma` with `SEARCH_BENCH_CHROMA_URL` for the others). The database
+//! file is left behind and named, for a look at its queries.
 //! Grows the seeded catalog to `products` through `CreateProduct` (each a variant of a seed
 //! product: another colour word in its name, its own sku), then runs the labelled benchmark's
 //! 97 queries over and over through the catalog's gRPC service in-process, in hybrid mode
@@ -30,10 +32,18 @@ async fn main() -> anyhow::Result<()> {
         .transpose()?
         .unwrap_or(100_000);
     test_support::install_crypto();
+    let index = std::env::args().nth(3).unwrap_or_else(|| "hnsw".to_owned());
     let config = Config {
         database_url: test_support::fresh_database_url("sqlite").await?,
+        search: catalog::search::Config {
+            index: index.clone(),
+            chroma_url: std::env::var("SEARCH_BENCH_CHROMA_URL").unwrap_or_default(),
+            chroma_collection: format!("bench-{}", std::process::id()),
+            ..Default::default()
+        },
         ..Config::default()
     };
+    println!("{index} index, database {}", config.database_url);
     let catalog = Catalog::build(&config, None).await?;
     catalog.seed_if_empty(|_, _| {}).await?;
     catalog.embed_missing(usize::MAX).await?;

@@ -218,6 +218,35 @@ impl Me {
         Ok(Cart(view.into_inner()))
     }
 
+    /// Products picked for them from what they bought (what sells, before they have bought
+    /// anything) (scope `orders`).
+    async fn for_you(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 8)] first: i32,
+    ) -> Result<Vec<Product>> {
+        if !(1..=50).contains(&first) {
+            return Err(GraphqlError::new("validation", 400, "first: must be 1 to 50").into());
+        }
+        let token = token(ctx)?;
+        calls(ctx).count("recommendations.ForYou");
+        let message = proto::recommendations::ForYouRequest {
+            limit: first as u32,
+        };
+        let found = services(ctx)
+            .recommendations
+            .clone()
+            .for_you(request(message, &token))
+            .await
+            .map_err(GraphqlError::from)?;
+        Ok(found
+            .into_inner()
+            .recommendations
+            .into_iter()
+            .filter_map(|recommendation| recommendation.product.map(Product))
+            .collect())
+    }
+
     /// Their orders, newest first (scope `orders`).
     #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity + 1")]
     async fn orders(&self, ctx: &Context<'_>, first: Option<i32>) -> Result<Vec<Order>> {

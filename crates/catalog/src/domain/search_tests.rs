@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use super::*;
+use crate::domain::typo::Vocabulary;
 use crate::domain::{Attributes, Money, ProductDraft, Sku};
 
 fn product(sku: &str, category: &str, price: i64, attributes: &str) -> Arc<Product> {
@@ -184,4 +185,33 @@ fn overlap_counts_the_shared_top_k() {
     assert_eq!(overlap_at(&a, &b, 2), 1.0);
     assert_eq!(overlap_at(&a, &[], 10), 0.0);
     assert_eq!(overlap_at(&[], &[], 10), 1.0);
+}
+
+#[test]
+fn stop_words_leave_the_keyword_query_unless_they_are_all_of_it() {
+    let words = |text: &str| -> Vec<String> { text.split(' ').map(str::to_owned).collect() };
+    assert_eq!(
+        significant(&words("gift for a coffee lover")),
+        words("gift coffee lover")
+    );
+    assert_eq!(significant(&words("the and")), words("the and"));
+}
+
+#[test]
+fn a_catalog_word_is_matched_whole_and_a_common_one_ranks_the_names_first() {
+    let mut vocabulary = Vocabulary::default();
+    for _ in 0..1000 {
+        vocabulary.add("coffee mug set");
+    }
+    vocabulary.add("espadrilles");
+    let terms = |text: &str| -> Vec<String> { text.split(' ').map(str::to_owned).collect() };
+    let plan = words(&terms("coffee set"), &vocabulary, 200);
+    assert!(!plan.last_is_prefix, "set is a word: not settee");
+    assert!(plan.names_first, "in 1,000 products, more than 4 times 200");
+    let typed = words(&terms("coffee espad"), &vocabulary, 200);
+    assert!(typed.last_is_prefix && typed.names_first);
+    let rare = words(&terms("espadrilles for the mug"), &vocabulary, 200);
+    assert_eq!(rare.terms, terms("espadrilles mug"));
+    assert!(!rare.names_first, "the rarest word is in one product");
+    assert!(!words(&terms("coffee"), &vocabulary, 250).names_first);
 }

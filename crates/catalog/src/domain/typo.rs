@@ -47,6 +47,11 @@ impl Vocabulary {
         self.counts.contains_key(word)
     }
 
+    /// How many products use `word` (0 for a word no product uses).
+    pub fn count(&self, word: &str) -> u32 {
+        self.counts.get(word).copied().unwrap_or(0)
+    }
+
     /// `terms` with each word the catalog does not use replaced by the closest word it uses
     /// (the most used among equally close ones), or `None` when nothing needed correcting.
     pub fn correct(&self, terms: &[String]) -> Option<Vec<String>> {

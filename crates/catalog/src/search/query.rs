@@ -95,27 +95,35 @@ impl Search {
         request: &Request,
         depth: usize,
     ) -> Result<(Vec<String>, Option<String>), Error> {
+        let words = search::words(&request.terms, &self.vocabulary(), depth);
         let found = self
             .store
-            .keyword(&request.terms, &request.filters, depth)
+            .keyword(&words, &request.filters, depth)
             .await?;
         if !found.is_empty() {
             return Ok((found, None));
         }
-        let corrected = self
-            .vocabulary
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .correct(&request.terms);
-        let Some(corrected) = corrected else {
+        let corrected = {
+            let vocabulary = self.vocabulary();
+            vocabulary
+                .correct(&request.terms)
+                .map(|terms| (search::words(&terms, &vocabulary, depth), terms.join(" ")))
+        };
+        let Some((words, corrected)) = corrected else {
             return Ok((found, None));
         };
         let found = self
             .store
-            .keyword(&corrected, &request.filters, depth)
+            .keyword(&words, &request.filters, depth)
             .await?;
-        let used = (!found.is_empty()).then(|| corrected.join(" "));
+        let used = (!found.is_empty()).then_some(corrected);
         Ok((found, used))
+    }
+
+    fn vocabulary(&self) -> std::sync::RwLockReadGuard<'_, crate::domain::typo::Vocabulary> {
+        self.vocabulary
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Starts embedding `text` and searching the index for its good matches, beside the
