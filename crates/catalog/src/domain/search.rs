@@ -195,10 +195,11 @@ pub struct Words {
     /// merging the lists of every word it begins ("settee", "setting"), which was half the
     /// time of the slowest queries.
     pub last_is_prefix: bool,
-    /// Whether to rank the names alone first: when even the rarest word is in more products
+    /// Whether to rank the names alone first: when the words are expected in more products
     /// than `NAMES_FIRST_FROM` times the candidates, ranking every match (about 2 µs each)
     /// costs more than a second query; when few match, the second query would double the
-    /// reading of the words' lists for nothing.
+    /// reading of the words' lists for nothing. The expectation takes the words as
+    /// independent: the products times each word's share of them.
     pub names_first: bool,
 }
 
@@ -210,12 +211,12 @@ pub fn words(terms: &[String], vocabulary: &Vocabulary, limit: usize) -> Words {
     let terms = significant(terms);
     let last_is_prefix = terms.last().is_some_and(|last| !vocabulary.contains(last));
     let whole = terms.len() - usize::from(last_is_prefix);
-    let rarest = terms[..whole]
-        .iter()
-        .map(|term| vocabulary.count(term) as usize)
-        .min();
+    let products = f64::from(vocabulary.products().max(1));
+    let expected = terms[..whole].iter().fold(products, |expected, term| {
+        expected * f64::from(vocabulary.count(term)) / products
+    });
     Words {
-        names_first: rarest.is_some_and(|rarest| rarest > limit * NAMES_FIRST_FROM),
+        names_first: whole > 0 && expected > (limit * NAMES_FIRST_FROM) as f64,
         terms,
         last_is_prefix,
     }

@@ -212,6 +212,6 @@ fn a_catalog_word_is_matched_whole_and_a_common_one_ranks_the_names_first() {
     assert!(typed.last_is_prefix && typed.names_first);
     let rare = words(&terms("espadrilles for the mug"), &vocabulary, 200);
     assert_eq!(rare.terms, terms("espadrilles mug"));
-    assert!(!rare.names_first, "the rarest word is in one product");
+    assert!(!rare.names_first, "together, expected in one product");
     assert!(!words(&terms("coffee"), &vocabulary, 250).names_first);
 }

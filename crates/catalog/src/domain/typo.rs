@@ -13,6 +13,8 @@ const TWO_EDITS_FROM: usize = 8;
 #[derive(Clone, Debug, Default)]
 pub struct Vocabulary {
     counts: HashMap<String, u32>,
+    /// How many products' texts were counted.
+    products: u32,
     /// The words by length, so a correction only compares words that could be close enough.
     by_length: HashMap<usize, Vec<String>>,
 }
@@ -20,6 +22,7 @@ pub struct Vocabulary {
 impl Vocabulary {
     /// Counts the words of one product's text (each word once per product).
     pub fn add(&mut self, text: &str) {
+        self.products += 1;
         let mut seen: Vec<String> = words(text).collect();
         seen.sort();
         seen.dedup();
@@ -45,6 +48,11 @@ impl Vocabulary {
 
     pub fn contains(&self, word: &str) -> bool {
         self.counts.contains_key(word)
+    }
+
+    /// How many products' texts were counted.
+    pub fn products(&self) -> u32 {
+        self.products
     }
 
     /// How many products use `word` (0 for a word no product uses).

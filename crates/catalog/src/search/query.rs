@@ -96,10 +96,7 @@ impl Search {
         depth: usize,
     ) -> Result<(Vec<String>, Option<String>), Error> {
         let words = search::words(&request.terms, &self.vocabulary(), depth);
-        let found = self
-            .store
-            .keyword(&words, &request.filters, depth)
-            .await?;
+        let found = self.store.keyword(&words, &request.filters, depth).await?;
         if !found.is_empty() {
             return Ok((found, None));
         }
@@ -112,10 +109,7 @@ impl Search {
         let Some((words, corrected)) = corrected else {
             return Ok((found, None));
         };
-        let found = self
-            .store
-            .keyword(&words, &request.filters, depth)
-            .await?;
+        let found = self.store.keyword(&words, &request.filters, depth).await?;
         let used = (!found.is_empty()).then_some(corrected);
         Ok((found, used))
     }
@@ -127,15 +121,24 @@ impl Search {
     }
 
     /// Starts embedding `text` and searching the index for its good matches, beside the
-    /// keyword query; the model's name comes with them.
+    /// keyword query: on a blocking thread for an index in memory (started at once, not when
+    /// the keyword query first waits), as a request for a Chroma one. The model's name comes
+    /// with them.
     fn scan(&self, text: String, depth: usize) -> tokio::task::JoinHandle<(String, Vec<Near>)> {
         let space = self.serving();
         let (floor, spread) = (self.config.min_similarity, self.config.similarity_spread);
+        let keep_good = move |nearest| good_matches(nearest, floor, spread);
+        if space.in_memory() {
+            return tokio::task::spawn_blocking(move || {
+                let query = space.embed_one(&text);
+                let nearest = space.nearest_here(&query, depth, None).unwrap_or_default();
+                (space.model().to_owned(), keep_good(nearest))
+            });
+        }
         tokio::spawn(async move {
             let query = space.embed_one(&text);
             let model = space.model().to_owned();
-            let nearest = space.nearest(query, depth, None).await;
-            (model, good_matches(nearest, floor, spread))
+            (model, keep_good(space.nearest(query, depth, None).await))
         })
     }
 

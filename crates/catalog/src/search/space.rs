@@ -129,7 +129,35 @@ impl Space {
         }
     }
 
-    /// The `k` products nearest to `vector`, nearest first, without `except`. A server that
+    /// Whether the index is in this process's memory (searching it is processor work).
+    pub(crate) fn in_memory(&self) -> bool {
+        matches!(self.index, Index::Memory { .. })
+    }
+
+    /// The `k` products nearest to `vector`, nearest first, without `except`, when the index
+    /// is in this process's memory (processor work: call it on a blocking thread); `None` for
+    /// a Chroma one.
+    pub(crate) fn nearest_here(
+        &self,
+        vector: &[f32],
+        k: usize,
+        except: Option<&str>,
+    ) -> Option<Vec<Near>> {
+        let Index::Memory { index, .. } = &self.index else {
+            return None;
+        };
+        let hits = index.search(vector, k, &|key| except != Some(key));
+        Some(
+            hits.into_iter()
+                .map(|hit| Near {
+                    sku: hit.key,
+                    similarity: hit.score,
+                })
+                .collect(),
+        )
+    }
+
+    /// The same from any index: on a blocking thread, or as a request to Chroma. A server that
     /// fails answers none (the keyword ranking still does), and says so in the log.
     pub(crate) async fn nearest(
         self: Arc<Space>,
@@ -137,32 +165,24 @@ impl Space {
         k: usize,
         except: Option<String>,
     ) -> Vec<Near> {
-        let keep = move |key: &str| except.as_deref() != Some(key);
-        let index = match &self.index {
-            Index::Memory { index, .. } => index.clone(),
-            Index::Chroma(chroma) => {
-                return match chroma.query(&vector, k + 1).await {
-                    Ok(found) => found
-                        .into_iter()
-                        .filter(|near| keep(&near.sku))
-                        .take(k)
-                        .collect(),
-                    Err(error) => {
-                        tracing::warn!(error = format!("{error:#}"), "search Chroma");
-                        Vec::new()
-                    }
-                };
-            }
+        let Index::Chroma(chroma) = &self.index else {
+            let space = self.clone();
+            let scan = tokio::task::spawn_blocking(move || {
+                space.nearest_here(&vector, k, except.as_deref())
+            });
+            return scan.await.ok().flatten().unwrap_or_default();
         };
-        let scan = tokio::task::spawn_blocking(move || index.search(&vector, k, &keep));
-        scan.await
-            .unwrap_or_default()
-            .into_iter()
-            .map(|hit| Near {
-                sku: hit.key,
-                similarity: hit.score,
-            })
-            .collect()
+        match chroma.query(&vector, k + 1).await {
+            Ok(found) => found
+                .into_iter()
+                .filter(|near| except.as_deref() != Some(near.sku.as_str()))
+                .take(k)
+                .collect(),
+            Err(error) => {
+                tracing::warn!(error = format!("{error:#}"), "search Chroma");
+                Vec::new()
+            }
+        }
     }
 
     pub(crate) async fn vector(&self, sku: &str) -> Option<Vec<f32>> {

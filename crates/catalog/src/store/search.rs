@@ -201,7 +201,12 @@ fn fts5_query(words: &Words, names_only: bool) -> String {
 /// asked.
 fn tsquery(words: &Words, names_only: bool) -> String {
     if names_only {
-        text_query(words, |term| format!("{term}:A"), |term| format!("{term}:*A"), " & ")
+        text_query(
+            words,
+            |term| format!("{term}:A"),
+            |term| format!("{term}:*A"),
+            " & ",
+        )
     } else {
         text_query(words, str::to_owned, |term| format!("{term}:*"), " & ")
     }

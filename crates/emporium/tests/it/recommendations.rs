@@ -99,8 +99,18 @@ async fn purchases_become_also_bought_popular_and_for_you_at_every_edge() {
         "{answer}"
     );
     assert_eq!(answer["data"]["popularProducts"], json!([{"sku": KETTLE}]));
-    let mine = graphql(&shop, Some(&first), "{ me { forYou(first: 3) { sku } } }", json!({})).await;
-    assert_eq!(mine["data"]["me"]["forYou"], json!([{"sku": TRIVET}]), "{mine}");
+    let mine = graphql(
+        &shop,
+        Some(&first),
+        "{ me { forYou(first: 3) { sku } } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        mine["data"]["me"]["forYou"],
+        json!([{"sku": TRIVET}]),
+        "{mine}"
+    );
 
     let page = |path: String| {
         let http = shop.http.clone();
