@@ -136,11 +136,40 @@ pub const KNOWN: &[(&str, &str)] = &[
         "minilm-static-128",
         "the bundled model's first 128 dimensions (its PCA's largest): half the memory",
     ),
+    (
+        TEACHER_NAME,
+        "all-MiniLM-L6-v2 itself on candle, 384 dimensions: a build with `--features teacher` \
+         and its weights from `scripts/get-teacher-model` in the models folder",
+    ),
 ];
 
-/// The embedder called `name` (one of `KNOWN`). The bundled model is loaded once per process
-/// and shared.
-pub fn load(name: &str) -> anyhow::Result<std::sync::Arc<dyn Embedder>> {
+/// The teacher's name (`teacher.rs`).
+pub const TEACHER_NAME: &str = "all-minilm-l6-v2";
+
+/// The teacher, loaded once per process from `models/all-minilm-l6-v2`, where
+/// `scripts/get-teacher-model` puts it.
+#[cfg(feature = "teacher")]
+fn teacher(models: &std::path::Path) -> anyhow::Result<std::sync::Arc<dyn Embedder>> {
+    static TEACHER: std::sync::OnceLock<std::sync::Arc<crate::teacher::TeacherEmbedder>> =
+        std::sync::OnceLock::new();
+    if let Some(model) = TEACHER.get() {
+        return Ok(model.clone());
+    }
+    let folder = models.join(TEACHER_NAME);
+    let model = std::sync::Arc::new(crate::teacher::TeacherEmbedder::from_dir(&folder)?);
+    Ok(TEACHER.get_or_init(|| model).clone())
+}
+
+#[cfg(not(feature = "teacher"))]
+fn teacher(_models: &std::path::Path) -> anyhow::Result<std::sync::Arc<dyn Embedder>> {
+    anyhow::bail!(
+        "the embedding model {TEACHER_NAME} needs a build with it: cargo run --release --features teacher"
+    )
+}
+
+/// The embedder called `name` (one of `KNOWN`); a model that is not bundled is read from its
+/// folder in `models`. Each is loaded once per process and shared.
+pub fn load(name: &str, models: &std::path::Path) -> anyhow::Result<std::sync::Arc<dyn Embedder>> {
     static BUNDLED: std::sync::OnceLock<std::sync::Arc<StaticEmbedder>> =
         std::sync::OnceLock::new();
     let bundled = || -> anyhow::Result<std::sync::Arc<StaticEmbedder>> {
@@ -157,6 +186,7 @@ pub fn load(name: &str) -> anyhow::Result<std::sync::Arc<dyn Embedder>> {
             bundled()?,
             128,
         ))),
+        TEACHER_NAME => teacher(models),
         other => {
             let known: Vec<&str> = KNOWN.iter().map(|(name, _)| *name).collect();
             anyhow::bail!(
@@ -248,8 +278,9 @@ mod tests {
 
     #[test]
     fn models_load_by_name_and_the_truncated_one_is_a_model_of_its_own() {
-        let full = load(BUNDLED_NAME).unwrap();
-        let half = load("minilm-static-128").unwrap();
+        let models = std::path::Path::new("no-models-here");
+        let full = load(BUNDLED_NAME, models).unwrap();
+        let half = load("minilm-static-128", models).unwrap();
         assert_eq!(half.dimensions(), 128);
         assert_ne!(half.model(), full.model());
         assert_eq!(half.model().version, full.model().version);
@@ -257,11 +288,19 @@ mod tests {
         assert_eq!(vector.len(), 128);
         let length: f32 = vector.iter().map(|value| value * value).sum::<f32>().sqrt();
         assert!((length - 1.0).abs() < 1e-4, "{length}");
-        let error = load("gpt-5").err().unwrap().to_string();
+        let error = load("gpt-5", models).err().unwrap().to_string();
         assert!(
             error.contains("`gpt-5`") && error.contains("minilm-static-128"),
             "{error}"
         );
+        // The teacher needs its build, or, built, its weights.
+        let error = load(TEACHER_NAME, models).err().unwrap().to_string();
+        let expected = if cfg!(feature = "teacher") {
+            "scripts/get-teacher-model"
+        } else {
+            "--features teacher"
+        };
+        assert!(error.contains(expected), "{error}");
     }
 
     #[test]

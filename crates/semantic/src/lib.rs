@@ -18,6 +18,8 @@ pub mod embed;
 pub mod hnsw;
 pub mod index;
 pub mod quality;
+#[cfg(feature = "teacher")]
+pub mod teacher;
 
 pub use embed::{Embedder, ModelId, StaticEmbedder, Truncated};
 pub use hnsw::{HnswIndex, HnswParams};

@@ -6,9 +6,13 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
-    /// The embedding model: `minilm-static` (bundled, 256 dimensions) or `minilm-static-128`.
+    /// The embedding model: `minilm-static` (bundled, 256 dimensions), `minilm-static-128`, or
+    /// `all-minilm-l6-v2` (a build with `--features teacher`).
     /// Changing it re-embeds the catalog in the background; the old model answers meanwhile.
     pub model: String,
+    /// Where models that are not bundled are read from, one folder each (the teacher,
+    /// `all-minilm-l6-v2`, is put there by `scripts/get-teacher-model`).
+    pub models_dir: String,
     /// Where the vectors are searched: `auto` (in this process: the exact index below
     /// `hnsw_from` products, the HNSW graph from there), `exact`, `hnsw`, or `chroma` (a
     /// Chroma server at `chroma_url`, shared by the catalog's replicas).
@@ -44,6 +48,7 @@ impl Default for Config {
     fn default() -> Config {
         Config {
             model: semantic::embed::BUNDLED_NAME.to_owned(),
+            models_dir: "models".to_owned(),
             index: "auto".to_owned(),
             hnsw_from: 20_000,
             chroma_url: "http://127.0.0.1:8000".to_owned(),

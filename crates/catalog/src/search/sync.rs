@@ -33,7 +33,7 @@ impl Search {
     /// another model that this binary knows has, that one serves until the new one is done.
     pub(crate) async fn open(store: Store, config: Config) -> anyhow::Result<Search> {
         super::describe_metrics();
-        let target = semantic::embed::load(&config.model)?;
+        let target = semantic::embed::load(&config.model, config.models_dir.as_ref())?;
         let (embedded, products) = store.coverage(&target.model().to_string()).await?;
         let mut serving = None;
         if embedded < products {
@@ -41,7 +41,7 @@ impl Search {
                 if model == target.model().to_string() {
                     continue;
                 }
-                let Some(embedder) = embedder_for(&model) else {
+                let Some(embedder) = embedder_for(&model, &config) else {
                     continue;
                 };
                 if store.coverage(&model).await?.0 == products {
@@ -341,8 +341,8 @@ impl Search {
 }
 
 /// The embedder that made rows named `model` (`name@version`), when this binary has it.
-fn embedder_for(model: &str) -> Option<Arc<dyn semantic::Embedder>> {
+fn embedder_for(model: &str, config: &Config) -> Option<Arc<dyn semantic::Embedder>> {
     let (name, _) = model.split_once('@')?;
-    let embedder = semantic::embed::load(name).ok()?;
+    let embedder = semantic::embed::load(name, config.models_dir.as_ref()).ok()?;
     (embedder.model().to_string() == model).then_some(embedder)
 }
