@@ -98,8 +98,15 @@ impl Catalog {
         Ok(self.search.catch_up(limit).await?)
     }
 
+    /// With `search.index = "auto"`, builds the graph index and swaps it in when the catalog
+    /// has grown to `search.hnsw_from` under an exact one (the background does this every
+    /// minute); whether it did.
+    pub async fn grow_search_index(&self) -> anyhow::Result<bool> {
+        self.search.grow_into_graph().await
+    }
+
     /// Keeps the search index current (other replicas' changes, products without vectors, a
-    /// new model) until shut down.
+    /// new model, a catalog grown past the exact index) until shut down.
     pub async fn run_background(&self, shutdown: platform::shutdown::Shutdown) {
         self.search.clone().run_until_stopped(shutdown).await;
     }

@@ -11,6 +11,9 @@ use super::Config;
 use super::chroma::{self, Chroma};
 use crate::domain::search::Near;
 
+/// Rows put into an index in memory on the caller's thread; more go to a blocking one.
+const IN_PLACE: usize = 64;
+
 /// An embedder and its index, named `name@version` like the rows they match.
 pub(crate) struct Space {
     embedder: Arc<dyn Embedder>,
@@ -67,6 +70,10 @@ impl Space {
         &self.model
     }
 
+    pub(crate) fn embedder(&self) -> Arc<dyn Embedder> {
+        self.embedder.clone()
+    }
+
     pub(crate) fn kind(&self) -> &'static str {
         match &self.index {
             Index::Memory { kind, .. } => kind,
@@ -102,9 +109,19 @@ impl Space {
     /// changed rows puts them again.
     pub(crate) async fn put(&self, rows: &[(String, Vec<f32>)]) {
         let failed = match &self.index {
-            Index::Memory { index, .. } => rows
+            Index::Memory { index, .. } if rows.len() <= IN_PLACE => rows
                 .iter()
                 .find_map(|(sku, vector)| index.upsert(sku, vector).err()),
+            // Many rows (a graph links each in about 80 µs) go to a blocking thread.
+            Index::Memory { index, .. } => {
+                let (index, rows) = (index.clone(), rows.to_vec());
+                let put = tokio::task::spawn_blocking(move || {
+                    rows.iter()
+                        .find_map(|(sku, vector)| index.upsert(sku, vector).err())
+                });
+                put.await
+                    .unwrap_or_else(|error| Some(anyhow::anyhow!(error)))
+            }
             Index::Chroma(chroma) => chroma.upsert(rows).await.err(),
         };
         if let Some(error) = failed {

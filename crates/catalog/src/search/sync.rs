@@ -302,6 +302,33 @@ impl Search {
         Ok(changes.len())
     }
 
+    /// With `index = "auto"`, a catalog that has grown to `hnsw_from` products while an exact
+    /// index served gets the graph: built from the stored rows beside the exact index, which
+    /// answers meanwhile, then swapped in. Writes made during the build are read at the next
+    /// look at the changes, as another replica's would be.
+    pub(crate) async fn grow_into_graph(&self) -> anyhow::Result<bool> {
+        let serving = self.serving();
+        let grown = serving.kind() == "exact"
+            && self.config.index == "auto"
+            && self.building().is_none()
+            && serving.len().await? as u64 >= self.config.hnsw_from;
+        if !grown {
+            return Ok(false);
+        }
+        let config = Config {
+            index: "hnsw".to_owned(),
+            ..self.config.clone()
+        };
+        let graph = Arc::new(Space::open(serving.embedder(), &config, 0).await?);
+        self.load(&graph).await?;
+        *self
+            .serving
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = graph;
+        tracing::info!(model = serving.model(), "search index grown into a graph");
+        Ok(true)
+    }
+
     /// Reads other replicas' changes and embeds what has no vector, until shut down.
     pub(crate) async fn run_until_stopped(self: Arc<Search>, shutdown: Shutdown) {
         let interval = Duration::from_millis(self.config.poll_interval_ms.max(10));
@@ -322,6 +349,11 @@ impl Search {
                 tracing::warn!(error = %error, "embed the catalog");
             }
             rounds += 1;
+            if rounds.is_multiple_of(120)
+                && let Err(error) = self.grow_into_graph().await
+            {
+                tracing::warn!(error = %error, "build the search's graph index");
+            }
             if rounds.is_multiple_of(600) {
                 let keep = [
                     self.serving().model().to_owned(),

@@ -641,3 +641,51 @@ async fn an_unknown_index_or_an_unreachable_chroma_stops_the_start_with_a_reason
         "{unreachable:#}"
     );
 }
+
+#[tokio::test]
+async fn a_catalog_that_grows_past_the_exact_index_gets_the_graph_and_still_finds_by_meaning() {
+    let mut app = seeded(("sqlite", "auto")).await;
+    let seeded_count = status(
+        &mut CatalogClient::new(app.transports.in_process.clone()),
+        &app.reader_token(),
+    )
+    .await
+    .products;
+    let config = catalog::Config {
+        search: catalog::search::Config {
+            hnsw_from: seeded_count + 1,
+            ..app.config.search.clone()
+        },
+        ..app.config.clone()
+    };
+    app = TestCatalog::spawn_with(&config).await;
+    let (admin, token) = (app.admin_token(), app.reader_token());
+    let mut client = CatalogClient::new(app.transports.in_process.clone());
+    assert_eq!(status(&mut client, &token).await.index, "exact");
+    assert!(!app.catalog.grow_search_index().await.unwrap(), "not yet");
+    client
+        .create_product(platform::transport::request(
+            pb::CreateProductRequest {
+                sku: "TEL-2".to_owned(),
+                product: Some(telescope("Dobsonian Telescope")),
+            },
+            &admin,
+        ))
+        .await
+        .unwrap();
+    assert!(app.catalog.grow_search_index().await.unwrap());
+    let grown = status(&mut client, &token).await;
+    assert_eq!(
+        (grown.index.as_str(), grown.indexed),
+        ("hnsw", seeded_count + 1)
+    );
+    assert!(
+        finds(
+            &mut client,
+            &token,
+            "TEL-2",
+            "look at the stars and planets after dark"
+        )
+        .await
+    );
+}
