@@ -225,26 +225,7 @@ impl Me {
         ctx: &Context<'_>,
         #[graphql(default = 8)] first: i32,
     ) -> Result<Vec<Product>> {
-        if !(1..=50).contains(&first) {
-            return Err(GraphqlError::new("validation", 400, "first: must be 1 to 50").into());
-        }
-        let token = token(ctx)?;
-        calls(ctx).count("recommendations.ForYou");
-        let message = proto::recommendations::ForYouRequest {
-            limit: first as u32,
-        };
-        let found = services(ctx)
-            .recommendations
-            .clone()
-            .for_you(request(message, &token))
-            .await
-            .map_err(GraphqlError::from)?;
-        Ok(found
-            .into_inner()
-            .recommendations
-            .into_iter()
-            .filter_map(|recommendation| recommendation.product.map(Product))
-            .collect())
+        crate::search::for_you(ctx, first).await
     }
 
     /// Their orders, newest first (scope `orders`).

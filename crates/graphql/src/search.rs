@@ -8,7 +8,7 @@ use async_graphql::{Context, Enum, InputObject, OutputType, Result, SimpleObject
 use platform::transport::request;
 use proto::catalog as catalog_pb;
 
-use crate::context::{calls, reader_token, services};
+use crate::context::{calls, reader_token, services, token};
 use crate::errors::GraphqlError;
 use crate::types::Product;
 
@@ -207,50 +207,69 @@ pub(crate) async fn search(ctx: &Context<'_>, arguments: SearchArguments) -> Res
     Ok(connection)
 }
 
+/// How many products a shelf of recommendations or similar products holds: 1 to 50.
+fn shelf_size(first: i32) -> Result<u32> {
+    u32::try_from(first)
+        .ok()
+        .filter(|first| (1..=50).contains(first))
+        .ok_or_else(|| GraphqlError::new("validation", 400, "first: must be 1 to 50").into())
+}
+
+/// The products of a list of recommendations, in its order.
+fn recommended_products(found: proto::recommendations::RecommendationList) -> Vec<Product> {
+    found
+        .recommendations
+        .into_iter()
+        .filter_map(|recommendation| recommendation.product.map(Product))
+        .collect()
+}
+
+/// Picked for the token's user from what they bought (scope `orders`).
+pub(crate) async fn for_you(ctx: &Context<'_>, first: i32) -> Result<Vec<Product>> {
+    let first = shelf_size(first)?;
+    let token = token(ctx)?;
+    calls(ctx).count("recommendations.ForYou");
+    let message = proto::recommendations::ForYouRequest { limit: first };
+    let found = services(ctx)
+        .recommendations
+        .clone()
+        .for_you(request(message, &token))
+        .await
+        .map_err(GraphqlError::from)?;
+    Ok(recommended_products(found.into_inner()))
+}
+
 /// Recommendations as products: bought with `skus` (also bought) or, with none, what sells.
 pub(crate) async fn recommended(
     ctx: &Context<'_>,
     skus: Vec<String>,
     first: i32,
 ) -> Result<Vec<Product>> {
-    if !(1..=50).contains(&first) {
-        return Err(GraphqlError::new("validation", 400, "first: must be 1 to 50").into());
-    }
+    let first = shelf_size(first)?;
     let token = reader_token(ctx).await?;
     let mut client = services(ctx).recommendations.clone();
     let found = if skus.is_empty() {
         calls(ctx).count("recommendations.Popular");
-        let message = proto::recommendations::PopularRequest {
-            limit: first as u32,
-        };
+        let message = proto::recommendations::PopularRequest { limit: first };
         client.popular(request(message, &token)).await
     } else {
         calls(ctx).count("recommendations.AlsoBought");
-        let message = proto::recommendations::AlsoBoughtRequest {
-            skus,
-            limit: first as u32,
-        };
+        let message = proto::recommendations::AlsoBoughtRequest { skus, limit: first };
         client.also_bought(request(message, &token)).await
     }
     .map_err(GraphqlError::from)?
     .into_inner();
-    Ok(found
-        .recommendations
-        .into_iter()
-        .filter_map(|recommendation| recommendation.product.map(Product))
-        .collect())
+    Ok(recommended_products(found))
 }
 
 /// The products nearest in meaning to `sku`, nearest first.
 pub(crate) async fn similar(ctx: &Context<'_>, sku: &str, first: i32) -> Result<Vec<Product>> {
-    if !(1..=50).contains(&first) {
-        return Err(GraphqlError::new("validation", 400, "first: must be 1 to 50").into());
-    }
+    let first = shelf_size(first)?;
     let token = reader_token(ctx).await?;
     calls(ctx).count("catalog.SimilarProducts");
     let message = catalog_pb::SimilarProductsRequest {
         sku: sku.to_owned(),
-        limit: first as u32,
+        limit: first,
     };
     let found = services(ctx)
         .catalog

@@ -298,15 +298,11 @@ impl HnswIndex {
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Graph> {
-        self.graph
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        crate::index::read(&self.graph)
     }
 
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, Graph> {
-        self.graph
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        crate::index::write(&self.graph)
     }
 
     /// Builds the graph again from its live nodes, dropping the tombstones.
@@ -343,12 +339,7 @@ impl VectorIndex for HnswIndex {
     }
 
     fn upsert(&self, key: &str, vector: &[f32]) -> anyhow::Result<()> {
-        anyhow::ensure!(
-            vector.len() == self.dimensions,
-            "a vector of {} values for an index of {}",
-            vector.len(),
-            self.dimensions
-        );
+        crate::index::ensure_length(vector, self.dimensions)?;
         let mut graph = self.write();
         if let Some(&node) = graph.live.get(key) {
             if graph.vector(node, self.dimensions) == vector {

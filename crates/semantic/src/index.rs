@@ -116,15 +116,11 @@ impl ExactIndex {
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Rows> {
-        self.rows
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        read(&self.rows)
     }
 
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, Rows> {
-        self.rows
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        write(&self.rows)
     }
 
     /// The index as bytes: a header line naming the model, then each key and its vector.
@@ -197,12 +193,7 @@ impl VectorIndex for ExactIndex {
     }
 
     fn upsert(&self, key: &str, vector: &[f32]) -> anyhow::Result<()> {
-        anyhow::ensure!(
-            vector.len() == self.dimensions,
-            "a vector of {} values for an index of {}",
-            vector.len(),
-            self.dimensions
-        );
+        ensure_length(vector, self.dimensions)?;
         let (codes, scale) = quantize(vector);
         let mut rows = self.write();
         match rows.positions.get(key).copied() {
@@ -290,6 +281,28 @@ impl VectorIndex for ExactIndex {
     fn len(&self) -> usize {
         self.read().keys.len()
     }
+}
+
+/// An index's lock for reading; a panic elsewhere while it was held leaves the rows whole
+/// (every write completes before it returns), so the lock is taken anyway.
+pub(crate) fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// An index's lock for writing, as `read`.
+pub(crate) fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    lock.write()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Refuses a vector of another length than the index's.
+pub(crate) fn ensure_length(vector: &[f32], dimensions: usize) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        vector.len() == dimensions,
+        "a vector of {} values for an index of {dimensions}",
+        vector.len()
+    );
+    Ok(())
 }
 
 /// The dot product, summed in eight lanes so that the compiler can use SIMD (a single running
