@@ -56,7 +56,10 @@ impl Catalog {
     pub(crate) async fn create(&self, sku: &Sku, draft: &ProductDraft) -> Result<Product, Error> {
         let draft = draft.clone().with_drawing_for(sku);
         let now = platform::unix_now();
-        let vectors = self.search.embed_for_write(&unsaved(sku, &draft, now));
+        let vectors = self
+            .search
+            .embed_for_write(&unsaved(sku, &draft, now))
+            .await;
         let product = self.store.create(sku, &draft, now, &vectors).await?;
         self.search.written(&product, &vectors).await;
         self.cache.invalidate(sku).await;
@@ -68,7 +71,10 @@ impl Catalog {
     pub(crate) async fn update(&self, sku: &Sku, draft: &ProductDraft) -> Result<Product, Error> {
         let draft = draft.clone().with_drawing_for(sku);
         let now = platform::unix_now();
-        let vectors = self.search.embed_for_write(&unsaved(sku, &draft, now));
+        let vectors = self
+            .search
+            .embed_for_write(&unsaved(sku, &draft, now))
+            .await;
         let product = self.store.update(sku, &draft, now, &vectors).await?;
         self.search.written(&product, &vectors).await;
         self.cache.invalidate(sku).await;

@@ -162,8 +162,6 @@ pub struct Near {
     pub similarity: f32,
 }
 
-/// The vector matches worth showing: at least `floor`, and within `spread` of the best one, so
-/// a query nothing fits answers nothing instead of the least bad products.
 /// Words that tell no product from another: left out of the keyword query unless the query is
 /// nothing else ("gift for a coffee lover" asks for "gift coffee lover"). Each would make the
 /// database intersect a list of nearly every product (12 ms at 100,000 rather than 1 ms).
@@ -222,6 +220,8 @@ pub fn words(terms: &[String], vocabulary: &Vocabulary, limit: usize) -> Words {
     }
 }
 
+/// The vector matches worth showing: at least `floor`, and within `spread` of the best one, so
+/// a query nothing fits answers nothing instead of the least bad products.
 pub fn good_matches(mut nearest: Vec<Near>, floor: f32, spread: f32) -> Vec<Near> {
     let best = nearest.first().map_or(f32::MIN, |near| near.similarity);
     let bar = floor.max(best - spread);

@@ -14,6 +14,8 @@ use crate::domain::search::Near;
 
 /// Rows per upsert: far under the server's 40 MiB body limit at 256 dimensions.
 const BATCH: usize = 1_000;
+/// Keys per page when reading them all.
+const PAGE: usize = 10_000;
 
 /// One collection of a Chroma server.
 #[derive(Debug)]
@@ -174,6 +176,28 @@ impl Chroma {
                 .filter_map(|value| value.as_f64().map(|value| value as f32))
                 .collect()
         }))
+    }
+
+    /// Every key the collection holds, read a page at a time.
+    pub(crate) async fn keys(&self) -> anyhow::Result<Vec<String>> {
+        let mut keys = Vec::new();
+        loop {
+            let body = json!({"include": [], "limit": PAGE, "offset": keys.len()});
+            let answer = self
+                .call(reqwest::Method::POST, &self.records("get"), Some(body))
+                .await?;
+            let page: Vec<String> = answer["ids"]
+                .as_array()
+                .context("Chroma answered a page of keys without ids")?
+                .iter()
+                .filter_map(|id| id.as_str().map(str::to_owned))
+                .collect();
+            let last = page.len() < PAGE;
+            keys.extend(page);
+            if last {
+                return Ok(keys);
+            }
+        }
     }
 
     /// How many vectors the collection holds.

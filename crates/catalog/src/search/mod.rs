@@ -35,6 +35,8 @@ pub(crate) struct Search {
     /// Whether every product has a vector of the target model (then the background stops
     /// looking for ones without).
     caught_up: AtomicBool,
+    /// Whether the graph index is being built to replace the exact one.
+    growing: AtomicBool,
 }
 
 impl std::fmt::Debug for Search {

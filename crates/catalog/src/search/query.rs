@@ -136,7 +136,11 @@ impl Search {
             });
         }
         tokio::spawn(async move {
-            let query = space.embed_one(&text);
+            let query = space
+                .embed_apart(vec![text])
+                .await
+                .pop()
+                .unwrap_or_default();
             let model = space.model().to_owned();
             (model, keep_good(space.nearest(query, depth, None).await))
         })

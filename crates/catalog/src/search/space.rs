@@ -11,9 +11,6 @@ use super::Config;
 use super::chroma::{self, Chroma};
 use crate::domain::search::Near;
 
-/// Rows put into an index in memory on the caller's thread; more go to a blocking one.
-const IN_PLACE: usize = 64;
-
 /// An embedder and its index, named `name@version` like the rows they match.
 pub(crate) struct Space {
     embedder: Arc<dyn Embedder>,
@@ -105,44 +102,49 @@ impl Space {
         self.embedder.embed_one(text)
     }
 
-    /// Puts these vectors into the index. A server that fails is logged: the next read of
-    /// changed rows puts them again.
-    pub(crate) async fn put(&self, rows: &[(String, Vec<f32>)]) {
-        let failed = match &self.index {
-            Index::Memory { index, .. } if rows.len() <= IN_PLACE => rows
-                .iter()
-                .find_map(|(sku, vector)| index.upsert(sku, vector).err()),
-            // Many rows (a graph links each in about 80 µs) go to a blocking thread.
+    /// Embeds `texts` on a blocking thread: a transformer model takes milliseconds a text.
+    pub(crate) async fn embed_apart(self: &Arc<Space>, texts: Vec<String>) -> Vec<Vec<f32>> {
+        let space = self.clone();
+        tokio::task::spawn_blocking(move || space.embed(&texts))
+            .await
+            .unwrap_or_default()
+    }
+
+    /// Puts these vectors into the index: an index in memory on a blocking thread (a graph
+    /// links each in about 80 µs, and may rebuild itself), Chroma by a request.
+    pub(crate) async fn put(&self, rows: &[(String, Vec<f32>)]) -> anyhow::Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        match &self.index {
             Index::Memory { index, .. } => {
                 let (index, rows) = (index.clone(), rows.to_vec());
-                let put = tokio::task::spawn_blocking(move || {
+                tokio::task::spawn_blocking(move || {
                     rows.iter()
-                        .find_map(|(sku, vector)| index.upsert(sku, vector).err())
-                });
-                put.await
-                    .unwrap_or_else(|error| Some(anyhow::anyhow!(error)))
+                        .try_for_each(|(sku, vector)| index.upsert(sku, vector))
+                })
+                .await?
             }
-            Index::Chroma(chroma) => chroma.upsert(rows).await.err(),
-        };
-        if let Some(error) = failed {
-            tracing::error!(
-                model = self.model,
-                error = format!("{error:#}"),
-                "index products' vectors"
-            );
+            Index::Chroma(chroma) => chroma.upsert(rows).await,
         }
     }
 
-    pub(crate) async fn remove(&self, skus: &[String]) {
+    pub(crate) async fn remove(&self, skus: &[String]) -> anyhow::Result<()> {
+        if skus.is_empty() {
+            return Ok(());
+        }
         match &self.index {
-            Index::Memory { index, .. } => skus.iter().for_each(|sku| {
-                index.remove(sku);
-            }),
-            Index::Chroma(chroma) => {
-                if let Err(error) = chroma.delete(skus).await {
-                    tracing::error!(error = format!("{error:#}"), "remove products' vectors");
-                }
+            Index::Memory { index, .. } => {
+                let (index, skus) = (index.clone(), skus.to_vec());
+                tokio::task::spawn_blocking(move || {
+                    skus.iter().for_each(|sku| {
+                        index.remove(sku);
+                    })
+                })
+                .await?;
+                Ok(())
             }
+            Index::Chroma(chroma) => chroma.delete(skus).await,
         }
     }
 

@@ -63,6 +63,7 @@ impl Search {
             vocabulary: std::sync::RwLock::new(Vocabulary::default()),
             watermark: std::sync::atomic::AtomicI64::new(0),
             caught_up: std::sync::atomic::AtomicBool::new(false),
+            growing: std::sync::atomic::AtomicBool::new(false),
         };
         for space in std::iter::once(serving).chain(building) {
             search.load(&space).await?;
@@ -72,41 +73,69 @@ impl Search {
     }
 
     /// Fills `space` from the stored vectors; a Chroma collection, which keeps its vectors,
-    /// is sent only the rows changed since it last heard.
+    /// is sent only the rows changed since it last heard, unless that was longer ago than
+    /// deleted products' rows are kept: then its keys are checked against the products.
     async fn load(&self, space: &Space) -> anyhow::Result<()> {
-        let mut rows = Vec::new();
-        let mut gone = Vec::new();
-        match space.chroma() {
-            None => {
-                for stored in self.store.vectors(space.model()).await? {
-                    if let Some(vector) = stored.vector {
-                        rows.push((stored.sku, vector));
-                    }
-                    self.watermark
-                        .fetch_max(stored.changed_at_ms, Ordering::Relaxed);
+        let Some(chroma) = space.chroma() else {
+            let mut rows = Vec::new();
+            for stored in self.store.vectors(space.model()).await? {
+                if let Some(vector) = stored.vector {
+                    rows.push((stored.sku, vector));
                 }
+                self.watermark
+                    .fetch_max(stored.changed_at_ms, Ordering::Relaxed);
             }
-            Some(chroma) => {
-                let since = chroma.watermark().await? - CHANGE_OVERLAP_MS;
-                for Change { vector, product } in self.store.changes(since).await? {
-                    self.watermark
-                        .fetch_max(vector.changed_at_ms, Ordering::Relaxed);
-                    match (vector.vector, product) {
-                        _ if vector.model != space.model() => {}
-                        (Some(values), Some(_)) => rows.push((vector.sku, values)),
-                        _ => gone.push(vector.sku),
-                    }
-                }
-            }
+            space.put(&rows).await?;
+            tracing::info!(
+                model = space.model(),
+                index = space.kind(),
+                loaded = rows.len(),
+                "search index loaded"
+            );
+            return Ok(());
+        };
+        let heard = chroma.watermark().await?;
+        if heard < now_ms() - TOMBSTONE_MS + CHANGE_OVERLAP_MS {
+            self.reconcile(space, chroma).await?;
+        } else {
+            self.watermark.fetch_max(heard, Ordering::Relaxed);
+            self.apply_from(heard - CHANGE_OVERLAP_MS, &[space]).await?;
         }
-        space.put(&rows).await;
-        space.remove(&gone).await;
-        self.remember(space).await;
         tracing::info!(
             model = space.model(),
             index = space.kind(),
-            loaded = rows.len(),
             "search index loaded"
+        );
+        Ok(())
+    }
+
+    /// Sends a Chroma collection every stored vector and deletes the keys it holds that are
+    /// not products any more.
+    async fn reconcile(&self, space: &Space, chroma: &super::chroma::Chroma) -> anyhow::Result<()> {
+        let mut rows = Vec::new();
+        for stored in self.store.vectors(space.model()).await? {
+            if let Some(vector) = stored.vector {
+                rows.push((stored.sku, vector));
+            }
+            self.watermark
+                .fetch_max(stored.changed_at_ms, Ordering::Relaxed);
+        }
+        let live: std::collections::HashSet<&str> =
+            rows.iter().map(|(sku, _)| sku.as_str()).collect();
+        let gone: Vec<String> = chroma
+            .keys()
+            .await?
+            .into_iter()
+            .filter(|key| !live.contains(key.as_str()))
+            .collect();
+        space.put(&rows).await?;
+        space.remove(&gone).await?;
+        self.remember(space).await;
+        tracing::info!(
+            model = space.model(),
+            sent = rows.len(),
+            removed = gone.len(),
+            "Chroma collection reconciled"
         );
         Ok(())
     }
@@ -138,17 +167,19 @@ impl Search {
     }
 
     /// The vectors to store with a product being written: one per model in use.
-    pub(crate) fn embed_for_write(&self, product: &Product) -> Vec<Embedded> {
+    pub(crate) async fn embed_for_write(&self, product: &Product) -> Vec<Embedded> {
         let text = product.search_text();
         let at_ms = now_ms();
-        std::iter::once(self.serving())
-            .chain(self.building())
-            .map(|space| Embedded {
+        let mut vectors = Vec::new();
+        for space in std::iter::once(self.serving()).chain(self.building()) {
+            let vector = space.embed_apart(vec![text.clone()]).await.pop();
+            vectors.push(Embedded {
                 model: space.model().to_owned(),
-                vector: space.embed_one(&text),
+                vector: vector.unwrap_or_default(),
                 at_ms,
-            })
-            .collect()
+            });
+        }
+        vectors
     }
 
     /// Puts the vectors of a product just written into the indexes, and its words into the
@@ -160,7 +191,10 @@ impl Search {
                 .find(|embedded| embedded.model == space.model())
             {
                 let row = (product.sku.as_str().to_owned(), embedded.vector.clone());
-                space.put(&[row]).await;
+                // A failure is logged; the next read of changed rows puts the row again.
+                if let Err(error) = space.put(&[row]).await {
+                    tracing::warn!(error = format!("{error:#}"), "index a product's vector");
+                }
             }
         }
         self.vocabulary
@@ -171,7 +205,10 @@ impl Search {
 
     pub(crate) async fn deleted(&self, sku: &str) {
         for space in std::iter::once(self.serving()).chain(self.building()) {
-            space.remove(&[sku.to_owned()]).await;
+            // As for a write: the next read of changed rows removes it again.
+            if let Err(error) = space.remove(&[sku.to_owned()]).await {
+                tracing::warn!(error = format!("{error:#}"), "remove a product's vector");
+            }
         }
     }
 
@@ -192,12 +229,15 @@ impl Search {
             let vectors: Vec<(String, Vec<f32>)> = products
                 .iter()
                 .map(|product| product.sku.as_str().to_owned())
-                .zip(target.embed(&texts))
+                .zip(target.embed_apart(texts.clone()).await)
                 .collect();
             self.store
                 .put_vectors(target.model(), &vectors, now_ms())
                 .await?;
-            target.put(&vectors).await;
+            // Stored: a failure to index them now is repaired by the next read of changes.
+            if let Err(error) = target.put(&vectors).await {
+                tracing::warn!(error = format!("{error:#}"), "index the embedded products");
+            }
             if self.building().is_none() {
                 // New to the search (a seed), not a new model's pass over known products.
                 let mut vocabulary = self
@@ -263,12 +303,19 @@ impl Search {
     /// Applies the vector rows changed since the last look (other replicas' writes).
     pub(crate) async fn apply_changes(&self) -> Result<usize, Error> {
         let since = self.watermark.load(Ordering::Relaxed) - CHANGE_OVERLAP_MS;
-        let changes = self.store.changes(since).await?;
         let spaces: Vec<Arc<Space>> = std::iter::once(self.serving())
             .chain(self.building())
             .collect();
-        let seen_until = self.watermark.load(Ordering::Relaxed);
-        for space in &spaces {
+        let spaces: Vec<&Space> = spaces.iter().map(Arc::as_ref).collect();
+        self.apply_from(since, &spaces).await
+    }
+
+    /// Applies the vector rows changed since `since` to `spaces`. The watermark moves (and a
+    /// Chroma collection hears of it) only once every index took them, so a failure is tried
+    /// again at the next look.
+    async fn apply_from(&self, since: i64, spaces: &[&Space]) -> Result<usize, Error> {
+        let changes = self.store.changes(since).await?;
+        for space in spaces {
             let (mut rows, mut gone) = (Vec::new(), Vec::new());
             for Change { vector, product } in &changes {
                 match (&vector.vector, product) {
@@ -277,14 +324,16 @@ impl Search {
                     _ => gone.push(vector.sku.clone()),
                 }
             }
-            space.put(&rows).await;
-            space.remove(&gone).await;
+            space.put(&rows).await.map_err(Error::Unexpected)?;
+            space.remove(&gone).await.map_err(Error::Unexpected)?;
         }
+        let seen_until = self.watermark.load(Ordering::Relaxed);
+        let serving = self.serving();
         for Change { vector, product } in &changes {
             // The overlap re-reads rows already applied; putting a vector again changes nothing,
             // but counting a product's words again would, so words come from new rows only (one
             // per product: the serving model's).
-            let new = vector.changed_at_ms > seen_until && vector.model == spaces[0].model();
+            let new = vector.changed_at_ms > seen_until && vector.model == serving.model();
             if let Some(product) = product.as_ref().filter(|_| new) {
                 self.vocabulary
                     .write()
@@ -295,7 +344,7 @@ impl Search {
                 .fetch_max(vector.changed_at_ms, Ordering::Relaxed);
         }
         if self.watermark.load(Ordering::Relaxed) > seen_until {
-            for space in &spaces {
+            for space in spaces {
                 self.remember(space).await;
             }
         }
@@ -312,21 +361,31 @@ impl Search {
             && self.config.index == "auto"
             && self.building().is_none()
             && serving.len().await? as u64 >= self.config.hnsw_from;
-        if !grown {
+        if !grown || self.growing.swap(true, Ordering::AcqRel) {
             return Ok(false);
         }
+        let result = self.build_graph(&serving).await;
+        self.growing.store(false, Ordering::Release);
+        result.map(|()| true)
+    }
+
+    async fn build_graph(&self, exact: &Space) -> anyhow::Result<()> {
         let config = Config {
             index: "hnsw".to_owned(),
             ..self.config.clone()
         };
-        let graph = Arc::new(Space::open(serving.embedder(), &config, 0).await?);
+        let before = self.watermark.load(Ordering::Relaxed);
+        let graph = Arc::new(Space::open(exact.embedder(), &config, 0).await?);
         self.load(&graph).await?;
         *self
             .serving
             .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) = graph;
-        tracing::info!(model = serving.model(), "search index grown into a graph");
-        Ok(true)
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = graph.clone();
+        // Rows the exact index took while the graph was loading.
+        self.apply_from(before - CHANGE_OVERLAP_MS, &[&graph])
+            .await?;
+        tracing::info!(model = exact.model(), "search index grown into a graph");
+        Ok(())
     }
 
     /// Reads other replicas' changes and embeds what has no vector, until shut down.

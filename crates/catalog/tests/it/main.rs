@@ -2,6 +2,7 @@
 
 mod contract;
 mod search;
+mod search_index;
 mod seed;
 
 use catalog::{Catalog, Config};
