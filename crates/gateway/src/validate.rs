@@ -328,11 +328,44 @@ fn to_json<S: serde::Serialize>(schema: &S) -> Value {
     serde_json::to_value(schema).unwrap_or(Value::Null)
 }
 
+/// ECMA-262's whitespace, which JSON Schema's patterns mean by `\s`: Rust's Unicode `\s`
+/// also holds U+0085, so a value ending in it matched `\S` for a client that follows the
+/// standard (Schemathesis found one) and not here.
+const ECMA_SPACE: &str =
+    r"\t\n\x0B\f\r \u{A0}\u{1680}\u{2000}-\u{200A}\u{2028}\u{2029}\u{202F}\u{205F}\u{3000}\u{FEFF}";
+
+/// `pattern` with the class escapes `\s \S \d \D \w \W` spelt out as ECMA-262 defines them
+/// (ASCII digits and word characters, its own whitespace), for Rust's regex engine.
+fn ecma_classes(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len());
+    let mut chars = pattern.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('s') => out.push_str(&format!("[{ECMA_SPACE}]")),
+            Some('S') => out.push_str(&format!("[^{ECMA_SPACE}]")),
+            Some('d') => out.push_str("[0-9]"),
+            Some('D') => out.push_str("[^0-9]"),
+            Some('w') => out.push_str("[A-Za-z0-9_]"),
+            Some('W') => out.push_str("[^A-Za-z0-9_]"),
+            Some(other) => {
+                out.push('\\');
+                out.push(other);
+            }
+            None => out.push('\\'),
+        }
+    }
+    out
+}
+
 fn collect_patterns(schema: &Value, patterns: &mut HashMap<String, regex::Regex>) {
     match schema {
         Value::Object(fields) => {
             if let Some(Value::String(pattern)) = fields.get("pattern")
-                && let Ok(regex) = regex::Regex::new(pattern)
+                && let Ok(regex) = regex::Regex::new(&ecma_classes(pattern))
             {
                 patterns.insert(pattern.clone(), regex);
             }

@@ -77,14 +77,7 @@ impl Search {
     /// deleted products' rows are kept: then its keys are checked against the products.
     async fn load(&self, space: &Space) -> anyhow::Result<()> {
         let Some(chroma) = space.chroma() else {
-            let mut rows = Vec::new();
-            for stored in self.store.vectors(space.model()).await? {
-                if let Some(vector) = stored.vector {
-                    rows.push((stored.sku, vector));
-                }
-                self.watermark
-                    .fetch_max(stored.changed_at_ms, Ordering::Relaxed);
-            }
+            let rows = self.stored(space.model()).await?;
             space.put(&rows).await?;
             tracing::info!(
                 model = space.model(),
@@ -109,17 +102,24 @@ impl Search {
         Ok(())
     }
 
-    /// Sends a Chroma collection every stored vector and deletes the keys it holds that are
-    /// not products any more.
-    async fn reconcile(&self, space: &Space, chroma: &super::chroma::Chroma) -> anyhow::Result<()> {
+    /// Every stored vector of `model` (deleted products' empty rows left out); the watermark
+    /// moves to the latest row's change.
+    async fn stored(&self, model: &str) -> Result<Vec<(String, Vec<f32>)>, Error> {
         let mut rows = Vec::new();
-        for stored in self.store.vectors(space.model()).await? {
+        for stored in self.store.vectors(model).await? {
             if let Some(vector) = stored.vector {
                 rows.push((stored.sku, vector));
             }
             self.watermark
                 .fetch_max(stored.changed_at_ms, Ordering::Relaxed);
         }
+        Ok(rows)
+    }
+
+    /// Sends a Chroma collection every stored vector and deletes the keys it holds that are
+    /// not products any more.
+    async fn reconcile(&self, space: &Space, chroma: &super::chroma::Chroma) -> anyhow::Result<()> {
+        let rows = self.stored(space.model()).await?;
         let live: std::collections::HashSet<&str> =
             rows.iter().map(|(sku, _)| sku.as_str()).collect();
         let gone: Vec<String> = chroma

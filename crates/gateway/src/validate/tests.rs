@@ -142,3 +142,21 @@ fn a_whole_float_becomes_an_integer_only_where_the_schema_asks_for_one() {
         "a free-form value keeps its form"
     );
 }
+
+#[test]
+fn patterns_mean_what_ecma_262_means_by_their_class_escapes() {
+    let pattern = regex::Regex::new(&super::ecma_classes(r"^[a-z]+:\S(.{0,3}\S)?$")).unwrap();
+    // U+0085 is whitespace to Rust's Unicode `\s`, not to ECMA-262's: Schemathesis sent it.
+    assert!(pattern.is_match("color:\u{d3}\u{85}"));
+    assert!(!pattern.is_match("color: red"), "a leading space");
+    assert!(
+        !pattern.is_match("color:red\u{a0}"),
+        "no-break space is ECMA whitespace"
+    );
+    let digits = regex::Regex::new(&super::ecma_classes(r"^\d+\\d$")).unwrap();
+    assert!(digits.is_match(r"12\d"), "an escaped backslash stays one");
+    assert!(
+        !digits.is_match("\u{661}\\d"),
+        "Arabic-Indic digits are not ECMA's \\d"
+    );
+}
