@@ -103,6 +103,23 @@ impl Filters {
     }
 }
 
+/// The whitespace trimmed from an attribute value's ends: ECMA-262's, which the REST API's
+/// pattern for a value (JSON Schema's regular expressions) forbids there. Rust's own also holds
+/// U+0085, which the pattern allows: trimming that made a valid value empty.
+fn is_edge_space(c: char) -> bool {
+    matches!(
+        c,
+        '\t' | '\n' | '\u{b}' | '\u{c}' | '\r' | ' ' | '\u{a0}' | '\u{1680}' | '\u{2000}'
+            ..='\u{200a}'
+                | '\u{2028}'
+                | '\u{2029}'
+                | '\u{202f}'
+                | '\u{205f}'
+                | '\u{3000}'
+                | '\u{feff}'
+    )
+}
+
 fn parse_attributes(
     attributes: &[(String, Vec<String>)],
 ) -> Result<BTreeMap<String, Vec<String>>, Invalid> {
@@ -122,7 +139,7 @@ fn parse_attributes(
         }
         let chosen = parsed.entry(name.to_owned()).or_default();
         for value in values {
-            let value = value.trim();
+            let value = value.trim_matches(is_edge_space);
             if value.is_empty() || value.chars().count() > 100 {
                 return Err(Invalid::new(
                     "attributes",

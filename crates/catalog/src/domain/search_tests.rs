@@ -215,3 +215,13 @@ fn a_catalog_word_is_matched_whole_and_a_common_one_ranks_the_names_first() {
     assert!(!rare.names_first, "together, expected in one product");
     assert!(!words(&terms("coffee"), &vocabulary, 250).names_first);
 }
+
+#[test]
+fn an_attribute_value_loses_only_the_whitespace_the_rest_api_forbids_at_its_ends() {
+    let parsed = parse_attributes(&[(
+        "color".to_owned(),
+        vec![" red\u{a0}".to_owned(), "\u{85}".to_owned()],
+    )])
+    .unwrap();
+    assert_eq!(parsed["color"], ["red", "\u{85}"]);
+}
