@@ -12,8 +12,10 @@ per problem and exits 1 when there is any:
                                      products through the gateway
   compose SCHEMA FILE...             compose files (an override after the base) against the
                                      compose-spec schema, and their wiring
-  dashboards DIR COMPOSE             Grafana dashboards and provisioning
-  metrics FILE...                    alert rules: only the binary's metrics; for, severity, annotations
+  dashboards DIR COMPOSE             Grafana dashboards (which may query what the rule files of
+                                     compose's prometheus.yml record) and provisioning
+  metrics FILE...                    rules: only the binary's metrics and what the files record;
+                                     alerts have for, severity and annotations
   collector FILE                     the OpenTelemetry collector's pipelines use defined components
 """
 
@@ -36,7 +38,9 @@ from collections import defaultdict
 import yaml
 
 SERVICES = ["identity", "catalog", "cart", "inventory", "payments", "shipping", "orders", "notifications", "recommendations", "gateway"]
-# What the binary serves on /metrics (platform::telemetry), and Prometheus' own `up`.
+# What the binary serves on /metrics (platform::telemetry, and the business counters of orders,
+# inventory and payments), and Prometheus' own `up`. Names that recording rules define are known
+# too (`recorded`).
 METRICS = {
     "http_requests_total",
     "http_request_duration_seconds",
@@ -45,6 +49,12 @@ METRICS = {
     "bus_published_total",
     "bus_redelivered_total",
     "bus_dead_lettered_total",
+    "orders_placed_total",
+    "orders_confirmed_total",
+    "saga_step_failures_total",
+    "inventory_stockouts_total",
+    "payments_declined_total",
+    "orders_revenue_cents_total",
     "up",
 }
 DATA_DIR = "/var/lib/emporium"
@@ -836,19 +846,31 @@ def metric_names(expression):
     return {re.sub(r"_(bucket|count|sum)$", "", name) for name in names}
 
 
-def check_expression(where, expression):
-    for name in sorted(metric_names(expression) - METRICS):
-        problem(where, f"uses {name}, which Emporium does not serve")
+def check_expression(where, expression, known=METRICS):
+    for name in sorted(metric_names(expression) - known):
+        problem(where, f"uses {name}, which Emporium does not serve and no rule records")
+
+
+def recorded(paths):
+    """The names the recording rules of these rule files define."""
+    names = set()
+    for path in paths:
+        with open(path) as file:
+            rules = yaml.safe_load(file)
+        for group in rules["groups"]:
+            names |= {rule["record"] for rule in group["rules"] if "record" in rule}
+    return names
 
 
 def check_metrics(paths):
+    known = METRICS | recorded(paths)
     for path in paths:
         with open(path) as file:
             rules = yaml.safe_load(file)
         for group in rules["groups"]:
             for rule in group["rules"]:
                 name = rule.get("alert") or rule.get("record")
-                check_expression(f"{path} {name}", rule["expr"])
+                check_expression(f"{path} {name}", rule["expr"], known)
                 if "alert" in rule:
                     if "for" not in rule or "severity" not in rule.get("labels", {}):
                         problem(f"{path} {name}", "needs for: and a severity label")
@@ -858,6 +880,11 @@ def check_metrics(paths):
 
 
 def check_dashboards(folder, compose_path):
+    # Dashboards may query what the rule files of compose's Prometheus record.
+    prometheus = os.path.join(os.path.dirname(os.path.abspath(compose_path)), "prometheus")
+    with open(os.path.join(prometheus, "prometheus.yml")) as file:
+        rule_files = yaml.safe_load(file).get("rule_files") or []
+    known = METRICS | recorded([os.path.join(prometheus, path) for path in rule_files])
     dashboards = os.path.join(folder, "dashboards")
     found = sorted(name for name in os.listdir(dashboards) if name.endswith(".json"))
     if not found:
@@ -888,7 +915,7 @@ def check_dashboards(folder, compose_path):
             if not panel.get("targets"):
                 problem(title, "has no query")
             for target in panel.get("targets", []):
-                check_expression(title, target.get("expr", ""))
+                check_expression(title, target.get("expr", ""), known)
                 for variable in re.findall(r"\$(\w+)", target.get("expr", "")):
                     if variable not in variables and not variable.startswith("__"):
                         problem(title, f"uses ${variable}, which is not a variable")

@@ -1,7 +1,10 @@
 //! Repository chores. `cargo run -p xtask -- tidy` checks the architecture's invariants;
-//! `cargo test` runs the same checks (see `tidy.rs`).
+//! `cargo run -p xtask -- slo` makes the SLO rules and dashboard from `deploy/slo/slos.toml`;
+//! `cargo test` runs the same checks and fails while those files are stale (see `tidy.rs`,
+//! `slo.rs`).
 
 mod size;
+mod slo;
 mod tidy;
 
 use std::path::PathBuf;
@@ -22,8 +25,20 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         }
+        "slo" => match slo::write(&workspace_root()) {
+            Ok(written) => {
+                for path in written {
+                    println!("slo: wrote {path}");
+                }
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                eprintln!("slo: {error}");
+                ExitCode::FAILURE
+            }
+        },
         _ => {
-            eprintln!("usage: cargo run -p xtask -- tidy");
+            eprintln!("usage: cargo run -p xtask -- tidy|slo");
             ExitCode::from(2)
         }
     }

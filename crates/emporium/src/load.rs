@@ -1,7 +1,10 @@
-//! `emporium load`: a load generator for the checkout, the path that matters most. It signs up
-//! buyers, then each buyer in a loop fills its cart and checks out, for a fixed time; it reports
-//! throughput and latency percentiles. Bounded in count and time; it targets one URL. It says on
-//! standard error when its buyers are signed up, the moment to start counting the shop's CPU.
+//! `emporium load`: a load generator for a running shop, in two scenarios. Bounded in count and
+//! time; it targets one URL, on this machine unless `--allow-remote` says otherwise.
+//!
+//! `--scenario checkout` (the default) loads the checkout, the path that matters most. It signs
+//! up buyers, then each buyer in a loop fills its cart and checks out, for a fixed time; it
+//! reports throughput and latency percentiles. It says on standard error when its buyers are
+//! signed up, the moment to start counting the shop's CPU.
 //!
 //! Without `--rate` every buyer checks out again as soon as its last checkout returns (the most
 //! the shop can do at that concurrency). With `--rate`, checkouts start on a fixed schedule
@@ -10,17 +13,30 @@
 //!
 //! A buyer whose connection is refused (the shop is down) waits and tries again, backing off
 //! with jitter; the report counts errors by kind and measures each outage.
+//!
+//! `--scenario shop` (`shop.rs`) has shoppers arrive at `--rate` a second, each on a journey
+//! through the shop (browse, search, a product page, the cart, a checkout), on an open-loop
+//! schedule, and reports latency per step; with `--report DIR` it also writes a self-contained
+//! `report.html` with charts and a `summary.json` (`html.rs`). `--report` is refused with the
+//! checkout scenario, whose report is the lines it prints.
 
+mod hdr;
+mod html;
+mod progress;
 mod report;
+mod shop;
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use serde_json::json;
 
+pub use self::hdr::{Recording, StepLatencies, Window};
 pub use self::report::{ErrorKind, Report};
 use self::report::{Outages, backoff};
+pub use self::shop::{ShopReport, run_shop};
 
 /// What to load and for how long.
 #[derive(Debug, clap::Args)]
@@ -28,15 +44,59 @@ pub struct LoadArgs {
     /// The shop's base URL.
     #[arg(long, default_value = "http://127.0.0.1:8080")]
     pub url: String,
-    /// How many buyers check out at once.
+    /// How many buyers check out at once; with `--scenario shop`, how many shopper accounts the
+    /// journeys that need one (cart, checkout) share, one journey per account at a time.
     #[arg(long, default_value_t = 16)]
     pub concurrency: usize,
     /// How long to run, in seconds (at most 600).
     #[arg(long, default_value_t = 10)]
     pub seconds: u64,
     /// Checkouts to start per second, on a fixed schedule; unset means as fast as they return.
+    /// With `--scenario shop`: shopper journeys to start per second (20 when unset).
     #[arg(long)]
     pub rate: Option<f64>,
+    /// What to load: `checkout` (buyers check out in a loop) or `shop` (shoppers arrive on
+    /// journeys through the whole shop).
+    #[arg(long, value_enum, default_value_t = Scenario::Checkout)]
+    pub scenario: Scenario,
+    /// With `--scenario shop`: a folder (made when absent) to write `report.html` and
+    /// `summary.json` to. Refused with the checkout scenario.
+    #[arg(long, value_name = "DIR")]
+    pub report: Option<PathBuf>,
+    /// With `--scenario shop`: the most journeys under way at once; an arrival beyond it is
+    /// counted as dropped instead of started, so that a stalled shop cannot exhaust this process.
+    #[arg(long, default_value_t = 2000)]
+    pub max_in_flight: usize,
+    /// Load a URL whose host is not this machine; without it only 127.0.0.0/8, ::1 and
+    /// localhost are loaded.
+    #[arg(long)]
+    pub allow_remote: bool,
+}
+
+/// The load a run puts on the shop.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Scenario {
+    /// Buyers fill a cart and check out, in a loop or at `--rate`.
+    #[default]
+    Checkout,
+    /// Shoppers arrive at `--rate` a second on journeys through the whole shop.
+    Shop,
+}
+
+/// The same values as the command line's defaults, for callers in code.
+impl Default for LoadArgs {
+    fn default() -> LoadArgs {
+        LoadArgs {
+            url: "http://127.0.0.1:8080".to_owned(),
+            concurrency: 16,
+            seconds: 10,
+            rate: None,
+            scenario: Scenario::Checkout,
+            report: None,
+            max_in_flight: 2000,
+            allow_remote: false,
+        }
+    }
 }
 
 /// The start times of a fixed-rate run, handed out in order to whichever buyer is free.
@@ -55,8 +115,13 @@ impl Schedule {
     }
 }
 
-/// Runs the load and returns what it saw.
+/// Runs the checkout scenario and returns what it saw (`run_shop` runs the shop scenario).
 pub async fn run(args: &LoadArgs) -> anyhow::Result<Report> {
+    anyhow::ensure!(
+        args.report.is_none(),
+        "--report: only with --scenario shop; the checkout scenario prints its report"
+    );
+    check_target(&args.url, args.allow_remote)?;
     anyhow::ensure!(args.seconds <= 600, "--seconds: at most 600");
     anyhow::ensure!(
         (1..=1024).contains(&args.concurrency),
@@ -129,7 +194,16 @@ pub async fn run(args: &LoadArgs) -> anyhow::Result<Report> {
 /// The skus of the catalog (up to 5,000), so that buyers spread over it and no product sells out
 /// early in a long run.
 async fn catalog_skus(http: &reqwest::Client, base: &str) -> anyhow::Result<Vec<String>> {
-    let mut skus: Vec<String> = Vec::new();
+    let products = catalog_products(http, base).await?;
+    Ok(products.into_iter().map(|(sku, _name)| sku).collect())
+}
+
+/// The sku and name of each product of the catalog, up to 5,000; never none.
+async fn catalog_products(
+    http: &reqwest::Client,
+    base: &str,
+) -> anyhow::Result<Vec<(String, String)>> {
+    let mut products: Vec<(String, String)> = Vec::new();
     let mut after = String::new();
     loop {
         let page: serde_json::Value = http
@@ -139,20 +213,49 @@ async fn catalog_skus(http: &reqwest::Client, base: &str) -> anyhow::Result<Vec<
             .context("reach the shop")?
             .json()
             .await?;
-        skus.extend(
+        products.extend(
             page["products"]
                 .as_array()
                 .into_iter()
                 .flatten()
-                .filter_map(|product| product["sku"].as_str().map(str::to_owned)),
+                .filter_map(|product| {
+                    let sku = product["sku"].as_str()?.to_owned();
+                    let name = product["name"].as_str().unwrap_or_default().to_owned();
+                    Some((sku, name))
+                }),
         );
         match page["next_page_token"].as_str() {
-            Some(next) if skus.len() < 5000 => after = format!("&page_token={next}"),
+            Some(next) if products.len() < 5000 => after = format!("&page_token={next}"),
             _ => break,
         }
     }
-    anyhow::ensure!(!skus.is_empty(), "the shop has no products");
-    Ok(skus)
+    anyhow::ensure!(!products.is_empty(), "the shop has no products");
+    Ok(products)
+}
+
+/// Refuses to load `url` unless its host is this machine (127.0.0.0/8, ::1, localhost) or
+/// `allow_remote` is set: a load run is a flood of requests, and a mistyped URL must not aim it
+/// at someone else's server.
+fn check_target(url: &str, allow_remote: bool) -> anyhow::Result<()> {
+    let parsed = reqwest::Url::parse(url).with_context(|| format!("--url: read {url}"))?;
+    let host = parsed.host_str().unwrap_or_default();
+    anyhow::ensure!(
+        allow_remote || is_loopback_host(host),
+        "--url: {host} is not this machine (127.0.0.0/8, ::1 or localhost); pass --allow-remote \
+         to load another host"
+    );
+    Ok(())
+}
+
+/// Whether `host` (a URL's host: a name, an IPv4 address or a bracketed IPv6 one) is this
+/// machine's loopback.
+fn is_loopback_host(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let name = host.trim_end_matches('.');
+    name.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|address| address.to_canonical().is_loopback())
 }
 
 /// Signs a buyer up at the shop at `base` and logs them in; returns their access token.
@@ -182,6 +285,14 @@ pub async fn sign_up(http: &reqwest::Client, base: &str, email: &str) -> anyhow:
         .as_str()
         .map(str::to_owned)
         .with_context(|| format!("log a buyer in: {login}"))
+}
+
+/// A checkout's address and test card, which the payment processor accepts.
+fn checkout_body() -> serde_json::Value {
+    json!({
+        "address": {"name": "Load Test", "line1": "1 Main St", "city": "Springfield", "postal_code": "12345", "country": "US"},
+        "card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2035, "cvc": "123"}
+    })
 }
 
 /// One buyer of the run.
@@ -272,10 +383,7 @@ impl Buyer<'_> {
             }
         }
         let started = due.unwrap_or_else(Instant::now);
-        let body = json!({
-            "address": {"name": "Load Test", "line1": "1 Main St", "city": "Springfield", "postal_code": "12345", "country": "US"},
-            "card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2035, "cvc": "123"}
-        });
+        let body = checkout_body();
         let placed = http
             .post(format!("{base}/api/v1/checkout"))
             .bearer_auth(token)
@@ -316,5 +424,73 @@ impl Buyer<'_> {
             .send()
             .await;
         Outcome::Failed(elapsed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_loopback_hosts_are_loaded_without_allow_remote() {
+        for url in [
+            "http://127.0.0.1:8080",
+            "http://127.1.2.3",
+            "http://localhost:8080/",
+            "http://LOCALHOST.",
+            "http://[::1]:8080",
+            "http://[::ffff:127.0.0.1]:8080",
+        ] {
+            assert!(check_target(url, false).is_ok(), "{url}");
+        }
+        for url in [
+            "http://10.0.0.1:8080",
+            "http://192.168.1.10",
+            "https://example.com",
+            "http://localhost.example.com",
+            "http://[2001:db8::1]",
+            "http://0.0.0.0:8080",
+        ] {
+            let error = check_target(url, false).unwrap_err().to_string();
+            assert!(error.contains("--allow-remote"), "{url}: {error}");
+            assert!(check_target(url, true).is_ok(), "{url}");
+        }
+        assert!(check_target("not a url", true).is_err());
+    }
+
+    #[tokio::test]
+    async fn the_checkout_scenario_refuses_a_report_folder() {
+        let args = LoadArgs {
+            report: Some(PathBuf::from("out")),
+            ..LoadArgs::default()
+        };
+        let error = run(&args).await.unwrap_err().to_string();
+        assert!(error.contains("--report"), "{error}");
+    }
+
+    #[test]
+    fn the_defaults_in_code_are_the_command_line_defaults() {
+        use clap::Parser as _;
+        #[derive(clap::Parser)]
+        struct Command {
+            #[command(flatten)]
+            load: LoadArgs,
+        }
+        let parsed = Command::parse_from(["load"]).load;
+        let default = LoadArgs::default();
+        assert_eq!(
+            (parsed.url, parsed.concurrency, parsed.seconds, parsed.rate),
+            (
+                default.url,
+                default.concurrency,
+                default.seconds,
+                default.rate
+            )
+        );
+        assert_eq!(
+            (parsed.scenario, parsed.report, parsed.max_in_flight),
+            (default.scenario, default.report, default.max_in_flight)
+        );
+        assert_eq!(parsed.allow_remote, default.allow_remote);
     }
 }

@@ -32,7 +32,8 @@ enum Command {
         #[arg(required = true, value_enum)]
         services: Vec<Service>,
     },
-    /// Loads a running shop with checkouts and reports throughput and latency.
+    /// Loads a running shop with checkouts (or, with `--scenario shop`, shoppers on journeys
+    /// through it) and reports throughput and latency.
     Load(emporium::load::LoadArgs),
     /// Scores a running shop's search on the labelled benchmark (keyword, vector, hybrid) and
     /// prints the table.
@@ -94,6 +95,14 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         Command::Certs { dir, names } => certs(&dir, &names),
         Command::SearchQuality(args) => {
             print!("{}", emporium::quality::run(&args).await?.table());
+            Ok(())
+        }
+        Command::Load(args) if args.scenario == emporium::load::Scenario::Shop => {
+            let report = emporium::load::run_shop(&args).await?;
+            print!("{}", report.describe());
+            for file in &report.files {
+                println!("wrote {}", file.display());
+            }
             Ok(())
         }
         Command::Load(args) => {

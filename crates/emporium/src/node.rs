@@ -77,18 +77,23 @@ impl Node {
         let verifier = verifier(&settings, services, issuer.clone())?;
         let security = security(&settings, services, verifier.clone())?;
         let faults = Faults::new();
+        let bus = connect_bus(&settings, services).await?;
+        let names = services.iter().map(|service| service.name().to_owned());
+        let ops = platform::ops::Ops::new(names.collect(), bus.clone());
         let wiring = NodeWiring {
             services: services.to_vec(),
             layer: security.layer.clone(),
             remote: settings.remote.clone(),
             tls: security.client_tls,
             faults: faults.clone(),
+            ops: ops.clone(),
             issuer: issuer.clone(),
             local: Mutex::default(),
         };
         let shared = Shared {
-            bus: connect_bus(&settings, services).await?,
+            bus,
             faults: faults.clone(),
+            ops: ops.clone(),
             verifier,
             clients: &clients,
             seed_stock,
@@ -114,7 +119,7 @@ impl Node {
             built.push(parts);
         }
 
-        let (routes, served) = grpc_routes(&built, services, &faults)?;
+        let (routes, served) = grpc_routes(&built, services, &faults, &ops)?;
         let readiness = Readiness::default();
         let (app, handles, background) = assemble(built, readiness.clone());
         Ok(Node {
@@ -349,6 +354,7 @@ fn grpc_routes(
     built: &[Built],
     services: &[Service],
     faults: &Faults,
+    ops: &platform::ops::Ops,
 ) -> anyhow::Result<(Routes, Vec<&'static str>)> {
     let mut routes = Routes::default();
     let mut served: Vec<&'static str> = Vec::new();
@@ -364,6 +370,9 @@ fn grpc_routes(
         served.push(named(&switches));
         routes = routes.add_service(switches);
     }
+    let operations = platform::ops::grpc::server(ops.clone());
+    served.push(named(&operations));
+    routes = routes.add_service(operations);
     let listed = served.iter().copied().chain([HEALTH]).chain(REFLECTION);
     let reflection = || {
         listed.clone().fold(

@@ -24,6 +24,7 @@ pub(crate) struct NodeWiring {
     /// With mTLS, what calls to other processes present and trust.
     pub tls: Option<platform::tls::ClientTls>,
     pub faults: Faults,
+    pub ops: platform::ops::Ops,
     /// The identity provider, once built, when it runs here.
     pub issuer: Arc<OnceLock<Arc<dyn Issuer>>>,
     /// The gRPC services of each service built so far.
@@ -80,6 +81,22 @@ impl platform::registry::Wiring for NodeWiring {
             return Ok(platform::transport::in_process(routes, self.layer.clone()));
         }
         self.transport(name)
+    }
+
+    fn ops_transports(&self) -> anyhow::Result<Vec<Transport>> {
+        let routes = Routes::new(platform::ops::grpc::server(self.ops.clone()));
+        let mut transports = vec![platform::transport::in_process(routes, self.layer.clone())];
+        for service in Service::ALL {
+            let url = self.remote.grpc_url(*service);
+            if self.services.contains(service) || url.is_empty() {
+                continue;
+            }
+            transports.push(match &self.tls {
+                Some(tls) => platform::transport::network_tls(url, tls)?,
+                None => platform::transport::network(url)?,
+            });
+        }
+        Ok(transports)
     }
 
     fn service_token(&self, client: ServiceClient) -> anyhow::Result<Arc<dyn TokenSource>> {

@@ -11,7 +11,6 @@ mod cart;
 mod catalog;
 mod common;
 mod extract;
-mod faults;
 mod images;
 pub mod openapi;
 mod orders;

@@ -25,7 +25,7 @@ pub(crate) struct Gateway {
     pub(crate) recommendations: RecommendationsClient<Transport>,
     service_token: Arc<dyn TokenSource>,
     pub(crate) verifier: platform::auth::Verifier,
-    pub(crate) faults: crate::faults::Owners,
+    pub(crate) faults: platform::faults::client::Owners,
     /// Products as JSON, by upper-case sku: the edge cache of the busiest read.
     pub(crate) products: Option<crate::cache::ProductCache>,
 }
@@ -44,7 +44,7 @@ impl Gateway {
             recommendations: RecommendationsClient::new(dependencies.recommendations),
             service_token: dependencies.service_token,
             verifier: dependencies.verifier,
-            faults: crate::faults::Owners::new(dependencies.faults),
+            faults: platform::faults::client::Owners::new(dependencies.faults),
             products,
         })
     }

@@ -59,7 +59,13 @@ impl InventoryRpc for InventoryGrpc {
         )
         .map_err(Error::from)?;
         let ttl = domain::ttl_seconds(message.ttl_seconds).map_err(Error::from)?;
-        let reservation = self.inventory.reserve(&id, &lines, ttl).await?;
+        let reservation = match self.inventory.reserve(&id, &lines, ttl).await {
+            Err(short @ Error::Short { .. }) => {
+                metrics::counter!("inventory_stockouts_total").increment(1);
+                return Err(short.into());
+            }
+            reserved => reserved?,
+        };
         Ok(Response::new(to_proto(&reservation)))
     }
 

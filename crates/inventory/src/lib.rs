@@ -67,8 +67,18 @@ impl std::fmt::Debug for Inventory {
 }
 
 impl Inventory {
+    /// The service's outbox, whose backlog the operations view shows.
+    pub fn outbox(&self) -> &platform::outbox::Outbox {
+        &self.outbox
+    }
+
     /// Opens the database and applies its migrations; events go to `bus`.
     pub async fn build(config: &Config, bus: Arc<dyn EventBus>) -> anyhow::Result<Inventory> {
+        platform::telemetry::metrics();
+        metrics::describe_counter!(
+            "inventory_stockouts_total",
+            "Reservations refused because a line's stock was short"
+        );
         let store = Store::open(&config.database_url).await?;
         let outbox = Outbox::new(store.database().clone(), bus);
         let (changes, _) = broadcast::channel(1024);

@@ -28,6 +28,9 @@ impl platform::registry::Plugin for Plugin {
             .await
             .context("seed the stock")?;
         let background = inventory.clone();
+        context
+            .ops
+            .watch_outbox("inventory", inventory.outbox().clone());
         Ok(Built::default()
             .grpc(inventory.grpc())
             .background(move |shutdown| async move { background.run_background(shutdown).await })

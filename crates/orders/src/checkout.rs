@@ -85,6 +85,7 @@ impl Orders {
             Created::Existing(..) => return Err(Error::KeyReused(key.to_owned())),
         };
         tracing::info!(order_id = %order.id, "order placed");
+        metrics::counter!("orders_placed_total").increment(1);
         self.run_saga_detached(order, token, wait).await
     }
 

@@ -134,9 +134,15 @@ impl Drop for Running {
 }
 
 impl Orders {
+    /// The service's outbox, whose backlog the operations view shows.
+    pub fn outbox(&self) -> &platform::outbox::Outbox {
+        &self.outbox
+    }
+
     /// Opens the database and applies its migrations.
     pub async fn build(config: &Config, dependencies: Dependencies) -> anyhow::Result<Orders> {
         let store = Store::open(&config.database_url).await?;
+        describe_metrics();
         let outbox = Outbox::new(store.database().clone(), dependencies.bus);
         let (updates, _) = broadcast::channel(1024);
         Ok(Orders {
@@ -234,4 +240,23 @@ impl Orders {
             std::process::abort();
         }
     }
+}
+
+/// Says what the business's metrics mean, once the process's recorder is installed.
+fn describe_metrics() {
+    use metrics::describe_counter;
+    platform::telemetry::metrics();
+    describe_counter!(
+        "orders_placed_total",
+        "Orders placed (each starts a checkout saga)"
+    );
+    describe_counter!("orders_confirmed_total", "Orders whose saga confirmed them");
+    describe_counter!(
+        "orders_revenue_cents_total",
+        "What confirmed orders charged, in the currency's minor units, by currency"
+    );
+    describe_counter!(
+        "saga_step_failures_total",
+        "Checkout sagas that failed, by the step that failed"
+    );
 }

@@ -36,6 +36,7 @@ impl platform::registry::Plugin for Plugin {
         };
         let orders = Orders::build(config, dependencies).await?;
         let background = orders.clone();
+        context.ops.watch_outbox("orders", orders.outbox().clone());
         Ok(Built::default()
             .grpc(orders.grpc())
             .background(move |shutdown| async move { background.run_background(shutdown).await })

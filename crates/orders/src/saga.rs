@@ -9,6 +9,7 @@ use proto::inventory as inventory_pb;
 use proto::payments as payments_pb;
 use proto::shipping as shipping_pb;
 use tonic::{Code, Status};
+use tracing::Instrument as _;
 
 use crate::Orders;
 use crate::domain::{State, Step, next_step};
@@ -41,13 +42,24 @@ impl Orders {
             }
         }
         while let Some(step) = next_step(order.state) {
-            match self.perform(step, &mut order).await {
+            let span = step_span(step.as_str(), &order.id);
+            match self
+                .perform(step, &mut order)
+                .instrument(span.clone())
+                .await
+            {
                 Ok(()) => {
                     order.state = step.reaches();
                     self.record(&mut order).await;
                     self.faults_after(step);
+                    if order.state == State::Confirmed {
+                        confirmed(&order);
+                    }
                 }
                 Err(StepError::Refused(reason)) => {
+                    platform::telemetry::mark_error(&span, &reason);
+                    metrics::counter!("saga_step_failures_total", "step" => step.as_str())
+                        .increment(1);
                     tracing::info!(order_id = %order.id, step = step.as_str(), %reason, "checkout failed; compensating");
                     order.failure_reason = reason;
                     order.state = State::Compensating;
@@ -56,7 +68,8 @@ impl Orders {
             }
         }
         if order.state == State::Compensating {
-            self.compensate(&mut order).await;
+            let span = step_span("compensate", &order.id);
+            self.compensate(&mut order).instrument(span).await;
         }
         order
     }
@@ -358,6 +371,27 @@ fn describe(step: Step, status: &Status) -> String {
             status.message()
         ),
     }
+}
+
+/// The span of one step of an order's saga, named `saga <step>`.
+fn step_span(step: &str, order_id: &str) -> tracing::Span {
+    tracing::info_span!(
+        "saga",
+        otel.name = format!("saga {step}"),
+        otel.status_code = tracing::field::Empty,
+        otel.status_description = tracing::field::Empty,
+        emporium.service = "orders",
+        saga.step = step,
+        order_id = order_id,
+    )
+}
+
+/// Counts a confirmed order and what it earned.
+fn confirmed(order: &Order) {
+    metrics::counter!("orders_confirmed_total").increment(1);
+    let revenue = u64::try_from(order.total_minor).unwrap_or_default();
+    metrics::counter!("orders_revenue_cents_total", "currency" => order.currency.clone())
+        .increment(revenue);
 }
 
 fn rand_jitter() -> u64 {

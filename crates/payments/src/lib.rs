@@ -81,8 +81,18 @@ impl std::fmt::Debug for Payments {
 }
 
 impl Payments {
+    /// The service's outbox, whose backlog the operations view shows.
+    pub fn outbox(&self) -> &platform::outbox::Outbox {
+        &self.outbox
+    }
+
     /// Opens the database and applies its migrations; events go to `bus`.
     pub async fn build(config: &Config, bus: Arc<dyn EventBus>) -> anyhow::Result<Payments> {
+        platform::telemetry::metrics();
+        metrics::describe_counter!(
+            "payments_declined_total",
+            "Authorizations the issuer declined"
+        );
         anyhow::ensure!(
             (0.0..=1.0).contains(&config.decline_rate),
             "invalid configuration: key `payments.decline_rate`: must be from 0.0 to 1.0"

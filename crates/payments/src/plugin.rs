@@ -32,6 +32,9 @@ impl platform::registry::Plugin for Plugin {
             .await?
             .with_faults(context.faults.clone());
         let background = payments.clone();
+        context
+            .ops
+            .watch_outbox("payments", payments.outbox().clone());
         Ok(Built::default()
             .grpc(payments.grpc())
             .background(move |shutdown| async move { background.run_background(shutdown).await })

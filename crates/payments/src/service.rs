@@ -92,6 +92,9 @@ impl Payments {
         let now = platform::unix_now();
         let answer = match self.store.claim(&request.key, &fingerprint, now).await? {
             Claim::New(transaction) => {
+                if payment.state == State::Declined {
+                    metrics::counter!("payments_declined_total").increment(1);
+                }
                 self.store
                     .insert(transaction, &request.key, &payment, token, now)
                     .await?

@@ -26,6 +26,8 @@ pub enum BusError {
     Unavailable(String),
     #[error("a consumer named {0} exists already")]
     DuplicateConsumer(String),
+    #[error("{0}")]
+    NotFound(String),
 }
 
 /// The bus every service publishes to and consumes from.
@@ -38,6 +40,17 @@ pub trait EventBus: Send + Sync {
 
     /// The events that exhausted their deliveries, by consumer.
     fn dead_letters(&self) -> Vec<DeadLetter>;
+
+    /// How many events wait for each consumer bound in this process, by its name: not yet
+    /// delivered or delivered and not yet acked.
+    fn backlogs(&self) -> BoxFuture<'_, Vec<(String, u64)>>;
+
+    /// Delivers the dead letter `event_id` of `consumer` again and takes it off the list.
+    fn replay<'a>(
+        &'a self,
+        consumer: &'a str,
+        event_id: &'a str,
+    ) -> BoxFuture<'a, Result<(), BusError>>;
 }
 
 /// A durable consumer's settings.
@@ -140,14 +153,24 @@ impl Consumer {
             let (span, trace) = crate::telemetry::consumer_span(
                 &name,
                 &delivery.subject,
+                &delivery.envelope.id,
                 delivery.envelope.traceparent.as_deref(),
             );
+            let started = std::time::Instant::now();
             let handled = crate::telemetry::in_trace(trace, handle(delivery.envelope.clone()))
-                .instrument(span)
+                .instrument(span.clone())
                 .await;
+            crate::telemetry::red::Red::global().record(
+                crate::telemetry::red::Kind::Consumer,
+                &name,
+                started.elapsed(),
+                handled.is_ok(),
+                trace.trace_id,
+            );
             match handled {
                 Ok(_) => delivery.ack(),
                 Err(error) => {
+                    crate::telemetry::mark_error(&span, &format!("{error:#}"));
                     tracing::warn!(consumer = %name, event_id = %delivery.envelope.id, attempt = delivery.attempt, error = format!("{error:#}"), "an event could not be handled; it will come again");
                     delivery.nak();
                 }
@@ -220,6 +243,8 @@ struct InProcessInner {
 
 struct ConsumerSlot {
     config: ConsumerConfig,
+    /// Events being delivered to it now (the in-process publish waits for each).
+    in_flight: std::sync::atomic::AtomicU64,
     /// The sender of the consumer bound now; replaced when it binds again after a restart.
     sender: tokio::sync::Mutex<mpsc::Sender<Delivery>>,
 }
@@ -281,6 +306,7 @@ impl EventBus for InProcessBus {
                 None => {
                     let slot = Arc::new(ConsumerSlot {
                         config,
+                        in_flight: 0.into(),
                         sender: tokio::sync::Mutex::new(sender),
                     });
                     self.inner
@@ -301,11 +327,61 @@ impl EventBus for InProcessBus {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .clone()
     }
+
+    fn backlogs(&self) -> BoxFuture<'_, Vec<(String, u64)>> {
+        let consumers = self
+            .inner
+            .consumers
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .iter()
+            .map(|slot| {
+                let pending = slot.in_flight.load(std::sync::atomic::Ordering::Relaxed);
+                (slot.config.durable_name.clone(), pending)
+            })
+            .collect();
+        Box::pin(std::future::ready(consumers))
+    }
+
+    fn replay<'a>(
+        &'a self,
+        consumer: &'a str,
+        event_id: &'a str,
+    ) -> BoxFuture<'a, Result<(), BusError>> {
+        Box::pin(async move {
+            let letter = take_dead_letter(&self.inner.dead_letters, consumer, event_id)?;
+            let slot = self
+                .inner
+                .consumers
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .iter()
+                .find(|slot| slot.config.durable_name == consumer)
+                .cloned();
+            let Some(slot) = slot else {
+                put_back(&self.inner.dead_letters, letter);
+                return Err(BusError::Unavailable(format!(
+                    "the consumer {consumer} is not bound in this process"
+                )));
+            };
+            // Delivered in the background, as a publish would be, with all its attempts again.
+            let bus = self.clone();
+            tokio::spawn(async move { bus.deliver(slot, letter.subject, letter.envelope).await });
+            Ok(())
+        })
+    }
 }
 
 impl InProcessBus {
     /// Delivers to one consumer until it acks or the attempts run out.
     async fn deliver(&self, slot: Arc<ConsumerSlot>, subject: String, envelope: Arc<Envelope>) {
+        use std::sync::atomic::Ordering;
+        slot.in_flight.fetch_add(1, Ordering::Relaxed);
+        self.deliver_counted(&slot, subject, envelope).await;
+        slot.in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    async fn deliver_counted(&self, slot: &ConsumerSlot, subject: String, envelope: Arc<Envelope>) {
         let config = &slot.config;
         for attempt in 1..=config.max_deliver.max(1) {
             let (reply, outcome) = oneshot::channel();
@@ -353,6 +429,34 @@ fn keep_dead_letter(letters: &Mutex<Vec<DeadLetter>>, letter: DeadLetter) {
     tracing::warn!(consumer = %letter.consumer, subject = %letter.subject, event_id = %letter.envelope.id, "event dead-lettered");
     metrics::counter!("bus_dead_lettered_total", "consumer" => letter.consumer.clone())
         .increment(1);
+    letters
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .push(letter);
+}
+
+/// Takes the dead letter `event_id` of `consumer` off the list, or says there is none.
+fn take_dead_letter(
+    letters: &Mutex<Vec<DeadLetter>>,
+    consumer: &str,
+    event_id: &str,
+) -> Result<DeadLetter, BusError> {
+    let mut letters = letters
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let at = letters
+        .iter()
+        .position(|letter| letter.consumer == consumer && letter.envelope.id == event_id)
+        .ok_or_else(|| {
+            BusError::NotFound(format!(
+                "no dead letter {event_id} of the consumer {consumer} in this process"
+            ))
+        })?;
+    Ok(letters.remove(at))
+}
+
+/// Returns a dead letter that could not be delivered again to the list.
+fn put_back(letters: &Mutex<Vec<DeadLetter>>, letter: DeadLetter) {
     letters
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+pub mod client;
 pub mod grpc;
 
 /// Every fault a service reads. A fault's name starts with the service it belongs to.

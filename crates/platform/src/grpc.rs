@@ -23,6 +23,7 @@ use tracing::Instrument;
 use crate::Shutdown;
 use crate::auth::Verifier;
 use crate::resilience;
+use crate::telemetry::red::{Kind, Red};
 use crate::telemetry::{self, TraceContext};
 use crate::tls::{AllowList, ServerTls, spiffe_id_of};
 
@@ -198,14 +199,14 @@ where
                     }
                 }
             };
-            record(&path, &response, started.elapsed());
+            record(&path, &response, started.elapsed(), trace.trace_id);
             Ok(response)
         };
         Box::pin(future.instrument(span))
     }
 }
 
-fn record(path: &str, response: &http::Response<Body>, elapsed: Duration) {
+fn record(path: &str, response: &http::Response<Body>, elapsed: Duration, trace_id: u128) {
     // A call that fails before its body has its status in the headers; otherwise it is OK until
     // the trailers say more, which the unary calls we serve always agree with.
     let code = Status::from_header_map(response.headers())
@@ -216,7 +217,18 @@ fn record(path: &str, response: &http::Response<Body>, elapsed: Duration) {
         tonic::Code::Unimplemented => ("unknown", "unknown"),
         _ => split_path(path),
     };
-    tracing::Span::current().record("status", tracing::field::debug(code));
+    let span = tracing::Span::current();
+    span.record("status", tracing::field::debug(code));
+    span.record("rpc.grpc.status_code", code as i32);
+    let failed = is_server_fault(code);
+    if failed {
+        telemetry::mark_error(&span, &format!("{code:?}"));
+    }
+    let short = service
+        .strip_prefix("emporium.")
+        .and_then(|rest| rest.split('.').next());
+    let name = format!("{}/{method}", short.unwrap_or(service));
+    Red::global().record(Kind::Rpc, &name, elapsed, !failed, trace_id);
     let code = format!("{code:?}");
     metrics::counter!(
         "grpc_server_handled_total",
@@ -231,6 +243,22 @@ fn record(path: &str, response: &http::Response<Body>, elapsed: Duration) {
         "grpc_method" => method.to_owned(),
     )
     .record(elapsed.as_secs_f64());
+}
+
+/// Whether `code` says the server failed, as opposed to a refusal of the caller's request (a
+/// missing product, a declined card); the first counts as an error in the RED figures and marks
+/// the span failed.
+pub fn is_server_fault(code: tonic::Code) -> bool {
+    use tonic::Code;
+    matches!(
+        code,
+        Code::Unknown
+            | Code::DeadlineExceeded
+            | Code::Unimplemented
+            | Code::Internal
+            | Code::Unavailable
+            | Code::DataLoss
+    )
 }
 
 fn split_path(path: &str) -> (&str, &str) {

@@ -14,6 +14,7 @@ use axum::routing::get;
 use tracing::Instrument;
 
 use crate::Shutdown;
+use crate::telemetry::red::{Kind, Red};
 use crate::telemetry::{self, TraceContext};
 
 /// The header that carries a request's id, echoed on every response.
@@ -47,6 +48,14 @@ pub async fn observe(request: Request, next: Next) -> Response {
 
     let status = response.status().as_u16();
     span.record("status", status);
+    span.record("http.response.status_code", status);
+    // A 4xx is the caller's mistake; only the server's own failures mark the span failed.
+    if status >= 500 {
+        telemetry::mark_error(&span, &format!("answered {status}"));
+    }
+    let name = format!("{method} {route}");
+    let elapsed = started.elapsed();
+    Red::global().record(Kind::Route, &name, elapsed, status < 500, trace.trace_id);
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert(REQUEST_ID, value);
     }
@@ -54,7 +63,7 @@ pub async fn observe(request: Request, next: Next) -> Response {
     metrics::counter!("http_requests_total", "route" => route.clone(), "method" => method.clone(), "status" => status)
         .increment(1);
     metrics::histogram!("http_request_duration_seconds", "route" => route, "method" => method)
-        .record(started.elapsed().as_secs_f64());
+        .record(elapsed.as_secs_f64());
     response
 }
 

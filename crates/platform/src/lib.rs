@@ -14,6 +14,7 @@ pub mod faults;
 pub mod grpc;
 pub mod http;
 pub mod kv;
+pub mod ops;
 pub mod outbox;
 pub mod ratelimit;
 pub mod registry;

@@ -12,6 +12,7 @@ use std::time::Duration;
 use events::Envelope;
 use futures_util::future::join_all;
 use tokio::sync::Notify;
+use tracing::Instrument as _;
 
 use crate::Shutdown;
 use crate::bus::EventBus;
@@ -91,6 +92,21 @@ pub async fn first_delivery(
     .execute(&mut **transaction)
     .await?;
     Ok(inserted.rows_affected() == 1)
+}
+
+/// The producer span of publishing `envelope`, and the envelope with that span as its parent.
+fn publishing(subject: &str, mut envelope: Envelope) -> (tracing::Span, Envelope) {
+    let traceparent = envelope.traceparent.as_deref();
+    let span = crate::telemetry::producer_span(subject, &envelope.id, traceparent);
+    if let Some((trace_id, parent_span_id, sampled)) = crate::telemetry::span_ids(&span) {
+        let context = crate::telemetry::TraceContext {
+            trace_id,
+            parent_span_id,
+            sampled,
+        };
+        envelope.traceparent = Some(context.traceparent());
+    }
+    (span, envelope)
 }
 
 fn unix_millis() -> i64 {
@@ -238,7 +254,16 @@ impl Relay {
             pending
                 .into_iter()
                 .map(|(id, subject, envelope)| async move {
-                    self.bus.publish(&subject, envelope).await.map(|()| id)
+                    let (span, envelope) = publishing(&subject, envelope);
+                    let published = self
+                        .bus
+                        .publish(&subject, envelope)
+                        .instrument(span.clone());
+                    let published = published.await.map(|()| id);
+                    if let Err(error) = &published {
+                        crate::telemetry::mark_error(&span, &error.to_string());
+                    }
+                    published
                 }),
         )
         .await;
@@ -279,6 +304,7 @@ impl Relay {
 /// the service's background work. Cheap to clone.
 #[derive(Clone)]
 pub struct Outbox {
+    database: Database,
     waker: RelayWaker,
     relay: Arc<std::sync::Mutex<Option<Relay>>>,
 }
@@ -291,11 +317,25 @@ impl std::fmt::Debug for Outbox {
 
 impl Outbox {
     pub fn new(database: Database, bus: Arc<dyn EventBus>) -> Outbox {
-        let relay = Relay::new(database, bus);
+        let relay = Relay::new(database.clone(), bus);
         Outbox {
+            database,
             waker: relay.waker(),
             relay: Arc::new(std::sync::Mutex::new(Some(relay))),
         }
+    }
+
+    /// How many events wait to be published, and how long the oldest has waited.
+    pub async fn backlog(&self) -> anyhow::Result<(u64, Duration)> {
+        let row = db::query(
+            "SELECT COUNT(*) AS pending, MIN(created_at) AS oldest FROM outbox WHERE published_at IS NULL",
+        )
+        .fetch_one(self.database.pool())
+        .await?;
+        let pending: i64 = row.try_get("pending")?;
+        let oldest: Option<i64> = row.try_get("oldest")?;
+        let waited = oldest.map_or(0, |oldest| (unix_millis() - oldest).max(0));
+        Ok((pending as u64, Duration::from_millis(waited as u64)))
     }
 
     /// Tells the relay that events were committed.

@@ -123,6 +123,10 @@ pub trait Wiring: Send + Sync {
     /// Tokens for `client`: minted in-process when identity runs here, from the token endpoint
     /// with this process's client credentials when not.
     fn service_token(&self, client: ServiceClient) -> anyhow::Result<Arc<dyn TokenSource>>;
+    /// Where every process of the shop serves its operations view: this one in-process, and
+    /// each service's that runs elsewhere and has an address (a process that runs several is
+    /// reached several times, and its answers carry one process id).
+    fn ops_transports(&self) -> anyhow::Result<Vec<Transport>>;
 }
 
 /// The identity provider as other plugins of its process see it: the keys that verify its
@@ -152,6 +156,8 @@ pub struct Context<'a> {
     pub bus: Arc<dyn EventBus>,
     /// The process's fault switches.
     pub faults: Faults,
+    /// What the process shows the operations view; a service with an outbox adds it here.
+    pub ops: crate::ops::Ops,
     /// Verifies callers' tokens, for a plugin that answers without calling a service.
     pub verifier: Verifier,
     /// What a first start made, to print once.
@@ -182,6 +188,7 @@ impl std::fmt::Debug for Context<'_> {
 pub struct Shared<'a> {
     pub bus: Arc<dyn EventBus>,
     pub faults: Faults,
+    pub ops: crate::ops::Ops,
     pub verifier: Verifier,
     pub clients: &'a [ServiceClient],
     pub seed_stock: fn() -> anyhow::Result<Vec<(String, i64)>>,
@@ -199,6 +206,7 @@ impl<'a> Context<'a> {
         Context {
             bus: shared.bus.clone(),
             faults: shared.faults.clone(),
+            ops: shared.ops.clone(),
             verifier: shared.verifier.clone(),
             first_start,
             clients: shared.clients,
@@ -214,7 +222,14 @@ impl<'a> Context<'a> {
     /// A transport to `service`, which must be one the plugin declares in `CALLS`.
     pub fn transport(&self, service: &str) -> anyhow::Result<Transport> {
         self.check_calls(service)?;
-        self.wiring.transport(service)
+        let callee = self
+            .calls
+            .iter()
+            .find(|called| **called == service)
+            .copied()
+            .unwrap_or("unknown");
+        let transport = self.wiring.transport(service)?;
+        Ok(crate::transport::observed(transport, self.name, callee))
     }
 
     /// Where `service`, which the plugin calls, serves its fault switches.
@@ -230,6 +245,11 @@ impl<'a> Context<'a> {
             self.name
         );
         Ok(())
+    }
+
+    /// Where every process of the shop serves its operations view, for the gateway.
+    pub fn ops_transports(&self) -> anyhow::Result<Vec<Transport>> {
+        self.wiring.ops_transports()
     }
 
     /// The plugin's own tokens, for `client`.

@@ -5,6 +5,8 @@
 //! over the network it is a tonic `Channel`. Generated clients take either:
 //! `CatalogClient::new(transport.clone())`.
 
+mod client;
+
 use std::time::Duration;
 
 use tonic::Status;
@@ -17,6 +19,8 @@ use crate::grpc::ServerLayer;
 use crate::resilience::{self, BreakerConfig, CircuitBreaker};
 use crate::telemetry;
 use crate::tls::ClientTls;
+
+pub use self::client::observed;
 
 /// The most calls one process has in flight to one downstream; more wait their turn.
 const MAX_IN_FLIGHT: usize = 512;

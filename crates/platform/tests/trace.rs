@@ -111,6 +111,7 @@ async fn one_trace_runs_from_a_request_through_grpc_into_an_event_consumer() {
         let (span, trace) = telemetry::consumer_span(
             "notifications",
             &delivery.subject,
+            &delivery.envelope.id,
             delivery.envelope.traceparent.as_deref(),
         );
         telemetry::in_trace(trace, async { tracing::info!("sent the email") })

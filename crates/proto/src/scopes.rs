@@ -36,6 +36,9 @@ pub const USERS_READ: &str = "users.read";
 pub const CLIENTS_ADMIN: &str = "clients.admin";
 /// Read and switch the fault switches of every process (platform).
 pub const ADMIN_FAULTS: &str = "admin.faults";
+/// Read every process's operations view (traces, RED figures, backlogs) and replay dead letters
+/// (platform).
+pub const ADMIN_OPS: &str = "admin.ops";
 
 /// Every scope, for discovery, registration checks and the docs.
 pub const ALL: &[&str] = &[
@@ -56,6 +59,7 @@ pub const ALL: &[&str] = &[
     USERS_READ,
     CLIENTS_ADMIN,
     ADMIN_FAULTS,
+    ADMIN_OPS,
 ];
 
 /// What a shopper's token carries when none are asked for, and all a registered app may ask for:
@@ -71,7 +75,7 @@ pub const SHOPPER: &[&str] = &[
 ];
 
 /// What the admin client may do: administer the catalog, the stock and the clients at identity,
-/// look at payments and shipments, and switch faults.
+/// look at payments and shipments, switch faults and read the operations view.
 pub const ADMIN: &[&str] = &[
     CATALOG_READ,
     CATALOG_ADMIN,
@@ -80,6 +84,7 @@ pub const ADMIN: &[&str] = &[
     PAYMENTS_READ,
     SHIPPING_READ,
     ADMIN_FAULTS,
+    ADMIN_OPS,
     CLIENTS_ADMIN,
 ];
 

@@ -62,6 +62,11 @@ impl std::fmt::Debug for Shipping {
 }
 
 impl Shipping {
+    /// The service's outbox, whose backlog the operations view shows.
+    pub fn outbox(&self) -> &platform::outbox::Outbox {
+        &self.outbox
+    }
+
     /// Opens the database and applies its migrations; events go to `bus`.
     pub async fn build(config: &Config, bus: Arc<dyn EventBus>) -> anyhow::Result<Shipping> {
         let store = Store::open(&config.database_url).await?;

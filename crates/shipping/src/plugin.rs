@@ -21,6 +21,9 @@ impl platform::registry::Plugin for Plugin {
             .await?
             .with_faults(context.faults.clone());
         let background = shipping.clone();
+        context
+            .ops
+            .watch_outbox("shipping", shipping.outbox().clone());
         Ok(Built::default()
             .grpc(shipping.grpc())
             .background(move |shutdown| async move { background.run_background(shutdown).await })

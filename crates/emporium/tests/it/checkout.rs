@@ -495,6 +495,7 @@ async fn the_load_generator_checks_out_for_a_while_and_reports_what_it_saw() {
         concurrency: 2,
         seconds: 1,
         rate: None,
+        ..Default::default()
     };
     let report = emporium::load::run(&args).await.unwrap();
     assert!(report.confirmed > 0, "{report:?}");
@@ -533,6 +534,7 @@ async fn the_load_generator_checks_out_for_a_while_and_reports_what_it_saw() {
         concurrency: 1,
         seconds: 601,
         rate: None,
+        ..Default::default()
     };
     assert!(
         emporium::load::run(&too_long)

@@ -95,6 +95,7 @@ async fn the_load_generator_backs_off_through_an_outage_and_reports_it_as_one() 
         concurrency: 2,
         seconds: 5,
         rate: None,
+        ..Default::default()
     };
     let load = tokio::spawn(async move { emporium::load::run(&args).await });
     // Once checkouts flow, the shop goes away for a second.

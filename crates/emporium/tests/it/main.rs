@@ -15,6 +15,7 @@ mod distributed;
 mod graphql;
 mod images;
 mod load;
+mod load_shop;
 mod mtls;
 mod operations;
 mod problems;
@@ -23,6 +24,7 @@ mod search;
 mod search_quality;
 mod session;
 mod storefront;
+mod telemetry;
 
 use emporium::{Node, Service, Settings};
 use platform::Shutdown;
@@ -178,6 +180,17 @@ impl TestShop {
             "switch {name}: {}",
             response.status()
         );
+    }
+
+    /// The body of a GET of `path`, which must succeed.
+    pub async fn get_text(&self, path: &str) -> String {
+        let response = self.http.get(self.url(path)).send().await.unwrap();
+        assert!(
+            response.status().is_success(),
+            "GET {path}: {}",
+            response.status()
+        );
+        response.text().await.unwrap()
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -48,6 +48,8 @@ struct Inner {
     dead_letter_stream: String,
     streams: OnceCell<()>,
     dead_letters: Mutex<Vec<DeadLetter>>,
+    /// The consumers bound in this process: each durable name with the streams it reads.
+    bound: Mutex<Vec<(String, jetstream::stream::Stream)>>,
 }
 
 impl std::fmt::Debug for JetStreamBus {
@@ -102,6 +104,7 @@ impl JetStreamBus {
                 dead_letter_stream: name(DEAD_LETTER_STREAM),
                 streams: OnceCell::new(),
                 dead_letters: Mutex::new(Vec::new()),
+                bound: Mutex::new(Vec::new()),
             }),
         })
     }
@@ -249,6 +252,11 @@ impl EventBus for JetStreamBus {
                     .await
                     .map_err(unavailable("pull from the consumer"))?;
                 tokio::spawn(self.clone().pull(config.clone(), messages, sender.clone()));
+                self.inner
+                    .bound
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner())
+                    .push((config.durable_name.clone(), stream));
                 bound += 1;
             }
             if bound == 0 {
@@ -267,6 +275,62 @@ impl EventBus for JetStreamBus {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .clone()
+    }
+
+    fn backlogs(&self) -> BoxFuture<'_, Vec<(String, u64)>> {
+        Box::pin(async move {
+            let bound = self
+                .inner
+                .bound
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .clone();
+            let mut backlogs: Vec<(String, u64)> = Vec::new();
+            for (durable_name, stream) in bound {
+                // A server that does not answer leaves the figure out rather than wrong.
+                let Ok(info) = stream.consumer_info(&durable_name).await else {
+                    continue;
+                };
+                let pending = info.num_pending + info.num_ack_pending as u64;
+                match backlogs.iter_mut().find(|(name, _)| *name == durable_name) {
+                    Some((_, total)) => *total += pending,
+                    None => backlogs.push((durable_name, pending)),
+                }
+            }
+            backlogs
+        })
+    }
+
+    /// Publishes the dead letter again on its subject under a new message id (the server would
+    /// drop the old one as a duplicate). Every consumer of the subject receives it; those that
+    /// had handled it skip it by their inbox.
+    fn replay<'a>(
+        &'a self,
+        consumer: &'a str,
+        event_id: &'a str,
+    ) -> BoxFuture<'a, Result<(), BusError>> {
+        Box::pin(async move {
+            let letter = super::take_dead_letter(&self.inner.dead_letters, consumer, event_id)?;
+            let payload = serde_json::to_vec(&*letter.envelope)
+                .map_err(|error| BusError::Unavailable(format!("encode the event: {error}")))?;
+            let mut headers = async_nats::HeaderMap::new();
+            let replay_id = format!("{event_id}-replay-{}", uuid::Uuid::new_v4().simple());
+            headers.insert(async_nats::header::NATS_MESSAGE_ID, replay_id.as_str());
+            let published = async {
+                let ack = self
+                    .inner
+                    .context
+                    .publish_with_headers(self.wire(&letter.subject), headers, payload.into())
+                    .await
+                    .map_err(unavailable("publish"))?;
+                ack.await.map_err(unavailable("publish (no ack)")).map(drop)
+            };
+            if let Err(error) = published.await {
+                super::put_back(&self.inner.dead_letters, letter);
+                return Err(error);
+            }
+            Ok(())
+        })
     }
 }
 

@@ -20,6 +20,8 @@ const MAX_BATCH: usize = 64;
 
 struct Pending<T> {
     item: T,
+    /// The trace of the task that submitted it, for what the write records (an outbox event).
+    trace: Option<crate::telemetry::TraceContext>,
     done: oneshot::Sender<Result<(), String>>,
 }
 
@@ -60,7 +62,11 @@ impl<T: Send + Sync + 'static> GroupCommit<T> {
     pub async fn submit(&self, item: T) -> Result<(), String> {
         let (done, committed) = oneshot::channel();
         self.queue
-            .send(Pending { item, done })
+            .send(Pending {
+                item,
+                trace: crate::telemetry::handoff(),
+                done,
+            })
             .map_err(|_| "the database writer has stopped".to_owned())?;
         committed
             .await
@@ -77,7 +83,7 @@ async fn commit_batches<T, E>(
 {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let items: Vec<&T> = batch.iter().map(|pending| &pending.item).collect();
+        let items: Vec<&Pending<T>> = batch.iter().collect();
         match apply(&database, write, &items).await {
             Ok(()) => {
                 for pending in batch.drain(..) {
@@ -87,7 +93,7 @@ async fn commit_batches<T, E>(
             // One bad write must not fail the others: each goes again on its own.
             Err(_) if batch.len() > 1 => {
                 for pending in batch.drain(..) {
-                    let result = apply(&database, write, &[&pending.item]).await;
+                    let result = apply(&database, write, &[&pending]).await;
                     let _ = pending.done.send(result);
                 }
             }
@@ -100,7 +106,11 @@ async fn commit_batches<T, E>(
     }
 }
 
-async fn apply<T, E>(database: &Database, write: Write<T, E>, items: &[&T]) -> Result<(), String>
+async fn apply<T, E>(
+    database: &Database,
+    write: Write<T, E>,
+    items: &[&Pending<T>],
+) -> Result<(), String>
 where
     E: std::fmt::Display,
 {
@@ -108,10 +118,13 @@ where
         .begin_write()
         .await
         .map_err(|error| error.to_string())?;
-    for item in items {
-        write(&mut transaction, item)
-            .await
-            .map_err(|error| error.to_string())?;
+    for pending in items {
+        let written = write(&mut transaction, &pending.item);
+        let written = match pending.trace {
+            Some(trace) => crate::telemetry::in_trace(trace, written).await,
+            None => written.await,
+        };
+        written.map_err(|error| error.to_string())?;
     }
     transaction
         .commit()

@@ -175,6 +175,21 @@ async fn the_relay_runs_until_shutdown_and_keeps_events_while_the_bus_is_away() 
             fn dead_letters(&self) -> Vec<platform::bus::DeadLetter> {
                 Vec::new()
             }
+            fn backlogs(&self) -> futures_util::future::BoxFuture<'_, Vec<(String, u64)>> {
+                Box::pin(async { Vec::new() })
+            }
+            fn replay<'a>(
+                &'a self,
+                _: &'a str,
+                _: &'a str,
+            ) -> futures_util::future::BoxFuture<'a, Result<(), platform::bus::BusError>>
+            {
+                Box::pin(async {
+                    Err(platform::bus::BusError::Unavailable(
+                        "down for the test".to_owned(),
+                    ))
+                })
+            }
         }
         place(&database, "waiting", true).await;
         assert_eq!(

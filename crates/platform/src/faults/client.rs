@@ -1,27 +1,27 @@
-//! Fault switches across processes. Every process that runs a service with faults serves the
-//! switches of its own process (`emporium.admin.v1.Faults`, `platform::faults::grpc`); the gateway's admin
-//! endpoint sends each switch to the process of the service the fault belongs to, and lists
+//! Fault switches across processes, the client side. Every process that runs a service with
+//! faults serves the switches of its own process (`emporium.admin.v1.Faults`, `grpc.rs`); the
+//! gateway's admin endpoint and the operations view send each switch to the process of the service the fault belongs to, and lists
 //! them by asking each of those processes. In one process every service's switch is the same
 //! registry, reached in-process; apart, each is a gRPC call that carries the administrator's
 //! token, which the owner checks for `admin.faults`.
 
 use std::collections::BTreeMap;
 
-use platform::error::Problem;
-use platform::faults::Fault;
-use platform::faults::grpc::{from_proto, to_proto, unknown};
-use platform::transport::{Transport, request};
+use super::Fault;
+use super::grpc::{from_proto, to_proto, unknown};
+use crate::error::Problem;
+use crate::transport::{Transport, request};
 use proto::admin as pb;
 use proto::admin::faults_client::FaultsClient;
 
 /// The client side: where each service's switches are.
 #[derive(Clone)]
-pub(crate) struct Owners {
+pub struct Owners {
     by_service: BTreeMap<&'static str, FaultsClient<Transport>>,
 }
 
 impl Owners {
-    pub(crate) fn new(transports: BTreeMap<&'static str, Transport>) -> Owners {
+    pub fn new(transports: BTreeMap<&'static str, Transport>) -> Owners {
         Owners {
             by_service: transports
                 .into_iter()
@@ -31,13 +31,8 @@ impl Owners {
     }
 
     /// Switches `name` on with `fault`, or off with `None`, in the process that reads it.
-    pub(crate) async fn set(
-        &self,
-        name: &str,
-        fault: Option<Fault>,
-        token: &str,
-    ) -> Result<(), Problem> {
-        let mut client = platform::faults::owner(name)
+    pub async fn set(&self, name: &str, fault: Option<Fault>, token: &str) -> Result<(), Problem> {
+        let mut client = super::owner(name)
             .and_then(|service| self.by_service.get(service))
             .ok_or_else(|| Problem::not_found(unknown(name)).with_kind("not-found"))?
             .clone();
@@ -50,7 +45,7 @@ impl Owners {
     }
 
     /// Every fault switched on, in every process that reads faults.
-    pub(crate) async fn list(&self, token: &str) -> Result<BTreeMap<String, Fault>, Problem> {
+    pub async fn list(&self, token: &str) -> Result<BTreeMap<String, Fault>, Problem> {
         let asked = self.by_service.values().map(|client| {
             let mut client = client.clone();
             async move {

@@ -1,0 +1,346 @@
+//! W3C trace context: the trace a request belongs to, carried in a task-local and onward in
+//! `traceparent` headers, and the spans of incoming requests and event deliveries.
+
+use tracing::field::Empty;
+
+use super::otel_enabled;
+
+/// A W3C trace context: the trace a request belongs to and the span that sent it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TraceContext {
+    pub trace_id: u128,
+    pub parent_span_id: u64,
+    pub sampled: bool,
+}
+
+impl TraceContext {
+    /// Parses a `traceparent` header value (`00-<32 hex>-<16 hex>-<2 hex>`).
+    pub fn parse(traceparent: &str) -> Option<TraceContext> {
+        let mut parts = traceparent.trim().split('-');
+        let version = parts.next()?;
+        let trace_id = parts.next()?;
+        let span_id = parts.next()?;
+        let flags = parts.next()?;
+        if version.len() != 2
+            || version == "ff"
+            || trace_id.len() != 32
+            || span_id.len() != 16
+            || flags.len() != 2
+        {
+            return None;
+        }
+        let trace_id = u128::from_str_radix(trace_id, 16)
+            .ok()
+            .filter(|id| *id != 0)?;
+        let parent_span_id = u64::from_str_radix(span_id, 16)
+            .ok()
+            .filter(|id| *id != 0)?;
+        let flags = u8::from_str_radix(flags, 16).ok()?;
+        Some(TraceContext {
+            trace_id,
+            parent_span_id,
+            sampled: flags & 1 == 1,
+        })
+    }
+
+    /// The trace an incoming request belongs to: its `traceparent`, or a new trace.
+    pub fn from_headers(headers: &http::HeaderMap) -> TraceContext {
+        headers
+            .get("traceparent")
+            .and_then(|value| value.to_str().ok())
+            .and_then(TraceContext::parse)
+            .unwrap_or_else(TraceContext::generate)
+    }
+
+    /// A new trace with no parent.
+    pub fn generate() -> TraceContext {
+        TraceContext {
+            trace_id: rand::random::<u128>().max(1),
+            parent_span_id: 0,
+            sampled: true,
+        }
+    }
+
+    /// The `traceparent` to send with a call made from within this trace: the current span is
+    /// the parent, so the kept spans link up; without one, the span that handed the work over.
+    pub fn child_traceparent(&self) -> String {
+        if let Some((trace_id, span_id, sampled)) = span_ids(&tracing::Span::current())
+            && trace_id == self.trace_id
+        {
+            let current = TraceContext {
+                trace_id,
+                parent_span_id: span_id,
+                sampled,
+            };
+            return current.traceparent();
+        }
+        // Off the request's task (a writer task doing work on its behalf), the span that handed
+        // the work over is the parent; a trace with no span at all gets a fresh id.
+        let parent = TraceContext {
+            parent_span_id: match self.parent_span_id {
+                0 => rand::random::<u64>().max(1),
+                known => known,
+            },
+            ..*self
+        };
+        parent.traceparent()
+    }
+
+    /// This context as a `traceparent` header value.
+    pub fn traceparent(&self) -> String {
+        format!(
+            "00-{:032x}-{:016x}-{:02x}",
+            self.trace_id,
+            self.parent_span_id,
+            u8::from(self.sampled)
+        )
+    }
+
+    /// The span that sent this trace, as OpenTelemetry's remote parent; none for a new trace.
+    fn span_context(&self) -> Option<opentelemetry::trace::SpanContext> {
+        use opentelemetry::trace::{SpanContext, SpanId, TraceFlags, TraceId, TraceState};
+        if self.parent_span_id == 0 {
+            return None;
+        }
+        let flags = match self.sampled {
+            true => TraceFlags::SAMPLED,
+            false => TraceFlags::default(),
+        };
+        Some(SpanContext::new(
+            TraceId::from(self.trace_id),
+            SpanId::from(self.parent_span_id),
+            flags,
+            true,
+            TraceState::default(),
+        ))
+    }
+
+    pub fn trace_id_hex(&self) -> String {
+        format!("{:032x}", self.trace_id)
+    }
+}
+
+tokio::task_local! {
+    static CURRENT_TRACE: TraceContext;
+}
+
+/// Runs `future` as part of `trace`, so that calls it makes carry the trace onward.
+pub async fn in_trace<F: Future>(trace: TraceContext, future: F) -> F::Output {
+    CURRENT_TRACE.scope(trace, future).await
+}
+
+/// The trace the current task belongs to, if any.
+pub fn current_trace() -> Option<TraceContext> {
+    CURRENT_TRACE.try_with(|trace| *trace).ok()
+}
+
+/// The current trace with the current span as the parent: what to hand to another task that
+/// works on the current one's behalf (run it `in_trace`).
+pub fn handoff() -> Option<TraceContext> {
+    let trace = current_trace()?;
+    match span_ids(&tracing::Span::current()) {
+        Some((trace_id, parent_span_id, sampled)) if trace_id == trace.trace_id => {
+            Some(TraceContext {
+                trace_id,
+                parent_span_id,
+                sampled,
+            })
+        }
+        _ => Some(trace),
+    }
+}
+
+/// Makes the span of an incoming request, and returns it with the trace the request runs in.
+/// The span carries the trace id as a field, and the attributes OpenTelemetry's semantic
+/// conventions name for its `kind` (`http`, `grpc` or `event`), read from `name`
+/// (`GET /route`, `/package.Service/Method`). It joins the caller's trace (the remote parent),
+/// and a request that came without one starts the trace OpenTelemetry made for it, so that logs,
+/// the calls it makes and the kept spans all carry one trace id.
+pub fn request_span(
+    kind: &'static str,
+    name: &str,
+    trace: &TraceContext,
+    request_id: &str,
+) -> (tracing::Span, TraceContext) {
+    let otel_kind = match kind {
+        "event" => "consumer",
+        _ => "server",
+    };
+    let span = tracing::info_span!(
+        "request",
+        otel.name = %name,
+        otel.kind = otel_kind,
+        otel.status_code = Empty,
+        otel.status_description = Empty,
+        kind,
+        name = %name,
+        trace_id = Empty,
+        request_id = %request_id,
+        status = Empty,
+        http.request.method = Empty,
+        http.route = Empty,
+        http.response.status_code = Empty,
+        rpc.system = Empty,
+        rpc.service = Empty,
+        rpc.method = Empty,
+        rpc.grpc.status_code = Empty,
+        messaging.system = Empty,
+        messaging.operation.type = Empty,
+        messaging.destination.name = Empty,
+        messaging.consumer.group.name = Empty,
+        messaging.message.id = Empty,
+    );
+    describe(&span, kind, name);
+    let trace = join(&span, trace);
+    span.record("trace_id", tracing::field::display(trace.trace_id_hex()));
+    (span, trace)
+}
+
+/// Records the semantic conventions' attributes that `name` spells.
+fn describe(span: &tracing::Span, kind: &str, name: &str) {
+    match kind {
+        "http" => {
+            let (method, route) = name.split_once(' ').unwrap_or((name, ""));
+            span.record("http.request.method", method);
+            span.record("http.route", route);
+        }
+        "grpc" => {
+            let path = name.trim_start_matches('/');
+            let (service, method) = path.split_once('/').unwrap_or((path, ""));
+            span.record("rpc.system", "grpc");
+            span.record("rpc.service", service);
+            span.record("rpc.method", method);
+        }
+        _ => {}
+    }
+}
+
+/// Puts `span` in the caller's trace when there is one, and returns the trace it is in.
+fn join(span: &tracing::Span, trace: &TraceContext) -> TraceContext {
+    let mut trace = *trace;
+    if !otel_enabled() {
+        return trace;
+    }
+    use opentelemetry::trace::TraceContextExt;
+    use tracing_opentelemetry::OpenTelemetrySpanExt;
+    if let Some(remote) = trace.span_context() {
+        let _ = span.set_parent(opentelemetry::Context::new().with_remote_span_context(remote));
+    }
+    let context = span.context();
+    let made = context.span().span_context().clone();
+    if made.is_valid() {
+        trace.trace_id = u128::from_be_bytes(made.trace_id().to_bytes());
+    }
+    trace
+}
+
+/// Marks the current span failed, with `description`, as OpenTelemetry reads it.
+pub fn mark_error(span: &tracing::Span, description: &str) {
+    span.record("otel.status_code", "ERROR");
+    span.record("otel.status_description", description);
+}
+
+/// The span that handles one delivery of an event: a consumer span in the trace of the change
+/// that caused the event (its `traceparent`), or in a new trace; returned with that trace. It
+/// also links to the span that published the event, since one publish fans out to every
+/// consumer of its subject.
+pub fn consumer_span(
+    consumer: &str,
+    subject: &str,
+    event_id: &str,
+    traceparent: Option<&str>,
+) -> (tracing::Span, TraceContext) {
+    let trace = traceparent
+        .and_then(TraceContext::parse)
+        .unwrap_or_else(TraceContext::generate);
+    let (span, joined) = request_span("event", &format!("{consumer} {subject}"), &trace, "");
+    span.record("messaging.system", MESSAGING_SYSTEM);
+    span.record("messaging.operation.type", "process");
+    span.record("messaging.destination.name", subject);
+    span.record("messaging.consumer.group.name", consumer);
+    span.record("messaging.message.id", event_id);
+    if otel_enabled()
+        && let Some(publisher) = trace.span_context()
+    {
+        use tracing_opentelemetry::OpenTelemetrySpanExt;
+        span.add_link(publisher);
+    }
+    (span, joined)
+}
+
+/// The span of publishing one event, a producer span in the trace of the change that made the
+/// event (its `traceparent`); the event's `traceparent` should then name this span, so that
+/// each consumer's span is its child.
+pub fn producer_span(subject: &str, event_id: &str, traceparent: Option<&str>) -> tracing::Span {
+    let span = tracing::info_span!(
+        "publish",
+        otel.name = format!("publish {subject}"),
+        otel.kind = "producer",
+        otel.status_code = Empty,
+        otel.status_description = Empty,
+        messaging.system = MESSAGING_SYSTEM,
+        messaging.operation.type = "send",
+        messaging.destination.name = subject,
+        messaging.message.id = event_id,
+    );
+    if let Some(trace) = traceparent.and_then(TraceContext::parse) {
+        join(&span, &trace);
+    }
+    span
+}
+
+/// What the shop's event bus is, as the messaging conventions name it.
+pub const MESSAGING_SYSTEM: &str = "emporium";
+
+/// The trace and span ids of `span`, and whether it is sampled, when spans are kept.
+pub fn span_ids(span: &tracing::Span) -> Option<(u128, u64, bool)> {
+    if !otel_enabled() {
+        return None;
+    }
+    use opentelemetry::trace::TraceContextExt;
+    use tracing_opentelemetry::OpenTelemetrySpanExt;
+    let context = span.context();
+    let otel_span = context.span();
+    let span_context = otel_span.span_context();
+    span_context.is_valid().then(|| {
+        (
+            u128::from_be_bytes(span_context.trace_id().to_bytes()),
+            u64::from_be_bytes(span_context.span_id().to_bytes()),
+            span_context.is_sampled(),
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_valid_traceparent_is_parsed() {
+        let trace =
+            TraceContext::parse("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01").unwrap();
+        assert_eq!(trace.trace_id_hex(), "4bf92f3577b34da6a3ce929d0e0e4736");
+        assert_eq!(trace.parent_span_id, 0x00f067aa0ba902b7);
+        assert!(trace.sampled);
+        let child = trace.child_traceparent();
+        assert!(child.starts_with("00-4bf92f3577b34da6a3ce929d0e0e4736-"));
+        assert_eq!(
+            TraceContext::parse(&child).unwrap().trace_id,
+            trace.trace_id
+        );
+    }
+
+    #[test]
+    fn malformed_traceparents_are_refused() {
+        for bad in [
+            "",
+            "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
+            "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e473-00f067aa0ba902b7-01",
+            "00-zzf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        ] {
+            assert_eq!(TraceContext::parse(bad), None, "{bad}");
+        }
+    }
+}

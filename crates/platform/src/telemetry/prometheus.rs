@@ -1,0 +1,80 @@
+//! The Prometheus recorder behind `/metrics`, with the descriptions of the platform's metrics.
+
+use std::sync::OnceLock;
+
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+
+/// How often histogram samples are folded into their buckets.
+const METRICS_UPKEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The process-wide Prometheus recorder; installed on first use.
+pub fn metrics() -> &'static PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE.get_or_init(|| {
+        let recorder = PrometheusBuilder::new()
+            .set_buckets(&super::red::BUCKETS)
+            .expect("the bucket list is not empty")
+            .build_recorder();
+        let handle = recorder.handle();
+        // Another recorder may already be installed (tests); ours still renders what it records.
+        let _ = metrics::set_global_recorder(recorder);
+        describe_metrics();
+        // Histograms keep each sample until upkeep folds it into the buckets; upkeep also runs
+        // on every scrape, but a shop nobody scrapes must not grow (a heap profile found this).
+        let upkeep = handle.clone();
+        let _ = std::thread::Builder::new()
+            .name("metrics-upkeep".to_owned())
+            .spawn(move || {
+                loop {
+                    std::thread::sleep(METRICS_UPKEEP_INTERVAL);
+                    upkeep.run_upkeep();
+                }
+            });
+        handle
+    })
+}
+
+/// The Prometheus text exposition of every metric recorded so far.
+pub fn render_metrics() -> String {
+    let handle = metrics();
+    handle.run_upkeep();
+    handle.render()
+}
+
+fn describe_metrics() {
+    use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
+    describe_counter!(
+        "http_requests_total",
+        "HTTP requests handled, by route, method and status"
+    );
+    describe_histogram!(
+        "http_request_duration_seconds",
+        Unit::Seconds,
+        "Time to handle an HTTP request, by route and method"
+    );
+    describe_counter!(
+        "grpc_server_handled_total",
+        "gRPC calls handled, by service, method and code"
+    );
+    describe_histogram!(
+        "grpc_server_handling_seconds",
+        Unit::Seconds,
+        "Time to handle a gRPC call, by service and method"
+    );
+    describe_counter!(
+        "bus_published_total",
+        "Events published on the event bus, by subject"
+    );
+    describe_counter!(
+        "bus_redelivered_total",
+        "Event deliveries made again after a nack or a timeout, by consumer"
+    );
+    describe_counter!(
+        "bus_dead_lettered_total",
+        "Events that exhausted their deliveries, by consumer"
+    );
+    describe_gauge!(
+        "circuit_breaker_open",
+        "1 while calls to a downstream fail fast because it kept failing, by downstream"
+    );
+}
