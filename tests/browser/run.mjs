@@ -3,10 +3,13 @@
 // provider, checkout, the order going live to confirmed, the history), a declined card that
 // shows its reason and gives the stock back, and a checkout done with the keyboard alone; axe-core
 // checks every page for serious or critical violations, and each page is kept as a screenshot.
+// Then an operator signs in to the operations view, finds the service map and opens a checkout's
+// trace as a waterfall with the saga's steps.
 //
 // Run by crates/emporium/tests/it/browser_e2e.rs against a shop it started:
 //   EMPORIUM_BASE_URL      the storefront (http://127.0.0.1:port)
 //   EMPORIUM_ADMIN_TOKEN   an admin token with admin.faults, to decline a card
+//   EMPORIUM_OPS_TOKEN     an admin token with admin.ops, to sign in to the operations view
 //   EMPORIUM_TEST_BROWSER  the chromium binary (/usr/bin/chromium)
 //   EMPORIUM_SCREENSHOTS   where to write the screenshots
 //   EMPORIUM_MODE          a label for them (single, distributed)
@@ -20,6 +23,7 @@ const require = createRequire(import.meta.url);
 const AXE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
 const base = process.env.EMPORIUM_BASE_URL;
 const adminToken = process.env.EMPORIUM_ADMIN_TOKEN;
+const opsToken = process.env.EMPORIUM_OPS_TOKEN;
 const shots = process.env.EMPORIUM_SCREENSHOTS;
 const mode = process.env.EMPORIUM_MODE || "single";
 mkdirSync(shots, { recursive: true });
@@ -212,6 +216,28 @@ async function keyboardCheckout(page) {
   await look(page, "order-keyboard");
 }
 
+/** The operations view: sign in with a token, the map, and a checkout's waterfall. */
+async function operations(browser) {
+  const page = await (await browser.newContext()).newPage();
+  await page.goto(`${base}/ops`);
+  await page.waitForURL(/\/ops\/login$/);
+  await page.fill("#token", opsToken);
+  await page.click("form.ops-login button[type=submit]");
+  await page.waitForURL(/\/ops$/);
+  for (const edge of ["shoppers→gateway", "gateway→orders", "orders→inventory"]) {
+    const drawn = await page.locator(`#service-map [data-edge="${edge}"]`).count();
+    check(drawn === 1, `the service map has no edge ${edge}`);
+  }
+  await look(page, "ops");
+  await page.locator("#recent-traces a", { hasText: "POST /checkout" }).first().click();
+  await page.waitForURL(/\/ops\/traces\/[0-9a-f]{32}$/);
+  for (const step of ["saga reserve_stock", "saga authorize_payment"]) {
+    const rows = await page.locator(`#waterfall [data-label$="${step}"]`).count();
+    check(rows >= 1, `the checkout's waterfall has no row ${step}`);
+  }
+  await look(page, "ops-trace");
+}
+
 const browser = await chromium.launch({
   executablePath: process.env.EMPORIUM_TEST_BROWSER,
   args: ["--no-sandbox", "--disable-dev-shm-usage"],
@@ -224,6 +250,8 @@ try {
   console.log("declined card: ok");
   await keyboardCheckout(page);
   console.log("keyboard-only checkout: ok");
+  await operations(browser);
+  console.log("ops view: ok");
 } catch (error) {
   console.error(`FAILED: ${error.stack || error}`);
   exitCode = 1;

@@ -31,6 +31,10 @@ pub fn waterfall(bars: &[Bar], width: u32) -> String {
         ),
     };
     let mut svg = open_svg(width, height, "class=\"chart waterfall\"", &summary);
+    // An image holds nothing a person can follow; with links in its rows it is a group.
+    if bars.iter().any(|bar| bar.href.is_some()) {
+        svg = svg.replacen("role=\"img\"", "role=\"group\"", 1);
+    }
     svg.push_str(&format!(
         "<text class=\"waterfall-title\" x=\"4\" y=\"14\" font-weight=\"bold\">{}</text>",
         escape_text(&summary)

@@ -96,6 +96,8 @@ pub struct Dependencies {
     /// Where each service with faults serves its switches, by service name (inventory,
     /// payments, shipping, orders), for the admin endpoint.
     pub faults: std::collections::BTreeMap<&'static str, Transport>,
+    /// Where every process serves its operations view, for `/ops`.
+    pub ops: Vec<Transport>,
 }
 
 impl std::fmt::Debug for Dependencies {
@@ -118,6 +120,16 @@ pub fn router(config: &Config, dependencies: Dependencies) -> anyhow::Result<Rou
             inventory: dependencies.inventory.clone(),
             recommendations: dependencies.recommendations.clone(),
             service_token: dependencies.service_token.clone(),
+        },
+    )?;
+    let operations = storefront::ops::router(
+        &config.storefront,
+        storefront::ops::OpsDependencies {
+            processes: dependencies.ops.clone(),
+            faults: dependencies.faults.clone(),
+            catalog: dependencies.catalog.clone(),
+            service_token: dependencies.service_token.clone(),
+            verifier: dependencies.verifier.clone(),
         },
     )?;
     let graphql = graphql::router(
@@ -148,7 +160,7 @@ pub fn router(config: &Config, dependencies: Dependencies) -> anyhow::Result<Rou
         .merge(admin::routes())
         .merge(images::routes())
         .with_state(gateway);
-    let mut router = api.merge(openapi::routes());
+    let mut router = api.merge(openapi::routes()).merge(operations);
     for extra in [pages, graphql].into_iter().flatten() {
         router = router.merge(extra);
     }

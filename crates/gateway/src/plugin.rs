@@ -55,6 +55,7 @@ impl platform::registry::Plugin for Plugin {
                 .service_token(Self::CLIENT.expect("the gateway has a client"))?,
             verifier: context.verifier.clone(),
             faults,
+            ops: context.ops_transports()?,
         };
         Ok(Built::default().router(crate::router(config, dependencies)?))
     }

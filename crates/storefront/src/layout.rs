@@ -56,7 +56,7 @@ pub(crate) fn frame(visit: &Visit, title: &str, content: Markup) -> Markup {
     }
 }
 
-fn head(title: &str) -> Markup {
+pub(crate) fn head(title: &str) -> Markup {
     html! {
         head {
             meta charset="utf-8";

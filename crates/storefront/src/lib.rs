@@ -19,6 +19,7 @@ mod layout;
 mod listing;
 mod money;
 mod oidc;
+pub mod ops;
 mod orders;
 mod product;
 mod recommended;

@@ -194,7 +194,10 @@ fn parameters_table(report: &ShopReport) -> String {
         ),
         (
             "errors",
-            format!("{} ({})", recording.errors(), kinds.join(", ")),
+            match kinds.is_empty() {
+                true => recording.errors().to_string(),
+                false => format!("{} ({})", recording.errors(), kinds.join(", ")),
+            },
         ),
     ];
     let mut table = String::from("<table class=\"parameters\">");

@@ -1,7 +1,7 @@
 //! The storefront in a real browser: `tests/browser/run.mjs` (playwright-core driving chromium,
 //! axe-core) against the shop in one process and, with NATS, in ten. Runs when
 //! `EMPORIUM_TEST_BROWSER` names a chromium binary (`.ci/run` installs Debian's and runs
-//! `npm ci --prefix tests/browser`); says it skipped otherwise. Screenshots of every page go to
+//! `npm ci --prefix tests/browser`); says it skipped otherwise. It ends in the operations view. Screenshots of every page go to
 //! `tests/browser/screenshots/`.
 
 use std::path::PathBuf;
@@ -26,12 +26,14 @@ async fn run_in_browser(shop: &TestShop, chromium: &str, mode: &str) {
         "EMPORIUM_TEST_BROWSER is set but playwright-core is missing: npm ci --prefix tests/browser"
     );
     let admin = shop.admin_token_for("admin.faults").await;
+    let operator = shop.admin_token_for("admin.ops").await;
     let mut command = std::process::Command::new("node");
     command
         .arg("run.mjs")
         .current_dir(&folder)
         .env("EMPORIUM_BASE_URL", &shop.base_url)
         .env("EMPORIUM_ADMIN_TOKEN", admin)
+        .env("EMPORIUM_OPS_TOKEN", operator)
         .env("EMPORIUM_TEST_BROWSER", chromium)
         .env("EMPORIUM_SCREENSHOTS", folder.join("screenshots"))
         .env("EMPORIUM_MODE", mode);
@@ -51,6 +53,7 @@ async fn run_in_browser(shop: &TestShop, chromium: &str, mode: &str) {
         "purchase: ok",
         "declined card: ok",
         "keyboard-only checkout: ok",
+        "ops view: ok",
     ] {
         assert!(stdout.contains(step), "{step} missing:\n{stdout}");
     }
@@ -59,6 +62,8 @@ async fn run_in_browser(shop: &TestShop, chromium: &str, mode: &str) {
 #[tokio::test]
 async fn the_purchase_in_a_browser_with_the_shop_in_one_process() {
     let Some(chromium) = browser() else { return };
+    // The binary keeps its spans for the operations view; a shop in a test does when asked.
+    let _spans = crate::telemetry::keep_spans();
     let shop = TestShop::spawn("sqlite").await;
     run_in_browser(&shop, &chromium, "single").await;
 }

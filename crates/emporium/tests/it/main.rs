@@ -18,6 +18,7 @@ mod load;
 mod load_shop;
 mod mtls;
 mod operations;
+mod ops_view;
 mod problems;
 mod recommendations;
 mod search;

@@ -160,7 +160,11 @@ fn sample(metrics: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
 }
 
 /// Checks out one line of `sku` as a new buyer in the trace `trace`; returns the order.
-async fn check_out(shop: &TestShop, trace: &TraceContext, sku: &str) -> serde_json::Value {
+pub(crate) async fn check_out(
+    shop: &TestShop,
+    trace: &TraceContext,
+    sku: &str,
+) -> serde_json::Value {
     let (token, _) = crate::checkout::buyer(shop, "traced").await;
     let added = shop
         .http
@@ -196,7 +200,18 @@ async fn check_out(shop: &TestShop, trace: &TraceContext, sku: &str) -> serde_js
     placed.json().await.unwrap()
 }
 
-fn new_trace() -> TraceContext {
+/// Keeps this thread's spans in the trace ring, as the binary does, until dropped; logs go
+/// nowhere.
+pub(crate) fn keep_spans() -> (tracing::subscriber::DefaultGuard, telemetry::TelemetryGuard) {
+    let provider = SdkTracerProvider::builder()
+        .with_span_processor(telemetry::ring::RingProcessor)
+        .build();
+    let (subscriber, guard) =
+        telemetry::test_subscriber(&TelemetryConfig::default(), provider, std::io::sink).unwrap();
+    (tracing::subscriber::set_default(subscriber), guard)
+}
+
+pub(crate) fn new_trace() -> TraceContext {
     TraceContext {
         trace_id: rand::random::<u128>().max(1),
         parent_span_id: rand::random::<u64>().max(1),

@@ -149,3 +149,52 @@ async fn a_consumer_that_binds_again_gets_the_redeliveries() {
     publishing.await.unwrap().unwrap();
     assert!(bus.dead_letters().is_empty());
 }
+
+#[tokio::test]
+async fn a_dead_letter_replayed_comes_to_its_consumer_alone_and_leaves_the_list() {
+    let bus = InProcessBus::new();
+    let mut flaky = bus.consumer(quick("flaky", &["emporium.>"])).await.unwrap();
+    let mut steady = bus
+        .consumer(quick("steady", &["emporium.>"]))
+        .await
+        .unwrap();
+    let publishing = tokio::spawn({
+        let bus = bus.clone();
+        async move {
+            bus.publish("emporium.orders.order_completed", envelope("e9"))
+                .await
+        }
+    });
+    steady.next().await.unwrap().ack();
+    for _ in 0..3 {
+        flaky.next().await.unwrap().nak();
+    }
+    publishing.await.unwrap().unwrap();
+    assert_eq!(bus.dead_letters().len(), 1);
+    assert_eq!(
+        bus.backlogs().await,
+        [("flaky".to_owned(), 0), ("steady".to_owned(), 0)]
+    );
+
+    let missing = bus.replay("flaky", "no-such-event").await;
+    assert!(matches!(missing, Err(BusError::NotFound(_))), "{missing:?}");
+    bus.replay("flaky", "e9").await.unwrap();
+    assert!(
+        bus.dead_letters().is_empty(),
+        "replayed, it leaves the list"
+    );
+    let again = tokio::time::timeout(Duration::from_secs(5), flaky.next())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(again.envelope.id, "e9");
+    assert_eq!(again.attempt, 1, "a replay has all its attempts again");
+    assert_eq!(
+        bus.backlogs().await[0],
+        ("flaky".to_owned(), 1),
+        "in flight"
+    );
+    again.ack();
+    let quiet = tokio::time::timeout(Duration::from_millis(100), steady.next()).await;
+    assert!(quiet.is_err(), "the other consumer does not get it again");
+}

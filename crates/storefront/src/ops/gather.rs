@@ -1,0 +1,217 @@
+//! What every process of the shop shows, gathered: each process serves its own operations view
+//! (`emporium.admin.v1.Operations`), and the gateway asks them all with the operator's token.
+//! In one process every service's address is the same process, asked once; a process that runs
+//! several services is counted once by its process id.
+
+use std::collections::{BTreeMap, HashSet};
+
+use futures_util::future::join_all;
+use platform::telemetry::red::{self, Kind};
+use platform::transport::{Transport, request};
+use proto::admin as pb;
+use proto::admin::operations_client::OperationsClient;
+
+/// The clients of every process's operations view.
+#[derive(Clone)]
+pub(crate) struct Gatherer {
+    processes: Vec<OperationsClient<Transport>>,
+}
+
+/// What the processes said, merged.
+#[derive(Debug, Default)]
+pub(crate) struct Gathered {
+    pub services: Vec<String>,
+    pub series: Vec<red::Series>,
+    pub backlogs: Vec<pb::Backlog>,
+    pub dead_letters: Vec<pb::DeadLetter>,
+    pub processes: usize,
+    /// The processes that did not answer, and why.
+    pub unreachable: Vec<String>,
+}
+
+impl Gatherer {
+    pub(crate) fn new(transports: Vec<Transport>) -> Gatherer {
+        Gatherer {
+            processes: transports.into_iter().map(OperationsClient::new).collect(),
+        }
+    }
+
+    /// Every process's snapshot, merged; a process that fails is named in `unreachable`.
+    pub(crate) async fn snapshot(&self, token: &str) -> Gathered {
+        let asked = self.processes.iter().map(|client| {
+            let mut client = client.clone();
+            async move {
+                client
+                    .get_snapshot(request(pb::GetSnapshotRequest {}, token))
+                    .await
+            }
+        });
+        let mut gathered = Gathered::default();
+        let mut seen = HashSet::new();
+        let mut series: BTreeMap<(Kind, String), red::Series> = BTreeMap::new();
+        for answer in join_all(asked).await {
+            let snapshot = match answer {
+                Ok(snapshot) => snapshot.into_inner(),
+                Err(status) => {
+                    gathered.unreachable.push(status.message().to_owned());
+                    continue;
+                }
+            };
+            if !seen.insert(snapshot.process_id.clone()) {
+                continue;
+            }
+            gathered.processes += 1;
+            gathered.services.extend(snapshot.services);
+            for one in snapshot.series.into_iter().filter_map(from_proto) {
+                merge(&mut series, one);
+            }
+            gathered.backlogs.extend(snapshot.backlogs);
+            gathered.dead_letters.extend(snapshot.dead_letters);
+        }
+        gathered.services.sort();
+        gathered.services.dedup();
+        gathered.series = series.into_values().collect();
+        gathered
+    }
+
+    /// The latest and the slowest traces of every process, each trace once (its longest part).
+    pub(crate) async fn traces(
+        &self,
+        token: &str,
+        limit: u32,
+    ) -> Result<(Vec<pb::TraceSummary>, Vec<pb::TraceSummary>), tonic::Status> {
+        let asked = self.processes.iter().map(|client| {
+            let mut client = client.clone();
+            async move {
+                let message = pb::ListTracesRequest { limit };
+                client.list_traces(request(message, token)).await
+            }
+        });
+        let (mut recent, mut slowest) = (Vec::new(), Vec::new());
+        for answer in join_all(asked).await {
+            let answer = answer?.into_inner();
+            recent.extend(answer.recent);
+            slowest.extend(answer.slowest);
+        }
+        recent.sort_by_key(|trace| std::cmp::Reverse(trace.start_unix_nanos));
+        slowest.sort_by_key(|trace| std::cmp::Reverse(trace.duration_nanos));
+        Ok((once_each(recent, limit), once_each(slowest, limit)))
+    }
+
+    /// The spans of one trace kept by any process, by start; and whether some were left out.
+    pub(crate) async fn trace(
+        &self,
+        token: &str,
+        trace_id: &str,
+    ) -> Result<(Vec<pb::Span>, bool), tonic::Status> {
+        let asked = self.processes.iter().map(|client| {
+            let mut client = client.clone();
+            let message = pb::GetTraceRequest {
+                trace_id: trace_id.to_owned(),
+            };
+            async move { client.get_trace(request(message, token)).await }
+        });
+        let (mut spans, mut truncated, mut seen) = (Vec::new(), false, HashSet::new());
+        for answer in join_all(asked).await {
+            let answer = answer?.into_inner();
+            truncated |= answer.truncated;
+            spans.extend(
+                answer
+                    .spans
+                    .into_iter()
+                    .filter(|span| seen.insert(span.span_id.clone())),
+            );
+        }
+        spans.sort_by_key(|span| span.start_unix_nanos);
+        Ok((spans, truncated))
+    }
+
+    /// Delivers a dead letter again, through whichever process holds it.
+    pub(crate) async fn replay(
+        &self,
+        token: &str,
+        consumer: &str,
+        event_id: &str,
+    ) -> Result<(), tonic::Status> {
+        let mut last = tonic::Status::not_found(format!(
+            "no process holds the dead letter {event_id} of {consumer}"
+        ));
+        for client in &self.processes {
+            let message = pb::ReplayDeadLetterRequest {
+                consumer: consumer.to_owned(),
+                event_id: event_id.to_owned(),
+            };
+            match client
+                .clone()
+                .replay_dead_letter(request(message, token))
+                .await
+            {
+                Ok(_) => return Ok(()),
+                Err(status) if status.code() == tonic::Code::NotFound => {}
+                Err(status) => last = status,
+            }
+        }
+        Err(last)
+    }
+}
+
+/// `traces` with each trace once, the first kept, at most `limit`.
+fn once_each(traces: Vec<pb::TraceSummary>, limit: u32) -> Vec<pb::TraceSummary> {
+    let mut seen = HashSet::new();
+    traces
+        .into_iter()
+        .filter(|trace| seen.insert(trace.trace_id.clone()))
+        .take(limit as usize)
+        .collect()
+}
+
+fn from_proto(series: pb::Series) -> Option<red::Series> {
+    let kind = match series.kind.as_str() {
+        "route" => Kind::Route,
+        "rpc" => Kind::Rpc,
+        "edge" => Kind::Edge,
+        "consumer" => Kind::Consumer,
+        _ => return None,
+    };
+    Some(red::Series {
+        kind,
+        name: series.name,
+        slots: series
+            .slots
+            .into_iter()
+            .map(|slot| red::Slot {
+                start_unix: slot.start_unix,
+                count: slot.count,
+                errors: slot.errors,
+                buckets: slot.buckets,
+                exemplars: slot.exemplars,
+            })
+            .collect(),
+    })
+}
+
+/// Adds `one` to the series of the same kind and name, slot by slot.
+fn merge(all: &mut BTreeMap<(Kind, String), red::Series>, one: red::Series) {
+    let key = (one.kind, one.name.clone());
+    let Some(kept) = all.get_mut(&key) else {
+        all.insert(key, one);
+        return;
+    };
+    for slot in one.slots {
+        match kept
+            .slots
+            .iter_mut()
+            .find(|kept| kept.start_unix == slot.start_unix)
+        {
+            Some(same) => {
+                same.count += slot.count;
+                same.errors += slot.errors;
+                for (sum, count) in same.buckets.iter_mut().zip(&slot.buckets) {
+                    *sum += count;
+                }
+            }
+            None => kept.slots.push(slot),
+        }
+    }
+    kept.slots.sort_by_key(|slot| slot.start_unix);
+}
