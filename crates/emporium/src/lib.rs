@@ -5,6 +5,7 @@
 //! with those two (each reaches the rest over gRPC at the addresses in `Settings::remote`).
 //! `registry.rs` lists the services, one line each.
 
+pub mod bench;
 pub mod clients;
 pub mod load;
 mod node;

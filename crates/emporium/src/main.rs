@@ -35,6 +35,10 @@ enum Command {
     /// Loads a running shop with checkouts (or, with `--scenario shop`, shoppers on journeys
     /// through it) and reports throughput and latency.
     Load(emporium::load::LoadArgs),
+    /// Starts the shop in one process, as a process per service and beside a bare axum server,
+    /// runs the published comparisons (product read and page, checkouts against this disk's
+    /// fsyncs, telemetry's price, memory) and writes them as a Markdown table.
+    Bench(emporium::bench::BenchArgs),
     /// Scores a running shop's search on the labelled benchmark (keyword, vector, hybrid) and
     /// prints the table.
     SearchQuality(emporium::quality::QualityArgs),
@@ -93,6 +97,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         Command::Token { admin } => token(settings, admin).await,
         Command::Client { command } => emporium::clients::run(settings, command).await,
         Command::Certs { dir, names } => certs(&dir, &names),
+        Command::Bench(args) => emporium::bench::run(&args).await,
         Command::SearchQuality(args) => {
             print!("{}", emporium::quality::run(&args).await?.table());
             Ok(())

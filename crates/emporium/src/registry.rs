@@ -149,7 +149,12 @@ pub fn default_allowed_clients(services: &[Service]) -> Vec<String> {
         .iter()
         .flat_map(|service| service.callers())
         .map(|caller| platform::tls::spiffe_id(caller.name()))
-        .chain([platform::tls::spiffe_id(ADMIN_IDENTITY)])
+        // The operators' tools, and the gateway, which gathers the operations view from every
+        // process.
+        .chain([
+            platform::tls::spiffe_id(ADMIN_IDENTITY),
+            platform::tls::spiffe_id(Service::Gateway.name()),
+        ])
         .collect();
     ids.sort();
     ids.dedup();

@@ -94,6 +94,7 @@ async fn the_checkout_suite_passes_with_every_service_its_own_process() {
         return;
     };
     checkout_suite(&shop).await;
+    crate::ops_view::the_gateway_gathers_every_process(&shop).await;
 }
 
 async fn checkout_suite(shop: &TestShop) {

@@ -114,7 +114,7 @@ impl Cluster {
                 .envs(settings.iter().copied());
             for other in ORDER
                 .iter()
-                .filter(|other| !matches!(other, Service::Gateway | Service::Notifications))
+                .filter(|other| !matches!(other, Service::Gateway))
             {
                 command.env(
                     format!(

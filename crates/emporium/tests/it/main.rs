@@ -5,6 +5,7 @@
 
 mod api;
 mod auth;
+mod bench;
 pub(crate) mod binary;
 mod browser;
 mod browser_e2e;

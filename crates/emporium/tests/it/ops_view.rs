@@ -190,3 +190,45 @@ async fn the_admin_client_signs_in_with_its_secret_and_keeps_a_cookie_for_ops() 
             .contains("Max-Age=0")
     );
 }
+
+/// With a process per service (the checkout suite's cluster, after its checkouts): the view
+/// counts every process once, draws the calls between them, and a checkout's trace has the
+/// spans each process kept.
+pub(crate) async fn the_gateway_gathers_every_process(shop: &TestShop) {
+    let sku = "KIT-00005";
+    crate::checkout::set_stock(shop, sku, 10).await;
+    let trace = crate::telemetry::new_trace();
+    let order = crate::telemetry::check_out(shop, &trace, sku).await;
+    assert_eq!(order["state"], "confirmed", "{order}");
+    let operator = shop.admin_token_for("admin.ops").await;
+    let page = get(shop, "/ops", Some(&operator))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("10 processes answered"),
+        "{}",
+        &page[..page.len().min(2000)]
+    );
+    assert!(!page.contains("did not answer"), "every process answers");
+    for edge in ["gateway→orders", "orders→inventory", "orders→payments"] {
+        assert!(
+            page.contains(&format!("data-edge=\"{edge}\"")),
+            "no edge {edge}"
+        );
+    }
+    let link = format!("/ops/traces/{}", trace.trace_id_hex());
+    let waterfall = get(shop, &link, Some(&operator))
+        .await
+        .text()
+        .await
+        .unwrap();
+    for span in [
+        "POST /api/v1/checkout",
+        "orders · saga reserve_stock",
+        "inventory · /emporium.inventory.v1.Inventory/Reserve",
+    ] {
+        assert!(waterfall.contains(span), "the waterfall lacks {span}");
+    }
+}

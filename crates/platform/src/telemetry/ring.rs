@@ -22,6 +22,19 @@ const SLOWEST: usize = 20;
 const SPANS_PER_TRACE: usize = 512;
 /// The most spans it keeps in all.
 const SPANS: usize = 20_000;
+/// Roots of traces not worth keeping: the operations view watching itself, health checks,
+/// scrapes and static files. They would push the shop's own work out of the ring.
+const NOISE: [&str; 9] = [
+    "GET /ops",
+    "POST /ops",
+    "/emporium.admin.v1.Operations/",
+    "GET /assets/",
+    "GET /livez",
+    "GET /readyz",
+    "GET /metrics",
+    "/grpc.health.v1.Health/",
+    "/grpc.reflection.",
+];
 
 /// One finished span, as the operations view draws it.
 #[derive(Clone, Debug, Serialize)]
@@ -90,10 +103,14 @@ impl TraceRing {
         RING.get_or_init(TraceRing::default)
     }
 
-    /// Keeps `span`.
+    /// Keeps `span`; a root of this process that is noise (`NOISE`) drops its whole trace.
     pub fn push(&self, trace_id: u128, span: FinishedSpan, root: bool) {
+        let noise = root && NOISE.iter().any(|prefix| span.name.starts_with(prefix));
         let mut ring = self.ring.lock().unwrap();
-        ring.push(trace_id, span, root);
+        match noise {
+            true => ring.drop_trace(trace_id),
+            false => ring.push(trace_id, span, root),
+        }
     }
 
     /// The latest traces, the newest first.
@@ -167,6 +184,12 @@ impl Ring {
                 self.forget(oldest);
             }
         }
+    }
+
+    fn drop_trace(&mut self, trace_id: u128) {
+        self.recent.retain(|id| *id != trace_id);
+        self.slowest.retain(|(_, id)| *id != trace_id);
+        self.forget(trace_id);
     }
 
     fn forget(&mut self, trace_id: u128) {
@@ -368,5 +391,17 @@ mod tests {
             ring.spans,
             ring.traces.values().map(|t| t.spans.len()).sum::<usize>()
         );
+    }
+
+    #[test]
+    fn the_operations_view_watching_itself_is_not_kept() {
+        let ring = TraceRing::default();
+        ring.push(5, span(5, 2, 1, 10), false);
+        let mut root = span(5, 1, 0, 100);
+        root.name = "/emporium.admin.v1.Operations/GetSnapshot".to_owned();
+        ring.push(5, root, true);
+        assert!(ring.trace(5).is_none());
+        assert!(ring.recent(10).is_empty());
+        assert!(ring.slowest(10).is_empty());
     }
 }

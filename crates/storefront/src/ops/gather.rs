@@ -93,9 +93,13 @@ impl Gatherer {
             recent.extend(answer.recent);
             slowest.extend(answer.slowest);
         }
+        let mut recent = by_trace(recent);
         recent.sort_by_key(|trace| std::cmp::Reverse(trace.start_unix_nanos));
+        let mut slowest = by_trace(slowest);
         slowest.sort_by_key(|trace| std::cmp::Reverse(trace.duration_nanos));
-        Ok((once_each(recent, limit), once_each(slowest, limit)))
+        recent.truncate(limit as usize);
+        slowest.truncate(limit as usize);
+        Ok((recent, slowest))
     }
 
     /// The spans of one trace kept by any process, by start; and whether some were left out.
@@ -155,14 +159,24 @@ impl Gatherer {
     }
 }
 
-/// `traces` with each trace once, the first kept, at most `limit`.
-fn once_each(traces: Vec<pb::TraceSummary>, limit: u32) -> Vec<pb::TraceSummary> {
-    let mut seen = HashSet::new();
-    traces
-        .into_iter()
-        .filter(|trace| seen.insert(trace.trace_id.clone()))
-        .take(limit as usize)
-        .collect()
+/// Each trace once, as the processes that kept parts of it see it together: named by the part
+/// that started first (the entry point), as long as the longest part, with every part's spans.
+fn by_trace(parts: Vec<pb::TraceSummary>) -> Vec<pb::TraceSummary> {
+    let mut traces: BTreeMap<String, pb::TraceSummary> = BTreeMap::new();
+    for part in parts {
+        let Some(trace) = traces.get_mut(&part.trace_id) else {
+            traces.insert(part.trace_id.clone(), part);
+            continue;
+        };
+        if part.start_unix_nanos < trace.start_unix_nanos {
+            trace.root = part.root;
+            trace.start_unix_nanos = part.start_unix_nanos;
+        }
+        trace.duration_nanos = trace.duration_nanos.max(part.duration_nanos);
+        trace.spans += part.spans;
+        trace.error |= part.error;
+    }
+    traces.into_values().collect()
 }
 
 fn from_proto(series: pb::Series) -> Option<red::Series> {
