@@ -10,6 +10,7 @@
 //!
 //! Pure: no dependencies, no IO.
 
+mod layout;
 mod line;
 mod map;
 mod svg;

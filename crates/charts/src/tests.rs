@@ -231,20 +231,20 @@ fn a_service_map_names_nodes_and_edges_and_adds_nodes_only_edges_name() {
     );
     for name in ["gateway", "catalog", "orders"] {
         assert!(
-            map.contains(&format!("<g class=\"node\" data-node=\"{name}\">")),
+            map.contains(&format!(
+                "<g class=\"node\" data-node=\"{name}\" data-column="
+            )),
             "{map}"
         );
     }
     assert_eq!(map.matches("class=\"node\"").count(), 3);
     assert_eq!(map.matches("marker-end=").count(), 2);
-    assert!(map.contains(">12 req/s</text>"));
-    // The first service stands at the left edge of the ring, its box's middle on the midline.
-    let gateway = &map[map.find("data-node=\"gateway\"").unwrap()..];
-    let gateway = &gateway[..gateway.find("</g>").unwrap()];
-    assert!(
-        gateway.contains("y=\"200\" text-anchor=\"middle\""),
-        "{gateway}"
-    );
+    assert_eq!(map.matches("id=\"service-map-arrow").count(), 2);
+    assert!(map.contains(">12 req/s</text>"), "{map}");
+    // The caller stands in the first column, the services it calls in the next.
+    assert_eq!(column_of(&map, "gateway"), 0);
+    assert_eq!(column_of(&map, "catalog"), 1);
+    assert_eq!(column_of(&map, "orders"), 1);
 }
 
 #[test]
@@ -252,6 +252,256 @@ fn a_service_map_escapes_names_in_its_data_attributes() {
     let map = service_map(&[], &[edge("a\"b", "<c>", false)], 400, 300);
     assert!(map.contains("data-edge=\"a&quot;b→&lt;c&gt;\""), "{map}");
     assert!(map.contains("data-node=\"&lt;c&gt;\""), "{map}");
+}
+
+/// The calls between the shop's services as its operations page maps them: the shoppers call
+/// the gateway, which calls most services; orders calls five; notifications, which nobody calls
+/// (it consumes events), calls identity. One call fails.
+fn shop_calls() -> (Vec<String>, Vec<MapEdge>) {
+    let nodes = [
+        "shoppers",
+        "cart",
+        "catalog",
+        "gateway",
+        "identity",
+        "inventory",
+        "notifications",
+        "orders",
+        "payments",
+        "recommendations",
+        "shipping",
+    ];
+    let calls = [
+        ("shoppers", "gateway"),
+        ("cart", "catalog"),
+        ("gateway", "cart"),
+        ("gateway", "catalog"),
+        ("gateway", "identity"),
+        ("gateway", "inventory"),
+        ("gateway", "orders"),
+        ("gateway", "recommendations"),
+        ("notifications", "identity"),
+        ("orders", "cart"),
+        ("orders", "catalog"),
+        ("orders", "inventory"),
+        ("orders", "payments"),
+        ("orders", "shipping"),
+        ("recommendations", "catalog"),
+    ];
+    let edges = calls
+        .iter()
+        .enumerate()
+        .map(|(index, &(from, to))| MapEdge {
+            from: from.to_owned(),
+            to: to.to_owned(),
+            label: format!("0.{index}/s · 0.0% err · p50 2.97 ms · p99 46 ms"),
+            error: index == 12,
+        })
+        .collect();
+    (nodes.map(str::to_owned).to_vec(), edges)
+}
+
+/// The group of the service `name` on `map`, from its `data-node` to its end.
+fn node_group<'a>(map: &'a str, name: &str) -> &'a str {
+    let start = map
+        .find(&format!("data-node=\"{name}\""))
+        .unwrap_or_else(|| panic!("no {name} in {map}"));
+    let rest = &map[start..];
+    &rest[..rest.find("</g>").unwrap()]
+}
+
+/// The group of the call `from` → `to` on `map`, from its `data-edge` to its end.
+fn edge_group<'a>(map: &'a str, from: &str, to: &str) -> &'a str {
+    let start = map
+        .find(&format!("data-edge=\"{from}→{to}\""))
+        .unwrap_or_else(|| panic!("no {from}→{to} in {map}"));
+    let rest = &map[start..];
+    &rest[..rest.find("</g>").unwrap()]
+}
+
+/// The value of the first attribute `name` in `fragment`.
+fn attribute<'a>(fragment: &'a str, name: &str) -> &'a str {
+    let key = format!(" {name}=\"");
+    let start = fragment
+        .find(&key)
+        .unwrap_or_else(|| panic!("no {name} in {fragment}"))
+        + key.len();
+    let rest = &fragment[start..];
+    &rest[..rest.find('"').unwrap()]
+}
+
+/// The column the service `name` stands in on `map`, from its `data-column`.
+fn column_of(map: &str, name: &str) -> usize {
+    attribute(node_group(map, name), "data-column")
+        .parse()
+        .unwrap()
+}
+
+/// The middle of the box of the service `name` on `map`: where its name is written.
+fn middle_of(map: &str, name: &str) -> (f64, f64) {
+    let group = node_group(map, name);
+    let text = &group[group.find("<text").unwrap()..];
+    let number = |key: &str| -> f64 { attribute(text, key).parse().unwrap() };
+    (number("x"), number("y"))
+}
+
+/// The text of `fragment` without its tags.
+fn text_of(fragment: &str) -> String {
+    let mut text = String::new();
+    let mut in_tag = false;
+    for character in fragment.chars() {
+        match character {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            _ if !in_tag => text.push(character),
+            _ => {}
+        }
+    }
+    text
+}
+
+#[test]
+fn a_chain_of_calls_runs_left_to_right_in_a_straight_line() {
+    // Given in the reverse order, so that the columns cannot come from the order of the nodes.
+    let nodes = ["c", "b", "a"].map(str::to_owned);
+    let calls = [edge("a", "b", false), edge("b", "c", false)];
+    let map = service_map(&nodes, &calls, 600, 300);
+    let columns = ["a", "b", "c"].map(|name| column_of(&map, name));
+    assert_eq!(columns, [0, 1, 2], "{map}");
+    let (a, b, c) = (
+        middle_of(&map, "a"),
+        middle_of(&map, "b"),
+        middle_of(&map, "c"),
+    );
+    assert!(a.0 < b.0 && b.0 < c.0, "{map}");
+    assert!(a.1 == b.1 && b.1 == c.1, "{map}");
+}
+
+#[test]
+fn a_service_stands_right_of_every_service_that_calls_it() {
+    let (nodes, edges) = shop_calls();
+    let map = service_map(&nodes, &edges, 900, 520);
+    assert_eq!(column_of(&map, "shoppers"), 0);
+    assert_eq!(column_of(&map, "gateway"), 1);
+    for call in &edges {
+        let (from, to) = (call.from.as_str(), call.to.as_str());
+        assert!(column_of(&map, from) < column_of(&map, to), "{from}→{to}");
+        assert!(
+            middle_of(&map, from).0 < middle_of(&map, to).0,
+            "{from}→{to}"
+        );
+    }
+    // The longest chain to catalog runs shoppers, gateway, orders, cart, catalog.
+    assert_eq!(column_of(&map, "orders"), 2);
+    assert_eq!(column_of(&map, "cart"), 3);
+    assert_eq!(column_of(&map, "catalog"), 4);
+    // Nobody calls notifications: it stands just left of identity, the service it calls.
+    assert_eq!(
+        column_of(&map, "notifications") + 1,
+        column_of(&map, "identity")
+    );
+}
+
+#[test]
+fn a_service_map_draws_every_call_without_style_and_the_same_each_time() {
+    let (nodes, edges) = shop_calls();
+    let map = service_map(&nodes, &edges, 900, 520);
+    assert_eq!(map, service_map(&nodes, &edges, 900, 520));
+    assert!(!map.contains("style=") && !map.contains("<style"), "{map}");
+    for call in &edges {
+        let data = format!("data-edge=\"{}→{}\"", call.from, call.to);
+        assert!(map.contains(&data), "{data} missing from {map}");
+    }
+    assert_eq!(map.matches(" data-edge=").count(), edges.len());
+    assert_eq!(map.matches("marker-end=").count(), edges.len());
+    assert_eq!(map.matches("<g class=\"edge error\"").count(), 1);
+    assert!(edge_group(&map, "orders", "payments").starts_with("data-edge"));
+    assert_eq!(map.matches("<g class=\"node\"").count(), nodes.len());
+}
+
+#[test]
+fn a_long_label_is_drawn_whole_on_two_lines_over_a_light_background() {
+    let (nodes, edges) = shop_calls();
+    let map = service_map(&nodes, &edges, 900, 520);
+    let group = edge_group(&map, "shoppers", "gateway");
+    let text = &group[group.find("<text").unwrap()..];
+    assert_eq!(text.matches("<tspan").count(), 2, "{group}");
+    assert_eq!(text_of(text), edges[0].label, "{group}");
+    assert!(group.contains("fill=\"#fff\" opacity="), "{group}");
+    assert!(group.contains("font-size=\"10\""), "{group}");
+    // A short label stays on one line.
+    let short = service_map(&[], &[edge("a", "b", false)], 400, 300);
+    assert!(
+        short.contains(">12 req/s</text>") && !short.contains("<tspan"),
+        "{short}"
+    );
+}
+
+#[test]
+fn a_service_map_grows_when_its_columns_need_more_room() {
+    let (nodes, edges) = shop_calls();
+    let map = service_map(&nodes, &edges, 300, 200);
+    let width: u32 = attribute(&map, "width").parse().unwrap();
+    let height: u32 = attribute(&map, "height").parse().unwrap();
+    assert!(width > 300 && height > 200, "{width} by {height}");
+    assert!(map.contains(&format!("viewBox=\"0 0 {width} {height}\"")));
+    for name in &nodes {
+        let (x, y) = middle_of(&map, name);
+        assert!(x > 0.0 && x < f64::from(width), "{name} at {x}");
+        assert!(y > 0.0 && y < f64::from(height), "{name} at {y}");
+    }
+}
+
+#[test]
+fn a_cycle_of_calls_is_drawn_and_does_not_hang() {
+    let calls = [
+        edge("a", "b", false),
+        edge("b", "c", false),
+        edge("c", "a", true),
+        edge("b", "a", false),
+        edge("c", "c", false),
+    ];
+    let map = service_map(&[], &calls, 600, 400);
+    for call in &calls {
+        edge_group(&map, &call.from, &call.to);
+    }
+    assert_eq!(map.matches("marker-end=").count(), calls.len());
+    // Nobody is uncalled, so the search starts at a: c→a and b→a close the cycles.
+    let columns = ["a", "b", "c"].map(|name| column_of(&map, name));
+    assert_eq!(columns, [0, 1, 2], "{map}");
+    assert!(!map.contains("NaN") && !map.contains("inf"), "{map}");
+}
+
+#[test]
+fn a_column_is_ordered_to_avoid_crossings() {
+    // In the order given, a→y and b→x would cross; the barycentre heuristic puts y above x.
+    let nodes = ["a", "b", "x", "y"].map(str::to_owned);
+    let map = service_map(
+        &nodes,
+        &[edge("a", "y", false), edge("b", "x", false)],
+        600,
+        400,
+    );
+    assert!(middle_of(&map, "a").1 < middle_of(&map, "b").1, "{map}");
+    assert!(middle_of(&map, "y").1 < middle_of(&map, "x").1, "{map}");
+}
+
+#[test]
+fn services_without_calls_stand_in_a_row_below_the_others() {
+    let nodes = ["idle", "gateway", "orders", "lonely"].map(str::to_owned);
+    let map = service_map(&nodes, &[edge("gateway", "orders", false)], 600, 400);
+    let (idle, lonely) = (middle_of(&map, "idle"), middle_of(&map, "lonely"));
+    assert_eq!(idle.1, lonely.1, "{map}");
+    assert!(idle.0 < lonely.0, "{map}");
+    for name in ["gateway", "orders"] {
+        assert!(middle_of(&map, name).1 < idle.1, "{map}");
+    }
+    for name in ["idle", "lonely"] {
+        assert!(!node_group(&map, name).contains("data-column"), "{map}");
+    }
+    let quiet = service_map(&nodes, &[], 600, 400);
+    assert_eq!(quiet.matches("<g class=\"node\"").count(), 4, "{quiet}");
+    assert!(!quiet.contains("data-column") && !quiet.contains("data-edge"));
 }
 
 #[test]

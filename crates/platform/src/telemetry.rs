@@ -8,6 +8,7 @@
 //! traces.
 
 mod context;
+mod otlp;
 mod prometheus;
 pub mod red;
 pub mod ring;
@@ -17,6 +18,7 @@ use std::io::IsTerminal;
 use std::sync::OnceLock;
 
 use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_sdk::logs::SdkLoggerProvider;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use serde::{Deserialize, Serialize};
 use tracing_subscriber::fmt::MakeWriter;
@@ -24,8 +26,8 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::{EnvFilter, Layer};
 
 pub use self::context::{
-    MESSAGING_SYSTEM, TraceContext, consumer_span, current_trace, handoff, in_trace, mark_error,
-    producer_span, request_span, span_ids,
+    MESSAGING_SYSTEM, TraceContext, consumer_span, current_trace, db_span, handoff, in_trace,
+    mark_error, producer_span, request_span, span_ids,
 };
 pub use self::prometheus::{metrics, render_metrics};
 
@@ -64,10 +66,11 @@ impl Default for TelemetryConfig {
     }
 }
 
-/// Keeps the trace exporter alive; flushes what it holds when dropped.
+/// Keeps the trace and log exporters alive; flushes what they hold when dropped.
 #[must_use = "dropping the guard stops the trace export"]
 pub struct TelemetryGuard {
     tracer_provider: Option<SdkTracerProvider>,
+    logger_provider: Option<SdkLoggerProvider>,
 }
 
 impl fmt::Debug for TelemetryGuard {
@@ -75,6 +78,7 @@ impl fmt::Debug for TelemetryGuard {
         formatter
             .debug_struct("TelemetryGuard")
             .field("tracing", &self.tracer_provider.is_some())
+            .field("otlp_logs", &self.logger_provider.is_some())
             .finish()
     }
 }
@@ -86,17 +90,30 @@ impl Drop for TelemetryGuard {
         {
             eprintln!("flushing traces failed: {error}");
         }
+        if let Some(provider) = self.logger_provider.take()
+            && let Err(error) = provider.shutdown()
+        {
+            eprintln!("flushing logs failed: {error}");
+        }
     }
 }
 
 type BoxedLayer = Box<dyn Layer<tracing_subscriber::Registry> + Send + Sync>;
 
-/// Installs the global log subscriber, the trace ring and, when configured, the OTLP trace
-/// exporter. Call once per process, inside a Tokio runtime.
+/// Where logs and spans go besides the log lines: the spans' provider and the OTLP log export,
+/// and the filter of the logs.
+struct Sinks {
+    log_directives: String,
+    tracer_provider: Option<SdkTracerProvider>,
+    logger_provider: Option<SdkLoggerProvider>,
+}
+
+/// Installs the global log subscriber, the trace ring and, when `OTEL_EXPORTER_OTLP_ENDPOINT`
+/// is set, the OTLP export of traces and logs. Call once per process, inside a Tokio runtime.
 pub fn init(service_name: &str, config: &TelemetryConfig) -> anyhow::Result<TelemetryGuard> {
-    let log_filter = match std::env::var("RUST_LOG") {
-        Ok(directives) if !directives.is_empty() => EnvFilter::try_new(directives)?,
-        _ => parse_filter("log_filter", &config.log_filter)?,
+    let log_directives = match std::env::var("RUST_LOG") {
+        Ok(directives) if !directives.is_empty() => directives,
+        _ => config.log_filter.clone(),
     };
     let json = match config.log_format {
         LogFormat::Json => true,
@@ -112,37 +129,25 @@ pub fn init(service_name: &str, config: &TelemetryConfig) -> anyhow::Result<Tele
     };
     let tracer_provider = match config.trace_filter.trim() {
         "off" => None,
-        _ => Some(tracer_provider(service_name)?),
+        _ => Some(otlp::tracer_provider(service_name)?),
     };
-    install(log_filter, fmt_layer, config, tracer_provider)
+    let sinks = Sinks {
+        log_directives,
+        tracer_provider,
+        logger_provider: otlp::logger_provider(service_name)?,
+    };
+    let subscriber = subscriber(fmt_layer, &sinks, config)?;
+    tracing::subscriber::set_global_default(subscriber)?;
+    Ok(sinks.into_guard())
 }
 
-/// The provider of the shop's spans: into the trace ring, and over OTLP when
-/// `OTEL_EXPORTER_OTLP_ENDPOINT` is set.
-fn tracer_provider(service_name: &str) -> anyhow::Result<SdkTracerProvider> {
-    let builder = SdkTracerProvider::builder().with_span_processor(ring::RingProcessor);
-    let endpoint = std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT")
-        .ok()
-        .filter(|value| !value.is_empty());
-    let Some(endpoint) = endpoint else {
-        return Ok(builder.build());
-    };
-    use opentelemetry_otlp::WithExportConfig;
-    let exporter = opentelemetry_otlp::SpanExporter::builder()
-        .with_tonic()
-        .with_endpoint(endpoint)
-        .build()?;
-    // `OTEL_SERVICE_NAME`, when set, names the service (the builder reads it).
-    let resource = match std::env::var("OTEL_SERVICE_NAME") {
-        Ok(name) if !name.is_empty() => opentelemetry_sdk::Resource::builder().build(),
-        _ => opentelemetry_sdk::Resource::builder()
-            .with_service_name(service_name.to_owned())
-            .build(),
-    };
-    Ok(builder
-        .with_batch_exporter(exporter)
-        .with_resource(resource)
-        .build())
+impl Sinks {
+    fn into_guard(self) -> TelemetryGuard {
+        TelemetryGuard {
+            tracer_provider: self.tracer_provider,
+            logger_provider: self.logger_provider,
+        }
+    }
 }
 
 /// Installs the log subscriber with spans exported by `tracer_provider` and readable logs on
@@ -151,20 +156,28 @@ pub fn init_with_tracer_provider(
     config: &TelemetryConfig,
     tracer_provider: SdkTracerProvider,
 ) -> anyhow::Result<TelemetryGuard> {
+    let sinks = Sinks {
+        log_directives: config.log_filter.clone(),
+        tracer_provider: Some(tracer_provider),
+        logger_provider: None,
+    };
     let fmt_layer = tracing_subscriber::fmt::layer()
         .compact()
         .with_writer(std::io::stderr)
         .boxed();
-    let log_filter = parse_filter("log_filter", &config.log_filter)?;
-    install(log_filter, fmt_layer, config, Some(tracer_provider))
+    let subscriber = subscriber(fmt_layer, &sinks, config)?;
+    tracing::subscriber::set_global_default(subscriber)?;
+    Ok(sinks.into_guard())
 }
 
-/// A log subscriber, not installed, with spans exported by `tracer_provider` and JSON logs
-/// written to `writer`: for a test that reads both back, setting it as the default of its
-/// (current-thread) runtime's thread. The guard keeps the provider alive.
+/// A log subscriber, not installed, with spans exported by `tracer_provider`, JSON logs written
+/// to `writer` and log records sent to `logger_provider`: for a test that reads them back,
+/// setting it as the default of its (current-thread) runtime's thread. The guard keeps the
+/// providers alive.
 pub fn test_subscriber<W>(
     config: &TelemetryConfig,
     tracer_provider: SdkTracerProvider,
+    logger_provider: Option<SdkLoggerProvider>,
     writer: W,
 ) -> anyhow::Result<(
     impl tracing::Subscriber + Send + Sync + 'static + use<W>,
@@ -173,17 +186,13 @@ pub fn test_subscriber<W>(
 where
     W: for<'writer> MakeWriter<'writer> + Send + Sync + 'static,
 {
-    let log_filter = parse_filter("log_filter", &config.log_filter)?;
-    let subscriber = subscriber(
-        log_filter,
-        json_logs(writer),
-        config,
-        Some(&tracer_provider),
-    )?;
-    let guard = TelemetryGuard {
+    let sinks = Sinks {
+        log_directives: config.log_filter.clone(),
         tracer_provider: Some(tracer_provider),
+        logger_provider,
     };
-    Ok((subscriber, guard))
+    let subscriber = subscriber(json_logs(writer), &sinks, config)?;
+    Ok((subscriber, sinks.into_guard()))
 }
 
 /// JSON log lines, each with the list of spans it was written in (and so their trace ids).
@@ -204,24 +213,12 @@ fn parse_filter(key: &str, directives: &str) -> anyhow::Result<EnvFilter> {
         .map_err(|error| anyhow::anyhow!("key `telemetry.{key}`: {error}"))
 }
 
-fn install(
-    log_filter: EnvFilter,
-    fmt_layer: BoxedLayer,
-    config: &TelemetryConfig,
-    tracer_provider: Option<SdkTracerProvider>,
-) -> anyhow::Result<TelemetryGuard> {
-    let subscriber = subscriber(log_filter, fmt_layer, config, tracer_provider.as_ref())?;
-    tracing::subscriber::set_global_default(subscriber)?;
-    Ok(TelemetryGuard { tracer_provider })
-}
-
 fn subscriber(
-    log_filter: EnvFilter,
     fmt_layer: BoxedLayer,
+    sinks: &Sinks,
     config: &TelemetryConfig,
-    tracer_provider: Option<&SdkTracerProvider>,
 ) -> anyhow::Result<impl tracing::Subscriber + Send + Sync + 'static + use<>> {
-    let otel_layer = match tracer_provider {
+    let otel_layer = match &sinks.tracer_provider {
         Some(provider) => {
             let trace_filter = parse_filter("trace_filter", &config.trace_filter)?;
             OTEL_ENABLED.set(true).ok();
@@ -236,9 +233,18 @@ fn subscriber(
         }
         None => None,
     };
+    // Log records over OTLP take the same filter as the lines, and the trace of their span.
+    let log_bridge = match &sinks.logger_provider {
+        Some(provider) => Some(
+            opentelemetry_appender_tracing::layer::OpenTelemetryTracingBridge::new(provider)
+                .with_filter(parse_filter("log_filter", &sinks.log_directives)?),
+        ),
+        None => None,
+    };
     Ok(tracing_subscriber::registry()
-        .with(fmt_layer.with_filter(log_filter))
-        .with(otel_layer))
+        .with(fmt_layer.with_filter(parse_filter("log_filter", &sinks.log_directives)?))
+        .with(otel_layer)
+        .with(log_bridge))
 }
 
 static OTEL_ENABLED: OnceLock<bool> = OnceLock::new();

@@ -1,8 +1,8 @@
 //! What a purchase emits, read back as an operator's tools would: the spans (from the
 //! OpenTelemetry SDK's in-memory exporter, and the trace ring behind `/ops`) with their parents
 //! from the REST request through every gRPC hop, the saga's steps, the outbox publish and its
-//! consumers; the metrics with their labels in `/metrics`; and JSON log lines that carry the
-//! trace id. A checkout failed by a fault switch shows an error span at the failing step and
+//! consumers; the metrics with their labels in `/metrics`; JSON log lines that carry the
+//! trace id, and the same logs as OpenTelemetry log records in the trace (as OTLP sends them). A checkout failed by a fault switch shows an error span at the failing step and
 //! moves the matching metric.
 //!
 //! The spans and logs go to a subscriber set as the default of this test's thread: tests run on
@@ -14,7 +14,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use events::Event as _;
+use opentelemetry::logs::AnyValue;
 use opentelemetry::trace::{SpanId, SpanKind, Status, TraceId};
+use opentelemetry_sdk::logs::{InMemoryLogExporter, SdkLoggerProvider};
 use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SpanData};
 use platform::telemetry::{self, TelemetryConfig, TraceContext};
 use serde_json::json;
@@ -207,7 +209,8 @@ pub(crate) fn keep_spans() -> (tracing::subscriber::DefaultGuard, telemetry::Tel
         .with_span_processor(telemetry::ring::RingProcessor)
         .build();
     let (subscriber, guard) =
-        telemetry::test_subscriber(&TelemetryConfig::default(), provider, std::io::sink).unwrap();
+        telemetry::test_subscriber(&TelemetryConfig::default(), provider, None, std::io::sink)
+            .unwrap();
     (tracing::subscriber::set_default(subscriber), guard)
 }
 
@@ -227,8 +230,17 @@ async fn a_purchase_leaves_its_whole_story_in_spans_metrics_and_logs() {
         .with_span_processor(telemetry::ring::RingProcessor)
         .build();
     let logs = Logs::default();
-    let (subscriber, _guard) =
-        telemetry::test_subscriber(&TelemetryConfig::default(), provider, logs.clone()).unwrap();
+    let records = InMemoryLogExporter::default();
+    let logger = SdkLoggerProvider::builder()
+        .with_simple_exporter(records.clone())
+        .build();
+    let (subscriber, _guard) = telemetry::test_subscriber(
+        &TelemetryConfig::default(),
+        provider,
+        Some(logger),
+        logs.clone(),
+    )
+    .unwrap();
     let _default = tracing::subscriber::set_default(subscriber);
     let shop = TestShop::spawn("sqlite").await;
     let sku = "KIT-00003";
@@ -263,6 +275,17 @@ async fn a_purchase_leaves_its_whole_story_in_spans_metrics_and_logs() {
         "no `order placed` line carries the trace id among {} lines",
         lines.len()
     );
+
+    let exported = records.get_emitted_logs().unwrap();
+    let placed = exported.iter().find(|log| {
+        matches!(log.record.body(), Some(AnyValue::String(text)) if text.as_str() == "order placed")
+    });
+    let placed = placed.expect("the log record `order placed` goes over OTLP");
+    let context = placed
+        .record
+        .trace_context()
+        .expect("a record in a span has its trace");
+    assert_eq!(context.trace_id, TraceId::from(trace.trace_id));
 
     a_declined_payment_shows_as_an_error_at_its_step(&shop, &exporter, &metrics, sku).await;
 }
@@ -302,6 +325,15 @@ fn a_purchase_has_every_hop(spans: &Spans, trace: &TraceContext) {
         );
         assert_eq!(saga.status, Status::Unset, "saga {step}");
     }
+    let commits = spans.0.iter().filter(|span| span.name == "COMMIT");
+    let committed = commits
+        .filter(|commit| commit.span_kind == SpanKind::Client && spans.descends(commit, request))
+        .map(|commit| attribute(commit, "db.system.name"))
+        .collect::<Vec<_>>();
+    assert!(
+        committed.contains(&"sqlite".to_owned()),
+        "a durable write shows its commit"
+    );
     let reserve = spans.named("saga reserve_stock");
     let hop = spans.child(reserve, "emporium.inventory.v1.Inventory/Reserve");
     assert_eq!(attribute(hop, "emporium.service"), "orders");

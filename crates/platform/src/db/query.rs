@@ -522,7 +522,13 @@ impl Transaction {
     }
 
     pub async fn commit(mut self) -> Result<(), Error> {
-        let committed = self.finish_commit().await;
+        let committed = match self.commit_span() {
+            Some(span) => {
+                use tracing::Instrument as _;
+                self.finish_commit().instrument(span).await
+            }
+            None => self.finish_commit().await,
+        };
         if committed.is_ok()
             && self.appended
             && let Some(outbox_committed) = &self.outbox_committed
@@ -530,6 +536,15 @@ impl Transaction {
             outbox_committed.notify_one();
         }
         committed
+    }
+
+    /// The span of a write's commit (the fsync); none for a read.
+    fn commit_span(&self) -> Option<tracing::Span> {
+        match &self.connection.0 {
+            Inner::Sqlite(_) => crate::telemetry::db_span("sqlite", "COMMIT"),
+            Inner::Postgres(_) => crate::telemetry::db_span("postgresql", "COMMIT"),
+            _ => None,
+        }
     }
 
     async fn finish_commit(&mut self) -> Result<(), Error> {

@@ -289,6 +289,21 @@ pub fn producer_span(subject: &str, event_id: &str, traceparent: Option<&str>) -
     span
 }
 
+/// A client span of the database `system` (`sqlite`, `postgresql`) doing `operation`; none
+/// outside any span (a writer task's batch), where it would start a trace of its own.
+pub fn db_span(system: &'static str, operation: &'static str) -> Option<tracing::Span> {
+    if tracing::Span::current().is_none() {
+        return None;
+    }
+    Some(tracing::info_span!(
+        "db",
+        otel.name = operation,
+        otel.kind = "client",
+        db.system.name = system,
+        db.operation.name = operation,
+    ))
+}
+
 /// What the shop's event bus is, as the messaging conventions name it.
 pub const MESSAGING_SYSTEM: &str = "emporium";
 
