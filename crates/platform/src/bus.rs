@@ -375,10 +375,17 @@ impl EventBus for InProcessBus {
 impl InProcessBus {
     /// Delivers to one consumer until it acks or the attempts run out.
     async fn deliver(&self, slot: Arc<ConsumerSlot>, subject: String, envelope: Arc<Envelope>) {
-        use std::sync::atomic::Ordering;
-        slot.in_flight.fetch_add(1, Ordering::Relaxed);
+        /// Counts a delivery under way until dropped, even half way (a publish abandoned).
+        struct InFlight<'a>(&'a std::sync::atomic::AtomicU64);
+        impl Drop for InFlight<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+            }
+        }
+        slot.in_flight
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let _counted = InFlight(&slot.in_flight);
         self.deliver_counted(&slot, subject, envelope).await;
-        slot.in_flight.fetch_sub(1, Ordering::Relaxed);
     }
 
     async fn deliver_counted(&self, slot: &ConsumerSlot, subject: String, envelope: Arc<Envelope>) {
@@ -447,11 +454,7 @@ fn take_dead_letter(
     let at = letters
         .iter()
         .position(|letter| letter.consumer == consumer && letter.envelope.id == event_id)
-        .ok_or_else(|| {
-            BusError::NotFound(format!(
-                "no dead letter {event_id} of the consumer {consumer} in this process"
-            ))
-        })?;
+        .ok_or_else(|| no_dead_letter(consumer, event_id))?;
     Ok(letters.remove(at))
 }
 
@@ -461,6 +464,27 @@ fn put_back(letters: &Mutex<Vec<DeadLetter>>, letter: DeadLetter) {
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
         .push(letter);
+}
+
+/// The dead letter `event_id` of `consumer`, left on the list, or says there is none.
+fn find_dead_letter(
+    letters: &Mutex<Vec<DeadLetter>>,
+    consumer: &str,
+    event_id: &str,
+) -> Result<DeadLetter, BusError> {
+    letters
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .iter()
+        .find(|letter| letter.consumer == consumer && letter.envelope.id == event_id)
+        .cloned()
+        .ok_or_else(|| no_dead_letter(consumer, event_id))
+}
+
+fn no_dead_letter(consumer: &str, event_id: &str) -> BusError {
+    BusError::NotFound(format!(
+        "no dead letter {event_id} of the consumer {consumer} in this process"
+    ))
 }
 
 pub mod nats;

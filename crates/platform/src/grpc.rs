@@ -213,12 +213,14 @@ fn record(path: &str, response: &http::Response<Body>, elapsed: Duration, trace_
         .map(|status| status.code())
         .unwrap_or(tonic::Code::Ok);
     let (service, method) = match code {
-        // Unknown paths would let callers invent label values.
-        tonic::Code::Unimplemented => ("unknown", "unknown"),
+        // A path no service answered (or that was refused before any did) may be invented by the
+        // caller: as a label it would make a series per invention.
+        tonic::Code::Unimplemented
+        | tonic::Code::Unauthenticated
+        | tonic::Code::PermissionDenied => ("unknown", "unknown"),
         _ => split_path(path),
     };
     let span = tracing::Span::current();
-    span.record("status", tracing::field::debug(code));
     span.record("rpc.grpc.status_code", code as i32);
     let failed = is_server_fault(code);
     if failed {

@@ -48,6 +48,11 @@ impl Ops {
         }
     }
 
+    /// Random for each run of the process.
+    pub fn process_id(&self) -> &str {
+        &self.inner.process_id
+    }
+
     /// Shows the backlog of `service`'s outbox.
     pub fn watch_outbox(&self, service: &str, outbox: Outbox) {
         self.inner

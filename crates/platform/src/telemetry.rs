@@ -8,6 +8,7 @@
 //! traces.
 
 mod context;
+mod fields;
 mod otlp;
 mod prometheus;
 pub mod red;
@@ -204,6 +205,7 @@ where
         .json()
         .with_current_span(false)
         .with_span_list(true)
+        .fmt_fields(fields::LogFields)
         .with_writer(writer)
         .boxed()
 }

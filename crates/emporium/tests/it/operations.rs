@@ -294,6 +294,7 @@ async fn grpc_reflection_lists_what_each_process_serves_without_a_token() {
         reflected_services(&url).await,
         [
             "emporium.admin.v1.Faults",
+            "emporium.admin.v1.Operations",
             "emporium.payments.v1.Payments",
             "grpc.health.v1.Health",
             "grpc.reflection.v1.ServerReflection",

@@ -151,6 +151,22 @@ async fn the_admin_client_signs_in_with_its_secret_and_keeps_a_cookie_for_ops() 
             ])
             .send()
     };
+    let forged = shop
+        .http
+        .post(shop.url("/ops/login"))
+        .header("origin", "https://elsewhere.example")
+        .form(&[
+            ("client_id", shop.admin_client.0.as_str()),
+            ("client_secret", shop.admin_client.1.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        forged.status(),
+        StatusCode::FORBIDDEN,
+        "a page elsewhere cannot sign an operator in"
+    );
     let refused = log_in("not-the-secret").await.unwrap();
     assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
     assert!(refused.text().await.unwrap().contains("refused"));

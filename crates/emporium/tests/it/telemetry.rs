@@ -275,6 +275,15 @@ async fn a_purchase_leaves_its_whole_story_in_spans_metrics_and_logs() {
         "no `order placed` line carries the trace id among {} lines",
         lines.len()
     );
+    let spans_in_lines = lines
+        .iter()
+        .flat_map(|line| line["spans"].as_array().cloned().unwrap_or_default());
+    for span in spans_in_lines {
+        assert!(
+            span.get("otel.kind").is_none(),
+            "span attributes stay out of log lines: {span}"
+        );
+    }
 
     let exported = records.get_emitted_logs().unwrap();
     let placed = exported.iter().find(|log| {

@@ -252,11 +252,7 @@ impl EventBus for JetStreamBus {
                     .await
                     .map_err(unavailable("pull from the consumer"))?;
                 tokio::spawn(self.clone().pull(config.clone(), messages, sender.clone()));
-                self.inner
-                    .bound
-                    .lock()
-                    .unwrap_or_else(|poisoned| poisoned.into_inner())
-                    .push((config.durable_name.clone(), stream));
+                self.remember(&config.durable_name, domain, stream);
                 bound += 1;
             }
             if bound == 0 {
@@ -310,7 +306,9 @@ impl EventBus for JetStreamBus {
         event_id: &'a str,
     ) -> BoxFuture<'a, Result<(), BusError>> {
         Box::pin(async move {
-            let letter = super::take_dead_letter(&self.inner.dead_letters, consumer, event_id)?;
+            // The letter leaves the list only once published again: a replay interrupted half
+            // way (the caller gone, the deadline past) must not lose it.
+            let letter = super::find_dead_letter(&self.inner.dead_letters, consumer, event_id)?;
             let payload = serde_json::to_vec(&*letter.envelope)
                 .map_err(|error| BusError::Unavailable(format!("encode the event: {error}")))?;
             let mut headers = async_nats::HeaderMap::new();
@@ -325,16 +323,31 @@ impl EventBus for JetStreamBus {
                     .map_err(unavailable("publish"))?;
                 ack.await.map_err(unavailable("publish (no ack)")).map(drop)
             };
-            if let Err(error) = published.await {
-                super::put_back(&self.inner.dead_letters, letter);
-                return Err(error);
-            }
+            published.await?;
+            let _ = super::take_dead_letter(&self.inner.dead_letters, consumer, event_id);
             Ok(())
         })
     }
 }
 
 impl JetStreamBus {
+    /// Keeps `stream` as one that `durable_name` reads, for its backlog; binding again (after a
+    /// consumer restarts) reads the same stream.
+    fn remember(&self, durable_name: &str, domain: &str, stream: jetstream::stream::Stream) {
+        let stream_name = self.stream_name(domain);
+        let mut bound = self
+            .inner
+            .bound
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let known = bound.iter().any(|(name, kept)| {
+            name == durable_name && kept.cached_info().config.name == stream_name
+        });
+        if !known {
+            bound.push((durable_name.to_owned(), stream));
+        }
+    }
+
     /// Hands what one stream's consumer pulls to the merged deliveries, until they are dropped.
     async fn pull(
         self,

@@ -45,6 +45,7 @@ impl pb::operations_server::Operations for OperationsService {
         Ok(Response::new(pb::ListTracesResponse {
             recent: ring.recent(limit).into_iter().map(summary).collect(),
             slowest: ring.slowest(limit).into_iter().map(summary).collect(),
+            process_id: self.ops.process_id().to_owned(),
         }))
     }
 
@@ -58,6 +59,7 @@ impl pb::operations_server::Operations for OperationsService {
         Ok(Response::new(pb::GetTraceResponse {
             spans: spans.into_iter().map(span).collect(),
             truncated,
+            process_id: self.ops.process_id().to_owned(),
         }))
     }
 

@@ -153,7 +153,7 @@ pub fn handoff() -> Option<TraceContext> {
 /// Makes the span of an incoming request, and returns it with the trace the request runs in.
 /// The span carries the trace id as a field, and the attributes OpenTelemetry's semantic
 /// conventions name for its `kind` (`http`, `grpc` or `event`), read from `name`
-/// (`GET /route`, `/package.Service/Method`). It joins the caller's trace (the remote parent),
+/// (`GET /route`, `/package.Service/Method`; an event's come with `consumer_span`). It joins the caller's trace (the remote parent),
 /// and a request that came without one starts the trace OpenTelemetry made for it, so that logs,
 /// the calls it makes and the kept spans all carry one trace id.
 pub fn request_span(
@@ -162,57 +162,60 @@ pub fn request_span(
     trace: &TraceContext,
     request_id: &str,
 ) -> (tracing::Span, TraceContext) {
-    let otel_kind = match kind {
-        "event" => "consumer",
-        _ => "server",
-    };
-    let span = tracing::info_span!(
-        "request",
-        otel.name = %name,
-        otel.kind = otel_kind,
-        otel.status_code = Empty,
-        otel.status_description = Empty,
-        kind,
-        name = %name,
-        trace_id = Empty,
-        request_id = %request_id,
-        status = Empty,
-        http.request.method = Empty,
-        http.route = Empty,
-        http.response.status_code = Empty,
-        rpc.system = Empty,
-        rpc.service = Empty,
-        rpc.method = Empty,
-        rpc.grpc.status_code = Empty,
-        messaging.system = Empty,
-        messaging.operation.type = Empty,
-        messaging.destination.name = Empty,
-        messaging.consumer.group.name = Empty,
-        messaging.message.id = Empty,
-    );
-    describe(&span, kind, name);
-    let trace = join(&span, trace);
-    span.record("trace_id", tracing::field::display(trace.trace_id_hex()));
-    (span, trace)
-}
-
-/// Records the semantic conventions' attributes that `name` spells.
-fn describe(span: &tracing::Span, kind: &str, name: &str) {
-    match kind {
+    // Every field is given here, not recorded later: each later record makes the JSON log layer
+    // format the span's fields again, which cost a fifth of a product read's CPU.
+    let span = match kind {
         "http" => {
             let (method, route) = name.split_once(' ').unwrap_or((name, ""));
-            span.record("http.request.method", method);
-            span.record("http.route", route);
+            tracing::info_span!(
+                "request",
+                otel.name = %name,
+                otel.kind = "server",
+                otel.status_code = Empty,
+                otel.status_description = Empty,
+                kind,
+                name = %name,
+                trace_id = Empty,
+                request_id = %request_id,
+                http.request.method = method,
+                http.route = route,
+                http.response.status_code = Empty,
+            )
         }
         "grpc" => {
             let path = name.trim_start_matches('/');
             let (service, method) = path.split_once('/').unwrap_or((path, ""));
-            span.record("rpc.system", "grpc");
-            span.record("rpc.service", service);
-            span.record("rpc.method", method);
+            tracing::info_span!(
+                "request",
+                otel.name = %name,
+                otel.kind = "server",
+                otel.status_code = Empty,
+                otel.status_description = Empty,
+                kind,
+                name = %name,
+                trace_id = Empty,
+                request_id = %request_id,
+                rpc.system = "grpc",
+                rpc.service = service,
+                rpc.method = method,
+                rpc.grpc.status_code = Empty,
+            )
         }
-        _ => {}
-    }
+        _ => tracing::info_span!(
+            "request",
+            otel.name = %name,
+            otel.kind = "consumer",
+            otel.status_code = Empty,
+            otel.status_description = Empty,
+            kind,
+            name = %name,
+            trace_id = Empty,
+            request_id = %request_id,
+        ),
+    };
+    let trace = join(&span, trace);
+    span.record("trace_id", tracing::field::display(trace.trace_id_hex()));
+    (span, trace)
 }
 
 /// Puts `span` in the caller's trace when there is one, and returns the trace it is in.
@@ -253,12 +256,24 @@ pub fn consumer_span(
     let trace = traceparent
         .and_then(TraceContext::parse)
         .unwrap_or_else(TraceContext::generate);
-    let (span, joined) = request_span("event", &format!("{consumer} {subject}"), &trace, "");
-    span.record("messaging.system", MESSAGING_SYSTEM);
-    span.record("messaging.operation.type", "process");
-    span.record("messaging.destination.name", subject);
-    span.record("messaging.consumer.group.name", consumer);
-    span.record("messaging.message.id", event_id);
+    let name = format!("{consumer} {subject}");
+    let span = tracing::info_span!(
+        "request",
+        otel.name = %name,
+        otel.kind = "consumer",
+        otel.status_code = Empty,
+        otel.status_description = Empty,
+        kind = "event",
+        name = %name,
+        trace_id = Empty,
+        messaging.system = MESSAGING_SYSTEM,
+        messaging.operation.type = "process",
+        messaging.destination.name = subject,
+        messaging.consumer.group.name = consumer,
+        messaging.message.id = event_id,
+    );
+    let joined = join(&span, &trace);
+    span.record("trace_id", tracing::field::display(joined.trace_id_hex()));
     if otel_enabled()
         && let Some(publisher) = trace.span_context()
     {

@@ -77,4 +77,13 @@ fn describe_metrics() {
         "circuit_breaker_open",
         "1 while calls to a downstream fail fast because it kept failing, by downstream"
     );
+    describe_counter!(
+        "rpc_client_calls_total",
+        "Calls one service made to another, by caller, callee, method and code"
+    );
+    describe_histogram!(
+        "rpc_client_duration_seconds",
+        Unit::Seconds,
+        "Time a call to another service took as its caller saw it, by caller, callee and method"
+    );
 }

@@ -20,6 +20,11 @@ pub const BUCKETS: [f64; 14] = [
 pub const SLOT_SECONDS: u64 = 10;
 /// How many slots a series keeps: 15 minutes.
 pub const SLOTS: usize = 90;
+/// The most series of one kind, besides `OTHER`, which names past it share. Routes and methods
+/// are bounded by the code, but a bound here keeps a mistake from growing without end.
+const MOST_NAMES: usize = 500;
+/// The name the series past `MOST_NAMES` share.
+const OTHER: &str = "_OTHER";
 
 /// What a series measures.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -97,6 +102,19 @@ impl Red {
         let bucket = bucket_of(elapsed);
         let mut series = self.series.lock().unwrap();
         let by_name = series.entry(kind).or_default();
+        if !by_name.contains_key(name) && by_name.len() >= MOST_NAMES {
+            // Names quiet for the whole window go first; past the bound, the rest share one.
+            let window = SLOT_SECONDS * SLOTS as u64;
+            by_name.retain(|_, slots| {
+                slots
+                    .back()
+                    .is_some_and(|live| live.start_unix + window > start_unix)
+            });
+        }
+        let name = match by_name.len() < MOST_NAMES || by_name.contains_key(name) {
+            true => name,
+            false => OTHER,
+        };
         let slots = match by_name.get_mut(name) {
             Some(slots) => slots,
             None => by_name.entry(name.to_owned()).or_default(),
@@ -220,13 +238,20 @@ impl Totals {
 
     /// The trace of a request in the bucket that holds `quantile`, when one was recorded.
     pub fn exemplar(&self, quantile: f64) -> Option<&str> {
-        let bucket = bucket_of(
-            self.quantile(quantile)
-                .saturating_sub(Duration::from_nanos(1)),
-        );
+        let bucket = bucket_of_rank(&self.buckets, self.count, quantile)?;
         let exemplar = self.exemplars.get(bucket)?;
         (!exemplar.is_empty()).then_some(exemplar.as_str())
     }
+}
+
+/// The bucket that holds the `quantile` of `count` requests spread over `buckets`.
+fn bucket_of_rank(buckets: &[u64], count: u64, quantile: f64) -> Option<usize> {
+    let rank = quantile.clamp(0.0, 1.0) * count as f64;
+    let mut below = 0u64;
+    buckets.iter().position(|in_bucket| {
+        below += in_bucket;
+        *in_bucket > 0 && below as f64 >= rank
+    })
 }
 
 /// The `quantile` of `count` requests spread over `buckets`.
@@ -328,5 +353,31 @@ mod tests {
         assert_eq!(totals.exemplar(0.99), Some("ab"));
         assert_eq!(totals.exemplar(0.5), None);
         assert_eq!(Totals::default().quantile(0.99), Duration::ZERO);
+    }
+
+    #[test]
+    fn names_past_the_bound_share_one_series() {
+        let red = Red::default();
+        for index in 0..(MOST_NAMES + 20) {
+            let name = format!("GET /invented/{index}");
+            red.record_at(1_000_000, Kind::Route, &name, Duration::ZERO, true, 0);
+        }
+        let series = red.series.lock().unwrap();
+        assert_eq!(
+            series[&Kind::Route].len(),
+            MOST_NAMES + 1,
+            "and the one they share"
+        );
+        assert_eq!(series[&Kind::Route][OTHER][0].count, 20);
+    }
+
+    #[test]
+    fn the_exemplar_of_the_slowest_bucket_is_its_own() {
+        let mut totals = Totals::default();
+        totals.buckets[BUCKETS.len()] = 10;
+        totals.count = 10;
+        totals.exemplars[BUCKETS.len()] = "slow".to_owned();
+        totals.exemplars[BUCKETS.len() - 1] = "not-as-slow".to_owned();
+        assert_eq!(totals.exemplar(0.99), Some("slow"));
     }
 }

@@ -10,7 +10,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use opentelemetry::trace::{SpanKind, Status};
+use opentelemetry::trace::{SpanId, SpanKind, Status};
 use opentelemetry_sdk::trace::{SpanData, SpanProcessor};
 use serde::Serialize;
 
@@ -24,8 +24,9 @@ const SPANS_PER_TRACE: usize = 512;
 const SPANS: usize = 20_000;
 /// Roots of traces not worth keeping: the operations view watching itself, health checks,
 /// scrapes and static files. They would push the shop's own work out of the ring.
-const NOISE: [&str; 9] = [
+const NOISE: [&str; 10] = [
     "GET /ops",
+    "/emporium.admin.v1.Faults/",
     "POST /ops",
     "/emporium.admin.v1.Operations/",
     "GET /assets/",
@@ -74,7 +75,9 @@ pub struct TraceSummary {
 
 #[derive(Debug, Default)]
 struct Trace {
-    spans: Vec<FinishedSpan>,
+    /// As the SDK hands them over: turned into `FinishedSpan`s only when read, so that keeping a
+    /// span costs a move, not its formatting.
+    spans: Vec<SpanData>,
     truncated: bool,
     /// The longest root span of this process, the trace's length here.
     duration_nanos: u64,
@@ -104,7 +107,7 @@ impl TraceRing {
     }
 
     /// Keeps `span`; a root of this process that is noise (`NOISE`) drops its whole trace.
-    pub fn push(&self, trace_id: u128, span: FinishedSpan, root: bool) {
+    pub fn push(&self, trace_id: u128, span: SpanData, root: bool) {
         let noise = root && NOISE.iter().any(|prefix| span.name.starts_with(prefix));
         let mut ring = self.ring.lock().unwrap();
         match noise {
@@ -131,15 +134,15 @@ impl TraceRing {
     pub fn trace(&self, trace_id: u128) -> Option<(Vec<FinishedSpan>, bool)> {
         let ring = self.ring.lock().unwrap();
         let trace = ring.traces.get(&trace_id)?;
-        let mut spans = trace.spans.clone();
+        let mut spans: Vec<FinishedSpan> = trace.spans.iter().map(finished).collect();
         spans.sort_by_key(|span| span.start_unix_nanos);
         Some((spans, trace.truncated))
     }
 }
 
 impl Ring {
-    fn push(&mut self, trace_id: u128, span: FinishedSpan, root: bool) {
-        let duration = span.duration_nanos;
+    fn push(&mut self, trace_id: u128, span: SpanData, root: bool) {
+        let duration = nanos(span.end_time).saturating_sub(nanos(span.start_time));
         let trace = match self.traces.get_mut(&trace_id) {
             Some(trace) => trace,
             None => {
@@ -147,8 +150,20 @@ impl Ring {
                 self.traces.entry(trace_id).or_default()
             }
         };
+        // A root finishes last: past the bound, a child makes way for it, so the trace keeps
+        // its top.
         if trace.spans.len() >= SPANS_PER_TRACE {
             trace.truncated = true;
+            let child = match root {
+                true => trace
+                    .spans
+                    .iter()
+                    .rposition(|kept| kept.parent_span_id != SpanId::INVALID),
+                false => None,
+            };
+            if let Some(child) = child {
+                trace.spans[child] = span;
+            }
         } else {
             trace.spans.push(span);
             self.spans += 1;
@@ -200,19 +215,24 @@ impl Ring {
 
     fn summary(&self, trace_id: u128) -> Option<TraceSummary> {
         let trace = self.traces.get(&trace_id)?;
+        // The trace's root, or the earliest span when the root is in another process.
         let root = trace
             .spans
             .iter()
-            .filter(|span| span.parent_span_id.is_empty())
-            .chain(trace.spans.iter())
-            .min_by_key(|span| (!span.parent_span_id.is_empty(), span.start_unix_nanos))?;
+            .min_by_key(|span| (span.parent_span_id != SpanId::INVALID, span.start_time))?;
+        let start = nanos(root.start_time);
         Some(TraceSummary {
-            trace_id: root.trace_id.clone(),
-            root: root.name.clone(),
-            start_unix_nanos: root.start_unix_nanos,
-            duration_nanos: trace.duration_nanos.max(root.duration_nanos),
+            trace_id: format!("{trace_id:032x}"),
+            root: root.name.to_string(),
+            start_unix_nanos: start,
+            duration_nanos: trace
+                .duration_nanos
+                .max(nanos(root.end_time).saturating_sub(start)),
             spans: trace.spans.len(),
-            error: trace.spans.iter().any(|span| span.error),
+            error: trace
+                .spans
+                .iter()
+                .any(|span| matches!(span.status, Status::Error { .. })),
         })
     }
 }
@@ -227,9 +247,8 @@ impl SpanProcessor for RingProcessor {
     fn on_end(&self, span: SpanData) {
         let trace_id = u128::from_be_bytes(span.span_context.trace_id().to_bytes());
         // A span whose parent is in another process is this process's root of the trace.
-        let root = span.parent_span_is_remote
-            || span.parent_span_id == opentelemetry::trace::SpanId::INVALID;
-        TraceRing::global().push(trace_id, finished(span), root);
+        let root = span.parent_span_is_remote || span.parent_span_id == SpanId::INVALID;
+        TraceRing::global().push(trace_id, span, root);
     }
 
     fn force_flush(&self) -> opentelemetry_sdk::error::OTelSdkResult {
@@ -241,11 +260,12 @@ impl SpanProcessor for RingProcessor {
     }
 }
 
-fn finished(span: SpanData) -> FinishedSpan {
-    let nanos = |time: SystemTime| {
-        time.duration_since(UNIX_EPOCH)
-            .map_or(0, |since| since.as_nanos() as u64)
-    };
+fn nanos(time: SystemTime) -> u64 {
+    time.duration_since(UNIX_EPOCH)
+        .map_or(0, |since| since.as_nanos() as u64)
+}
+
+fn finished(span: &SpanData) -> FinishedSpan {
     let start = nanos(span.start_time);
     let (error, status_message) = match &span.status {
         Status::Error { description } => (true, description.to_string()),
@@ -260,12 +280,12 @@ fn finished(span: SpanData) -> FinishedSpan {
     FinishedSpan {
         trace_id: format!("{}", span.span_context.trace_id()),
         span_id: format!("{}", span.span_context.span_id()),
-        parent_span_id: match parent == opentelemetry::trace::SpanId::INVALID {
+        parent_span_id: match parent == SpanId::INVALID {
             true => String::new(),
             false => format!("{parent}"),
         },
         service: service_of(&attributes),
-        name: span.name.into_owned(),
+        name: span.name.to_string(),
         kind: kind_name(&span.span_kind),
         start_unix_nanos: start,
         duration_nanos: nanos(span.end_time).saturating_sub(start),
@@ -324,23 +344,28 @@ fn kind_name(kind: &SpanKind) -> &'static str {
 mod tests {
     use super::*;
 
-    fn span(trace: u128, id: u64, parent: u64, duration: u64) -> FinishedSpan {
-        FinishedSpan {
-            trace_id: format!("{trace:032x}"),
-            span_id: format!("{id:016x}"),
-            parent_span_id: match parent {
-                0 => String::new(),
-                parent => format!("{parent:016x}"),
-            },
-            name: format!("span {id}"),
-            kind: "internal",
-            service: String::new(),
-            start_unix_nanos: id,
-            duration_nanos: duration,
-            error: false,
-            status_message: String::new(),
+    fn span(trace: u128, id: u64, parent: u64, duration: u64) -> SpanData {
+        use opentelemetry::trace::{SpanContext, TraceFlags, TraceId, TraceState};
+        SpanData {
+            span_context: SpanContext::new(
+                TraceId::from(trace),
+                SpanId::from(id),
+                TraceFlags::SAMPLED,
+                false,
+                TraceState::default(),
+            ),
+            parent_span_id: SpanId::from(parent),
+            parent_span_is_remote: false,
+            span_kind: SpanKind::Internal,
+            name: format!("span {id}").into(),
+            start_time: UNIX_EPOCH + Duration::from_nanos(id),
+            end_time: UNIX_EPOCH + Duration::from_nanos(id + duration),
             attributes: Vec::new(),
-            links: Vec::new(),
+            dropped_attributes_count: 0,
+            events: Default::default(),
+            links: Default::default(),
+            status: Status::Unset,
+            instrumentation_scope: Default::default(),
         }
     }
 
@@ -372,9 +397,14 @@ mod tests {
         for id in 1..=(SPANS_PER_TRACE as u64 + 5) {
             ring.push(7, span(7, id, 1, 1), false);
         }
+        ring.push(7, span(7, 9_999, 0, 1), true);
         let (spans, truncated) = ring.trace(7).unwrap();
         assert_eq!(spans.len(), SPANS_PER_TRACE);
         assert!(truncated);
+        assert!(
+            spans.iter().any(|span| span.parent_span_id.is_empty()),
+            "the root is kept"
+        );
     }
 
     #[test]
@@ -398,7 +428,7 @@ mod tests {
         let ring = TraceRing::default();
         ring.push(5, span(5, 2, 1, 10), false);
         let mut root = span(5, 1, 0, 100);
-        root.name = "/emporium.admin.v1.Operations/GetSnapshot".to_owned();
+        root.name = "/emporium.admin.v1.Operations/GetSnapshot".into();
         ring.push(5, root, true);
         assert!(ring.trace(5).is_none());
         assert!(ring.recent(10).is_empty());

@@ -196,7 +196,14 @@ pub(crate) struct LoginForm {
     token: String,
 }
 
-pub(crate) async fn log_in(State(ops): State<Ops>, Form(form): Form<LoginForm>) -> Response {
+pub(crate) async fn log_in(
+    State(ops): State<Ops>,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    if !same_site(&headers) {
+        return stale_form();
+    }
     let login = &ops.0.login;
     let token = match (form.token.trim(), form.client_secret.trim()) {
         ("", "") => Err("Give the client secret or a token.".to_owned()),
@@ -236,7 +243,10 @@ pub(crate) async fn log_in(State(ops): State<Ops>, Form(form): Form<LoginForm>) 
     }
 }
 
-pub(crate) async fn log_out(State(ops): State<Ops>) -> Response {
+pub(crate) async fn log_out(State(ops): State<Ops>, headers: HeaderMap) -> Response {
+    if !same_site(&headers) {
+        return stale_form();
+    }
     (
         [(header::SET_COOKIE, ops.0.login.set_cookie("", 0))],
         Redirect::to("/ops/login"),
@@ -252,4 +262,18 @@ pub(crate) fn stale_form() -> Response {
         page("Stale form", super::notice(message)),
     )
         .into_response()
+}
+
+/// Whether a form came from a page of this shop, as far as the browser says: the sign-in and
+/// sign-out forms have no token of their own to check, so a page on another site must not be
+/// able to sign an operator out, or in as someone else.
+fn same_site(headers: &HeaderMap) -> bool {
+    let text = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
+    if matches!(text("sec-fetch-site"), Some("cross-site" | "same-site")) {
+        return false;
+    }
+    match (text("origin"), text("host")) {
+        (Some(origin), Some(host)) => origin.split_once("://").is_some_and(|(_, at)| at == host),
+        _ => true,
+    }
 }

@@ -17,6 +17,15 @@ pub(crate) struct Gatherer {
     processes: Vec<OperationsClient<Transport>>,
 }
 
+/// The traces of every process that answered, merged.
+#[derive(Debug, Default)]
+pub(crate) struct Traces {
+    pub recent: Vec<pb::TraceSummary>,
+    pub slowest: Vec<pb::TraceSummary>,
+    /// The processes that did not answer, and why.
+    pub unreachable: Vec<String>,
+}
+
 /// What the processes said, merged.
 #[derive(Debug, Default)]
 pub(crate) struct Gathered {
@@ -74,12 +83,9 @@ impl Gatherer {
         gathered
     }
 
-    /// The latest and the slowest traces of every process, each trace once (its longest part).
-    pub(crate) async fn traces(
-        &self,
-        token: &str,
-        limit: u32,
-    ) -> Result<(Vec<pb::TraceSummary>, Vec<pb::TraceSummary>), tonic::Status> {
+    /// The latest and the slowest traces of every process, each trace once (its longest part);
+    /// a process that did not answer is named in the last list.
+    pub(crate) async fn traces(&self, token: &str, limit: u32) -> Traces {
         let asked = self.processes.iter().map(|client| {
             let mut client = client.clone();
             async move {
@@ -87,11 +93,17 @@ impl Gatherer {
                 client.list_traces(request(message, token)).await
             }
         });
-        let (mut recent, mut slowest) = (Vec::new(), Vec::new());
+        let (mut recent, mut slowest, mut seen) = (Vec::new(), Vec::new(), HashSet::new());
+        let mut unreachable = Vec::new();
         for answer in join_all(asked).await {
-            let answer = answer?.into_inner();
-            recent.extend(answer.recent);
-            slowest.extend(answer.slowest);
+            match answer.map(tonic::Response::into_inner) {
+                Ok(answer) if seen.insert(answer.process_id.clone()) => {
+                    recent.extend(answer.recent);
+                    slowest.extend(answer.slowest);
+                }
+                Ok(_) => {}
+                Err(status) => unreachable.push(status.message().to_owned()),
+            }
         }
         let mut recent = by_trace(recent);
         recent.sort_by_key(|trace| std::cmp::Reverse(trace.start_unix_nanos));
@@ -99,15 +111,20 @@ impl Gatherer {
         slowest.sort_by_key(|trace| std::cmp::Reverse(trace.duration_nanos));
         recent.truncate(limit as usize);
         slowest.truncate(limit as usize);
-        Ok((recent, slowest))
+        Traces {
+            recent,
+            slowest,
+            unreachable,
+        }
     }
 
-    /// The spans of one trace kept by any process, by start; and whether some were left out.
+    /// The spans of one trace kept by the processes that answered, by start; whether some were
+    /// left out; and the processes that did not answer.
     pub(crate) async fn trace(
         &self,
         token: &str,
         trace_id: &str,
-    ) -> Result<(Vec<pb::Span>, bool), tonic::Status> {
+    ) -> (Vec<pb::Span>, bool, Vec<String>) {
         let asked = self.processes.iter().map(|client| {
             let mut client = client.clone();
             let message = pb::GetTraceRequest {
@@ -116,18 +133,24 @@ impl Gatherer {
             async move { client.get_trace(request(message, token)).await }
         });
         let (mut spans, mut truncated, mut seen) = (Vec::new(), false, HashSet::new());
+        let mut unreachable = Vec::new();
         for answer in join_all(asked).await {
-            let answer = answer?.into_inner();
+            let answer = match answer {
+                Ok(answer) => answer.into_inner(),
+                Err(status) => {
+                    unreachable.push(status.message().to_owned());
+                    continue;
+                }
+            };
             truncated |= answer.truncated;
-            spans.extend(
-                answer
-                    .spans
-                    .into_iter()
-                    .filter(|span| seen.insert(span.span_id.clone())),
-            );
+            let new = answer
+                .spans
+                .into_iter()
+                .filter(|span| seen.insert(span.span_id.clone()));
+            spans.extend(new);
         }
         spans.sort_by_key(|span| span.start_unix_nanos);
-        Ok((spans, truncated))
+        (spans, truncated, unreachable)
     }
 
     /// Delivers a dead letter again, through whichever process holds it.
@@ -217,15 +240,24 @@ fn merge(all: &mut BTreeMap<(Kind, String), red::Series>, one: red::Series) {
             .iter_mut()
             .find(|kept| kept.start_unix == slot.start_unix)
         {
-            Some(same) => {
-                same.count += slot.count;
-                same.errors += slot.errors;
-                for (sum, count) in same.buckets.iter_mut().zip(&slot.buckets) {
-                    *sum += count;
-                }
-            }
+            Some(same) => add_slot(same, &slot),
             None => kept.slots.push(slot),
         }
     }
     kept.slots.sort_by_key(|slot| slot.start_unix);
+}
+
+/// Adds `slot` to `into`, the same ten seconds elsewhere: counts and buckets add up, and each
+/// bucket keeps an exemplar when either has one.
+pub(crate) fn add_slot(into: &mut red::Slot, slot: &red::Slot) {
+    into.count += slot.count;
+    into.errors += slot.errors;
+    for (sum, count) in into.buckets.iter_mut().zip(&slot.buckets) {
+        *sum += count;
+    }
+    for (kept, other) in into.exemplars.iter_mut().zip(&slot.exemplars) {
+        if !other.is_empty() {
+            kept.clone_from(other);
+        }
+    }
 }

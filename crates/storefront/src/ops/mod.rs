@@ -126,20 +126,20 @@ async fn trace_page(
         )
             .into_response();
     }
-    match ops.0.gatherer.trace(operator.token(), &trace_id).await {
-        Ok((spans, _)) if spans.is_empty() => {
-            let message = format!("No process keeps a span of the trace {trace_id} any more.");
-            (
-                StatusCode::NOT_FOUND,
-                page("No such trace", notice(&message)),
-            )
-                .into_response()
-        }
-        Ok((spans, truncated)) => {
-            page("Trace", trace::render(&trace_id, &spans, truncated)).into_response()
-        }
-        Err(status) => failed(&status),
+    let (spans, truncated, unreachable) = ops.0.gatherer.trace(operator.token(), &trace_id).await;
+    if spans.is_empty() {
+        let message = format!("No process keeps a span of the trace {trace_id} any more.");
+        return (
+            StatusCode::NOT_FOUND,
+            page("No such trace", notice(&message)),
+        )
+            .into_response();
     }
+    page(
+        "Trace",
+        trace::render(&trace_id, &spans, truncated, &unreachable),
+    )
+    .into_response()
 }
 
 #[derive(Deserialize)]

@@ -9,7 +9,6 @@ use charts::{Axis, MapEdge, Series as Line};
 use maud::{Markup, PreEscaped, html};
 use platform::faults::Fault;
 use platform::telemetry::red::{self, Kind, SLOT_SECONDS, Totals};
-use proto::admin as pb;
 
 use super::auth::Operator;
 use super::gather::Gathered;
@@ -23,7 +22,7 @@ const MOST_ROUTES: usize = 25;
 pub(crate) struct View<'a> {
     pub operator: &'a Operator,
     pub gathered: &'a Gathered,
-    pub traces: &'a Result<(Vec<pb::TraceSummary>, Vec<pb::TraceSummary>), tonic::Status>,
+    pub traces: &'a super::gather::Traces,
     pub faults: Option<&'a Result<BTreeMap<String, Fault>, platform::error::Problem>>,
     pub search: Result<&'a proto::catalog::SearchStatus, &'a tonic::Status>,
     pub now_unix: u64,
@@ -298,13 +297,7 @@ fn add_slots(into: &mut red::Series, from: &red::Series) {
             .iter_mut()
             .find(|kept| kept.start_unix == slot.start_unix)
         {
-            Some(kept) => {
-                kept.count += slot.count;
-                kept.errors += slot.errors;
-                for (sum, count) in kept.buckets.iter_mut().zip(&slot.buckets) {
-                    *sum += count;
-                }
-            }
+            Some(kept) => super::gather::add_slot(kept, slot),
             None => into.slots.push(slot.clone()),
         }
     }

@@ -8,21 +8,17 @@ use maud::{Markup, PreEscaped, html};
 use proto::admin as pb;
 
 /// The latest and the slowest traces, each a link to its waterfall.
-pub(crate) fn lists(
-    traces: &Result<(Vec<pb::TraceSummary>, Vec<pb::TraceSummary>), tonic::Status>,
-) -> Markup {
+pub(crate) fn lists(traces: &super::gather::Traces) -> Markup {
     html! {
         section #traces aria-labelledby="traces-title" {
             h2 #traces-title { "Traces" }
-            @match traces {
-                Err(status) => p.notice { "The traces could not be read: " (status.message()) },
-                Ok((recent, slowest)) => {
-                    h3 { "Latest" }
-                    (table(recent, "recent-traces"))
-                    h3 { "Slowest" }
-                    (table(slowest, "slowest-traces"))
-                }
+            @for unreachable in &traces.unreachable {
+                p.notice { "A process did not list its traces: " (unreachable) }
             }
+            h3 { "Latest" }
+            (table(&traces.recent, "recent-traces"))
+            h3 { "Slowest" }
+            (table(&traces.slowest, "slowest-traces"))
         }
     }
 }
@@ -46,7 +42,12 @@ fn table(traces: &[pb::TraceSummary], id: &str) -> Markup {
 }
 
 /// One trace: the waterfall, then every span's details.
-pub(crate) fn render(trace_id: &str, spans: &[pb::Span], truncated: bool) -> Markup {
+pub(crate) fn render(
+    trace_id: &str,
+    spans: &[pb::Span],
+    truncated: bool,
+    unreachable: &[String],
+) -> Markup {
     let start = spans
         .iter()
         .map(|span| span.start_unix_nanos)
@@ -75,6 +76,7 @@ pub(crate) fn render(trace_id: &str, spans: &[pb::Span], truncated: bool) -> Mar
     html! {
         p { "Trace " code #trace-id { (trace_id) } ": " (spans.len()) " spans over " (millis(end - start)) "." }
         @if truncated { p.notice { "Some spans were left out: a process keeps at most 512 of one trace." } }
+        @for process in unreachable { p.notice { "A process did not answer, so its spans are missing: " (process) } }
         div #waterfall { (PreEscaped(charts::waterfall(&bars, 1000))) }
         h2 { "Spans" }
         @for span in spans {
