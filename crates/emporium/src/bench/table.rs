@@ -493,22 +493,14 @@ pub fn vm_rss_kib(status: &str) -> Option<u64> {
 
 /// `YYYY-MM-DD` of a time in seconds since 1970, UTC.
 pub fn date_of(unix_seconds: u64) -> String {
-    // Howard Hinnant's days-to-civil: years of 400 start on the 1st of March.
-    let days = (unix_seconds / 86_400) as i64 + 719_468;
-    let era = days.div_euclid(146_097);
-    let day_of_era = days.rem_euclid(146_097);
-    let year_of_era =
-        (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_index = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
-    let month = if month_index < 10 {
-        month_index + 3
-    } else {
-        month_index - 9
-    };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}")
+    let seconds = i64::try_from(unix_seconds).unwrap_or(i64::MAX);
+    match time::OffsetDateTime::from_unix_timestamp(seconds) {
+        Ok(moment) => {
+            let date = moment.date();
+            format!("{:04}-{:02}-{:02}", date.year(), u8::from(date.month()), date.day())
+        }
+        Err(_) => "an unknown date".to_owned(),
+    }
 }
 
 #[cfg(test)]
