@@ -497,7 +497,12 @@ pub fn date_of(unix_seconds: u64) -> String {
     match time::OffsetDateTime::from_unix_timestamp(seconds) {
         Ok(moment) => {
             let date = moment.date();
-            format!("{:04}-{:02}-{:02}", date.year(), u8::from(date.month()), date.day())
+            format!(
+                "{:04}-{:02}-{:02}",
+                date.year(),
+                u8::from(date.month()),
+                date.day()
+            )
         }
         Err(_) => "an unknown date".to_owned(),
     }
