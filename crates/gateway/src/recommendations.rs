@@ -61,7 +61,8 @@ fn list(found: pb::RecommendationList) -> axum::Json<RecommendationList> {
 
 /// Products bought in the same orders as this one, and two hops away, most often first.
 #[utoipa::path(get, path = "/api/v1/products/{sku}/also-bought", tag = "recommendations",
-    params(Sku, LimitQuery), responses((status = 200, body = RecommendationList)))]
+    params(Sku, LimitQuery), responses((status = 200, body = RecommendationList),
+        (status = 404, description = "no product has this sku")))]
 pub(crate) async fn also_bought(
     State(gateway): State<Gateway>,
     bearer: Bearer,
@@ -70,15 +71,26 @@ pub(crate) async fn also_bought(
 ) -> Result<axum::Json<RecommendationList>, Problem> {
     let token = gateway.reader_token(bearer).await?;
     let message = pb::AlsoBoughtRequest {
-        skus: vec![sku],
+        skus: vec![sku.clone()],
         limit: query.limit.unwrap_or(0),
     };
     let found = gateway
         .recommendations
         .clone()
         .also_bought(request(message, &token))
-        .await?;
-    Ok(list(found.into_inner()))
+        .await?
+        .into_inner();
+    if found.recommendations.is_empty() {
+        // Nothing bought with it, or no such product (never, or deleted): a read of a product
+        // that is not there says 404, and so does this.
+        let read = proto::catalog::GetProductRequest { sku };
+        gateway
+            .catalog
+            .clone()
+            .get_product(request(read, &token))
+            .await?;
+    }
+    Ok(list(found))
 }
 
 /// The products in the most confirmed orders lately.

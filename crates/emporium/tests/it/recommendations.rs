@@ -70,6 +70,10 @@ async fn purchases_become_also_bought_popular_and_for_you_at_every_edge() {
     assert_eq!(skus(&also), [TEAPOT, TRIVET], "{also}");
     assert_eq!(also["recommendations"][0]["score"], 2.0);
     assert_eq!(also["recommendations"][0]["reason"], "also_bought");
+    let unknown = shop
+        .http
+        .get(shop.url("/api/v1/products/NOPE-99999/also-bought"));
+    crate::assert_problem(unknown.send().await.unwrap(), 404, "NOPE-99999").await;
 
     let popular = shop
         .get_json("/api/v1/recommendations/popular?limit=1", None)
