@@ -65,6 +65,7 @@ impl TestShop {
     /// A shop whose isolated settings `customize` changes before it starts.
     pub async fn spawn_with(engine: &str, customize: impl FnOnce(&mut Settings)) -> TestShop {
         test_support::install_crypto();
+        telemetry::interested_everywhere();
         let mut settings = isolated(Settings::default(), engine).await;
         customize(&mut settings);
         let node = Node::build(settings, Service::ALL, |_, _| {})

@@ -80,18 +80,18 @@ async fn the_operations_view_draws_a_purchase_for_an_operator_only() {
         "the purchase is among the latest traces"
     );
 
-    let waterfall = get(&shop, &link, Some(&operator))
-        .await
-        .text()
-        .await
-        .unwrap();
-    for span in [
-        "saga reserve_stock",
-        "saga confirm",
-        "publish emporium.orders.order_completed",
-    ] {
-        assert!(waterfall.contains(span), "the waterfall lacks {span}");
-    }
+    // The outbox publishes after the checkout has answered: its span comes a little later.
+    let waterfall = waterfall_with(
+        &shop,
+        &link,
+        &operator,
+        &[
+            "saga reserve_stock",
+            "saga confirm",
+            "publish emporium.orders.order_completed",
+        ],
+    )
+    .await;
     assert!(waterfall.contains("class=\"span\""));
     let unknown = format!("/ops/traces/{:032x}", 7u128);
     assert_eq!(
@@ -106,6 +106,23 @@ async fn the_operations_view_draws_a_purchase_for_an_operator_only() {
     );
 
     fault_switches_go_through_the_form(&shop, &operator, &page).await;
+}
+
+/// The waterfall at `link` once it shows every one of `spans`; fails after ten seconds.
+async fn waterfall_with(shop: &TestShop, link: &str, operator: &str, spans: &[&str]) -> String {
+    let mut waterfall = String::new();
+    for _ in 0..100 {
+        waterfall = get(shop, link, Some(operator)).await.text().await.unwrap();
+        if spans.iter().all(|span| waterfall.contains(span)) {
+            return waterfall;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let missing: Vec<_> = spans
+        .iter()
+        .filter(|span| !waterfall.contains(**span))
+        .collect();
+    panic!("the waterfall lacks {missing:?}");
 }
 
 async fn fault_switches_go_through_the_form(shop: &TestShop, operator: &str, page: &str) {
@@ -235,16 +252,10 @@ pub(crate) async fn the_gateway_gathers_every_process(shop: &TestShop) {
         );
     }
     let link = format!("/ops/traces/{}", trace.trace_id_hex());
-    let waterfall = get(shop, &link, Some(&operator))
-        .await
-        .text()
-        .await
-        .unwrap();
-    for span in [
+    let spans = [
         "POST /api/v1/checkout",
         "orders · saga reserve_stock",
         "inventory · /emporium.inventory.v1.Inventory/Reserve",
-    ] {
-        assert!(waterfall.contains(span), "the waterfall lacks {span}");
-    }
+    ];
+    waterfall_with(shop, &link, &operator, &spans).await;
 }

@@ -204,14 +204,48 @@ pub(crate) async fn check_out(
 
 /// Keeps this thread's spans in the trace ring, as the binary does, until dropped; logs go
 /// nowhere.
-pub(crate) fn keep_spans() -> (tracing::subscriber::DefaultGuard, telemetry::TelemetryGuard) {
+pub(crate) fn keep_spans() -> (Scoped, telemetry::TelemetryGuard) {
     let provider = SdkTracerProvider::builder()
         .with_span_processor(telemetry::ring::RingProcessor)
         .build();
     let (subscriber, guard) =
         telemetry::test_subscriber(&TelemetryConfig::default(), provider, None, std::io::sink)
             .unwrap();
-    (tracing::subscriber::set_default(subscriber), guard)
+    (scoped(subscriber), guard)
+}
+
+/// A test's own subscriber, and its turn at the trace ring, which is one per process: the
+/// tests that read the ring take turns, so that one's traces do not push another's out of
+/// the operations view's latest few.
+pub(crate) struct Scoped {
+    _default: tracing::subscriber::DefaultGuard,
+    _turn: std::sync::MutexGuard<'static, ()>,
+}
+
+/// Makes `subscriber` this thread's default until the guard drops, once no other test holds
+/// the trace ring.
+///
+/// Tests run on many threads, most with no subscriber at all. A callsite's interest is cached
+/// for every thread at once, and a callsite first reached on a thread with none could be
+/// cached as "never" while another thread's subscriber was being set: that thread then lost
+/// its request spans (about one run in four of the operations view's test). With a global
+/// subscriber that keeps nothing but is interested in everything, no callsite is ever "never".
+pub(crate) fn scoped(subscriber: impl tracing::Subscriber + Send + Sync + 'static) -> Scoped {
+    static RING: Mutex<()> = Mutex::new(());
+    let turn = RING.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    interested_everywhere();
+    Scoped {
+        _default: tracing::subscriber::set_default(subscriber),
+        _turn: turn,
+    }
+}
+
+/// The global subscriber `scoped` relies on; the shops call it too, before they make spans.
+pub(crate) fn interested_everywhere() {
+    static SET: std::sync::Once = std::sync::Once::new();
+    SET.call_once(|| {
+        let _ = tracing::subscriber::set_global_default(tracing_subscriber::registry());
+    });
 }
 
 pub(crate) fn new_trace() -> TraceContext {
@@ -241,7 +275,7 @@ async fn a_purchase_leaves_its_whole_story_in_spans_metrics_and_logs() {
         logs.clone(),
     )
     .unwrap();
-    let _default = tracing::subscriber::set_default(subscriber);
+    let _default = scoped(subscriber);
     let shop = TestShop::spawn("sqlite").await;
     let sku = "KIT-00003";
     crate::checkout::set_stock(&shop, sku, 10).await;
