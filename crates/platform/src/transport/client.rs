@@ -24,7 +24,7 @@ pub fn observed(transport: Transport, caller: &'static str, callee: &'static str
         inner: transport,
         caller,
         callee,
-        edge: format!("{caller}→{callee}"),
+        edge: format!("{caller}→{callee}").into(),
     })
 }
 
@@ -33,7 +33,8 @@ struct Observed {
     inner: Transport,
     caller: &'static str,
     callee: &'static str,
-    edge: String,
+    /// Shared by the clones each call makes.
+    edge: std::sync::Arc<str>,
 }
 
 impl Service<http::Request<Body>> for Observed {
