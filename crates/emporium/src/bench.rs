@@ -363,7 +363,8 @@ impl Bench<'_> {
                 .await?;
         }
         self.results.notes.push(
-            "Telemetry as shipped: logs (JSON, to a file) and spans at `info`, metrics on. Off: \
+            "Telemetry as shipped: logs (JSON, to a file) and spans at `info`, metrics on, the \
+             spans of at most 100 new traces a second kept (`telemetry.traces_per_second`). Off: \
              `telemetry.trace_filter=off` and `telemetry.log_filter=warn`, metrics still on. \
              Each from a fresh start of its own."
                 .to_owned(),

@@ -165,7 +165,7 @@ impl Consumer {
                 &name,
                 started.elapsed(),
                 handled.is_ok(),
-                trace.trace_id,
+                trace.exemplar(),
             );
             match handled {
                 Ok(_) => delivery.ack(),

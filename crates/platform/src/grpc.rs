@@ -199,7 +199,7 @@ where
                     }
                 }
             };
-            record(&path, &response, started.elapsed(), trace.trace_id);
+            record(&path, &response, started.elapsed(), trace.exemplar());
             Ok(response)
         };
         Box::pin(future.instrument(span))

@@ -30,11 +30,9 @@ pub async fn observe(request: Request, next: Next) -> Response {
         .map(|path| path.as_str().to_owned())
         .unwrap_or_else(|| "unmatched".to_owned());
     let method = known_method(request.method()).to_owned();
-    // A caller outside may not decide that the shop keeps no spans of its request.
-    let trace = TraceContext {
-        sampled: true,
-        ..TraceContext::from_headers(request.headers())
-    };
+    // A caller outside may not decide whether the shop keeps its request's spans: the head
+    // sampling does (`telemetry::sampling`).
+    let trace = TraceContext::from_headers(request.headers());
     let request_id = request
         .headers()
         .get(REQUEST_ID)
@@ -58,7 +56,7 @@ pub async fn observe(request: Request, next: Next) -> Response {
     }
     let name = format!("{method} {route}");
     let elapsed = started.elapsed();
-    Red::global().record(Kind::Route, &name, elapsed, status < 500, trace.trace_id);
+    Red::global().record(Kind::Route, &name, elapsed, status < 500, trace.exemplar());
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert(REQUEST_ID, value);
     }

@@ -13,6 +13,7 @@ mod otlp;
 mod prometheus;
 pub mod red;
 pub mod ring;
+pub mod sampling;
 
 use std::fmt;
 use std::io::IsTerminal;
@@ -22,6 +23,7 @@ use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::logs::SdkLoggerProvider;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use serde::{Deserialize, Serialize};
+use tracing_subscriber::filter::FilterExt as _;
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::{EnvFilter, Layer};
@@ -55,6 +57,10 @@ pub struct TelemetryConfig {
     /// A `tracing` filter for the spans kept in the trace ring and exported; `off` keeps none
     /// (and exports none).
     pub trace_filter: String,
+    /// The most new traces a second whose spans are kept (head sampling,
+    /// `telemetry::sampling`); the others are still counted, logged and given trace ids. 0
+    /// keeps every trace.
+    pub traces_per_second: u32,
 }
 
 impl Default for TelemetryConfig {
@@ -63,6 +69,7 @@ impl Default for TelemetryConfig {
             log_filter: "info".to_owned(),
             log_format: LogFormat::Auto,
             trace_filter: "info".to_owned(),
+            traces_per_second: 100,
         }
     }
 }
@@ -231,7 +238,7 @@ fn subscriber(
                 .with_location(false)
                 .with_threads(false)
                 .with_tracked_inactivity(false);
-            Some(layer.with_filter(trace_filter))
+            Some(layer.with_filter(trace_filter.and(sampled(config.traces_per_second))))
         }
         None => None,
     };
@@ -247,6 +254,19 @@ fn subscriber(
         .with(fmt_layer.with_filter(parse_filter("log_filter", &sinks.log_directives)?))
         .with(otel_layer)
         .with(log_bridge))
+}
+
+/// The filter that keeps a span when its trace is kept: inside a trace, as the trace decided;
+/// a span that starts a trace, as the head sampling's limiter says. Events follow their trace.
+fn sampled<S>(traces_per_second: u32) -> impl tracing_subscriber::layer::Filter<S> + 'static
+where
+    S: tracing::Subscriber,
+{
+    let limiter = sampling::Limiter::new(traces_per_second);
+    tracing_subscriber::filter::dynamic_filter_fn(move |metadata, _context| match current_trace() {
+        Some(trace) => trace.sampled,
+        None => !metadata.is_span() || limiter.admit(),
+    })
 }
 
 static OTEL_ENABLED: OnceLock<bool> = OnceLock::new();

@@ -205,13 +205,76 @@ pub(crate) async fn check_out(
 /// Keeps this thread's spans in the trace ring, as the binary does, until dropped; logs go
 /// nowhere.
 pub(crate) fn keep_spans() -> (Scoped, telemetry::TelemetryGuard) {
+    keep_spans_with(&TelemetryConfig::default())
+}
+
+fn keep_spans_with(config: &TelemetryConfig) -> (Scoped, telemetry::TelemetryGuard) {
     let provider = SdkTracerProvider::builder()
         .with_span_processor(telemetry::ring::RingProcessor)
         .build();
     let (subscriber, guard) =
-        telemetry::test_subscriber(&TelemetryConfig::default(), provider, None, std::io::sink)
-            .unwrap();
+        telemetry::test_subscriber(config, provider, None, std::io::sink).unwrap();
     (scoped(subscriber), guard)
+}
+
+/// Past `traces_per_second`, requests are served, counted and given trace ids, but their spans
+/// are not kept: not the request's, and not those of the calls it made, which follow its
+/// decision rather than starting traces of their own.
+#[tokio::test]
+async fn past_the_sampling_limit_a_request_is_counted_but_its_spans_are_not_kept() {
+    let config = TelemetryConfig {
+        traces_per_second: 1,
+        ..TelemetryConfig::default()
+    };
+    let _spans = keep_spans_with(&config);
+    let shop = TestShop::spawn("sqlite").await;
+    let read = "GET /api/v1/products/{sku}";
+    let before = sample(
+        &shop.get_text("/metrics").await,
+        "http_requests_total",
+        &[("route", "/api/v1/products/{sku}")],
+    );
+    // Each its own product, so that each reaches the catalog past the gateway's cache.
+    let mut traces = Vec::new();
+    for n in 1..=20 {
+        let trace = new_trace();
+        let response = shop
+            .http
+            .get(shop.url(&format!("/api/v1/products/KIT-{n:05}")))
+            .header("traceparent", trace.traceparent())
+            .send()
+            .await
+            .unwrap();
+        assert!(response.status().is_success());
+        traces.push(trace.trace_id);
+    }
+    let after = sample(
+        &shop.get_text("/metrics").await,
+        "http_requests_total",
+        &[("route", "/api/v1/products/{sku}")],
+    );
+    assert_eq!(after - before, 20.0, "every request is counted");
+
+    let ring = telemetry::ring::TraceRing::global();
+    let kept: Vec<_> = traces.iter().filter_map(|id| ring.trace(*id)).collect();
+    assert!(
+        kept.len() <= 3,
+        "20 reads in well under 3 s kept {} traces",
+        kept.len()
+    );
+    let recent = ring.recent(256);
+    assert!(
+        recent
+            .iter()
+            .all(|trace| !trace.root.contains("GetProduct")),
+        "a call of a trace let go started a trace of its own: {recent:?}"
+    );
+    for (spans, _) in &kept {
+        assert!(
+            spans.iter().any(|span| span.name == read) && spans.len() >= 2,
+            "a kept read keeps its calls: {spans:?}"
+        );
+    }
 }
 
 /// A test's own subscriber, and its turn at the trace ring, which is one per process: the

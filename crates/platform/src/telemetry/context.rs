@@ -115,6 +115,15 @@ impl TraceContext {
         ))
     }
 
+    /// The trace id to remember as an exemplar: none when the trace's spans are not kept, since
+    /// a link to it would lead nowhere.
+    pub fn exemplar(&self) -> u128 {
+        match self.sampled {
+            true => self.trace_id,
+            false => 0,
+        }
+    }
+
     pub fn trace_id_hex(&self) -> String {
         format!("{:032x}", self.trace_id)
     }
@@ -162,9 +171,42 @@ pub fn request_span(
     trace: &TraceContext,
     request_id: &str,
 ) -> (tracing::Span, TraceContext) {
+    // An HTTP request's spans are kept as the head sampling decides; a call or an event from
+    // inside the shop follows the decision its caller made.
+    // Health checks, scrapes, static files and the operations view watching itself are never
+    // kept when they start a trace here, and take nothing from the sampling's budget.
+    let make = || new_request_span(kind, name, request_id);
+    let starts_here = kind == "http" || trace.parent_span_id == 0;
+    let span = match kind {
+        _ if starts_here && super::ring::is_noise(name) => {
+            let let_go = TraceContext {
+                sampled: false,
+                ..*trace
+            };
+            CURRENT_TRACE.sync_scope(let_go, make)
+        }
+        "http" => make(),
+        _ => within(trace, make),
+    };
+    let trace = join(&span, trace);
+    span.record("trace_id", tracing::field::display(trace.trace_id_hex()));
+    (span, trace)
+}
+
+/// Makes `span` as a part of `trace` when it continues one from elsewhere, so that the filter in
+/// front of the OpenTelemetry layer follows that trace's sampling decision
+/// (`telemetry::sampling`); a new trace is the filter's to decide.
+fn within(trace: &TraceContext, span: impl FnOnce() -> tracing::Span) -> tracing::Span {
+    match trace.parent_span_id {
+        0 => span(),
+        _ => CURRENT_TRACE.sync_scope(*trace, span),
+    }
+}
+
+fn new_request_span(kind: &'static str, name: &str, request_id: &str) -> tracing::Span {
     // Every field is given here, not recorded later: each later record makes the JSON log layer
     // format the span's fields again, which cost a fifth of a product read's CPU.
-    let span = match kind {
+    match kind {
         "http" => {
             let (method, route) = name.split_once(' ').unwrap_or((name, ""));
             tracing::info_span!(
@@ -212,13 +254,11 @@ pub fn request_span(
             trace_id = Empty,
             request_id = %request_id,
         ),
-    };
-    let trace = join(&span, trace);
-    span.record("trace_id", tracing::field::display(trace.trace_id_hex()));
-    (span, trace)
+    }
 }
 
-/// Puts `span` in the caller's trace when there is one, and returns the trace it is in.
+/// Puts `span` in the caller's trace when there is one, and returns the trace it is in, marked
+/// not sampled when its spans are not kept.
 fn join(span: &tracing::Span, trace: &TraceContext) -> TraceContext {
     let mut trace = *trace;
     if !otel_enabled() {
@@ -231,8 +271,10 @@ fn join(span: &tracing::Span, trace: &TraceContext) -> TraceContext {
     }
     let context = span.context();
     let made = context.span().span_context().clone();
-    if made.is_valid() {
-        trace.trace_id = u128::from_be_bytes(made.trace_id().to_bytes());
+    match made.is_valid() {
+        true => trace.trace_id = u128::from_be_bytes(made.trace_id().to_bytes()),
+        // The sampling let the trace go: the calls it makes and its events say so onward.
+        false => trace.sampled = false,
     }
     trace
 }
@@ -257,24 +299,27 @@ pub fn consumer_span(
         .and_then(TraceContext::parse)
         .unwrap_or_else(TraceContext::generate);
     let name = format!("{consumer} {subject}");
-    let span = tracing::info_span!(
-        "request",
-        otel.name = %name,
-        otel.kind = "consumer",
-        otel.status_code = Empty,
-        otel.status_description = Empty,
-        kind = "event",
-        name = %name,
-        trace_id = Empty,
-        messaging.system = MESSAGING_SYSTEM,
-        messaging.operation.type = "process",
-        messaging.destination.name = subject,
-        messaging.consumer.group.name = consumer,
-        messaging.message.id = event_id,
-    );
+    let span = within(&trace, || {
+        tracing::info_span!(
+            "request",
+            otel.name = %name,
+            otel.kind = "consumer",
+            otel.status_code = Empty,
+            otel.status_description = Empty,
+            kind = "event",
+            name = %name,
+            trace_id = Empty,
+            messaging.system = MESSAGING_SYSTEM,
+            messaging.operation.type = "process",
+            messaging.destination.name = subject,
+            messaging.consumer.group.name = consumer,
+            messaging.message.id = event_id,
+        )
+    });
     let joined = join(&span, &trace);
     span.record("trace_id", tracing::field::display(joined.trace_id_hex()));
     if otel_enabled()
+        && joined.sampled
         && let Some(publisher) = trace.span_context()
     {
         use tracing_opentelemetry::OpenTelemetrySpanExt;
@@ -287,20 +332,25 @@ pub fn consumer_span(
 /// event (its `traceparent`); the event's `traceparent` should then name this span, so that
 /// each consumer's span is its child.
 pub fn producer_span(subject: &str, event_id: &str, traceparent: Option<&str>) -> tracing::Span {
-    let span = tracing::info_span!(
-        "publish",
-        otel.name = format!("publish {subject}"),
-        otel.kind = "producer",
-        otel.status_code = Empty,
-        otel.status_description = Empty,
-        messaging.system = MESSAGING_SYSTEM,
-        messaging.operation.type = "send",
-        messaging.destination.name = subject,
-        messaging.message.id = event_id,
-    );
-    if let Some(trace) = traceparent.and_then(TraceContext::parse) {
-        join(&span, &trace);
-    }
+    let trace = traceparent.and_then(TraceContext::parse);
+    let make = || {
+        tracing::info_span!(
+            "publish",
+            otel.name = format!("publish {subject}"),
+            otel.kind = "producer",
+            otel.status_code = Empty,
+            otel.status_description = Empty,
+            messaging.system = MESSAGING_SYSTEM,
+            messaging.operation.type = "send",
+            messaging.destination.name = subject,
+            messaging.message.id = event_id,
+        )
+    };
+    let Some(trace) = trace else {
+        return make();
+    };
+    let span = within(&trace, make);
+    join(&span, &trace);
     span
 }
 

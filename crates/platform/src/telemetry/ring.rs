@@ -37,6 +37,11 @@ const NOISE: [&str; 10] = [
     "/grpc.reflection.",
 ];
 
+/// Whether a request named `name` is one whose trace is not worth keeping (`NOISE`).
+pub fn is_noise(name: &str) -> bool {
+    NOISE.iter().any(|prefix| name.starts_with(prefix))
+}
+
 /// One finished span, as the operations view draws it.
 #[derive(Clone, Debug, Serialize)]
 pub struct FinishedSpan {
@@ -108,7 +113,7 @@ impl TraceRing {
 
     /// Keeps `span`; a root of this process that is noise (`NOISE`) drops its whole trace.
     pub fn push(&self, trace_id: u128, span: SpanData, root: bool) {
-        let noise = root && NOISE.iter().any(|prefix| span.name.starts_with(prefix));
+        let noise = root && is_noise(&span.name);
         let mut ring = self.ring.lock().unwrap();
         match noise {
             true => ring.drop_trace(trace_id),

@@ -59,7 +59,7 @@ impl Service<http::Request<Body>> for Observed {
         {
             request.headers_mut().insert("traceparent", value);
         }
-        let trace_id = telemetry::current_trace().map_or(0, |trace| trace.trace_id);
+        let trace_id = telemetry::current_trace().map_or(0, |trace| trace.exemplar());
         let future = async move {
             let started = Instant::now();
             let answer = inner.call(request).await;
