@@ -250,6 +250,15 @@ impl Bench<'_> {
         self.results.notes.push(
             "The NATS server is not counted in the CPU and memory of the processes.".to_owned(),
         );
+        let namespace = shop.bus_namespace.clone().unwrap_or_default();
+        drop(shop);
+        // The run's streams go with it, so that benches do not fill the server.
+        platform::bus::nats::JetStreamBus::connect_in(&nats, &namespace)
+            .await
+            .context("connect to NATS to delete the run's streams")?
+            .delete_namespace()
+            .await
+            .context("delete the run's streams")?;
         Ok(())
     }
 

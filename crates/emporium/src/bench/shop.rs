@@ -34,6 +34,8 @@ const READY_WITHIN: Duration = Duration::from_secs(60);
 pub struct Shop {
     pub base: String,
     processes: Vec<Child>,
+    /// The NATS namespace its events went under, for a process per service.
+    pub bus_namespace: Option<String>,
 }
 
 impl Shop {
@@ -125,6 +127,7 @@ pub async fn one_process(
     let mut shop = Shop {
         base: format!("http://{http}"),
         processes: Vec::new(),
+        bus_namespace: None,
     };
     let ready = format!("{}/readyz", shop.base);
     shop.start("emporium", command, &ready, folder).await?;
@@ -143,6 +146,7 @@ pub async fn bare_read(binary: &Path, folder: &Path, product: &Path) -> anyhow::
     let mut shop = Shop {
         base: format!("http://{http}"),
         processes: Vec::new(),
+        bus_namespace: None,
     };
     let ready = format!("{}/api/v1/products/ready", shop.base);
     shop.start("bare-read", command, &ready, folder).await?;
@@ -158,6 +162,7 @@ pub async fn distributed(binary: &Path, folder: &Path, nats: &str) -> anyhow::Re
     let mut shop = Shop {
         base: format!("http://{}", layout.http[Service::Gateway.name()]),
         processes: Vec::new(),
+        bus_namespace: Some(layout.namespace.clone()),
     };
     // In the registry's order, each after those it calls; identity first, the gateway last.
     for &service in Service::ALL {

@@ -93,6 +93,27 @@ async fn every_durable_consumer_gets_each_event_once_even_when_published_twice()
 }
 
 #[tokio::test]
+async fn a_namespace_can_be_deleted_with_its_streams_and_the_shops_own_cannot() {
+    let Some(bus) = bus().await else { return };
+    let _consumer = bus
+        .consumer(quick("doomed", &["emporium.>"]))
+        .await
+        .unwrap();
+    bus.publish(OrderCompleted::SUBJECT, envelope("e-7"))
+        .await
+        .unwrap();
+    let deleted = bus.delete_namespace().await.unwrap();
+    assert!(
+        deleted >= 2,
+        "the events' and the dead letters' streams: {deleted}"
+    );
+    assert_eq!(bus.delete_namespace().await.unwrap(), 0, "nothing is left");
+    let url = std::env::var("EMPORIUM_TEST_NATS_URL").unwrap();
+    let shared = JetStreamBus::connect(&url).await.unwrap();
+    assert!(shared.delete_namespace().await.is_err());
+}
+
+#[tokio::test]
 async fn a_nacked_event_comes_again_and_then_goes_to_the_dead_letters() {
     let Some(bus) = bus().await else { return };
     let mut consumer = bus.consumer(quick("flaky", &["emporium.>"])).await.unwrap();
