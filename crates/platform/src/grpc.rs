@@ -7,7 +7,7 @@
 //! listener with the gRPC health service; `serve_tls` over mutual TLS.
 
 use std::panic::AssertUnwindSafe;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -23,6 +23,7 @@ use tracing::Instrument;
 use crate::Shutdown;
 use crate::auth::Verifier;
 use crate::resilience;
+use crate::telemetry::handles::{Family, Handles};
 use crate::telemetry::red::{Kind, Red};
 use crate::telemetry::{self, TraceContext};
 use crate::tls::{AllowList, ServerTls, spiffe_id_of};
@@ -212,14 +213,15 @@ fn record(path: &str, response: &http::Response<Body>, elapsed: Duration, trace_
     let code = Status::from_header_map(response.headers())
         .map(|status| status.code())
         .unwrap_or(tonic::Code::Ok);
-    let (service, method) = match code {
+    let full = match code {
         // A path no service answered (or that was refused before any did) may be invented by the
         // caller: as a label it would make a series per invention.
         tonic::Code::Unimplemented
         | tonic::Code::Unauthenticated
-        | tonic::Code::PermissionDenied => ("unknown", "unknown"),
-        _ => split_path(path),
+        | tonic::Code::PermissionDenied => "unknown/unknown",
+        _ => path.trim_start_matches('/'),
     };
+    let (service, method) = split_path(full);
     let span = tracing::Span::current();
     span.record("rpc.grpc.status_code", code as i32);
     let failed = is_server_fault(code);
@@ -231,20 +233,31 @@ fn record(path: &str, response: &http::Response<Body>, elapsed: Duration, trace_
         .and_then(|rest| rest.split('.').next());
     let name = format!("{}/{method}", short.unwrap_or(service));
     Red::global().record(Kind::Rpc, &name, elapsed, !failed, trace_id);
-    let code = format!("{code:?}");
-    metrics::counter!(
-        "grpc_server_handled_total",
-        "grpc_service" => service.to_owned(),
-        "grpc_method" => method.to_owned(),
-        "grpc_code" => code,
-    )
-    .increment(1);
-    metrics::histogram!(
-        "grpc_server_handling_seconds",
-        "grpc_service" => service.to_owned(),
-        "grpc_method" => method.to_owned(),
-    )
-    .record(elapsed.as_secs_f64());
+    method_metrics(full).record(code as i32, elapsed.as_secs_f64(), || {
+        metrics::counter!(
+            "grpc_server_handled_total",
+            "grpc_service" => service.to_owned(),
+            "grpc_method" => method.to_owned(),
+            "grpc_code" => format!("{code:?}"),
+        )
+    });
+}
+
+/// `grpc_server_handled_total` and `grpc_server_handling_seconds` of `full`
+/// (`package.Service/Method`), made once.
+fn method_metrics(full: &str) -> Family {
+    static METHODS: OnceLock<Handles<String, Family>> = OnceLock::new();
+    // The handles kept are the recorder's: it must be there before the first is made.
+    telemetry::metrics();
+    METHODS.get_or_init(Handles::default).get(full, || {
+        let (service, method) = split_path(full);
+        let duration = metrics::histogram!(
+            "grpc_server_handling_seconds",
+            "grpc_service" => service.to_owned(),
+            "grpc_method" => method.to_owned(),
+        );
+        (full.to_owned(), Family::new(duration))
+    })
 }
 
 /// Whether `code` says the server failed, as opposed to a refusal of the caller's request (a

@@ -1,8 +1,8 @@
 //! The HTTP server side: request spans and metrics, request ids, health and metrics endpoints,
 //! and serving with graceful shutdown.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use axum::Router;
@@ -14,6 +14,7 @@ use axum::routing::get;
 use tracing::Instrument;
 
 use crate::Shutdown;
+use crate::telemetry::handles::{Family, Handles};
 use crate::telemetry::red::{Kind, Red};
 use crate::telemetry::{self, TraceContext};
 
@@ -24,12 +25,10 @@ pub const REQUEST_ID: &str = "x-request-id";
 /// `http_requests_total` and `http_request_duration_seconds` by matched route.
 pub async fn observe(request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|path| path.as_str().to_owned())
-        .unwrap_or_else(|| "unmatched".to_owned());
-    let method = known_method(request.method()).to_owned();
+    let matched = request.extensions().get::<MatchedPath>().cloned();
+    let route = matched.as_ref().map_or("unmatched", MatchedPath::as_str);
+    let method = known_method(request.method());
+    let name = format!("{method} {route}");
     // A caller outside may not decide whether the shop keeps its request's spans: the head
     // sampling does (`telemetry::sampling`).
     let trace = TraceContext::from_headers(request.headers());
@@ -41,8 +40,7 @@ pub async fn observe(request: Request, next: Next) -> Response {
         .map(str::to_owned)
         // Without one of its own, a request is known by its trace id, which is random already.
         .unwrap_or_else(|| trace.trace_id_hex());
-    let (span, trace) =
-        telemetry::request_span("http", &format!("{method} {route}"), &trace, &request_id);
+    let (span, trace) = telemetry::request_span("http", &name, &trace, &request_id);
 
     let mut response = telemetry::in_trace(trace, next.run(request))
         .instrument(span.clone())
@@ -54,18 +52,27 @@ pub async fn observe(request: Request, next: Next) -> Response {
     if status >= 500 {
         telemetry::mark_error(&span, &format!("answered {status}"));
     }
-    let name = format!("{method} {route}");
     let elapsed = started.elapsed();
     Red::global().record(Kind::Route, &name, elapsed, status < 500, trace.exemplar());
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert(REQUEST_ID, value);
     }
-    let status = status.to_string();
-    metrics::counter!("http_requests_total", "route" => route.clone(), "method" => method.clone(), "status" => status)
-        .increment(1);
-    metrics::histogram!("http_request_duration_seconds", "route" => route, "method" => method)
-        .record(elapsed.as_secs_f64());
+    route_metrics(&name, route, method).record(i32::from(status), elapsed.as_secs_f64(), || {
+        metrics::counter!("http_requests_total", "route" => route.to_owned(), "method" => method, "status" => status.to_string())
+    });
     response
+}
+
+/// `http_requests_total` and `http_request_duration_seconds` of the route `name`
+/// (`GET /route`), made once.
+fn route_metrics(name: &str, route: &str, method: &'static str) -> Family {
+    static ROUTES: OnceLock<Handles<String, Family>> = OnceLock::new();
+    // The handles kept are the recorder's: it must be there before the first is made.
+    telemetry::metrics();
+    ROUTES.get_or_init(Handles::default).get(name, || {
+        let duration = metrics::histogram!("http_request_duration_seconds", "route" => route.to_owned(), "method" => method);
+        (name.to_owned(), Family::new(duration))
+    })
 }
 
 /// The method as a label: one of HTTP's own, or `_OTHER` (OpenTelemetry's word), so that a

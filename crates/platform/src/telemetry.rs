@@ -9,6 +9,7 @@
 
 mod context;
 mod fields;
+pub mod handles;
 mod otlp;
 mod prometheus;
 pub mod red;

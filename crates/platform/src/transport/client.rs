@@ -3,6 +3,7 @@
 //! each edge of the service map: `rpc_client_calls_total` and `rpc_client_duration_seconds` by
 //! caller and callee, and the edge's series in the operations view.
 
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
@@ -15,16 +16,20 @@ use tracing::Instrument as _;
 
 use super::Transport;
 use crate::grpc::is_server_fault;
+use crate::telemetry::handles::{Family, Handles};
 use crate::telemetry::red::{Kind, Red};
 use crate::telemetry::{self, TraceContext};
 
 /// `transport`, observed as calls from `caller` to `callee`.
 pub fn observed(transport: Transport, caller: &'static str, callee: &'static str) -> Transport {
+    // The handles it keeps are the recorder's: it must be there before the first is made.
+    telemetry::metrics();
     BoxCloneSyncService::new(Observed {
         inner: transport,
         caller,
         callee,
         edge: format!("{caller}→{callee}").into(),
+        methods: Arc::default(),
     })
 }
 
@@ -34,7 +39,20 @@ struct Observed {
     caller: &'static str,
     callee: &'static str,
     /// Shared by the clones each call makes.
-    edge: std::sync::Arc<str>,
+    edge: Arc<str>,
+    /// Each method's metrics, and the method as a label.
+    methods: Arc<Handles<String, (Family, Arc<str>)>>,
+}
+
+impl Observed {
+    /// The client metrics of `method` on this edge, made once.
+    fn metrics(&self, method: &str) -> (Family, Arc<str>) {
+        let (caller, callee) = (self.caller, self.callee);
+        self.methods.get(method, || {
+            let duration = metrics::histogram!("rpc_client_duration_seconds", "caller" => caller, "callee" => callee, "rpc_method" => method.to_owned());
+            (method.to_owned(), (Family::new(duration), method.into()))
+        })
+    }
 }
 
 impl Service<http::Request<Body>> for Observed {
@@ -51,9 +69,10 @@ impl Service<http::Request<Body>> for Observed {
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let (caller, callee, edge) = (self.caller, self.callee, self.edge.clone());
-        let path = request.uri().path().to_owned();
-        let method = path.rsplit('/').next().unwrap_or_default().to_owned();
-        let span = client_span(caller, callee, &path, &method);
+        let path = request.uri().path();
+        let method = path.rsplit('/').next().unwrap_or_default();
+        let span = client_span(caller, callee, path, method);
+        let (family, method) = self.metrics(method);
         if let Some(traceparent) = traceparent_of(&span)
             && let Ok(value) = traceparent.parse()
         {
@@ -75,11 +94,9 @@ impl Service<http::Request<Body>> for Observed {
             if failed {
                 telemetry::mark_error(&span, &format!("{code:?}"));
             }
-            let code = format!("{code:?}");
-            metrics::counter!("rpc_client_calls_total", "caller" => caller, "callee" => callee, "rpc_method" => method.clone(), "code" => code)
-                .increment(1);
-            metrics::histogram!("rpc_client_duration_seconds", "caller" => caller, "callee" => callee, "rpc_method" => method)
-                .record(elapsed.as_secs_f64());
+            family.record(code as i32, elapsed.as_secs_f64(), || {
+                metrics::counter!("rpc_client_calls_total", "caller" => caller, "callee" => callee, "rpc_method" => method.to_string(), "code" => format!("{code:?}"))
+            });
             Red::global().record(Kind::Edge, &edge, elapsed, !failed, trace_id);
             answer
         };
