@@ -252,9 +252,26 @@ fn subscriber(
         None => None,
     };
     Ok(tracing_subscriber::registry()
-        .with(fmt_layer.with_filter(parse_filter("log_filter", &sinks.log_directives)?))
+        .with(
+            fmt_layer.with_filter(
+                parse_filter("log_filter", &sinks.log_directives)?.and(listed_in_logs()),
+            ),
+        )
         .with(otel_layer)
         .with(log_bridge))
+}
+
+/// The spans a log line lists: requests and events handled (with their trace and request ids)
+/// and the work inside them, but not the client span of each call or of each commit, which
+/// tell a line nothing its request span does not and cost formatting on every call. They are
+/// still spans of the traces.
+fn listed_in_logs<S>() -> impl tracing_subscriber::layer::Filter<S> + 'static
+where
+    S: tracing::Subscriber,
+{
+    tracing_subscriber::filter::filter_fn(|metadata| {
+        !(metadata.is_span() && matches!(metadata.name(), "call" | "db"))
+    })
 }
 
 /// The filter that keeps a span when its trace is kept: inside a trace, as the trace decided;
