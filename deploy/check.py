@@ -22,6 +22,7 @@ per problem and exits 1 when there is any:
 import base64
 import json
 import os
+import random
 import re
 import shutil
 import signal
@@ -467,10 +468,24 @@ def check_settings(binary, compose_paths, *chart_paths):
 # ---- boot: every process started on this machine ----------------------------------------------
 
 
+HANDED_OUT = set()
+
+
 def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A port bindable now, below the kernel's ephemeral range (32768 and up) and never handed out
+    twice: a port from bind(0) is in that range, where an outgoing connection of the processes
+    booted meanwhile can take it before the process it was meant for listens (CI saw it)."""
+    while True:
+        port = random.randrange(20_000, 32_000)
+        if port in HANDED_OUT:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        HANDED_OUT.add(port)
+        return port
 
 
 # Straight to 127.0.0.1, whatever proxy the environment names.
