@@ -45,6 +45,8 @@ pub struct ServerLayer {
     max_timeout: Duration,
     /// With mTLS: the SPIFFE ids that may call over the network.
     allowed_peers: Option<AllowList>,
+    /// Whether it serves calls in-process (`transport::in_process`), not from the network.
+    in_process: bool,
 }
 
 impl ServerLayer {
@@ -57,6 +59,7 @@ impl ServerLayer {
             public_methods: public_methods.into(),
             max_timeout: Duration::from_secs(30),
             allowed_peers: None,
+            in_process: false,
         }
     }
 
@@ -85,6 +88,12 @@ impl ServerLayer {
                 "the client certificate carries no SPIFFE id",
             )),
         }
+    }
+
+    /// This layer for calls made in-process, inside the caller's task.
+    pub(crate) fn in_process(mut self) -> ServerLayer {
+        self.in_process = true;
+        self
     }
 
     /// The longest a call may run, whatever deadline the caller asked for.
@@ -157,7 +166,11 @@ where
             .and_then(|value| value.to_str().ok())
             .and_then(parse_grpc_timeout)
             .map_or(layer.max_timeout, |asked| asked.min(layer.max_timeout));
-        let (span, trace) = telemetry::request_span("grpc", &path, &trace, &request_id);
+        let kind = match layer.in_process {
+            true => telemetry::IN_PROCESS,
+            false => "grpc",
+        };
+        let (span, trace) = telemetry::request_span(kind, &path, &trace, &request_id);
 
         let future = async move {
             let started = Instant::now();
