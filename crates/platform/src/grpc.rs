@@ -45,8 +45,6 @@ pub struct ServerLayer {
     max_timeout: Duration,
     /// With mTLS: the SPIFFE ids that may call over the network.
     allowed_peers: Option<AllowList>,
-    /// Whether it serves calls in-process (`transport::in_process`), not from the network.
-    in_process: bool,
 }
 
 impl ServerLayer {
@@ -59,7 +57,6 @@ impl ServerLayer {
             public_methods: public_methods.into(),
             max_timeout: Duration::from_secs(30),
             allowed_peers: None,
-            in_process: false,
         }
     }
 
@@ -88,12 +85,6 @@ impl ServerLayer {
                 "the client certificate carries no SPIFFE id",
             )),
         }
-    }
-
-    /// This layer for calls made in-process, inside the caller's task.
-    pub(crate) fn in_process(mut self) -> ServerLayer {
-        self.in_process = true;
-        self
     }
 
     /// The longest a call may run, whatever deadline the caller asked for.
@@ -166,11 +157,7 @@ where
             .and_then(|value| value.to_str().ok())
             .and_then(parse_grpc_timeout)
             .map_or(layer.max_timeout, |asked| asked.min(layer.max_timeout));
-        let kind = match layer.in_process {
-            true => telemetry::IN_PROCESS,
-            false => "grpc",
-        };
-        let (span, trace) = telemetry::request_span(kind, &path, &trace, &request_id);
+        let (span, trace) = telemetry::request_span("grpc", &path, &trace, &request_id);
 
         let future = async move {
             let started = Instant::now();

@@ -30,8 +30,8 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::{EnvFilter, Layer};
 
 pub use self::context::{
-    IN_PROCESS, MESSAGING_SYSTEM, TraceContext, consumer_span, current_trace, db_span, handoff,
-    in_trace, mark_error, producer_span, request_span, span_ids,
+    MESSAGING_SYSTEM, TraceContext, consumer_span, current_trace, db_span, handoff, in_trace,
+    mark_error, producer_span, request_span, span_ids,
 };
 pub use self::prometheus::{metrics, render_metrics};
 
@@ -262,16 +262,15 @@ fn subscriber(
 }
 
 /// The spans a log line lists: requests and events handled (with their trace and request ids)
-/// and the work inside them, but not the client span of each call or of each commit, nor the
-/// server span of a call served in-process, which tell a line nothing its request span does
-/// not and cost formatting on every call. They are
+/// and the work inside them, but not the client span of each call or of each commit, which
+/// tell a line nothing its request span does not and cost formatting on every call. They are
 /// still spans of the traces.
 fn listed_in_logs<S>() -> impl tracing_subscriber::layer::Filter<S> + 'static
 where
     S: tracing::Subscriber,
 {
     tracing_subscriber::filter::filter_fn(|metadata| {
-        !(metadata.is_span() && matches!(metadata.name(), "call" | "db" | "serve"))
+        !(metadata.is_span() && matches!(metadata.name(), "call" | "db"))
     })
 }
 

@@ -30,7 +30,7 @@ pub type Transport = BoxCloneSyncService<http::Request<Body>, http::Response<Bod
 
 /// Calls the services in `routes` directly, through `layer`.
 pub fn in_process(routes: Routes, layer: ServerLayer) -> Transport {
-    let service = layer.in_process().layer(routes.prepare());
+    let service = layer.layer(routes.prepare());
     let service =
         ServiceExt::<http::Request<Body>>::map_err(service, |never: std::convert::Infallible| {
             match never {}

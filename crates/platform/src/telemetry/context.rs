@@ -203,35 +203,6 @@ fn within(trace: &TraceContext, span: impl FnOnce() -> tracing::Span) -> tracing
     }
 }
 
-/// The `kind` of a gRPC call served in-process, inside its caller's task: its span is named
-/// `serve`, which log lines leave out (the caller's spans already place them), where a call
-/// from another process is a `request` like any other.
-pub const IN_PROCESS: &str = "grpc in-process";
-
-/// A gRPC server span named `$span`, with the attributes of the call `$name`
-/// (`/package.Service/Method`).
-macro_rules! grpc_span {
-    ($span:literal, $name:expr, $request_id:expr) => {{
-        let path = $name.trim_start_matches('/');
-        let (service, method) = path.split_once('/').unwrap_or((path, ""));
-        tracing::info_span!(
-            $span,
-            otel.name = %$name,
-            otel.kind = "server",
-            otel.status_code = Empty,
-            otel.status_description = Empty,
-            kind = "grpc",
-            name = %$name,
-            trace_id = Empty,
-            request_id = %$request_id,
-            rpc.system = "grpc",
-            rpc.service = service,
-            rpc.method = method,
-            rpc.grpc.status_code = Empty,
-        )
-    }};
-}
-
 fn new_request_span(kind: &'static str, name: &str, request_id: &str) -> tracing::Span {
     // Every field is given here, not recorded later: each later record makes the JSON log layer
     // format the span's fields again, which cost a fifth of a product read's CPU.
@@ -253,8 +224,25 @@ fn new_request_span(kind: &'static str, name: &str, request_id: &str) -> tracing
                 http.response.status_code = Empty,
             )
         }
-        "grpc" => grpc_span!("request", name, request_id),
-        IN_PROCESS => grpc_span!("serve", name, request_id),
+        "grpc" => {
+            let path = name.trim_start_matches('/');
+            let (service, method) = path.split_once('/').unwrap_or((path, ""));
+            tracing::info_span!(
+                "request",
+                otel.name = %name,
+                otel.kind = "server",
+                otel.status_code = Empty,
+                otel.status_description = Empty,
+                kind,
+                name = %name,
+                trace_id = Empty,
+                request_id = %request_id,
+                rpc.system = "grpc",
+                rpc.service = service,
+                rpc.method = method,
+                rpc.grpc.status_code = Empty,
+            )
+        }
         _ => tracing::info_span!(
             "request",
             otel.name = %name,
