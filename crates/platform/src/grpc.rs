@@ -247,9 +247,9 @@ fn record(path: &str, response: &http::Response<Body>, elapsed: Duration, trace_
 /// (`package.Service/Method`), made once.
 fn method_metrics(full: &str) -> Family {
     static METHODS: OnceLock<Handles<String, Family>> = OnceLock::new();
-    // The handles kept are the recorder's: it must be there before the first is made.
-    telemetry::metrics();
     METHODS.get_or_init(Handles::default).get(full, || {
+        // The handles kept are the recorder's: it must be there before the first is made.
+        telemetry::metrics();
         let (service, method) = split_path(full);
         let duration = metrics::histogram!(
             "grpc_server_handling_seconds",

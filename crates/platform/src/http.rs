@@ -67,9 +67,9 @@ pub async fn observe(request: Request, next: Next) -> Response {
 /// (`GET /route`), made once.
 fn route_metrics(name: &str, route: &str, method: &'static str) -> Family {
     static ROUTES: OnceLock<Handles<String, Family>> = OnceLock::new();
-    // The handles kept are the recorder's: it must be there before the first is made.
-    telemetry::metrics();
     ROUTES.get_or_init(Handles::default).get(name, || {
+        // The handles kept are the recorder's: it must be there before the first is made.
+        telemetry::metrics();
         let duration = metrics::histogram!("http_request_duration_seconds", "route" => route.to_owned(), "method" => method);
         (name.to_owned(), Family::new(duration))
     })
