@@ -34,10 +34,12 @@ pub fn window_length(seconds: u64) -> Duration {
     Duration::from_secs(seconds.div_ceil(MAX_WINDOWS).max(1))
 }
 
-/// The latencies of one step's successful requests and the count of its failed ones.
+/// The latencies of one step's successful requests, and those of its failed ones apart: a
+/// timeout or a quick refusal would otherwise move the percentiles of the answers that counted.
 #[derive(Clone, Debug)]
 pub struct StepLatencies {
     latencies: Histogram<u64>,
+    failed: Histogram<u64>,
     errors: u64,
 }
 
@@ -75,6 +77,7 @@ pub struct Recording {
 impl StepLatencies {
     fn new(latencies: Histogram<u64>) -> StepLatencies {
         StepLatencies {
+            failed: latencies.clone(),
             latencies,
             errors: 0,
         }
@@ -106,6 +109,22 @@ impl StepLatencies {
             false => micros_to_ms(self.latencies.max()),
         }
     }
+
+    /// The latency at `quantile` of the failed requests that answered or timed out, in
+    /// milliseconds; 0 with none.
+    pub fn failed_quantile_ms(&self, quantile: f64) -> f64 {
+        match self.failed.is_empty() {
+            true => 0.0,
+            false => micros_to_ms(self.failed.value_at_quantile(quantile)),
+        }
+    }
+}
+
+/// A latency in the histograms' unit; zero microseconds is below their lowest value: 1.
+fn micros_of(latency: Duration) -> u64 {
+    u64::try_from(latency.as_micros())
+        .unwrap_or(u64::MAX)
+        .max(1)
 }
 
 impl Recording {
@@ -133,10 +152,7 @@ impl Recording {
 
     /// A request of `step` that answered with a success `at` into the run, after `latency`.
     pub fn record(&mut self, step: &'static str, at: Duration, latency: Duration) {
-        // A latency of zero microseconds is below the histogram's lowest value: count it as 1.
-        let micros = u64::try_from(latency.as_micros())
-            .unwrap_or(u64::MAX)
-            .max(1);
+        let micros = micros_of(latency);
         let run_template = &self.run_template;
         self.steps
             .entry(step)
@@ -154,19 +170,25 @@ impl Recording {
             .saturating_record(micros);
     }
 
-    /// A request of `step` that failed `at` into the run, of `kind`, saying `what`.
+    /// A request of `step` that failed `at` into the run, of `kind`, saying `what`, after
+    /// `latency` (none when it was never sent).
     pub fn record_error(
         &mut self,
         step: &'static str,
         at: Duration,
-        kind: ErrorKind,
-        what: String,
+        latency: Option<Duration>,
+        failure: (ErrorKind, String),
     ) {
+        let (kind, what) = failure;
         let run_template = &self.run_template;
-        self.steps
+        let latencies = self
+            .steps
             .entry(step)
-            .or_insert_with(|| StepLatencies::new(run_template.clone()))
-            .errors += 1;
+            .or_insert_with(|| StepLatencies::new(run_template.clone()));
+        latencies.errors += 1;
+        if let Some(latency) = latency {
+            latencies.failed.saturating_record(micros_of(latency));
+        }
         let index = self.window_index(at);
         let window_template = &self.window_template;
         let window = &mut self.windows[index];
@@ -312,8 +334,8 @@ mod tests {
         recording.record_error(
             "checkout",
             Duration::from_secs(5),
-            ErrorKind::Server,
-            "checkout: 503".to_owned(),
+            Some(Duration::from_secs(30)),
+            (ErrorKind::Server, "checkout: 503".to_owned()),
         );
         recording.journey_ended(Duration::from_secs(5), false);
         recording.unfinished(7, ErrorKind::Timeout, "a journey did not end");
@@ -326,6 +348,11 @@ mod tests {
             browse.quantile_ms(0.5)
         );
         assert!((browse.max_ms() - 100.0).abs() < 0.1);
+        // The failed checkout's 30 s stay out of the answered ones' percentiles, and in its own.
+        let checkout = &recording.steps()["checkout"];
+        assert!((checkout.quantile_ms(0.99) - 250.0).abs() < 0.5);
+        assert!((checkout.failed_quantile_ms(0.99) - 30_000.0).abs() < 50.0);
+        assert_eq!(browse.failed_quantile_ms(0.99), 0.0);
         // Two-second windows: 1 s falls in the first, 5 s in the third.
         assert_eq!(recording.windows().len(), 3);
         assert_eq!(recording.windows()[0].steps["browse"].count(), 100);

@@ -6,7 +6,8 @@
 //! `storefront`, `window_s`, `elapsed_s`, `arrivals`, `dropped`, `completed` (journeys that
 //! ended), `failed_journeys`, `unfinished`, `errors`, `errors_by_kind` (an object),
 //! `error_samples`, `steps` (by step name: `count` of successful requests, `errors`, `p50_ms`,
-//! `p90_ms`, `p99_ms`, `p999_ms`, `max_ms`) and `windows` (one per `window_s` from the start:
+//! `p90_ms`, `p99_ms`, `p999_ms`, `max_ms` of those, and `failed_p50_ms`, `failed_p99_ms` of the
+//! failed ones that answered or timed out) and `windows` (one per `window_s` from the start:
 //! `start_s`, `journeys`, `failed_journeys`, `errors` and `steps` with `count`, `errors`,
 //! `p50_ms`, `p99_ms`). The step names are `shop::STEPS`.
 
@@ -93,6 +94,8 @@ fn step_json(latencies: &StepLatencies) -> Value {
         "p99_ms": latencies.quantile_ms(0.99),
         "p999_ms": latencies.quantile_ms(0.999),
         "max_ms": latencies.max_ms(),
+        "failed_p50_ms": latencies.failed_quantile_ms(0.5),
+        "failed_p99_ms": latencies.failed_quantile_ms(0.99),
     })
 }
 
@@ -290,8 +293,8 @@ fn latency_series(recording: &Recording, quantile: f64) -> Vec<Series> {
 fn steps_table(recording: &Recording) -> String {
     let mut table = String::from(
         "<table class=\"steps\"><tr><th>step</th><th>count</th><th>errors</th><th>p50 ms</th>\
-         <th>p90 ms</th><th>p99 ms</th><th>p99.9 ms</th><th>max ms</th><th>p99 over time</th>\
-         </tr>",
+         <th>p90 ms</th><th>p99 ms</th><th>p99.9 ms</th><th>max ms</th><th>failed p99 ms</th>\
+         <th>p99 over time</th></tr>",
     );
     for step in STEPS {
         let Some(latencies) = recording.steps().get(step) else {
@@ -309,7 +312,7 @@ fn steps_table(recording: &Recording) -> String {
             .collect();
         table.push_str(&format!(
             "<tr><td>{step}</td><td>{}</td><td>{}</td><td>{:.1}</td><td>{:.1}</td><td>{:.1}</td>\
-             <td>{:.1}</td><td>{:.1}</td><td>{}</td></tr>",
+             <td>{:.1}</td><td>{:.1}</td><td>{:.1}</td><td>{}</td></tr>",
             latencies.count(),
             latencies.errors(),
             latencies.quantile_ms(0.5),
@@ -317,6 +320,7 @@ fn steps_table(recording: &Recording) -> String {
             latencies.quantile_ms(0.99),
             latencies.quantile_ms(0.999),
             latencies.max_ms(),
+            latencies.failed_quantile_ms(0.99),
             charts::sparkline(&p99_by_window, 120, 24),
         ));
     }

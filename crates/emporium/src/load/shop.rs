@@ -144,7 +144,7 @@ impl ShopReport {
             let Some(latencies) = self.recording.steps().get(step) else {
                 continue;
             };
-            lines.push(format!(
+            let mut line = format!(
                 "  {step:<12} {:>7} ok {:>5} errors  p50 {:>7.1} ms  p90 {:>7.1} ms  p99 {:>7.1} \
                  ms  p99.9 {:>7.1} ms  max {:>7.1} ms",
                 latencies.count(),
@@ -154,7 +154,12 @@ impl ShopReport {
                 latencies.quantile_ms(0.99),
                 latencies.quantile_ms(0.999),
                 latencies.max_ms(),
-            ));
+            );
+            if latencies.errors() > 0 {
+                let failed = latencies.failed_quantile_ms(0.99);
+                line.push_str(&format!("  failed p99 {failed:>7.1} ms"));
+            }
+            lines.push(line);
         }
         let kinds: Vec<String> = self
             .recording

@@ -20,8 +20,8 @@ fn synthetic_report() -> ShopReport {
     recording.record_error(
         "search",
         Duration::from_secs(3),
-        ErrorKind::Server,
-        "search: 503 <b>busy</b>".to_owned(),
+        Some(Duration::from_millis(40)),
+        (ErrorKind::Server, "search: 503 <b>busy</b>".to_owned()),
     );
     ShopReport {
         url: "http://127.0.0.1:8080".to_owned(),
@@ -63,7 +63,15 @@ fn the_summary_has_every_key_scripts_read_and_a_figure_set_per_step_and_window()
     assert_eq!(summary["errors_by_kind"]["5xx"], 1);
     let browse = &summary["steps"]["browse"];
     for key in [
-        "count", "errors", "p50_ms", "p90_ms", "p99_ms", "p999_ms", "max_ms",
+        "count",
+        "errors",
+        "p50_ms",
+        "p90_ms",
+        "p99_ms",
+        "p999_ms",
+        "max_ms",
+        "failed_p50_ms",
+        "failed_p99_ms",
     ] {
         assert!(browse.get(key).is_some(), "{key}: {browse}");
     }
@@ -71,6 +79,10 @@ fn the_summary_has_every_key_scripts_read_and_a_figure_set_per_step_and_window()
     assert!(browse["p50_ms"].as_f64().unwrap() <= browse["p99_ms"].as_f64().unwrap());
     assert_eq!(summary["steps"]["search"]["count"], 0);
     assert_eq!(summary["steps"]["search"]["errors"], 1);
+    let failed_p99 = summary["steps"]["search"]["failed_p99_ms"]
+        .as_f64()
+        .unwrap();
+    assert!((failed_p99 - 40.0).abs() < 0.5, "{failed_p99}");
     let windows = summary["windows"].as_array().unwrap();
     assert_eq!(windows.len(), 10, "one-second windows over ten seconds");
     assert_eq!(windows[3]["start_s"], 3);

@@ -176,9 +176,10 @@ impl<'a> Shopper<'a> {
                 Ok(body)
             }
             Err((kind, what)) => {
-                let what = format!("{step}: {what}");
-                self.shop
-                    .record(|recording| recording.record_error(step, at, kind, what));
+                let failure = (kind, format!("{step}: {what}"));
+                self.shop.record(|recording| {
+                    recording.record_error(step, at, Some(latency), failure);
+                });
                 Err(StepFailed)
             }
         }
@@ -189,7 +190,7 @@ impl<'a> Shopper<'a> {
         let at = self.shop.started.elapsed();
         let what = format!("{step}: no shopper account to use");
         self.shop.record(|recording| {
-            recording.record_error(step, at, ErrorKind::Interrupted, what);
+            recording.record_error(step, at, None, (ErrorKind::Interrupted, what));
         });
         StepFailed
     }
