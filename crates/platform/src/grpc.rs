@@ -233,7 +233,7 @@ fn record(path: &str, response: &http::Response<Body>, elapsed: Duration, trace_
         .and_then(|rest| rest.split('.').next());
     let name = format!("{}/{method}", short.unwrap_or(service));
     Red::global().record(Kind::Rpc, &name, elapsed, !failed, trace_id);
-    method_metrics(full).record(code as i32, elapsed.as_secs_f64(), || {
+    method_metrics(full).record(code as i32, elapsed.as_secs_f64(), trace_id, || {
         metrics::counter!(
             "grpc_server_handled_total",
             "grpc_service" => service.to_owned(),
@@ -248,15 +248,10 @@ fn record(path: &str, response: &http::Response<Body>, elapsed: Duration, trace_
 fn method_metrics(full: &str) -> Family {
     static METHODS: OnceLock<Handles<String, Family>> = OnceLock::new();
     METHODS.get_or_init(Handles::default).get(full, || {
-        // The handles kept are the recorder's: it must be there before the first is made.
-        telemetry::metrics();
         let (service, method) = split_path(full);
-        let duration = metrics::histogram!(
-            "grpc_server_handling_seconds",
-            "grpc_service" => service.to_owned(),
-            "grpc_method" => method.to_owned(),
-        );
-        (full.to_owned(), Family::new(duration))
+        let labels = [("grpc_service", service), ("grpc_method", method)];
+        let family = Family::new("grpc_server_handling_seconds", &labels);
+        (full.to_owned(), family)
     })
 }
 

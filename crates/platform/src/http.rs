@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -53,11 +53,13 @@ pub async fn observe(request: Request, next: Next) -> Response {
         telemetry::mark_error(&span, &format!("answered {status}"));
     }
     let elapsed = started.elapsed();
-    Red::global().record(Kind::Route, &name, elapsed, status < 500, trace.exemplar());
+    let exemplar = trace.exemplar();
+    Red::global().record(Kind::Route, &name, elapsed, status < 500, exemplar);
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert(REQUEST_ID, value);
     }
-    route_metrics(&name, route, method).record(i32::from(status), elapsed.as_secs_f64(), || {
+    let seconds = elapsed.as_secs_f64();
+    route_metrics(&name, route, method).record(i32::from(status), seconds, exemplar, || {
         metrics::counter!("http_requests_total", "route" => route.to_owned(), "method" => method, "status" => status.to_string())
     });
     response
@@ -68,10 +70,9 @@ pub async fn observe(request: Request, next: Next) -> Response {
 fn route_metrics(name: &str, route: &str, method: &'static str) -> Family {
     static ROUTES: OnceLock<Handles<String, Family>> = OnceLock::new();
     ROUTES.get_or_init(Handles::default).get(name, || {
-        // The handles kept are the recorder's: it must be there before the first is made.
-        telemetry::metrics();
-        let duration = metrics::histogram!("http_request_duration_seconds", "route" => route.to_owned(), "method" => method);
-        (name.to_owned(), Family::new(duration))
+        let labels = [("route", route), ("method", method)];
+        let family = Family::new("http_request_duration_seconds", &labels);
+        (name.to_owned(), family)
     })
 }
 
@@ -132,15 +133,26 @@ async fn ready(State(readiness): State<Readiness>) -> Response {
     }
 }
 
-async fn metrics() -> Response {
-    (
-        [(
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
-        telemetry::render_metrics(),
-    )
-        .into_response()
+/// The Prometheus text format, or OpenMetrics with exemplars for a scraper that asks for it.
+async fn metrics(headers: HeaderMap) -> Response {
+    use telemetry::openmetrics;
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
+    let text = telemetry::render_metrics();
+    match accept.is_some_and(openmetrics::wanted) {
+        true => (
+            [(header::CONTENT_TYPE, openmetrics::CONTENT_TYPE)],
+            openmetrics::from_prometheus(&text),
+        )
+            .into_response(),
+        false => (
+            [(
+                header::CONTENT_TYPE,
+                "text/plain; version=0.0.4; charset=utf-8",
+            )],
+            text,
+        )
+            .into_response(),
+    }
 }
 
 /// Serves `app` on `listener` until `shutdown`, then lets the requests in flight finish.

@@ -10,6 +10,7 @@
 mod context;
 mod fields;
 pub mod handles;
+pub mod openmetrics;
 mod otlp;
 mod prometheus;
 pub mod red;

@@ -13,6 +13,7 @@ mod checkout;
 mod cluster;
 mod crash;
 mod distributed;
+mod exemplars;
 mod graphql;
 mod images;
 mod load;

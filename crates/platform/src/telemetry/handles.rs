@@ -7,28 +7,46 @@ use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::{Arc, RwLock};
 
-use metrics::{Counter, Histogram};
+use metrics::{Counter, Histogram, Label};
 
-/// The series of one route, method or edge: its duration histogram, and its request counters
-/// by outcome (an HTTP status, a gRPC code).
+use super::openmetrics::Exemplars;
+
+/// The series of one route, method or edge: its duration histogram with its exemplars, and its
+/// request counters by outcome (an HTTP status, a gRPC code).
 #[derive(Clone)]
 pub struct Family {
     duration: Histogram,
+    exemplars: Arc<Exemplars>,
     outcomes: Arc<Handles<i32, Counter>>,
 }
 
 impl Family {
-    pub fn new(duration: Histogram) -> Family {
+    /// The family whose duration histogram is `histogram` with `labels`.
+    pub fn new(histogram: &'static str, labels: &[(&'static str, &str)]) -> Family {
+        // The handles kept are the recorder's: it must be there before the first is made.
+        super::metrics();
+        let owned: Vec<Label> = labels
+            .iter()
+            .map(|(key, value)| Label::new(*key, (*value).to_owned()))
+            .collect();
         Family {
-            duration,
+            duration: metrics::histogram!(histogram, owned),
+            exemplars: Exemplars::of(histogram, labels),
             outcomes: Arc::default(),
         }
     }
 
-    /// Counts one request with `outcome` that took `seconds`; `counter` makes the outcome's
-    /// counter the first time it is seen.
-    pub fn record(&self, outcome: i32, seconds: f64, counter: impl FnOnce() -> Counter) {
+    /// Counts one request with `outcome` that took `seconds`, in the trace `trace_id` (0 when
+    /// its spans are not kept); `counter` makes the outcome's counter the first time it is seen.
+    pub fn record(
+        &self,
+        outcome: i32,
+        seconds: f64,
+        trace_id: u128,
+        counter: impl FnOnce() -> Counter,
+    ) {
         self.duration.record(seconds);
+        self.exemplars.record(seconds, trace_id);
         self.outcomes
             .get(&outcome, || (outcome, counter()))
             .increment(1);

@@ -192,7 +192,11 @@ fn now_unix() -> u64 {
 }
 
 fn bucket_of(elapsed: Duration) -> usize {
-    let seconds = elapsed.as_secs_f64();
+    bucket_of_seconds(elapsed.as_secs_f64())
+}
+
+/// The bucket of a duration: the first whose upper bound it does not pass, as Prometheus counts.
+pub(crate) fn bucket_of_seconds(seconds: f64) -> usize {
     BUCKETS.partition_point(|bound| *bound < seconds)
 }
 

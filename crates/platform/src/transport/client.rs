@@ -49,8 +49,13 @@ impl Observed {
     fn metrics(&self, method: &str) -> (Family, Arc<str>) {
         let (caller, callee) = (self.caller, self.callee);
         self.methods.get(method, || {
-            let duration = metrics::histogram!("rpc_client_duration_seconds", "caller" => caller, "callee" => callee, "rpc_method" => method.to_owned());
-            (method.to_owned(), (Family::new(duration), method.into()))
+            let labels = [
+                ("caller", caller),
+                ("callee", callee),
+                ("rpc_method", method),
+            ];
+            let family = Family::new("rpc_client_duration_seconds", &labels);
+            (method.to_owned(), (family, method.into()))
         })
     }
 }
@@ -94,7 +99,7 @@ impl Service<http::Request<Body>> for Observed {
             if failed {
                 telemetry::mark_error(&span, &format!("{code:?}"));
             }
-            family.record(code as i32, elapsed.as_secs_f64(), || {
+            family.record(code as i32, elapsed.as_secs_f64(), trace_id, || {
                 metrics::counter!("rpc_client_calls_total", "caller" => caller, "callee" => callee, "rpc_method" => method.to_string(), "code" => format!("{code:?}"))
             });
             Red::global().record(Kind::Edge, &edge, elapsed, !failed, trace_id);
