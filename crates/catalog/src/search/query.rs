@@ -168,11 +168,7 @@ impl Search {
     /// The `limit` products nearest in meaning to `sku`, without it; empty when it has no
     /// vector yet.
     pub(crate) async fn similar(&self, sku: &str, limit: usize) -> Vec<Near> {
-        let space = self.serving();
-        let Some(vector) = space.vector(sku).await else {
-            return Vec::new();
-        };
-        space.nearest(vector, limit, Some(sku.to_owned())).await
+        self.serving().similar(sku, limit).await
     }
 
     /// The shadow ranking's top ten set beside the served one, as the share they have in

@@ -4,6 +4,8 @@
 //! Chroma server, searched over the network.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use semantic::{Embedder, ExactIndex, HnswIndex, HnswParams, VectorIndex};
 
@@ -11,11 +13,21 @@ use super::Config;
 use super::chroma::{self, Chroma};
 use crate::domain::search::Near;
 
+/// How many products' neighbours are remembered, and for how long at most.
+const SIMILAR_KEPT: u64 = 10_000;
+const SIMILAR_TTL: Duration = Duration::from_secs(600);
+
 /// An embedder and its index, named `name@version` like the rows they match.
 pub(crate) struct Space {
     embedder: Arc<dyn Embedder>,
     index: Index,
     model: String,
+    /// The neighbours of a product by how many were asked for, until this process changes its
+    /// index (every product page asks, and a scan of the exact index is most of its work).
+    /// Only for an index in memory: a Chroma collection changes under other replicas too.
+    similar: moka::future::Cache<(String, usize), Arc<Vec<Near>>>,
+    /// Changes made to the index: an answer computed across one is not remembered.
+    changes: AtomicU64,
 }
 
 enum Index {
@@ -60,6 +72,11 @@ impl Space {
             model: embedder.model().to_string(),
             embedder,
             index,
+            similar: moka::future::Cache::builder()
+                .max_capacity(SIMILAR_KEPT)
+                .time_to_live(SIMILAR_TTL)
+                .build(),
+            changes: AtomicU64::new(0),
         })
     }
 
@@ -116,7 +133,7 @@ impl Space {
         if rows.is_empty() {
             return Ok(());
         }
-        match &self.index {
+        let put = match &self.index {
             Index::Memory { index, .. } => {
                 let (index, rows) = (index.clone(), rows.to_vec());
                 tokio::task::spawn_blocking(move || {
@@ -126,7 +143,15 @@ impl Space {
                 .await?
             }
             Index::Chroma(chroma) => chroma.upsert(rows).await,
-        }
+        };
+        self.changed();
+        put
+    }
+
+    /// Forgets the neighbours found before a change of the index.
+    fn changed(&self) {
+        self.changes.fetch_add(1, Ordering::AcqRel);
+        self.similar.invalidate_all();
     }
 
     pub(crate) async fn remove(&self, skus: &[String]) -> anyhow::Result<()> {
@@ -136,16 +161,36 @@ impl Space {
         match &self.index {
             Index::Memory { index, .. } => {
                 let (index, skus) = (index.clone(), skus.to_vec());
-                tokio::task::spawn_blocking(move || {
+                let removed = tokio::task::spawn_blocking(move || {
                     skus.iter().for_each(|sku| {
                         index.remove(sku);
                     })
                 })
-                .await?;
-                Ok(())
+                .await;
+                self.changed();
+                Ok(removed?)
             }
             Index::Chroma(chroma) => chroma.delete(skus).await,
         }
+    }
+
+    /// The `k` products nearest to the product `sku`, without it; empty when it has no vector.
+    /// Remembered until the index changes, when the index is in memory.
+    pub(crate) async fn similar(self: Arc<Space>, sku: &str, k: usize) -> Vec<Near> {
+        let key = (sku.to_owned(), k);
+        if let Some(found) = self.similar.get(&key).await {
+            return found.to_vec();
+        }
+        let before = self.changes.load(Ordering::Acquire);
+        let Some(vector) = self.vector(sku).await else {
+            return Vec::new();
+        };
+        let nearest = self.clone().nearest(vector, k, Some(key.0.clone())).await;
+        // A change after this check clears what goes in now, so nothing stale is kept.
+        if self.in_memory() && self.changes.load(Ordering::Acquire) == before {
+            self.similar.insert(key, Arc::new(nearest.clone())).await;
+        }
+        nearest
     }
 
     /// Whether the index is in this process's memory (searching it is processor work).

@@ -86,6 +86,7 @@ async fn a_product_written_is_found_by_meaning_here_at_once_and_on_another_repli
             );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
+        neighbours_follow_a_write(&mut here, &mut there, &admin, (&token, &replica_token)).await;
         here.delete_product(platform::transport::request(
             pb::DeleteProductRequest {
                 sku: "TEL-1".to_owned(),
@@ -109,6 +110,57 @@ async fn a_product_written_is_found_by_meaning_here_at_once_and_on_another_repli
         shutdown.trigger();
         background.await.unwrap();
     }
+}
+
+/// A product's neighbours, asked for (and so remembered) before its near twin is written,
+/// have the twin first after: at once here, and on the replica at its next read of changes.
+async fn neighbours_follow_a_write(
+    here: &mut Client,
+    there: &mut Client,
+    admin: &str,
+    (token, replica_token): (&str, &str),
+) {
+    assert!(
+        !similar(here, token, "TEL-1")
+            .await
+            .contains(&"TEL-2".to_owned())
+    );
+    assert!(
+        !similar(there, replica_token, "TEL-1")
+            .await
+            .contains(&"TEL-2".to_owned())
+    );
+    here.create_product(platform::transport::request(
+        pb::CreateProductRequest {
+            sku: "TEL-2".to_owned(),
+            product: Some(telescope("Brass Refractor Telescope, Second Edition")),
+        },
+        admin,
+    ))
+    .await
+    .unwrap();
+    assert_eq!(similar(here, token, "TEL-1").await[0], "TEL-2");
+    let written = Instant::now();
+    while similar(there, replica_token, "TEL-1").await.first() != Some(&"TEL-2".to_owned()) {
+        assert!(
+            written.elapsed() < REPLICA_PATIENCE,
+            "the replica's neighbours follow"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn similar(client: &mut Client, token: &str, sku: &str) -> Vec<String> {
+    let request = pb::SimilarProductsRequest {
+        sku: sku.to_owned(),
+        limit: 5,
+    };
+    let response = client
+        .similar_products(platform::transport::request(request, token))
+        .await
+        .unwrap()
+        .into_inner();
+    response.products.into_iter().map(|p| p.sku).collect()
 }
 
 async fn status(client: &mut Client, token: &str) -> pb::SearchStatus {
