@@ -305,23 +305,13 @@ const SPECS: [Spec; 11] = {
         spec(ProductRead, 1, P50, (Many, One), Goal::None),
         spec(ProductRead, SATURATION, Throughput, (One, Many), Goal::None),
         spec(ProductRead, SATURATION, Cpu, (Many, One), Goal::None),
-        // A page reads the product and its stock: two hops when the services are apart.
+        // A page reads the product, its stock, its recommendations and the cart: four hops
+        // when the services are apart. The targets are read at one connection, where the
+        // price of a hop is physics; at saturation it is queueing as well, and only reported.
         spec(ProductPage, 1, P50, (Many, One), Goal::AtLeast(5.0)),
-        spec(
-            ProductPage,
-            SATURATION,
-            P50,
-            (Many, One),
-            Goal::AtLeast(5.0),
-        ),
+        spec(ProductPage, SATURATION, P50, (Many, One), Goal::None),
         spec(ProductPage, 1, Cpu, (Many, One), Goal::AtLeast(3.0)),
-        spec(
-            ProductPage,
-            SATURATION,
-            Cpu,
-            (Many, One),
-            Goal::AtLeast(3.0),
-        ),
+        spec(ProductPage, SATURATION, Cpu, (Many, One), Goal::None),
         spec(ProductPage, SATURATION, Throughput, (One, Many), Goal::None),
     ]
 };

@@ -7,7 +7,6 @@
 //! a product read's CPU. Here a record of span attributes only costs nothing, and a field
 //! recorded later is appended to the object as it stands.
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 use tracing::field::{Field, Visit};
@@ -31,41 +30,59 @@ const FOR_SPANS: [&str; 7] = [
 #[derive(Debug, Default)]
 pub(super) struct LogFields;
 
+/// The fields kept so far, written as the members of a JSON object (without its braces) as
+/// they are visited: no map of owned names and values to build and then serialise.
 #[derive(Default)]
-struct Kept(BTreeMap<String, serde_json::Value>);
+struct Kept(Vec<u8>);
 
 impl Kept {
-    fn keep(&mut self, field: &Field, value: serde_json::Value) {
+    fn keep(&mut self, field: &Field, value: impl serde::Serialize) {
         let name = field.name();
-        if !FOR_SPANS.iter().any(|prefix| name.starts_with(prefix)) {
-            self.0.insert(name.to_owned(), value);
+        if FOR_SPANS.iter().any(|prefix| name.starts_with(prefix)) {
+            return;
         }
+        if !self.0.is_empty() {
+            self.0.push(b',');
+        }
+        // Into a Vec, a name and a value of these types cannot fail to serialise.
+        let _ = serde_json::to_writer(&mut self.0, name);
+        self.0.push(b':');
+        let _ = serde_json::to_writer(&mut self.0, &value);
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The members kept, as text: serde_json writes UTF-8 only.
+    fn members(self) -> Result<String, fmt::Error> {
+        String::from_utf8(self.0).map_err(|_| fmt::Error)
     }
 }
 
 impl Visit for Kept {
     fn record_str(&mut self, field: &Field, value: &str) {
-        self.keep(field, value.into());
+        self.keep(field, value);
     }
 
     fn record_i64(&mut self, field: &Field, value: i64) {
-        self.keep(field, value.into());
+        self.keep(field, value);
     }
 
     fn record_u64(&mut self, field: &Field, value: u64) {
-        self.keep(field, value.into());
+        self.keep(field, value);
     }
 
     fn record_bool(&mut self, field: &Field, value: bool) {
-        self.keep(field, value.into());
+        self.keep(field, value);
     }
 
     fn record_f64(&mut self, field: &Field, value: f64) {
-        self.keep(field, value.into());
+        self.keep(field, value);
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        self.keep(field, format!("{value:?}").into());
+        self.keep(field, format!("{value:?}"));
     }
 }
 
@@ -77,8 +94,9 @@ impl<'writer> FormatFields<'writer> for LogFields {
     ) -> fmt::Result {
         let mut kept = Kept::default();
         fields.record(&mut kept);
-        let text = serde_json::to_string(&kept.0).map_err(|_| fmt::Error)?;
-        writer.write_str(&text)
+        writer.write_char('{')?;
+        writer.write_str(&kept.members()?)?;
+        writer.write_char('}')
     }
 
     fn add_fields(
@@ -88,20 +106,21 @@ impl<'writer> FormatFields<'writer> for LogFields {
     ) -> fmt::Result {
         let mut kept = Kept::default();
         fields.record(&mut kept);
-        if kept.0.is_empty() {
+        if kept.is_empty() {
             return Ok(());
         }
         // Fields recorded later are new ones (declared empty at first), so they go at the end
         // of the object as it stands, with no parse; a repeated name keeps its last value when
         // the line is read.
-        let added = serde_json::to_string(&kept.0).map_err(|_| fmt::Error)?;
+        let added = kept.members()?;
         let fields = &mut current.fields;
         match fields.strip_suffix('}') {
-            Some("{") | None => *fields = added,
+            Some("{") | None => *fields = format!("{{{added}}}"),
             Some(_) => {
                 fields.pop();
                 fields.push(',');
-                fields.push_str(&added[1..]);
+                fields.push_str(&added);
+                fields.push('}');
             }
         }
         Ok(())
