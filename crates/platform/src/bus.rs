@@ -157,9 +157,12 @@ impl Consumer {
                 delivery.envelope.traceparent.as_deref(),
             );
             let started = std::time::Instant::now();
-            let handled = crate::telemetry::in_trace(trace, handle(delivery.envelope.clone()))
-                .instrument(span.clone())
-                .await;
+            let handler = format!("{name} {}", delivery.subject);
+            let handled = handle(delivery.envelope.clone());
+            let handled =
+                crate::telemetry::handle_in("event", handler, String::new(), trace, handled)
+                    .instrument(span.clone())
+                    .await;
             crate::telemetry::red::Red::global().record(
                 crate::telemetry::red::Kind::Consumer,
                 &name,

@@ -182,11 +182,9 @@ where
                 Some(status) => status.into_http(),
                 None => {
                     let deadline = started + timeout;
-                    let call = AssertUnwindSafe(telemetry::in_trace(
-                        trace,
-                        resilience::within_deadline(deadline, inner.call(request)),
-                    ))
-                    .catch_unwind();
+                    let call = resilience::within_deadline(deadline, inner.call(request));
+                    let call = telemetry::handle_in("grpc", path.clone(), request_id, trace, call);
+                    let call = AssertUnwindSafe(call).catch_unwind();
                     match tokio::time::timeout(timeout, call).await {
                         Err(_elapsed) => {
                             Status::deadline_exceeded("the deadline expired").into_http()

@@ -42,9 +42,9 @@ pub async fn observe(request: Request, next: Next) -> Response {
         .unwrap_or_else(|| trace.trace_id_hex());
     let (span, trace) = telemetry::request_span("http", &name, &trace, &request_id);
 
-    let mut response = telemetry::in_trace(trace, next.run(request))
-        .instrument(span.clone())
-        .await;
+    let handled = next.run(request);
+    let handled = telemetry::handle_in("http", name.clone(), request_id.clone(), trace, handled);
+    let mut response = handled.instrument(span.clone()).await;
 
     let status = response.status().as_u16();
     span.record("http.response.status_code", status);

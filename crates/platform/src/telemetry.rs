@@ -10,6 +10,7 @@
 mod context;
 mod fields;
 pub mod handles;
+mod logline;
 pub mod openmetrics;
 mod otlp;
 mod prometheus;
@@ -31,8 +32,8 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::{EnvFilter, Layer};
 
 pub use self::context::{
-    MESSAGING_SYSTEM, TraceContext, consumer_span, current_trace, db_span, handoff, in_trace,
-    mark_error, producer_span, request_span, span_ids,
+    MESSAGING_SYSTEM, TraceContext, consumer_span, current_trace, db_span, handle_in, handoff,
+    in_trace, mark_error, producer_span, request_span, span_ids,
 };
 pub use self::prometheus::{metrics, render_metrics};
 
@@ -132,10 +133,7 @@ pub fn init(service_name: &str, config: &TelemetryConfig) -> anyhow::Result<Tele
     };
     let fmt_layer = match json {
         true => json_logs(std::io::stderr),
-        false => tracing_subscriber::fmt::layer()
-            .compact()
-            .with_writer(std::io::stderr)
-            .boxed(),
+        false => text_logs(),
     };
     let tracer_provider = match config.trace_filter.trim() {
         "off" => None,
@@ -171,11 +169,7 @@ pub fn init_with_tracer_provider(
         tracer_provider: Some(tracer_provider),
         logger_provider: None,
     };
-    let fmt_layer = tracing_subscriber::fmt::layer()
-        .compact()
-        .with_writer(std::io::stderr)
-        .boxed();
-    let subscriber = subscriber(fmt_layer, &sinks, config)?;
+    let subscriber = subscriber(text_logs(), &sinks, config)?;
     tracing::subscriber::set_global_default(subscriber)?;
     Ok(sinks.into_guard())
 }
@@ -205,17 +199,35 @@ where
     Ok((subscriber, sinks.into_guard()))
 }
 
-/// JSON log lines, each with the list of spans it was written in (and so their trace ids).
+/// JSON log lines, each with the list of spans it was written in, after the requests it was
+/// written in (and so their trace ids).
 fn json_logs<W>(writer: W) -> BoxedLayer
 where
     W: for<'writer> MakeWriter<'writer> + Send + Sync + 'static,
 {
-    tracing_subscriber::fmt::layer()
+    let format = tracing_subscriber::fmt::format()
         .json()
         .with_current_span(false)
-        .with_span_list(true)
+        .with_span_list(true);
+    tracing_subscriber::fmt::layer()
+        .event_format(logline::WithRequests {
+            inner: format,
+            json: true,
+        })
         .fmt_fields(fields::LogFields)
         .with_writer(writer)
+        .boxed()
+}
+
+/// Readable log lines on standard error, each ending with the request it was written in.
+fn text_logs() -> BoxedLayer {
+    let format = tracing_subscriber::fmt::format().compact();
+    tracing_subscriber::fmt::layer()
+        .event_format(logline::WithRequests {
+            inner: format,
+            json: false,
+        })
+        .with_writer(std::io::stderr)
         .boxed()
 }
 
@@ -262,16 +274,16 @@ fn subscriber(
         .with(log_bridge))
 }
 
-/// The spans a log line lists: requests and events handled (with their trace and request ids)
-/// and the work inside them, but not the client span of each call or of each commit, which
-/// tell a line nothing its request span does not and cost formatting on every call. They are
-/// still spans of the traces.
+/// The spans a log line lists: the work inside requests and events, but not the requests' own
+/// spans (a line takes its request from its task, `logline`, so that an unkept trace's request
+/// makes no span at all), nor the client span of each call or each commit, which tell a line
+/// nothing its request does not. They are all still spans of the traces.
 fn listed_in_logs<S>() -> impl tracing_subscriber::layer::Filter<S> + 'static
 where
     S: tracing::Subscriber,
 {
     tracing_subscriber::filter::filter_fn(|metadata| {
-        !(metadata.is_span() && matches!(metadata.name(), "call" | "db"))
+        !(metadata.is_span() && matches!(metadata.name(), "request" | "call" | "db"))
     })
 }
 

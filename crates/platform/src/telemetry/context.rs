@@ -1,6 +1,8 @@
 //! W3C trace context: the trace a request belongs to, carried in a task-local and onward in
 //! `traceparent` headers, and the spans of incoming requests and event deliveries.
 
+use std::sync::Arc;
+
 use tracing::field::Empty;
 
 use super::otel_enabled;
@@ -131,6 +133,46 @@ impl TraceContext {
 
 tokio::task_local! {
     static CURRENT_TRACE: TraceContext;
+    static HANDLING: Arc<Handling>;
+}
+
+/// A request, call or event a task is handling, and the one it was handled inside (an
+/// in-process call inside an HTTP request): what a log line written in the task names, in place
+/// of the request's span, which is then made only when its trace is kept (`logline`).
+#[derive(Debug)]
+pub(super) struct Handling {
+    /// `http`, `grpc` or `event`.
+    pub kind: &'static str,
+    /// The route, method or consumer and subject.
+    pub handler: String,
+    /// Empty for an event.
+    pub request_id: String,
+    pub trace_id: u128,
+    pub outer: Option<Arc<Handling>>,
+}
+
+/// Runs `future` in `trace`, as the handling of `handler` of `kind`: log lines written in it
+/// name the request (and the one it is inside), whether the trace's spans are kept or not.
+pub async fn handle_in<F: Future>(
+    kind: &'static str,
+    handler: String,
+    request_id: String,
+    trace: TraceContext,
+    future: F,
+) -> F::Output {
+    let handling = Arc::new(Handling {
+        kind,
+        handler,
+        request_id,
+        trace_id: trace.trace_id,
+        outer: current_handling(),
+    });
+    HANDLING.scope(handling, in_trace(trace, future)).await
+}
+
+/// What the current task is handling, if anything.
+pub(super) fn current_handling() -> Option<Arc<Handling>> {
+    HANDLING.try_with(Arc::clone).ok()
 }
 
 /// Runs `future` as part of `trace`, so that calls it makes carry the trace onward.
