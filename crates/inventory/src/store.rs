@@ -154,39 +154,7 @@ impl Store {
             };
         }
         for (sku, quantity) in lines.iter() {
-            let held = db::query(
-                "UPDATE stock SET reserved = reserved + $2, updated_at = $3 WHERE sku = $1 AND on_hand - reserved >= $2",
-            )
-            .bind(sku)
-            .bind(quantity)
-            .bind(now)
-            .execute(&mut *transaction)
-            .await?;
-            if held.rows_affected() == 0 {
-                let row = db::query("SELECT sku, on_hand, reserved FROM stock WHERE sku = $1")
-                    .bind(sku)
-                    .fetch_optional(&mut *transaction)
-                    .await?;
-                return Err(match row {
-                    Some(row) => {
-                        let level = level_from_row(&row)?;
-                        Error::Short {
-                            sku: sku.to_owned(),
-                            available: level.available(),
-                            wanted: quantity,
-                        }
-                    }
-                    None => Error::UnknownSku(sku.to_owned()),
-                });
-            }
-            db::query(
-                "INSERT INTO reservation_lines (reservation_id, sku, quantity) VALUES ($1, $2, $3)",
-            )
-            .bind(id)
-            .bind(sku)
-            .bind(quantity)
-            .execute(&mut *transaction)
-            .await?;
+            hold_line(&mut transaction, id, sku, quantity, now).await?;
         }
         let event = StockReserved {
             reservation_id: id.to_owned(),
@@ -281,6 +249,46 @@ impl Store {
         transaction.commit().await?;
         Ok(found)
     }
+}
+
+/// Holds `quantity` of `sku` for the reservation `id`, or says why it cannot: too few left,
+/// or no such product.
+async fn hold_line(
+    transaction: &mut Transaction,
+    id: &str,
+    sku: &str,
+    quantity: i64,
+    now: i64,
+) -> Result<(), Error> {
+    let held = db::query(
+        "UPDATE stock SET reserved = reserved + $2, updated_at = $3 WHERE sku = $1 AND on_hand - reserved >= $2",
+    )
+    .bind(sku)
+    .bind(quantity)
+    .bind(now)
+    .execute(&mut *transaction)
+    .await?;
+    if held.rows_affected() == 0 {
+        let row = db::query("SELECT sku, on_hand, reserved FROM stock WHERE sku = $1")
+            .bind(sku)
+            .fetch_optional(&mut *transaction)
+            .await?;
+        return Err(match row {
+            Some(row) => Error::Short {
+                sku: sku.to_owned(),
+                available: level_from_row(&row)?.available(),
+                wanted: quantity,
+            },
+            None => Error::UnknownSku(sku.to_owned()),
+        });
+    }
+    db::query("INSERT INTO reservation_lines (reservation_id, sku, quantity) VALUES ($1, $2, $3)")
+        .bind(id)
+        .bind(sku)
+        .bind(quantity)
+        .execute(&mut *transaction)
+        .await?;
+    Ok(())
 }
 
 async fn reservation(
