@@ -1,5 +1,6 @@
 //! The sandbox's behaviour through its public API, with guests written in WebAssembly text.
 
+mod examples;
 mod faults;
 mod guests;
 mod host_calls;
