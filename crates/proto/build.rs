@@ -15,6 +15,7 @@ const PROTOS: &[&str] = &[
     "emporium/orders.proto",
     "emporium/recommendations.proto",
     "emporium/admin.proto",
+    "emporium/functions.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -36,6 +36,7 @@ pub mod emporium {
         orders => "emporium.orders.v1",
         recommendations => "emporium.recommendations.v1",
         admin => "emporium.admin.v1",
+        functions => "emporium.functions.v1",
     }
 }
 
@@ -43,6 +44,7 @@ pub use emporium::admin::v1 as admin;
 pub use emporium::cart::v1 as cart;
 pub use emporium::catalog::v1 as catalog;
 pub use emporium::common::v1 as common;
+pub use emporium::functions::v1 as functions;
 pub use emporium::identity::v1 as identity;
 pub use emporium::inventory::v1 as inventory;
 pub use emporium::orders::v1 as orders;

@@ -39,6 +39,11 @@ pub const ADMIN_FAULTS: &str = "admin.faults";
 /// Read every process's operations view (traces, RED figures, backlogs) and replay dead letters
 /// (platform).
 pub const ADMIN_OPS: &str = "admin.ops";
+/// Deploy functions, split their traffic, roll them back, read their invocations (functions).
+pub const FUNCTIONS_ADMIN: &str = "functions.admin";
+/// Run functions: watch the deployments, fetch modules, use their key-value spaces, report
+/// invocations (functions; the gateway's own token).
+pub const FUNCTIONS_RUN: &str = "functions.run";
 
 /// Every scope, for discovery, registration checks and the docs.
 pub const ALL: &[&str] = &[
@@ -60,6 +65,8 @@ pub const ALL: &[&str] = &[
     CLIENTS_ADMIN,
     ADMIN_FAULTS,
     ADMIN_OPS,
+    FUNCTIONS_ADMIN,
+    FUNCTIONS_RUN,
 ];
 
 /// What a shopper's token carries when none are asked for, and all a registered app may ask for:
@@ -86,6 +93,7 @@ pub const ADMIN: &[&str] = &[
     ADMIN_FAULTS,
     ADMIN_OPS,
     CLIENTS_ADMIN,
+    FUNCTIONS_ADMIN,
 ];
 
 /// A set as OAuth writes it: space-separated.

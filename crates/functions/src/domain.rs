@@ -1,0 +1,251 @@
+//! The rules of deploying functions, without IO: names, traffic splits and which version a
+//! call goes to, rollbacks, triggers, and the usage figures made from invocations.
+
+#[cfg(test)]
+mod tests;
+
+use serde::{Deserialize, Serialize};
+
+/// A rule a request broke, naming the field and why.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("{field}: {reason}")]
+pub struct Invalid {
+    pub field: &'static str,
+    pub reason: String,
+}
+
+fn invalid(field: &'static str, reason: impl Into<String>) -> Invalid {
+    Invalid {
+        field,
+        reason: reason.into(),
+    }
+}
+
+/// A function's name: lowercase letters, digits and '-', 1 to 40, starting with a letter; it
+/// is part of a path (`/fn/<name>`) and of metrics' labels.
+pub fn check_name(name: &str) -> Result<(), Invalid> {
+    let starts_with_letter = name.starts_with(|c: char| c.is_ascii_lowercase());
+    let allowed = name
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if name.is_empty() || name.len() > 40 || !starts_with_letter || !allowed {
+        return Err(invalid(
+            "name",
+            format!(
+                "`{name}` is not a function name: 1 to 40 lowercase letters, digits and '-', starting with a letter"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The share of calls one version gets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Share {
+    pub version: u32,
+    pub percent: u32,
+}
+
+/// `shares` when they split all traffic between existing versions: each version once, each
+/// share 1 to 100, summing to 100.
+pub fn check_traffic(shares: &[Share], versions: &[u32]) -> Result<Vec<Share>, Invalid> {
+    let mut seen = Vec::new();
+    for share in shares {
+        if !versions.contains(&share.version) {
+            return Err(invalid(
+                "traffic",
+                format!("version {} does not exist", share.version),
+            ));
+        }
+        if seen.contains(&share.version) {
+            return Err(invalid(
+                "traffic",
+                format!("version {} is named twice", share.version),
+            ));
+        }
+        if share.percent == 0 || share.percent > 100 {
+            return Err(invalid(
+                "traffic",
+                format!(
+                    "version {} has {}%; a share is 1 to 100",
+                    share.version, share.percent
+                ),
+            ));
+        }
+        seen.push(share.version);
+    }
+    let total: u32 = shares.iter().map(|share| share.percent).sum();
+    if total != 100 {
+        return Err(invalid(
+            "traffic",
+            format!("the shares add up to {total}%, not 100%"),
+        ));
+    }
+    Ok(shares.to_vec())
+}
+
+/// The version a call goes to, for `roll` in 0..100 (a hash of something sticky, such as a
+/// cookie, or a random number).
+pub fn pick(shares: &[Share], roll: u32) -> Option<u32> {
+    let mut below = 0;
+    for share in shares {
+        below += share.percent;
+        if roll % 100 < below {
+            return Some(share.version);
+        }
+    }
+    shares.last().map(|share| share.version)
+}
+
+/// Where a rollback sends all traffic: `wanted` when it exists, else the newest version older
+/// than the one serving the most now.
+pub fn rollback_target(shares: &[Share], versions: &[u32], wanted: u32) -> Result<u32, Invalid> {
+    if wanted != 0 {
+        return versions
+            .contains(&wanted)
+            .then_some(wanted)
+            .ok_or_else(|| invalid("version", format!("version {wanted} does not exist")));
+    }
+    let serving = shares
+        .iter()
+        .max_by_key(|share| (share.percent, share.version))
+        .map(|share| share.version);
+    let Some(serving) = serving else {
+        return Err(invalid(
+            "version",
+            "no version takes traffic, so there is none to roll back from",
+        ));
+    };
+    versions
+        .iter()
+        .copied()
+        .filter(|version| *version < serving)
+        .max()
+        .ok_or_else(|| {
+            invalid(
+                "version",
+                format!("version {serving} is the first; there is nothing before it"),
+            )
+        })
+}
+
+/// Where an edge function runs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EdgeRoute {
+    pub phase: String,
+    pub path_prefix: String,
+}
+
+/// What triggers a function.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Triggers {
+    pub edge: Vec<EdgeRoute>,
+    pub http: bool,
+    pub events: Vec<String>,
+}
+
+/// `triggers` when each is well formed: a phase of `before` or `after`, a prefix that is a
+/// path, event types of the shop's form (`emporium.<domain>.<what>.v<N>`).
+pub fn check_triggers(triggers: Triggers) -> Result<Triggers, Invalid> {
+    for route in &triggers.edge {
+        if route.phase != "before" && route.phase != "after" {
+            return Err(invalid(
+                "triggers.edge.phase",
+                format!("`{}` is neither `before` nor `after`", route.phase),
+            ));
+        }
+        if !route.path_prefix.starts_with('/') {
+            return Err(invalid(
+                "triggers.edge.path_prefix",
+                format!("`{}` does not start with '/'", route.path_prefix),
+            ));
+        }
+    }
+    for event in &triggers.events {
+        check_event_type("triggers.events", event)?;
+    }
+    Ok(triggers)
+}
+
+/// An event type of the shop's form: `emporium.<domain>.<what>.v<N>`.
+pub fn check_event_type(field: &'static str, event_type: &str) -> Result<(), Invalid> {
+    let parts: Vec<&str> = event_type.split('.').collect();
+    let word =
+        |part: &str| !part.is_empty() && part.chars().all(|c| c.is_ascii_lowercase() || c == '_');
+    let well_formed = parts.len() == 4
+        && parts[0] == "emporium"
+        && word(parts[1])
+        && word(parts[2])
+        && parts[3]
+            .strip_prefix('v')
+            .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()));
+    if !well_formed {
+        return Err(invalid(
+            field,
+            format!("`{event_type}` is not an event type like emporium.orders.order_completed.v1"),
+        ));
+    }
+    Ok(())
+}
+
+/// The events a function may emit are its own service's: `emporium.functions.<what>.v<N>`.
+pub fn check_emits(emits: &[String]) -> Result<(), Invalid> {
+    for event_type in emits {
+        check_event_type("grants.emit", event_type)?;
+        if !event_type.starts_with("emporium.functions.") {
+            return Err(invalid(
+                "grants.emit",
+                format!("`{event_type}` is not a functions event (emporium.functions.<what>.v<N>)"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// One invocation's figures, as usage is made from them.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Measured {
+    pub duration_ms: f64,
+    pub fuel: u64,
+    pub memory_limit_bytes: u64,
+    pub cold: bool,
+    pub failed: bool,
+}
+
+/// A function's usage over some invocations.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Usage {
+    pub invocations: u64,
+    pub errors: u64,
+    pub cold_starts: u64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub fuel: u64,
+    pub gb_seconds: f64,
+}
+
+/// The usage of `measured`: counts, percentiles of duration (nearest rank), fuel, and
+/// GB-seconds billed as a cloud bills them (memory given, duration rounded up to the ms).
+pub fn usage(measured: &[Measured]) -> Usage {
+    let mut durations: Vec<f64> = measured.iter().map(|m| m.duration_ms).collect();
+    durations.sort_by(f64::total_cmp);
+    let rank = |quantile: f64| {
+        let index = ((quantile * durations.len() as f64).ceil() as usize).max(1) - 1;
+        durations.get(index).copied().unwrap_or(0.0)
+    };
+    Usage {
+        invocations: measured.len() as u64,
+        errors: measured.iter().filter(|m| m.failed).count() as u64,
+        cold_starts: measured.iter().filter(|m| m.cold).count() as u64,
+        p50_ms: rank(0.5),
+        p99_ms: rank(0.99),
+        fuel: measured.iter().map(|m| m.fuel).sum(),
+        gb_seconds: measured
+            .iter()
+            .map(|m| {
+                m.memory_limit_bytes as f64 / (1u64 << 30) as f64 * m.duration_ms.ceil() / 1000.0
+            })
+            .sum(),
+    }
+}

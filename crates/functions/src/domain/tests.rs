@@ -1,0 +1,138 @@
+//! The rules of deploying functions: names, traffic splits, rollbacks, triggers, usage.
+
+use super::*;
+
+fn shares(pairs: &[(u32, u32)]) -> Vec<Share> {
+    pairs
+        .iter()
+        .map(|&(version, percent)| Share { version, percent })
+        .collect()
+}
+
+#[test]
+fn names_are_lowercase_words_that_fit_a_path() {
+    assert!(check_name("loyalty-points2").is_ok());
+    for bad in ["", "Loyalty", "2fast", "a/b", "with space", &"x".repeat(41)] {
+        let error = check_name(bad).unwrap_err();
+        assert_eq!(error.field, "name", "{bad}");
+    }
+}
+
+#[test]
+fn traffic_must_split_all_calls_between_existing_versions() {
+    assert_eq!(
+        check_traffic(&shares(&[(1, 90), (2, 10)]), &[1, 2])
+            .unwrap()
+            .len(),
+        2
+    );
+    let error = |pairs: &[(u32, u32)]| check_traffic(&shares(pairs), &[1, 2]).unwrap_err().reason;
+    assert_eq!(error(&[(1, 90)]), "the shares add up to 90%, not 100%");
+    assert_eq!(error(&[(3, 100)]), "version 3 does not exist");
+    assert_eq!(error(&[(1, 50), (1, 50)]), "version 1 is named twice");
+    assert_eq!(
+        error(&[(1, 100), (2, 0)]),
+        "version 2 has 0%; a share is 1 to 100"
+    );
+    assert_eq!(error(&[]), "the shares add up to 0%, not 100%");
+}
+
+#[test]
+fn a_split_sends_each_roll_to_its_version_in_proportion() {
+    let split = shares(&[(1, 90), (2, 10)]);
+    let to_two = (0..1000)
+        .filter(|roll| pick(&split, *roll) == Some(2))
+        .count();
+    assert_eq!(to_two, 100);
+    assert_eq!(pick(&split, 89), Some(1));
+    assert_eq!(pick(&split, 90), Some(2));
+    assert_eq!(pick(&[], 5), None);
+}
+
+#[test]
+fn a_rollback_goes_to_the_version_before_the_one_serving_most() {
+    let versions = [1, 2, 3];
+    assert_eq!(rollback_target(&shares(&[(3, 100)]), &versions, 0), Ok(2));
+    assert_eq!(
+        rollback_target(&shares(&[(2, 10), (3, 90)]), &versions, 0),
+        Ok(2)
+    );
+    assert_eq!(rollback_target(&shares(&[(3, 100)]), &versions, 1), Ok(1));
+    assert_eq!(
+        rollback_target(&shares(&[(1, 100)]), &versions, 0)
+            .unwrap_err()
+            .reason,
+        "version 1 is the first; there is nothing before it"
+    );
+    assert_eq!(
+        rollback_target(&shares(&[(3, 100)]), &versions, 7)
+            .unwrap_err()
+            .reason,
+        "version 7 does not exist"
+    );
+}
+
+#[test]
+fn triggers_name_phases_paths_and_event_types_of_the_shop() {
+    let edge = |phase: &str, path: &str| Triggers {
+        edge: vec![EdgeRoute {
+            phase: phase.to_owned(),
+            path_prefix: path.to_owned(),
+        }],
+        ..Triggers::default()
+    };
+    assert!(check_triggers(edge("before", "/api/v1/products")).is_ok());
+    assert_eq!(
+        check_triggers(edge("during", "/")).unwrap_err().field,
+        "triggers.edge.phase"
+    );
+    assert_eq!(
+        check_triggers(edge("after", "api")).unwrap_err().field,
+        "triggers.edge.path_prefix"
+    );
+    let events = |event: &str| Triggers {
+        events: vec![event.to_owned()],
+        ..Triggers::default()
+    };
+    assert!(check_triggers(events("emporium.orders.order_completed.v1")).is_ok());
+    assert!(check_triggers(events("emporium.orders.order_completed")).is_err());
+    assert!(check_triggers(events("orders.order_completed.v1.x")).is_err());
+}
+
+#[test]
+fn functions_emit_only_their_own_services_events() {
+    assert!(check_emits(&["emporium.functions.points_awarded.v1".to_owned()]).is_ok());
+    let error = check_emits(&["emporium.orders.order_placed.v1".to_owned()]).unwrap_err();
+    assert_eq!(error.field, "grants.emit");
+}
+
+#[test]
+fn usage_counts_percentiles_and_bills_gb_seconds() {
+    let measured: Vec<Measured> = (1..=100)
+        .map(|n| Measured {
+            duration_ms: f64::from(n) - 0.5,
+            fuel: 10,
+            memory_limit_bytes: 1 << 30,
+            cold: n == 1,
+            failed: n % 10 == 0,
+        })
+        .collect();
+    let usage = usage(&measured);
+    assert_eq!(
+        (
+            usage.invocations,
+            usage.errors,
+            usage.cold_starts,
+            usage.fuel
+        ),
+        (100, 10, 1, 1000)
+    );
+    assert_eq!((usage.p50_ms, usage.p99_ms), (49.5, 98.5));
+    // 1 GB for 1 + 2 + ... + 100 ms.
+    assert!(
+        (usage.gb_seconds - 5.05).abs() < 1e-9,
+        "{}",
+        usage.gb_seconds
+    );
+    assert_eq!(super::usage(&[]), Usage::default());
+}
