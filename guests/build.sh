@@ -16,7 +16,7 @@ mkdir -p "$out"
 (
   cd assemblyscript
   [ -d node_modules/assemblyscript ] || npm ci --no-audit --no-fund --silent
-  for source in assembly/ab-test.ts assembly/personalise.ts assembly/redirect.ts assembly/webhook-slack.ts; do
+  for source in assembly/ab-test.ts assembly/hello.ts assembly/personalise.ts assembly/redirect.ts assembly/webhook-slack.ts; do
     name="$(basename "$source" .ts)"
     npx asc "$source" -o "$out/$name.wasm" --optimize --runtime stub
   done

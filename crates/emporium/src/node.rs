@@ -250,16 +250,20 @@ fn assemble(
     let mut app = platform::http::operational_routes(readiness);
     let mut handles = Vec::new();
     let mut background = Vec::new();
+    let mut around = Vec::new();
     for parts in built {
         if let Some(router) = parts.router {
             app = app.merge(router);
         }
         handles.extend(parts.handle);
         background.extend(parts.background);
+        around.extend(parts.around_http);
     }
-    let app = app
-        .fallback(platform::http::not_found)
-        .layer(axum::middleware::from_fn(platform::http::observe));
+    let mut app = app.fallback(platform::http::not_found);
+    for wrap in around {
+        app = wrap(app);
+    }
+    let app = app.layer(axum::middleware::from_fn(platform::http::observe));
     (app, handles, background)
 }
 

@@ -10,7 +10,9 @@ mod cache;
 mod cart;
 mod catalog;
 mod common;
+mod edge;
 mod extract;
+mod functions;
 mod images;
 pub mod openapi;
 mod orders;
@@ -60,6 +62,8 @@ pub struct Config {
     pub storefront: storefront::Config,
     /// GraphQL at `/graphql` (`[gateway.graphql]`).
     pub graphql: graphql::Config,
+    /// The most function instances this process runs at once (edge and `/fn/<name>`).
+    pub function_instances: u32,
 }
 
 impl Default for Config {
@@ -74,6 +78,7 @@ impl Default for Config {
             redis_prefix: "emporium:gateway:".to_owned(),
             storefront: storefront::Config::default(),
             graphql: graphql::Config::default(),
+            function_instances: 64,
         }
     }
 }
@@ -89,6 +94,10 @@ pub struct Dependencies {
     pub inventory: Transport,
     /// Also bought, popular and for you (REST, the storefront, GraphQL).
     pub recommendations: Transport,
+    /// Deploying functions (the admin API).
+    pub functions: Transport,
+    /// Runs the functions deployed at the edge and at `/fn/<name>`.
+    pub runner: function_runner::Runner,
     /// The gateway's own token, for anonymous reads of the catalog.
     pub service_token: Arc<dyn TokenSource>,
     /// Checks callers' tokens where the gateway answers by itself (the edge cache, admin).
@@ -148,6 +157,7 @@ pub fn router(config: &Config, dependencies: Dependencies) -> anyhow::Result<Rou
         limiter: Arc::new(limiter),
         verifier: dependencies.verifier.clone(),
     });
+    let runner = dependencies.runner.clone();
     let gateway = state::Gateway::new(config, dependencies)?;
     let cors = cors(config);
     let api = Router::new()
@@ -159,8 +169,15 @@ pub fn router(config: &Config, dependencies: Dependencies) -> anyhow::Result<Rou
         .merge(orders::routes())
         .merge(admin::routes())
         .merge(images::routes())
+        .merge(functions::routes())
         .with_state(gateway);
-    let mut router = api.merge(openapi::routes()).merge(operations);
+    let own_routes = Router::new()
+        .route("/fn/{name}", axum::routing::any(edge::route))
+        .with_state(runner.clone());
+    let mut router = api
+        .merge(openapi::routes())
+        .merge(operations)
+        .merge(own_routes);
     for extra in [pages, graphql].into_iter().flatten() {
         router = router.merge(extra);
     }
@@ -174,6 +191,14 @@ pub fn router(config: &Config, dependencies: Dependencies) -> anyhow::Result<Rou
             deadline,
         ))
         .layer(cors))
+}
+
+/// Runs the functions deployed at the edge around every HTTP request of the process: the
+/// gateway's routes, the other services' and paths no route has (a redirect of an old path).
+pub fn around_http(
+    runner: function_runner::Runner,
+) -> impl FnOnce(Router) -> Router + Send + 'static {
+    move |app| app.layer(axum::middleware::from_fn_with_state(runner, edge::edge))
 }
 
 fn rate_limiter(config: &Config) -> anyhow::Result<Option<RateLimiter>> {

@@ -12,7 +12,7 @@ use utoipa::openapi::{Content, RefOr, Response};
 use utoipa::{Modify, OpenApi, ToSchema};
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::{account, admin, cart, catalog, orders, recommendations, search};
+use crate::{account, admin, cart, catalog, functions, orders, recommendations, search};
 
 /// An RFC 9457 problem document, as every error is answered.
 #[derive(ToSchema)]
@@ -43,7 +43,7 @@ pub(crate) struct BodyError {
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Emporium", description = "Emporium's REST API: catalog, search, recommendations, cart, account, orders and administration."),
+    info(title = "Emporium", description = "Emporium's REST API: catalog, search, recommendations, cart, account, orders, functions and administration."),
     paths(
         catalog::get_product, catalog::list_products, catalog::list_categories,
         search::search_products, search::similar_products, search::search_status,
@@ -53,6 +53,9 @@ pub(crate) struct BodyError {
         account::sign_up, account::log_in, account::me,
         orders::checkout, orders::list_orders, orders::get_order, orders::order_events,
         admin::list_faults, admin::set_fault, admin::clear_fault,
+        functions::list_functions, functions::get_function, functions::deploy_function,
+        functions::set_traffic, functions::rollback_function, functions::set_triggers,
+        functions::list_invocations,
     ),
     components(schemas(ProblemDocument, BodyError)),
     modifiers(&BearerAuth, &ProblemResponses),

@@ -28,11 +28,17 @@ impl platform::registry::Plugin for Plugin {
         // Only to switch their faults, with an administrator's token.
         "payments",
         "shipping",
+        // Deploying functions (an administrator's token); running them (its own).
+        "functions",
     ];
     /// Its own token reads the catalog and stock levels for anonymous visitors.
     const CLIENT: Option<ServiceClient> = Some(ServiceClient {
         id: "gateway",
-        scopes: &[proto::scopes::CATALOG_READ, proto::scopes::INVENTORY_READ],
+        scopes: &[
+            proto::scopes::CATALOG_READ,
+            proto::scopes::INVENTORY_READ,
+            proto::scopes::FUNCTIONS_RUN,
+        ],
     });
 
     fn resolve(config: &mut Config, process: &platform::registry::Process) {
@@ -44,6 +50,21 @@ impl platform::registry::Plugin for Plugin {
         for service in platform::faults::OWNERS {
             faults.insert(*service, context.faults_transport(service)?);
         }
+        let service_token =
+            context.service_token(Self::CLIENT.expect("the gateway has a client"))?;
+        let functions = context.transport("functions")?;
+        let runner = function_runner::Runner::new(
+            config.function_instances,
+            std::sync::Arc::new(function_runner::GrpcKeyValue::new(
+                functions.clone(),
+                service_token.clone(),
+            )),
+            std::sync::Arc::new(function_runner::GrpcSource::new(
+                functions.clone(),
+                service_token.clone(),
+            )),
+            &replica_name(),
+        )?;
         let dependencies = Dependencies {
             identity: context.transport("identity")?,
             catalog: context.transport("catalog")?,
@@ -51,12 +72,27 @@ impl platform::registry::Plugin for Plugin {
             orders: context.transport("orders")?,
             inventory: context.transport("inventory")?,
             recommendations: context.transport("recommendations")?,
-            service_token: context
-                .service_token(Self::CLIENT.expect("the gateway has a client"))?,
+            functions: functions.clone(),
+            runner: runner.clone(),
+            service_token: service_token.clone(),
             verifier: context.verifier.clone(),
             faults,
             ops: context.ops_transports()?,
         };
-        Ok(Built::default().router(crate::router(config, dependencies)?))
+        let router = crate::router(config, dependencies)?;
+        let (reporting, edge) = (runner.clone(), runner.clone());
+        Ok(Built::default()
+            .router(router)
+            .around_http(crate::around_http(edge))
+            .background(move |shutdown| {
+                function_runner::follow(runner, functions, service_token, shutdown)
+            })
+            .background(move |shutdown| reporting.report_loop(shutdown)))
     }
+}
+
+/// This process's name in the invocations it reports: the host and the process id.
+fn replica_name() -> String {
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "gateway".to_owned());
+    format!("{host}/{}", std::process::id())
 }

@@ -8,6 +8,7 @@ use platform::error::Problem;
 use platform::transport::Transport;
 use proto::cart::cart_client::CartClient;
 use proto::catalog::catalog_client::CatalogClient;
+use proto::functions::functions_client::FunctionsClient;
 use proto::identity::identity_client::IdentityClient;
 use proto::orders::orders_client::OrdersClient;
 use proto::recommendations::recommendations_client::RecommendationsClient;
@@ -27,6 +28,7 @@ pub(crate) struct Shared {
     pub(crate) identity: IdentityClient<Transport>,
     pub(crate) orders: OrdersClient<Transport>,
     pub(crate) recommendations: RecommendationsClient<Transport>,
+    pub(crate) functions: FunctionsClient<Transport>,
     service_token: Arc<dyn TokenSource>,
     pub(crate) verifier: platform::auth::Verifier,
     pub(crate) faults: platform::faults::client::Owners,
@@ -53,6 +55,10 @@ impl Gateway {
             identity: IdentityClient::new(dependencies.identity),
             orders: OrdersClient::new(dependencies.orders),
             recommendations: RecommendationsClient::new(dependencies.recommendations),
+            // Modules travel base64 in a request body of at most `max_body_bytes`.
+            functions: FunctionsClient::new(dependencies.functions)
+                .max_encoding_message_size(16 * 1024 * 1024)
+                .max_decoding_message_size(16 * 1024 * 1024),
             service_token: dependencies.service_token,
             verifier: dependencies.verifier,
             faults: platform::faults::client::Owners::new(dependencies.faults),

@@ -289,7 +289,13 @@ pub struct Built {
     pub background: Vec<Background>,
     /// The service itself, for tests and tools that want more than its RPCs.
     pub handle: Option<Arc<dyn Any + Send + Sync>>,
+    /// Middleware around every HTTP request of the process, routes of other services and
+    /// paths no route has included (the gateway's edge functions).
+    pub around_http: Option<AroundHttp>,
 }
+
+/// Wraps a process's whole HTTP router.
+pub type AroundHttp = Box<dyn FnOnce(axum::Router) -> axum::Router + Send>;
 
 impl Built {
     /// Serves `server` on the gRPC port and to in-process callers.
@@ -325,6 +331,15 @@ impl Built {
     {
         self.background
             .push(Box::new(move |shutdown| Box::pin(work(shutdown))));
+        self
+    }
+
+    /// Wraps every HTTP request of the process, matched by a route or not, in `wrap`.
+    pub fn around_http(
+        mut self,
+        wrap: impl FnOnce(axum::Router) -> axum::Router + Send + 'static,
+    ) -> Built {
+        self.around_http = Some(Box::new(wrap));
         self
     }
 

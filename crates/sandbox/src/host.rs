@@ -47,7 +47,7 @@ pub trait KeyValue: Send + Sync + 'static {
 
 /// What a function was granted when it was deployed, beyond `log` and `abort`, which every
 /// function has.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Grants {
     /// `kv_get` and `kv_set` on the function's own key-value space.

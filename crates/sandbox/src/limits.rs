@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 pub const PAGE: u64 = 64 * 1024;
 
 /// The limits of one function, set when a version is deployed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Limits {
     /// The most linear memory an instance may have, in bytes; a `memory.grow` past it fails.

@@ -50,6 +50,10 @@ impl Compiled {
     pub fn limits(&self) -> Limits {
         self.limits
     }
+
+    pub fn grants(&self) -> &Grants {
+        &self.grants
+    }
 }
 
 /// Why a module was refused.

@@ -1,6 +1,7 @@
 // Personalises a product listing at the edge, after the route has answered: a shopper whose
 // `emporium_pref` cookie names a category sees that category's products first, in the order
 // the shop gave them, then the rest. Without the cookie the listing passes unchanged.
+// The list is the answer's `products` (or `items`) array.
 
 import { cookie, input, output, quote, stringField, stringEnd, valueEnd } from "./emporium";
 export { alloc } from "./emporium";
@@ -17,9 +18,14 @@ export function handle(ptr: usize, len: i32): i64 {
   if (body < 0) return output(CONTINUE);
   const bodyStart = body + 7;
   const bodyEnd = valueEnd(event, bodyStart);
-  const items = event.indexOf("\"items\":[", bodyStart);
-  if (bodyEnd < 0 || items < 0) return output(CONTINUE);
-  const listStart = items + 8;
+  // The shop's listings call their array "products"; others call it "items".
+  let items = event.indexOf("\"products\":[", bodyStart);
+  let listStart = items + 11;
+  if (items < 0) {
+    items = event.indexOf("\"items\":[", bodyStart);
+    listStart = items + 8;
+  }
+  if (bodyEnd < 0 || items < 0 || items > bodyEnd) return output(CONTINUE);
   const listEnd = valueEnd(event, listStart);
   if (listEnd < 0) return output(CONTINUE);
   const reordered = reorder(event.substring(listStart + 1, listEnd - 1), preferred);

@@ -14,6 +14,7 @@ mod cluster;
 mod crash;
 mod distributed;
 mod exemplars;
+mod functions;
 mod graphql;
 mod images;
 mod load;

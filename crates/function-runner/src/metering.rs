@@ -1,0 +1,76 @@
+//! What each invocation used, on `/metrics` and as the report the functions service keeps.
+
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use proto::functions as pb;
+
+/// Counts `invocation` on `/metrics`: invocations by outcome, duration, fuel, cold starts,
+/// GB-seconds and peak memory, per function.
+pub(crate) fn record(
+    function: &str,
+    version: u32,
+    trigger: &'static str,
+    invocation: &sandbox::Invocation,
+) {
+    let metering = &invocation.metering;
+    let outcome = match &invocation.result {
+        Ok(_) => "ok",
+        Err(fault) => fault.kind(),
+    };
+    let name = function.to_owned();
+    metrics::counter!("function_invocations_total", "function" => name.clone(), "version" => version.to_string(), "trigger" => trigger, "outcome" => outcome).increment(1);
+    metrics::histogram!("function_duration_seconds", "function" => name.clone(), "trigger" => trigger).record(metering.duration.as_secs_f64());
+    metrics::counter!("function_fuel_total", "function" => name.clone()).increment(metering.fuel);
+    // GB-seconds are fractional, and a counter counts whole units: a gauge that only grows.
+    metrics::gauge!("function_gb_seconds", "function" => name.clone())
+        .increment(metering.gb_seconds());
+    metrics::gauge!("function_peak_memory_bytes", "function" => name.clone())
+        .set(metering.peak_memory_bytes as f64);
+    if metering.cold {
+        metrics::counter!("function_cold_starts_total", "function" => name).increment(1);
+    }
+}
+
+/// The report of one invocation, for the functions service.
+pub(crate) fn report(
+    function: &str,
+    version: u32,
+    trigger: &'static str,
+    invocation: &sandbox::Invocation,
+    replica: &str,
+    started: Instant,
+) -> pb::Invocation {
+    let metering = &invocation.metering;
+    let at = SystemTime::now() - started.elapsed();
+    let (fault_kind, fault) = match &invocation.result {
+        Ok(_) => (String::new(), String::new()),
+        Err(fault) => (fault.kind().to_owned(), fault.to_string()),
+    };
+    pb::Invocation {
+        function: function.to_owned(),
+        version,
+        trigger: trigger.to_owned(),
+        at_ms: at
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |since| since.as_millis() as i64),
+        duration_ms: metering.duration.as_secs_f64() * 1000.0,
+        fuel: metering.fuel,
+        peak_memory_bytes: metering.peak_memory_bytes,
+        memory_limit_bytes: metering.memory_limit_bytes,
+        cold: metering.cold,
+        fault_kind,
+        fault,
+        logs: invocation
+            .logs
+            .iter()
+            .map(|line| pb::LogLine {
+                level: line.level.clone(),
+                message: line.message.clone(),
+            })
+            .collect(),
+        trace_id: platform::telemetry::current_trace()
+            .map(|trace| trace.trace_id_hex())
+            .unwrap_or_default(),
+        replica: replica.to_owned(),
+    }
+}
