@@ -38,7 +38,19 @@ from collections import defaultdict
 
 import yaml
 
-SERVICES = ["identity", "catalog", "cart", "inventory", "payments", "shipping", "orders", "notifications", "recommendations", "gateway"]
+SERVICES = [
+    "identity",
+    "catalog",
+    "cart",
+    "inventory",
+    "payments",
+    "shipping",
+    "orders",
+    "notifications",
+    "recommendations",
+    "functions",
+    "gateway",
+]
 # What the binary serves on /metrics (platform::telemetry, and the business counters of orders,
 # inventory and payments), and Prometheus' own `up`. Names that recording rules define are known
 # too (`recorded`).

@@ -38,3 +38,7 @@ REVOKE ALL ON DATABASE emporium_notifications FROM PUBLIC;
 CREATE ROLE emporium_recommendations LOGIN PASSWORD 'dev-recommendations' NOSUPERUSER NOCREATEDB NOCREATEROLE;
 CREATE DATABASE emporium_recommendations OWNER emporium_recommendations;
 REVOKE ALL ON DATABASE emporium_recommendations FROM PUBLIC;
+
+CREATE ROLE emporium_functions LOGIN PASSWORD 'dev-functions' NOSUPERUSER NOCREATEDB NOCREATEROLE;
+CREATE DATABASE emporium_functions OWNER emporium_functions;
+REVOKE ALL ON DATABASE emporium_functions FROM PUBLIC;

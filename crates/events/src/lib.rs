@@ -13,7 +13,14 @@ use serde::{Deserialize, Serialize};
 
 /// The domains events belong to: the second token of every subject. A bus keeps a stream per
 /// domain.
-pub const DOMAINS: &[&str] = &["catalog", "inventory", "payments", "shipping", "orders"];
+pub const DOMAINS: &[&str] = &[
+    "catalog",
+    "inventory",
+    "payments",
+    "shipping",
+    "orders",
+    "functions",
+];
 
 /// The CloudEvents version of the envelope.
 pub const SPEC_VERSION: &str = "1.0";

@@ -120,11 +120,6 @@ impl Runner {
         self.table().edge(phase, path)
     }
 
-    /// The functions subscribed to events of `event_type`, by name.
-    pub fn subscribers(&self, event_type: &str) -> Vec<Arc<Deployed>> {
-        self.table().subscribers(event_type)
-    }
-
     fn table(&self) -> Arc<Table> {
         self.inner
             .table

@@ -72,5 +72,13 @@ pub(crate) fn report(
             .map(|trace| trace.trace_id_hex())
             .unwrap_or_default(),
         replica: replica.to_owned(),
+        events: invocation
+            .events
+            .iter()
+            .map(|event| pb::Emitted {
+                r#type: event.event_type.clone(),
+                data: event.data.clone(),
+            })
+            .collect(),
     }
 }

@@ -8,6 +8,22 @@ use proto::functions as pb;
 
 use crate::Runner;
 
+#[cfg(test)]
+mod tests {
+    use super::pick;
+
+    #[test]
+    fn a_split_sends_each_roll_to_its_version_in_proportion() {
+        let split = [(1, 90), (2, 10)];
+        let to_two = (0..1000)
+            .filter(|roll| pick(&split, *roll) == Some(2))
+            .count();
+        assert_eq!(to_two, 100);
+        assert_eq!((pick(&split, 89), pick(&split, 90)), (Some(1), Some(2)));
+        assert_eq!(pick(&[], 5), None);
+    }
+}
+
 /// What makes a compiled version: the same module with other limits or grants is compiled
 /// again.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -35,23 +51,6 @@ impl Table {
                     .edge
                     .iter()
                     .any(|route| route.phase == phase && path.starts_with(&route.path_prefix))
-            })
-            .cloned()
-            .collect();
-        found.sort_by(|a, b| a.name.cmp(&b.name));
-        found
-    }
-
-    pub(crate) fn subscribers(&self, event_type: &str) -> Vec<Arc<Deployed>> {
-        let mut found: Vec<Arc<Deployed>> = self
-            .functions
-            .values()
-            .filter(|function| {
-                function
-                    .triggers
-                    .events
-                    .iter()
-                    .any(|wanted| wanted == event_type)
             })
             .cloned()
             .collect();
@@ -217,6 +216,30 @@ impl Runner {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .insert(key, compiled.clone());
+        Ok(compiled)
+    }
+}
+
+impl Runner {
+    /// Checks and compiles `module` as a version of `name` and keeps it, so the version is not
+    /// compiled again when it is deployed here: how a deploy is checked.
+    pub async fn compile(
+        &self,
+        name: &str,
+        module: Vec<u8>,
+        limits: sandbox::Limits,
+        grants: sandbox::Grants,
+    ) -> Result<sandbox::Compiled, sandbox::Refused> {
+        let compiled = self
+            .inner
+            .runtime
+            .compile(name, module, limits, grants)
+            .await?;
+        self.inner
+            .compiled
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .insert(key_of(&compiled), compiled.clone());
         Ok(compiled)
     }
 }

@@ -35,7 +35,7 @@ impl Functions {
         domain::check_name(&deploy.name)?;
         domain::check_emits(&deploy.grants.emit)?;
         let compiled = self
-            .runtime
+            .runner
             .compile(
                 &deploy.name,
                 deploy.module.clone(),
@@ -170,9 +170,14 @@ impl Functions {
         Ok(self.store.kv_set(function, key, value, now()).await?)
     }
 
-    /// Keeps invocations reported by a process that runs functions.
-    pub(crate) async fn record(&self, rows: &[InvocationRow]) -> Result<(), Error> {
-        Ok(self.store.record_invocations(rows).await?)
+    /// Keeps invocations reported by a process that runs functions, and publishes what they
+    /// emitted.
+    pub(crate) async fn record(
+        &self,
+        invocations: Vec<proto::functions::Invocation>,
+    ) -> Result<(), Error> {
+        let (rows, emitted) = crate::reports::rows_and_events(invocations, now() * 1000);
+        Ok(self.store.record_invocations(&rows, emitted).await?)
     }
 
     pub(crate) async fn invocations(

@@ -84,19 +84,6 @@ pub fn check_traffic(shares: &[Share], versions: &[u32]) -> Result<Vec<Share>, I
     Ok(shares.to_vec())
 }
 
-/// The version a call goes to, for `roll` in 0..100 (a hash of something sticky, such as a
-/// cookie, or a random number).
-pub fn pick(shares: &[Share], roll: u32) -> Option<u32> {
-    let mut below = 0;
-    for share in shares {
-        below += share.percent;
-        if roll % 100 < below {
-            return Some(share.version);
-        }
-    }
-    shares.last().map(|share| share.version)
-}
-
 /// Where a rollback sends all traffic: `wanted` when it exists, else the newest version older
 /// than the one serving the most now.
 pub fn rollback_target(shares: &[Share], versions: &[u32], wanted: u32) -> Result<u32, Invalid> {
@@ -248,4 +235,32 @@ pub fn usage(measured: &[Measured]) -> Usage {
             })
             .sum(),
     }
+}
+
+/// How long a failed delivery waits before attempt `attempt + 1`: doubling from one second,
+/// at most five minutes, and spread by `jitter` (0..1) over its second half, so deliveries that
+/// failed together do not come back together.
+pub fn retry_after(attempt: u32, jitter: f64) -> std::time::Duration {
+    let doubled = 1000u64.saturating_mul(1u64 << attempt.saturating_sub(1).min(20));
+    let ceiling = doubled.min(300_000) as f64;
+    std::time::Duration::from_millis(
+        (ceiling / 2.0 + ceiling / 2.0 * jitter.clamp(0.0, 1.0)) as u64,
+    )
+}
+
+/// The bus subject of an event type: `emporium.functions.points_awarded.v1` is published on
+/// `emporium.functions.points_awarded`; `None` for a type that is not the functions' own.
+pub fn subject_of(event_type: &str) -> Option<String> {
+    check_event_type("type", event_type).ok()?;
+    let subject = event_type.rsplit_once('.').map(|(subject, _)| subject)?;
+    subject
+        .starts_with("emporium.functions.")
+        .then(|| subject.to_owned())
+}
+
+/// FNV-1a: a stable hash for rolls and jitter.
+pub fn fnv(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3)
+    })
 }

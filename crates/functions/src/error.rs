@@ -14,6 +14,8 @@ pub enum Error {
     UnknownFunction(String),
     #[error("no module {0}")]
     UnknownModule(String),
+    #[error("no dead delivery {0}")]
+    UnknownDelivery(String),
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
@@ -30,7 +32,7 @@ impl From<Error> for tonic::Status {
             Error::Invalid(_) | Error::Refused(_) => {
                 tonic::Status::invalid_argument(error.to_string())
             }
-            Error::UnknownFunction(_) | Error::UnknownModule(_) => {
+            Error::UnknownFunction(_) | Error::UnknownModule(_) | Error::UnknownDelivery(_) => {
                 tonic::Status::not_found(error.to_string())
             }
             Error::Unexpected(error) => {

@@ -2,7 +2,7 @@
 //! out. Deploying and reading functions needs `functions.admin`; what the processes that run
 //! functions call (deployments, modules, key-value spaces, reports) needs `functions.run`.
 
-mod convert;
+pub(crate) mod convert;
 
 use std::pin::Pin;
 
@@ -13,7 +13,7 @@ use proto::scopes::{FUNCTIONS_ADMIN, FUNCTIONS_RUN};
 use tonic::{Request, Response, Status};
 
 use crate::Functions;
-use crate::grpc::convert::{function, invocation, invocation_row, limits, shares, triggers};
+use crate::grpc::convert::{function, invocation, limits, shares, triggers};
 
 /// The gRPC face of `Functions`.
 #[derive(Clone, Debug)]
@@ -201,13 +201,9 @@ impl FunctionsRpc for FunctionsGrpc {
         request: Request<pb::InvocationReport>,
     ) -> Result<Response<pb::ReportInvocationsResponse>, Status> {
         platform::auth::authorize(&request, FUNCTIONS_RUN)?;
-        let rows: Vec<_> = request
-            .into_inner()
-            .invocations
-            .into_iter()
-            .map(invocation_row)
-            .collect();
-        self.functions.record(&rows).await?;
+        self.functions
+            .record(request.into_inner().invocations)
+            .await?;
         Ok(Response::new(pb::ReportInvocationsResponse {}))
     }
 
@@ -226,5 +222,42 @@ impl FunctionsRpc for FunctionsGrpc {
         Ok(Response::new(pb::InvocationList {
             invocations: rows.into_iter().map(invocation).collect(),
         }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_dead_deliveries(
+        &self,
+        request: Request<pb::ListDeadDeliveriesRequest>,
+    ) -> Result<Response<pb::DeadDeliveryList>, Status> {
+        platform::auth::authorize(&request, FUNCTIONS_ADMIN)?;
+        let message = request.get_ref();
+        let limit = match message.limit {
+            0 => 50,
+            limit => limit.min(500),
+        };
+        let dead = self.functions.dead_deliveries(&message.name, limit).await?;
+        let deliveries = dead
+            .into_iter()
+            .map(|dead| pb::DeadDelivery {
+                event_id: dead.event_id,
+                event_type: dead.event_type,
+                attempts: dead.attempts,
+                last_error: dead.last_error,
+            })
+            .collect();
+        Ok(Response::new(pb::DeadDeliveryList { deliveries }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn replay_delivery(
+        &self,
+        request: Request<pb::ReplayDeliveryRequest>,
+    ) -> Result<Response<pb::ReplayDeliveryResponse>, Status> {
+        platform::auth::authorize(&request, FUNCTIONS_ADMIN)?;
+        let message = request.get_ref();
+        self.functions
+            .replay_delivery(&message.name, &message.event_id)
+            .await?;
+        Ok(Response::new(pb::ReplayDeliveryResponse {}))
     }
 }

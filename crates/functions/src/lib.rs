@@ -9,15 +9,18 @@
 //! `WatchDeployments` streams to the processes that run functions; a replica notices another's
 //! change within `poll_interval_ms`.
 
+mod deliveries;
 mod deploy;
 mod error;
 mod grpc;
 mod key_value;
 mod plugin;
+mod reports;
 mod store;
 
 pub mod domain;
 
+pub use crate::deliveries::DeadDelivery;
 pub use crate::deploy::{Deploy, FunctionView};
 pub use crate::error::Error;
 pub use crate::grpc::FunctionsGrpc;
@@ -26,6 +29,8 @@ pub use crate::plugin::Plugin;
 use std::sync::Arc;
 use std::time::Duration;
 
+use platform::bus::EventBus;
+use platform::outbox::Outbox;
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
@@ -41,6 +46,8 @@ pub struct Config {
     pub poll_interval_ms: u64,
     /// The most instances this process runs at once, over all functions.
     pub instances: u32,
+    /// How many times an event is tried on a function before its delivery is dead.
+    pub max_attempts: u32,
 }
 
 impl Default for Config {
@@ -49,6 +56,7 @@ impl Default for Config {
             database_url: "sqlite://.emporium/functions.db".to_owned(),
             poll_interval_ms: 250,
             instances: 64,
+            max_attempts: 8,
         }
     }
 }
@@ -57,7 +65,14 @@ impl Default for Config {
 #[derive(Clone)]
 pub struct Functions {
     store: Store,
-    runtime: sandbox::Runtime,
+    /// Runs the functions triggered by events, and checks deploys by compiling them.
+    runner: function_runner::Runner,
+    /// The functions subscribed to each event type, as stored: current as soon as a change is
+    /// made, before the runner has compiled what changed.
+    subscriptions: Arc<std::sync::RwLock<std::collections::HashMap<String, Vec<String>>>>,
+    bus: Arc<dyn EventBus>,
+    outbox: Outbox,
+    wake_worker: Arc<tokio::sync::Notify>,
     /// The latest deployment revision this process knows of.
     revision: Arc<watch::Sender<u64>>,
     config: Config,
@@ -70,18 +85,77 @@ impl std::fmt::Debug for Functions {
 }
 
 impl Functions {
-    /// Opens the database and the sandbox.
-    pub async fn build(config: &Config) -> anyhow::Result<Functions> {
+    /// Opens the database and the sandbox; `bus` brings the events and takes what functions
+    /// emit.
+    pub async fn build(config: &Config, bus: Arc<dyn EventBus>) -> anyhow::Result<Functions> {
         let store = Store::open(&config.database_url).await?;
         let key_value = Arc::new(key_value::StoreKeyValue::new(store.clone()));
-        let runtime = sandbox::Runtime::new(config.instances, key_value)?;
+        let source = Arc::new(reports::LocalSource {
+            store: store.clone(),
+        });
+        let runner =
+            function_runner::Runner::new(config.instances, key_value, source, "functions")?;
         let revision = Arc::new(watch::Sender::new(store.revision().await?));
-        Ok(Functions {
+        let outbox = Outbox::new(store.database().clone(), bus.clone());
+        let functions = Functions {
             store,
-            runtime,
+            runner,
+            subscriptions: Arc::default(),
+            bus,
+            outbox,
+            wake_worker: Arc::default(),
             revision,
             config: config.clone(),
-        })
+        };
+        functions.refresh_subscriptions().await?;
+        functions.serve_deployments().await?;
+        Ok(functions)
+    }
+
+    /// The relay that publishes what functions emitted.
+    pub fn outbox(&self) -> &Outbox {
+        &self.outbox
+    }
+
+    /// Gives this process's runner the deployments now.
+    async fn serve_deployments(&self) -> Result<u64, Error> {
+        let (revision, views) = self.deployments().await?;
+        let functions = views.into_iter().map(grpc::convert::function).collect();
+        self.runner
+            .apply(proto::functions::Deployments {
+                revision,
+                functions,
+            })
+            .await;
+        Ok(revision)
+    }
+
+    /// Keeps this process's runner serving the deployments as they change, until `shutdown`.
+    pub async fn keep_runner_current(self, shutdown: platform::Shutdown) {
+        let mut seen = self.runner.revision();
+        loop {
+            tokio::select! {
+                _ = shutdown.wait() => return,
+                _ = self.next_revision(seen) => {}
+            }
+            match self.serve_deployments().await {
+                Ok(revision) => seen = revision,
+                Err(error) => {
+                    tracing::warn!(error = %error, "serve the functions' new deployments");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+        }
+    }
+
+    /// The deployments' revision this process's runner serves.
+    pub fn serving_revision(&self) -> u64 {
+        self.runner.revision()
+    }
+
+    /// Reports what this process's runner ran, until `shutdown`.
+    pub async fn report(self, shutdown: platform::Shutdown) {
+        self.runner.clone().report_loop(shutdown).await;
     }
 
     /// The gRPC service to mount on a server or an in-process transport.
@@ -100,6 +174,11 @@ impl Functions {
             }
             match self.store.revision().await {
                 Ok(revision) => {
+                    if revision > *self.revision.borrow()
+                        && let Err(error) = self.refresh_subscriptions().await
+                    {
+                        tracing::warn!(error = %error, "read the functions' subscriptions");
+                    }
                     self.revision.send_if_modified(|known| {
                         let newer = revision > *known;
                         if newer {
@@ -115,8 +194,36 @@ impl Functions {
         }
     }
 
+    /// Reads which functions each event type triggers.
+    async fn refresh_subscriptions(&self) -> Result<(), Error> {
+        let mut subscriptions: std::collections::HashMap<String, Vec<String>> = Default::default();
+        for function in self.store.functions().await? {
+            for event_type in function.triggers.events {
+                subscriptions
+                    .entry(event_type)
+                    .or_default()
+                    .push(function.name.clone());
+            }
+        }
+        *self
+            .subscriptions
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = subscriptions;
+        Ok(())
+    }
+
+    /// The functions events of `event_type` trigger.
+    fn subscribers(&self, event_type: &str) -> Vec<String> {
+        let subscriptions = self
+            .subscriptions
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        subscriptions.get(event_type).cloned().unwrap_or_default()
+    }
+
     /// Tells this process's watchers that the deployments changed.
     async fn changed(&self) -> Result<(), Error> {
+        self.refresh_subscriptions().await?;
         let revision = self.store.revision().await?;
         self.revision.send_if_modified(|known| {
             let newer = revision > *known;

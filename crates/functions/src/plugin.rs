@@ -1,6 +1,8 @@
-//! The functions service's place in a node: its gRPC service, and the task that follows the
-//! deployment revision so other replicas' changes reach this one's watchers.
+//! The functions service's place in a node: its gRPC service; its durable consumer, bound
+//! before any relay of the process runs; the worker that delivers events to functions, the
+//! relay of what they emit, and the tasks that follow the deployments.
 
+use platform::Shutdown;
 use platform::registry::{Built, Context};
 
 use crate::{Config, Functions};
@@ -17,12 +19,32 @@ impl platform::registry::Plugin for Plugin {
         Some(&mut config.database_url)
     }
 
-    async fn build(config: &Config, _context: &mut Context<'_>) -> anyhow::Result<Built> {
-        let functions = Functions::build(config).await?;
-        let following = functions.clone();
+    async fn build(config: &Config, context: &mut Context<'_>) -> anyhow::Result<Built> {
+        let functions = Functions::build(config, context.bus.clone()).await?;
+        context
+            .ops
+            .watch_outbox("functions", functions.outbox().clone());
+        let consuming = functions.consume(Shutdown::new()).await?;
+        let (following, current, delivering, reporting, relaying) = (
+            functions.clone(),
+            functions.clone(),
+            functions.clone(),
+            functions.clone(),
+            functions.clone(),
+        );
         Ok(Built::default()
             .grpc(functions.grpc())
             .background(move |shutdown| following.follow_revision(shutdown))
+            .background(move |shutdown| current.keep_runner_current(shutdown))
+            .background(move |shutdown| delivering.deliver(shutdown))
+            .background(move |shutdown| reporting.report(shutdown))
+            .background(move |shutdown| async move { relaying.outbox().run_relay(shutdown).await })
+            .background(move |shutdown| async move {
+                tokio::select! {
+                    _ = consuming => {}
+                    _ = shutdown.wait() => {}
+                }
+            })
             .handle(functions))
     }
 }

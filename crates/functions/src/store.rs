@@ -4,7 +4,7 @@
 use platform::db::{self, Database, Row};
 use sandbox::{Grants, Limits};
 
-use crate::domain::{Measured, Share, Triggers};
+use crate::domain::{Share, Triggers};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -79,6 +79,10 @@ fn to_json<T: serde::Serialize>(value: &T) -> String {
 }
 
 impl Store {
+    pub(crate) fn database(&self) -> &Database {
+        &self.database
+    }
+
     pub(crate) async fn open(database_url: &str) -> anyhow::Result<Store> {
         let database =
             Database::open(database_url, &SQLITE_MIGRATIONS, &POSTGRES_MIGRATIONS).await?;
@@ -292,98 +296,7 @@ async fn bump_revision(transaction: &mut db::Transaction) -> anyhow::Result<()> 
     Ok(())
 }
 
-mod invocations {
-    //! The invocations kept: recorded in batches, read newest first, pruned per function.
-    use super::*;
+mod invocations;
+mod jobs;
 
-    impl Store {
-        pub(crate) async fn record_invocations(
-            &self,
-            rows: &[InvocationRow],
-        ) -> anyhow::Result<()> {
-            let mut transaction = self.database.begin_write().await?;
-            for row in rows {
-                db::query("INSERT INTO invocations (function, version, triggered_by, at_ms, duration_ms, fuel, peak_memory_bytes, memory_limit_bytes, cold, fault_kind, fault, logs, trace_id, replica) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)")
-                    .bind(&row.function)
-                    .bind(row.version)
-                    .bind(&row.triggered_by)
-                    .bind(row.at_ms)
-                    .bind(row.duration_ms)
-                    .bind(row.fuel)
-                    .bind(row.peak_memory_bytes)
-                    .bind(row.memory_limit_bytes)
-                    .bind(row.cold)
-                    .bind(&row.fault_kind)
-                    .bind(&row.fault)
-                    .bind(&row.logs)
-                    .bind(&row.trace_id)
-                    .bind(&row.replica)
-                    .execute(&mut *transaction)
-                    .await?;
-            }
-            let mut names: Vec<&str> = rows.iter().map(|row| row.function.as_str()).collect();
-            names.sort_unstable();
-            names.dedup();
-            for name in names {
-                db::query("DELETE FROM invocations WHERE function = $1 AND id <= (SELECT COALESCE(MAX(id), 0) FROM invocations WHERE function = $1) - $2")
-                    .bind(name)
-                    .bind(KEPT_INVOCATIONS)
-                    .execute(&mut *transaction)
-                    .await?;
-            }
-            Ok(transaction.commit().await?)
-        }
-
-        /// The latest `limit` invocations of `function`, newest first.
-        pub(crate) async fn invocations(
-            &self,
-            function: &str,
-            limit: u32,
-        ) -> anyhow::Result<Vec<InvocationRow>> {
-            let rows = db::query("SELECT function, version, triggered_by, at_ms, duration_ms, fuel, peak_memory_bytes, memory_limit_bytes, cold, fault_kind, fault, logs, trace_id, replica FROM invocations WHERE function = $1 ORDER BY id DESC LIMIT $2")
-                .bind(function)
-                .bind(limit)
-                .fetch_all(self.database.pool())
-                .await?;
-            rows.iter().map(invocation_of).collect()
-        }
-
-        /// The figures of every invocation kept of `function`, for its usage.
-        pub(crate) async fn measured(&self, function: &str) -> anyhow::Result<Vec<Measured>> {
-            let rows = db::query("SELECT duration_ms, fuel, memory_limit_bytes, cold, fault_kind FROM invocations WHERE function = $1")
-                .bind(function)
-                .fetch_all(self.database.pool())
-                .await?;
-            rows.iter()
-                .map(|row| {
-                    Ok(Measured {
-                        duration_ms: row.try_get(0)?,
-                        fuel: u64::try_from(row.try_get::<i64, _>(1)?)?,
-                        memory_limit_bytes: u64::try_from(row.try_get::<i64, _>(2)?)?,
-                        cold: row.try_get(3)?,
-                        failed: !row.try_get::<String, _>(4)?.is_empty(),
-                    })
-                })
-                .collect()
-        }
-    }
-
-    fn invocation_of(row: &Row) -> anyhow::Result<InvocationRow> {
-        Ok(InvocationRow {
-            function: row.try_get(0)?,
-            version: row.try_get(1)?,
-            triggered_by: row.try_get(2)?,
-            at_ms: row.try_get(3)?,
-            duration_ms: row.try_get(4)?,
-            fuel: row.try_get(5)?,
-            peak_memory_bytes: row.try_get(6)?,
-            memory_limit_bytes: row.try_get(7)?,
-            cold: row.try_get(8)?,
-            fault_kind: row.try_get(9)?,
-            fault: row.try_get(10)?,
-            logs: row.try_get(11)?,
-            trace_id: row.try_get(12)?,
-            replica: row.try_get(13)?,
-        })
-    }
-}
+pub(crate) use self::jobs::{Job, Retry};

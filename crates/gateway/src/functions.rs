@@ -33,6 +33,14 @@ pub(crate) fn routes() -> Router<Gateway> {
             "/api/v1/admin/functions/{name}/invocations",
             get(list_invocations),
         )
+        .route(
+            "/api/v1/admin/functions/{name}/dead-deliveries",
+            get(list_dead_deliveries),
+        )
+        .route(
+            "/api/v1/admin/functions/{name}/dead-deliveries/{event_id}/replay",
+            post(replay_delivery),
+        )
 }
 
 mod schema;
@@ -199,4 +207,50 @@ pub(crate) async fn list_invocations(
         .map(Invocation::from)
         .collect();
     Ok(axum::Json(InvocationList { invocations }))
+}
+
+/// Events that could not be delivered to the function after every attempt, newest first.
+#[utoipa::path(get, path = "/api/v1/admin/functions/{name}/dead-deliveries", tag = "functions",
+    params(FunctionName, InvocationsQuery),
+    responses((status = 200, body = DeadDeliveryList), (status = 404, description = "no function has this name")),
+    security(("bearer" = ["functions.admin"])))]
+pub(crate) async fn list_dead_deliveries(
+    State(gateway): State<Gateway>,
+    bearer: Bearer,
+    Path(FunctionName { name }): Path<FunctionName>,
+    Query(query): Query<InvocationsQuery>,
+) -> Result<axum::Json<DeadDeliveryList>, Problem> {
+    let token = bearer.required()?;
+    let asked = pb::ListDeadDeliveriesRequest {
+        name,
+        limit: query.limit.unwrap_or_default(),
+    };
+    let listed = client(&gateway)
+        .list_dead_deliveries(request(asked, &token))
+        .await?;
+    let deliveries = listed
+        .into_inner()
+        .deliveries
+        .into_iter()
+        .map(DeadDelivery::from)
+        .collect();
+    Ok(axum::Json(DeadDeliveryList { deliveries }))
+}
+
+/// Delivers a dead event to the function again, from its first attempt.
+#[utoipa::path(post, path = "/api/v1/admin/functions/{name}/dead-deliveries/{event_id}/replay", tag = "functions",
+    params(DeliveryPath),
+    responses((status = 204), (status = 404, description = "no dead delivery of this event to this function")),
+    security(("bearer" = ["functions.admin"])))]
+pub(crate) async fn replay_delivery(
+    State(gateway): State<Gateway>,
+    bearer: Bearer,
+    Path(DeliveryPath { name, event_id }): Path<DeliveryPath>,
+) -> Result<axum::http::StatusCode, Problem> {
+    let token = bearer.required()?;
+    let asked = pb::ReplayDeliveryRequest { name, event_id };
+    client(&gateway)
+        .replay_delivery(request(asked, &token))
+        .await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
 }

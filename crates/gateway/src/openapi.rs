@@ -55,7 +55,7 @@ pub(crate) struct BodyError {
         admin::list_faults, admin::set_fault, admin::clear_fault,
         functions::list_functions, functions::get_function, functions::deploy_function,
         functions::set_traffic, functions::rollback_function, functions::set_triggers,
-        functions::list_invocations,
+        functions::list_invocations, functions::list_dead_deliveries, functions::replay_delivery,
     ),
     components(schemas(ProblemDocument, BodyError)),
     modifiers(&BearerAuth, &ProblemResponses),

@@ -383,3 +383,48 @@ async fn a_module_that_may_not_run_is_refused_at_deploy_naming_the_problem() {
         .unwrap();
     assert_eq!(response.status(), 403);
 }
+
+#[tokio::test]
+async fn a_checkout_triggers_the_loyalty_function_through_the_bus() {
+    let shop = TestShop::spawn("sqlite").await;
+    let grants = json!({"kv": true, "emit": ["emporium.functions.points_awarded.v1"]});
+    let events = json!({"events": ["emporium.orders.order_placed.v1", "emporium.orders.order_completed.v1"]});
+    shop.deploy_function("loyalty", "loyalty", grants, events)
+        .await;
+    // The functions service serves its own deployments at once; a short wait covers its loop.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let token = shop.user_token().await;
+    crate::checkout::fill_cart(&shop, &token, "KIT-00001").await;
+    let order = crate::checkout::place_confirmed(&shop, &token, "loyalty-1").await;
+
+    let admin = shop.functions_token().await;
+    let path = "/api/v1/admin/functions/loyalty/invocations?limit=10";
+    let started = Instant::now();
+    let invocations = loop {
+        let listed = shop.get_json(path, Some(&admin)).await["invocations"].clone();
+        if listed.as_array().unwrap().len() >= 2 || started.elapsed() > Duration::from_secs(10) {
+            break listed;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let invocations = invocations.as_array().unwrap();
+    assert_eq!(
+        invocations.len(),
+        2,
+        "placed, then completed: {invocations:?}"
+    );
+    assert!(
+        invocations
+            .iter()
+            .all(|invocation| invocation["trigger"] == "event" && invocation["fault"] == ""),
+        "{invocations:?}"
+    );
+    assert!(order["id"].is_string());
+    let dead = shop
+        .get_json(
+            "/api/v1/admin/functions/loyalty/dead-deliveries",
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(dead["deliveries"], json!([]));
+}

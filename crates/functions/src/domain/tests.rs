@@ -38,18 +38,6 @@ fn traffic_must_split_all_calls_between_existing_versions() {
 }
 
 #[test]
-fn a_split_sends_each_roll_to_its_version_in_proportion() {
-    let split = shares(&[(1, 90), (2, 10)]);
-    let to_two = (0..1000)
-        .filter(|roll| pick(&split, *roll) == Some(2))
-        .count();
-    assert_eq!(to_two, 100);
-    assert_eq!(pick(&split, 89), Some(1));
-    assert_eq!(pick(&split, 90), Some(2));
-    assert_eq!(pick(&[], 5), None);
-}
-
-#[test]
 fn a_rollback_goes_to_the_version_before_the_one_serving_most() {
     let versions = [1, 2, 3];
     assert_eq!(rollback_target(&shares(&[(3, 100)]), &versions, 0), Ok(2));
@@ -135,4 +123,23 @@ fn usage_counts_percentiles_and_bills_gb_seconds() {
         usage.gb_seconds
     );
     assert_eq!(super::usage(&[]), Usage::default());
+}
+
+#[test]
+fn retries_double_from_a_second_up_to_five_minutes_with_jitter() {
+    let millis = |attempt, jitter| retry_after(attempt, jitter).as_millis();
+    assert_eq!((millis(1, 0.0), millis(1, 1.0)), (500, 1000));
+    assert_eq!((millis(2, 0.0), millis(2, 1.0)), (1000, 2000));
+    assert_eq!(millis(4, 1.0), 8000);
+    assert_eq!((millis(12, 0.0), millis(40, 1.0)), (150_000, 300_000));
+}
+
+#[test]
+fn functions_publish_their_events_on_their_own_subjects() {
+    assert_eq!(
+        subject_of("emporium.functions.points_awarded.v1").as_deref(),
+        Some("emporium.functions.points_awarded")
+    );
+    assert_eq!(subject_of("emporium.orders.order_placed.v1"), None);
+    assert_eq!(subject_of("emporium.functions.points_awarded"), None);
 }

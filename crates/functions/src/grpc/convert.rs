@@ -50,7 +50,7 @@ pub(super) fn triggers(triggers: pb::Triggers) -> Triggers {
     }
 }
 
-pub(super) fn function(view: FunctionView) -> pb::Function {
+pub(crate) fn function(view: FunctionView) -> pb::Function {
     let FunctionView { function, usage } = view;
     pb::Function {
         name: function.name,
@@ -109,30 +109,6 @@ pub(super) fn function(view: FunctionView) -> pb::Function {
     }
 }
 
-pub(super) fn invocation_row(invocation: pb::Invocation) -> InvocationRow {
-    let logs: Vec<serde_json::Value> = invocation
-        .logs
-        .iter()
-        .map(|line| serde_json::json!({"level": line.level, "message": line.message}))
-        .collect();
-    InvocationRow {
-        function: invocation.function,
-        version: invocation.version,
-        triggered_by: invocation.trigger,
-        at_ms: invocation.at_ms,
-        duration_ms: invocation.duration_ms,
-        fuel: i64::try_from(invocation.fuel).unwrap_or(i64::MAX),
-        peak_memory_bytes: i64::try_from(invocation.peak_memory_bytes).unwrap_or(i64::MAX),
-        memory_limit_bytes: i64::try_from(invocation.memory_limit_bytes).unwrap_or(i64::MAX),
-        cold: invocation.cold,
-        fault_kind: invocation.fault_kind,
-        fault: invocation.fault,
-        logs: serde_json::Value::Array(logs).to_string(),
-        trace_id: invocation.trace_id,
-        replica: invocation.replica,
-    }
-}
-
 pub(super) fn invocation(row: InvocationRow) -> pb::Invocation {
     let logs: Vec<sandbox::LogLine> = serde_json::from_str(&row.logs).unwrap_or_default();
     pb::Invocation {
@@ -156,5 +132,6 @@ pub(super) fn invocation(row: InvocationRow) -> pb::Invocation {
             .collect(),
         trace_id: row.trace_id,
         replica: row.replica,
+        events: Vec::new(),
     }
 }

@@ -4,9 +4,14 @@
 //! invocations reported and the usage made of them, and the scopes each call needs.
 
 mod deploy;
+mod events;
 mod running;
 
+use std::sync::Arc;
+
 use functions::{Config, Functions};
+use platform::Shutdown;
+use platform::bus::InProcessBus;
 use platform::grpc::ServerLayer;
 use platform::transport::Transport;
 use proto::functions as pb;
@@ -17,24 +22,51 @@ pub struct TestService {
     pub functions: Functions,
     pub transports: BothTransports,
     pub issuer: TestIssuer,
+    pub bus: InProcessBus,
+    shutdown: Shutdown,
+}
+
+impl Drop for TestService {
+    fn drop(&mut self) {
+        self.shutdown.trigger();
+    }
 }
 
 impl TestService {
     pub async fn spawn(engine: &str) -> TestService {
+        TestService::spawn_with(engine, Config::default()).await
+    }
+
+    /// The service with `config` (its database made fresh), its consumer, worker, runner and
+    /// relay running on an in-process bus.
+    pub async fn spawn_with(engine: &str, config: Config) -> TestService {
         test_support::install_crypto();
         let issuer = TestIssuer::new();
         let layer = ServerLayer::new(issuer.verifier(), &[]);
         let config = Config {
             database_url: test_support::fresh_database_url(engine).await.unwrap(),
-            ..Config::default()
+            ..config
         };
-        let functions = Functions::build(&config).await.unwrap();
+        let bus = InProcessBus::new();
+        let functions = Functions::build(&config, Arc::new(bus.clone()))
+            .await
+            .unwrap();
+        let shutdown = Shutdown::new();
+        tokio::spawn(functions.consume(shutdown.clone()).await.unwrap());
+        tokio::spawn(functions.clone().deliver(shutdown.clone()));
+        tokio::spawn(functions.clone().keep_runner_current(shutdown.clone()));
+        tokio::spawn(functions.clone().report(shutdown.clone()));
+        let relay = functions.clone();
+        let relay_shutdown = shutdown.clone();
+        tokio::spawn(async move { relay.outbox().run_relay(relay_shutdown).await });
         let routes = tonic::service::Routes::new(functions.grpc());
         let transports = test_support::both_transports(routes, layer).await.unwrap();
         TestService {
             functions,
             transports,
             issuer,
+            bus,
+            shutdown,
         }
     }
 

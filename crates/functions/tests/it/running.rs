@@ -60,10 +60,12 @@ async fn another_replicas_change_reaches_a_watcher_within_a_second() {
         database_url: url,
         ..functions::Config::default()
     };
-    let (one, two) = (
-        functions::Functions::build(&config).await.unwrap(),
-        functions::Functions::build(&config).await.unwrap(),
-    );
+    let bus: std::sync::Arc<dyn platform::bus::EventBus> =
+        std::sync::Arc::new(platform::bus::InProcessBus::new());
+    let one = functions::Functions::build(&config, bus.clone())
+        .await
+        .unwrap();
+    let two = functions::Functions::build(&config, bus).await.unwrap();
     let shutdown = platform::Shutdown::new();
     tokio::spawn(two.clone().follow_revision(shutdown.clone()));
     let (_, before) = two.deployments().await.unwrap();
@@ -174,6 +176,7 @@ fn invocation(duration_ms: f64, fault_kind: &str) -> pb::Invocation {
         }],
         trace_id: "4bf92f3577b34da6a3ce929d0e0e4736".to_owned(),
         replica: "gateway-1".to_owned(),
+        events: Vec::new(),
     }
 }
 

@@ -14,6 +14,45 @@ pub(crate) struct FunctionName {
     pub(crate) name: String,
 }
 
+/// A delivery of one event to one function.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub(crate) struct DeliveryPath {
+    /// The function.
+    #[param(pattern = r"^[a-z][a-z0-9-]{0,39}$")]
+    pub(crate) name: String,
+    /// The event's id.
+    #[param(min_length = 1, max_length = 200)]
+    pub(crate) event_id: String,
+}
+
+/// An event that could not be delivered after every attempt.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct DeadDelivery {
+    event_id: String,
+    event_type: String,
+    attempts: u32,
+    /// Why the last attempt failed.
+    last_error: String,
+}
+
+/// Dead deliveries, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct DeadDeliveryList {
+    pub(super) deliveries: Vec<DeadDelivery>,
+}
+
+impl From<pb::DeadDelivery> for DeadDelivery {
+    fn from(dead: pb::DeadDelivery) -> DeadDelivery {
+        DeadDelivery {
+            event_id: dead.event_id,
+            event_type: dead.event_type,
+            attempts: dead.attempts,
+            last_error: dead.last_error,
+        }
+    }
+}
+
 /// What a version may use per invocation; a field left out takes its default.
 #[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -1,0 +1,236 @@
+//! Events to functions, at least once. The durable consumer `functions` takes every event of
+//! the shop; for each function subscribed to its type, it queues a delivery in the database and
+//! acks at once, so a slow or failing function never holds up the bus. A worker runs the due
+//! deliveries (the event, with its id for idempotency, as the function's input), publishes what
+//! a function emitted in the same transaction that marks its delivery done, retries a failure
+//! with backoff and jitter, and after `max_attempts` leaves it dead, to be listed and replayed.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use events::Envelope;
+use platform::Shutdown;
+use platform::bus::ConsumerConfig;
+use proto::functions as pb;
+
+use crate::domain::{self, subject_of};
+use crate::store::{Job, Retry};
+use crate::{Error, Functions};
+
+/// The consumer's name on the bus.
+const CONSUMER: &str = "functions";
+/// How many deliveries the worker takes at once.
+const BATCH: u32 = 16;
+/// How often the worker looks for due deliveries when nothing wakes it.
+const LOOK_EVERY: Duration = Duration::from_millis(250);
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_millis() as i64)
+}
+
+/// What a function emitted, as envelopes on its service's subjects; what is not the functions'
+/// own or not JSON is left out.
+pub(crate) fn envelopes(
+    function: &str,
+    emitted: &[pb::Emitted],
+    now_ms: i64,
+) -> Vec<(String, Envelope)> {
+    emitted
+        .iter()
+        .filter_map(|event| {
+            let subject = subject_of(&event.r#type)?;
+            let data: serde_json::Value = serde_json::from_slice(&event.data).ok()?;
+            let envelope = Envelope {
+                specversion: events::SPEC_VERSION.to_owned(),
+                id: uuid::Uuid::now_v7().to_string(),
+                kind: event.r#type.clone(),
+                source: format!("/emporium/functions/{function}"),
+                subject: function.to_owned(),
+                time: events::rfc3339(now_ms),
+                datacontenttype: "application/json".to_owned(),
+                data,
+                traceparent: None,
+            };
+            Some((subject, envelope))
+        })
+        .collect()
+}
+
+impl Functions {
+    /// Binds the durable consumer; returns the loop that queues its events until `shutdown`.
+    pub async fn consume(
+        &self,
+        shutdown: Shutdown,
+    ) -> anyhow::Result<impl Future<Output = ()> + use<>> {
+        let config = ConsumerConfig {
+            max_deliver: 8,
+            ..ConsumerConfig::new(CONSUMER, &["emporium.>"])
+        };
+        let consumer = self.bus.consumer(config).await?;
+        let functions = self.clone();
+        Ok(consumer.run(
+            CONSUMER.to_owned(),
+            shutdown,
+            move |envelope: Arc<Envelope>| {
+                let functions = functions.clone();
+                async move { functions.queue(&envelope).await }
+            },
+        ))
+    }
+
+    async fn queue(&self, envelope: &Envelope) -> Result<(), Error> {
+        let subscribers = self.subscribers(&envelope.kind);
+        if subscribers.is_empty() {
+            return Ok(());
+        }
+        let text = serde_json::to_string(envelope).map_err(anyhow::Error::from)?;
+        self.store
+            .enqueue(&subscribers, &envelope.id, &text, now_ms())
+            .await?;
+        self.wake_worker.notify_one();
+        Ok(())
+    }
+
+    /// Runs due deliveries until `shutdown`; forgets deliveries done a day ago.
+    pub async fn deliver(self, shutdown: Shutdown) {
+        let mut last_prune = 0;
+        loop {
+            let due = match self.store.due(now_ms(), BATCH).await {
+                Ok(due) => due,
+                Err(error) => {
+                    tracing::warn!(
+                        error = format!("{error:#}"),
+                        "read the due event deliveries"
+                    );
+                    Vec::new()
+                }
+            };
+            let busy = !due.is_empty();
+            futures_util::future::join_all(due.into_iter().map(|job| self.deliver_one(job))).await;
+            if now_ms() - last_prune > 3_600_000 {
+                last_prune = now_ms();
+                let _ = self.store.forget_done(last_prune - 86_400_000).await;
+            }
+            if busy {
+                continue;
+            }
+            tokio::select! {
+                _ = shutdown.wait() => return,
+                _ = self.wake_worker.notified() => {}
+                _ = tokio::time::sleep(LOOK_EVERY) => {}
+            }
+        }
+    }
+
+    async fn deliver_one(&self, job: Job) {
+        if self.runner.function(&job.function).is_none()
+            && job.attempts == 0
+            && now_ms() - job.created_at_ms < 60_000
+        {
+            // Deployed, but not compiled here yet: wait without spending an attempt.
+            if let Err(error) = self.store.postpone(job.id, now_ms() + 250).await {
+                tracing::warn!(function = %job.function, error = format!("{error:#}"), "postpone an event delivery");
+            }
+            return;
+        }
+        let outcome = self.run_job(&job).await;
+        let attempt = job.attempts + 1;
+        let recorded = match outcome {
+            Ok(emitted) => self.store.finish(job.id, emitted, now_ms()).await,
+            Err(error) => {
+                let retry = if attempt >= self.config.max_attempts {
+                    tracing::warn!(function = %job.function, event_id = %job.event_id, attempt, error = %error, "an event could not be delivered to a function; it is dead until replayed");
+                    metrics::counter!("function_dead_letters_total", "function" => job.function.clone()).increment(1);
+                    Retry::Dead
+                } else {
+                    let wait = domain::retry_after(attempt, jitter(&job));
+                    Retry::At(now_ms() + wait.as_millis() as i64)
+                };
+                self.store.failed(job.id, retry, &error, now_ms()).await
+            }
+        };
+        if let Err(error) = recorded {
+            tracing::warn!(function = %job.function, error = format!("{error:#}"), "record an event delivery");
+        }
+    }
+
+    /// Runs one delivery; the events to publish, or why it failed.
+    async fn run_job(&self, job: &Job) -> Result<Vec<(String, Envelope)>, String> {
+        let Some(function) = self.runner.function(&job.function) else {
+            return Err(format!("function {} is not deployed", job.function));
+        };
+        let input = format!(r#"{{"trigger":"event","event":{}}}"#, job.envelope);
+        let roll = (domain::fnv(job.event_id.as_bytes()) % 100) as u32;
+        let ran = self
+            .runner
+            .invoke(&function, "event", input.as_bytes(), roll)
+            .await;
+        match ran.invocation.result {
+            Ok(_) => {
+                let emitted: Vec<pb::Emitted> = ran
+                    .invocation
+                    .events
+                    .iter()
+                    .map(|event| pb::Emitted {
+                        r#type: event.event_type.clone(),
+                        data: event.data.clone(),
+                    })
+                    .collect();
+                Ok(envelopes(&job.function, &emitted, now_ms()))
+            }
+            Err(fault) => Err(fault.to_string()),
+        }
+    }
+}
+
+/// A number in 0..1 that differs between deliveries and attempts.
+fn jitter(job: &Job) -> f64 {
+    let seed = format!("{}/{}/{}", job.id, job.attempts, now_ms());
+    (domain::fnv(seed.as_bytes()) % 1000) as f64 / 1000.0
+}
+
+/// A delivery that will not be tried again unless replayed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DeadDelivery {
+    pub event_id: String,
+    pub event_type: String,
+    pub attempts: u32,
+    pub last_error: String,
+}
+
+impl Functions {
+    /// The dead deliveries of function `name`, newest first.
+    pub async fn dead_deliveries(
+        &self,
+        name: &str,
+        limit: u32,
+    ) -> Result<Vec<DeadDelivery>, Error> {
+        self.function(name).await?;
+        let jobs = self.store.dead(name, limit).await?;
+        Ok(jobs
+            .into_iter()
+            .map(|job| {
+                let event_type = serde_json::from_str::<Envelope>(&job.envelope)
+                    .map(|envelope| envelope.kind)
+                    .unwrap_or_default();
+                DeadDelivery {
+                    event_id: job.event_id,
+                    event_type,
+                    attempts: job.attempts,
+                    last_error: job.last_error,
+                }
+            })
+            .collect())
+    }
+
+    /// Delivers a dead event to function `name` again, from its first attempt.
+    pub async fn replay_delivery(&self, name: &str, event_id: &str) -> Result<(), Error> {
+        if !self.store.replay(name, event_id, now_ms()).await? {
+            return Err(Error::UnknownDelivery(format!("{name}/{event_id}")));
+        }
+        self.wake_worker.notify_one();
+        Ok(())
+    }
+}
