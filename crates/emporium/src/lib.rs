@@ -7,6 +7,7 @@
 
 pub mod bench;
 pub mod clients;
+pub mod function_commands;
 pub mod load;
 mod node;
 pub mod quality;

@@ -56,6 +56,9 @@ enum Command {
         #[command(subcommand)]
         command: emporium::clients::ClientCommand,
     },
+    /// Deploys functions to a running shop and shows what they do: deploy, list, logs,
+    /// traffic, rollback, dead, replay.
+    Fn(emporium::function_commands::FunctionArgs),
     /// Prints an access token for curl: the development user's, or the admin client's.
     Token {
         /// A client-credentials token for the admin client instead of the user's.
@@ -96,6 +99,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         Command::Serve { services } => serve(settings, &services).await,
         Command::Token { admin } => token(settings, admin).await,
         Command::Client { command } => emporium::clients::run(settings, command).await,
+        Command::Fn(args) => emporium::function_commands::run(settings, args).await,
         Command::Certs { dir, names } => certs(&dir, &names),
         Command::Bench(args) => emporium::bench::run(&args).await,
         Command::SearchQuality(args) => {

@@ -428,3 +428,76 @@ async fn a_checkout_triggers_the_loyalty_function_through_the_bus() {
         .await;
     assert_eq!(dead["deliveries"], json!([]));
 }
+
+/// `emporium fn ...` against the running binary of `data_dir` at `base_url`; its output.
+fn fn_command(data_dir: &std::path::Path, base_url: &str, args: &[&str]) -> String {
+    let output = crate::binary::emporium(data_dir)
+        .env("EMPORIUM_PUBLIC_URL", base_url)
+        .arg("fn")
+        .args(args)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "emporium fn {args:?}: {stderr}");
+    String::from_utf8(output.stdout).unwrap()
+}
+
+#[tokio::test]
+async fn emporium_fn_deploys_lists_shows_logs_and_rolls_back_on_the_running_binary() {
+    test_support::install_crypto();
+    let data_dir = std::env::temp_dir().join(format!("emporium-fn-{}", std::process::id()));
+    let running = crate::binary::start(&data_dir);
+    let base = running.base_url.clone();
+    let hello = format!(
+        "{}/../../guests/wasm/hello.wasm",
+        env!("CARGO_MANIFEST_DIR")
+    );
+
+    let deployed = fn_command(
+        &data_dir,
+        &base,
+        &[
+            "deploy", "hello", &hello, "--kv", "--http", "--note", "first",
+        ],
+    );
+    assert!(deployed.contains("hello: version 1"), "{deployed}");
+    let http = reqwest::Client::new();
+    let (answer, _) = until(
+        Duration::from_secs(2),
+        || http.get(format!("{base}/fn/hello?name=cli")),
+        |response| response.status() == 200,
+    )
+    .await;
+    assert_eq!(answer.status(), 200);
+    fn_command(
+        &data_dir,
+        &base,
+        &["deploy", "hello", &hello, "--kv", "--memory-mb", "32"],
+    );
+    let back = fn_command(&data_dir, &base, &["rollback", "hello"]);
+    assert_eq!(back.trim(), "hello: traffic v1=100%");
+    let refused = crate::binary::emporium(&data_dir)
+        .env("EMPORIUM_PUBLIC_URL", &base)
+        .args(["fn", "traffic", "hello", "1=60"])
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("the shares add up to 60%, not 100%")
+    );
+
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let logs = fn_command(&data_dir, &base, &["logs", "hello"]);
+    assert!(
+        logs.contains("http") && logs.contains("info greeted cli"),
+        "{logs}"
+    );
+    let list = fn_command(&data_dir, &base, &["list"]);
+    assert!(
+        list.lines()
+            .any(|line| line.starts_with("hello") && line.contains("v1=100%")),
+        "{list}"
+    );
+    crate::binary::stop(running.child);
+    let _ = std::fs::remove_dir_all(&data_dir);
+}
