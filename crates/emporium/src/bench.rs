@@ -8,7 +8,9 @@
 //! - the storefront's product page, one process against a process per service;
 //! - checkout throughput against the durable writes a second this disk allows;
 //! - the product read with telemetry as shipped against telemetry off;
-//! - the memory of the shop in one process and in a process per service.
+//! - the memory of the shop in one process and in a process per service;
+//! - functions (`functions.rs`): an invocation on a fresh instance, invocations a second, a
+//!   native process per invocation, and what an edge function adds to a request.
 //!
 //! Each comparison runs at one connection (what a request costs alone) and at saturation, with
 //! both edge caches off so that every request does its whole work. Ratios come from runs of the
@@ -16,6 +18,7 @@
 //! session to the next. A process per service needs NATS (`--nats`); without it those rows are
 //! skipped, as are the bare-axum rows without `bare-read`, and the document says so.
 
+mod functions;
 mod measure;
 mod shop;
 pub mod table;
@@ -64,6 +67,8 @@ pub enum Part {
     Checkout,
     /// The product read with telemetry as shipped and off.
     Telemetry,
+    /// Functions: fresh instances, invocations a second, a process per invocation, the edge.
+    Functions,
 }
 
 /// The most seconds a run may last: a whole bench is about a dozen runs.
@@ -126,8 +131,12 @@ async fn measure_all(args: &BenchArgs) -> anyhow::Result<String> {
     if bench.wants(Part::Telemetry) {
         bench.telemetry().await?;
     }
+    let functions = match bench.wants(Part::Functions) {
+        true => functions::markdown(&bench.functions().await?),
+        false => String::new(),
+    };
     let header = measure::header(args.seconds, WARM_UP.as_secs());
-    Ok(table::markdown(&header, &bench.results))
+    Ok(table::markdown(&header, &bench.results) + &functions)
 }
 
 /// One invocation: what it was asked, where things are, and what it has measured so far.

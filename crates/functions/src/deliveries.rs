@@ -81,6 +81,7 @@ impl Functions {
     }
 
     async fn queue(&self, envelope: &Envelope) -> Result<(), Error> {
+        self.queue_webhooks(envelope).await?;
         let subscribers = self.subscribers(&envelope.kind);
         if subscribers.is_empty() {
             return Ok(());

@@ -177,7 +177,11 @@ impl Functions {
         invocations: Vec<proto::functions::Invocation>,
     ) -> Result<(), Error> {
         let (rows, emitted) = crate::reports::rows_and_events(invocations, now() * 1000);
-        Ok(self.store.record_invocations(&rows, emitted).await?)
+        self.store.record_invocations(&rows, emitted).await?;
+        if crate::health::roll_back_broken(&self.store, &rows, now()).await? {
+            self.changed().await?;
+        }
+        Ok(())
     }
 
     pub(crate) async fn invocations(

@@ -264,3 +264,60 @@ pub fn fnv(bytes: &[u8]) -> u64 {
         (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3)
     })
 }
+
+/// How many of a new version's latest invocations are weighed, the fewest that decide, and
+/// the share of failures that rolls it back.
+pub const WEIGHED: u32 = 20;
+const DECIDING: usize = 10;
+const FAILING_SHARE: f64 = 0.5;
+
+/// Whether a new version whose latest invocations ended as `failed` (newest first) is broken:
+/// at least ten of them, and half or more failed.
+pub fn broken(failed: &[bool]) -> bool {
+    let failures = failed.iter().filter(|failed| **failed).count();
+    failed.len() >= DECIDING && failures as f64 >= FAILING_SHARE * failed.len() as f64
+}
+
+/// A webhook endpoint's URL: `http` or `https`, with a host, no credentials, at most 2,000
+/// characters.
+pub fn check_webhook_url(url: &str) -> Result<(), Invalid> {
+    let parsed = url::Url::parse(url)
+        .map_err(|error| invalid("url", format!("`{url}` is not a URL: {error}")))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(invalid(
+            "url",
+            format!("`{url}`: webhooks go to http or https URLs"),
+        ));
+    }
+    if parsed.host_str().is_none_or(str::is_empty)
+        || !parsed.username().is_empty()
+        || parsed.password().is_some()
+    {
+        return Err(invalid(
+            "url",
+            format!("`{url}`: name a host, without credentials"),
+        ));
+    }
+    if url.len() > 2000 {
+        return Err(invalid("url", "at most 2000 characters"));
+    }
+    Ok(())
+}
+
+/// What a receiver's answer means for a webhook.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WebhookOutcome {
+    Delivered,
+    /// 410: the receiver is gone; its endpoint is turned off.
+    Gone,
+    /// Anything else (3xx included: redirects are not followed), or no answer (0).
+    Again,
+}
+
+pub fn webhook_outcome(status: u32) -> WebhookOutcome {
+    match status {
+        200..=299 => WebhookOutcome::Delivered,
+        410 => WebhookOutcome::Gone,
+        _ => WebhookOutcome::Again,
+    }
+}

@@ -16,6 +16,8 @@ pub enum Error {
     UnknownModule(String),
     #[error("no dead delivery {0}")]
     UnknownDelivery(String),
+    #[error("no webhook endpoint {0}")]
+    UnknownEndpoint(String),
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
@@ -32,9 +34,10 @@ impl From<Error> for tonic::Status {
             Error::Invalid(_) | Error::Refused(_) => {
                 tonic::Status::invalid_argument(error.to_string())
             }
-            Error::UnknownFunction(_) | Error::UnknownModule(_) | Error::UnknownDelivery(_) => {
-                tonic::Status::not_found(error.to_string())
-            }
+            Error::UnknownFunction(_)
+            | Error::UnknownModule(_)
+            | Error::UnknownDelivery(_)
+            | Error::UnknownEndpoint(_) => tonic::Status::not_found(error.to_string()),
             Error::Unexpected(error) => {
                 tracing::error!(error = format!("{error:#}"), "functions call failed");
                 tonic::Status::internal("functions failed to handle the call")

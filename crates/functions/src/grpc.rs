@@ -3,6 +3,7 @@
 //! functions call (deployments, modules, key-value spaces, reports) needs `functions.run`.
 
 pub(crate) mod convert;
+mod webhooks;
 
 use std::pin::Pin;
 
@@ -259,5 +260,40 @@ impl FunctionsRpc for FunctionsGrpc {
             .replay_delivery(&message.name, &message.event_id)
             .await?;
         Ok(Response::new(pb::ReplayDeliveryResponse {}))
+    }
+
+    async fn create_webhook_endpoint(
+        &self,
+        request: Request<pb::CreateWebhookEndpointRequest>,
+    ) -> Result<Response<pb::WebhookEndpoint>, Status> {
+        webhooks::create(&self.functions, request).await
+    }
+
+    async fn list_webhook_endpoints(
+        &self,
+        request: Request<pb::ListWebhookEndpointsRequest>,
+    ) -> Result<Response<pb::WebhookEndpointList>, Status> {
+        webhooks::list(&self.functions, request).await
+    }
+
+    async fn delete_webhook_endpoint(
+        &self,
+        request: Request<pb::DeleteWebhookEndpointRequest>,
+    ) -> Result<Response<pb::DeleteWebhookEndpointResponse>, Status> {
+        webhooks::delete(&self.functions, request).await
+    }
+
+    async fn list_webhook_deliveries(
+        &self,
+        request: Request<pb::ListWebhookDeliveriesRequest>,
+    ) -> Result<Response<pb::WebhookDeliveryList>, Status> {
+        webhooks::deliveries(&self.functions, request).await
+    }
+
+    async fn replay_webhook_delivery(
+        &self,
+        request: Request<pb::ReplayWebhookDeliveryRequest>,
+    ) -> Result<Response<pb::ReplayWebhookDeliveryResponse>, Status> {
+        webhooks::replay(&self.functions, request).await
     }
 }

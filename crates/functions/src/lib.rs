@@ -13,10 +13,12 @@ mod deliveries;
 mod deploy;
 mod error;
 mod grpc;
+mod health;
 mod key_value;
 mod plugin;
 mod reports;
 mod store;
+mod webhooks;
 
 pub mod domain;
 
@@ -25,6 +27,7 @@ pub use crate::deploy::{Deploy, FunctionView};
 pub use crate::error::Error;
 pub use crate::grpc::FunctionsGrpc;
 pub use crate::plugin::Plugin;
+pub use crate::webhooks::{Delivery, Endpoint, NewEndpoint};
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -48,6 +51,8 @@ pub struct Config {
     pub instances: u32,
     /// How many times an event is tried on a function before its delivery is dead.
     pub max_attempts: u32,
+    /// How many times a webhook is sent before its delivery is dead.
+    pub webhook_max_attempts: u32,
 }
 
 impl Default for Config {
@@ -57,6 +62,7 @@ impl Default for Config {
             poll_interval_ms: 250,
             instances: 64,
             max_attempts: 8,
+            webhook_max_attempts: 8,
         }
     }
 }
@@ -70,6 +76,9 @@ pub struct Functions {
     /// The functions subscribed to each event type, as stored: current as soon as a change is
     /// made, before the runner has compiled what changed.
     subscriptions: Arc<std::sync::RwLock<std::collections::HashMap<String, Vec<String>>>>,
+    /// The webhook endpoints, as stored.
+    endpoints: Arc<std::sync::RwLock<Vec<store::EndpointRow>>>,
+    wake_sender: Arc<tokio::sync::Notify>,
     bus: Arc<dyn EventBus>,
     outbox: Outbox,
     wake_worker: Arc<tokio::sync::Notify>,
@@ -101,6 +110,8 @@ impl Functions {
             store,
             runner,
             subscriptions: Arc::default(),
+            endpoints: Arc::default(),
+            wake_sender: Arc::default(),
             bus,
             outbox,
             wake_worker: Arc::default(),
@@ -209,6 +220,11 @@ impl Functions {
             .subscriptions
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner()) = subscriptions;
+        let endpoints = self.store.endpoints().await?;
+        *self
+            .endpoints
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = endpoints;
         Ok(())
     }
 

@@ -25,7 +25,8 @@ impl platform::registry::Plugin for Plugin {
             .ops
             .watch_outbox("functions", functions.outbox().clone());
         let consuming = functions.consume(Shutdown::new()).await?;
-        let (following, current, delivering, reporting, relaying) = (
+        let (following, current, delivering, reporting, relaying, sending) = (
+            functions.clone(),
             functions.clone(),
             functions.clone(),
             functions.clone(),
@@ -37,6 +38,7 @@ impl platform::registry::Plugin for Plugin {
             .background(move |shutdown| following.follow_revision(shutdown))
             .background(move |shutdown| current.keep_runner_current(shutdown))
             .background(move |shutdown| delivering.deliver(shutdown))
+            .background(move |shutdown| sending.send_webhooks(shutdown))
             .background(move |shutdown| reporting.report(shutdown))
             .background(move |shutdown| async move { relaying.outbox().run_relay(shutdown).await })
             .background(move |shutdown| async move {

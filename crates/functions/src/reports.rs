@@ -70,7 +70,11 @@ impl function_runner::Source for LocalSource {
         let store = self.store.clone();
         Box::pin(async move {
             let (rows, emitted) = rows_and_events(invocations, crate::now() * 1000);
-            store.record_invocations(&rows, emitted).await
+            store.record_invocations(&rows, emitted).await?;
+            // The revision it may bump reaches this process's runner by `follow_revision`.
+            crate::health::roll_back_broken(&store, &rows, crate::now())
+                .await
+                .map(|_| ())
         })
     }
 }

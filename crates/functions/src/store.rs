@@ -289,6 +289,16 @@ async fn set_column(
     Ok(())
 }
 
+impl Store {
+    /// Grows the deployment revision, for a change that is not a deployment's (a webhook
+    /// endpoint's) but that replicas read again with the deployments.
+    pub(crate) async fn bump_revision(&self) -> anyhow::Result<()> {
+        let mut transaction = self.database.begin_write().await?;
+        bump_revision(&mut transaction).await?;
+        Ok(transaction.commit().await?)
+    }
+}
+
 async fn bump_revision(transaction: &mut db::Transaction) -> anyhow::Result<()> {
     db::query("UPDATE deployment_revision SET revision = revision + 1 WHERE id = 1")
         .execute(&mut *transaction)
@@ -298,5 +308,7 @@ async fn bump_revision(transaction: &mut db::Transaction) -> anyhow::Result<()> 
 
 mod invocations;
 mod jobs;
+mod webhooks;
 
 pub(crate) use self::jobs::{Job, Retry};
+pub(crate) use self::webhooks::{DeliveryRow, EndpointRow};

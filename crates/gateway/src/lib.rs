@@ -21,6 +21,7 @@ mod recommendations;
 mod search;
 mod state;
 mod validate;
+mod webhooks;
 
 pub use crate::plugin::Plugin;
 
@@ -170,6 +171,7 @@ pub fn router(config: &Config, dependencies: Dependencies) -> anyhow::Result<Rou
         .merge(admin::routes())
         .merge(images::routes())
         .merge(functions::routes())
+        .merge(webhooks::routes())
         .with_state(gateway);
     let own_routes = Router::new()
         .route("/fn/{name}", axum::routing::any(edge::route))

@@ -12,7 +12,7 @@ use utoipa::openapi::{Content, RefOr, Response};
 use utoipa::{Modify, OpenApi, ToSchema};
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::{account, admin, cart, catalog, functions, orders, recommendations, search};
+use crate::{account, admin, cart, catalog, functions, orders, recommendations, search, webhooks};
 
 /// An RFC 9457 problem document, as every error is answered.
 #[derive(ToSchema)]
@@ -56,6 +56,8 @@ pub(crate) struct BodyError {
         functions::list_functions, functions::get_function, functions::deploy_function,
         functions::set_traffic, functions::rollback_function, functions::set_triggers,
         functions::list_invocations, functions::list_dead_deliveries, functions::replay_delivery,
+        webhooks::create_endpoint, webhooks::list_endpoints, webhooks::delete_endpoint,
+        webhooks::list_deliveries, webhooks::replay_delivery,
     ),
     components(schemas(ProblemDocument, BodyError)),
     modifiers(&BearerAuth, &ProblemResponses),

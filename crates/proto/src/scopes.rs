@@ -45,6 +45,9 @@ pub const FUNCTIONS_ADMIN: &str = "functions.admin";
 /// invocations (functions; the gateway's own token).
 pub const FUNCTIONS_RUN: &str = "functions.run";
 
+/// Register merchants' webhook endpoints and read their deliveries (functions).
+pub const WEBHOOKS_ADMIN: &str = "webhooks.admin";
+
 /// Every scope, for discovery, registration checks and the docs.
 pub const ALL: &[&str] = &[
     OPENID,
@@ -67,6 +70,7 @@ pub const ALL: &[&str] = &[
     ADMIN_OPS,
     FUNCTIONS_ADMIN,
     FUNCTIONS_RUN,
+    WEBHOOKS_ADMIN,
 ];
 
 /// What a shopper's token carries when none are asked for, and all a registered app may ask for:
@@ -94,6 +98,7 @@ pub const ADMIN: &[&str] = &[
     ADMIN_OPS,
     CLIENTS_ADMIN,
     FUNCTIONS_ADMIN,
+    WEBHOOKS_ADMIN,
 ];
 
 /// A set as OAuth writes it: space-separated.

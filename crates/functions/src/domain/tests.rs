@@ -143,3 +143,37 @@ fn functions_publish_their_events_on_their_own_subjects() {
     assert_eq!(subject_of("emporium.orders.order_placed.v1"), None);
     assert_eq!(subject_of("emporium.functions.points_awarded"), None);
 }
+
+#[test]
+fn a_new_version_is_broken_when_half_of_ten_or_more_invocations_failed() {
+    assert!(!broken(&[true; 9]), "too few to tell");
+    assert!(broken(&[true; 10]));
+    let mut half = vec![true; 10];
+    half.extend([false; 10]);
+    assert!(broken(&half));
+    half[0] = false;
+    assert!(!broken(&half), "9 of 20");
+}
+
+#[test]
+fn webhook_urls_are_http_with_a_host_and_no_credentials() {
+    assert!(check_webhook_url("https://merchant.example/hooks?x=1").is_ok());
+    assert!(check_webhook_url("http://127.0.0.1:9000/hook").is_ok());
+    for bad in [
+        "ftp://merchant.example/",
+        "not a url",
+        "https://user:pw@merchant.example/",
+        "file:///etc/passwd",
+    ] {
+        assert_eq!(check_webhook_url(bad).unwrap_err().field, "url", "{bad}");
+    }
+}
+
+#[test]
+fn a_2xx_delivers_410_turns_the_endpoint_off_and_the_rest_comes_again() {
+    assert_eq!(webhook_outcome(204), WebhookOutcome::Delivered);
+    assert_eq!(webhook_outcome(410), WebhookOutcome::Gone);
+    for status in [0, 301, 400, 429, 500, 503] {
+        assert_eq!(webhook_outcome(status), WebhookOutcome::Again, "{status}");
+    }
+}

@@ -63,6 +63,24 @@ impl Store {
         rows.iter().map(invocation_of).collect()
     }
 
+    /// Whether each of the latest `limit` invocations of a version failed, newest first.
+    pub(crate) async fn recent_outcomes(
+        &self,
+        function: &str,
+        version: u32,
+        limit: u32,
+    ) -> anyhow::Result<Vec<bool>> {
+        let rows = db::query("SELECT fault_kind FROM invocations WHERE function = $1 AND version = $2 ORDER BY id DESC LIMIT $3")
+            .bind(function)
+            .bind(version)
+            .bind(limit)
+            .fetch_all(self.database.pool())
+            .await?;
+        rows.iter()
+            .map(|row| Ok(!row.try_get::<String, _>(0)?.is_empty()))
+            .collect()
+    }
+
     /// The figures of every invocation kept of `function`, for its usage.
     pub(crate) async fn measured(&self, function: &str) -> anyhow::Result<Vec<Measured>> {
         let rows = db::query("SELECT duration_ms, fuel, memory_limit_bytes, cold, fault_kind FROM invocations WHERE function = $1")

@@ -6,6 +6,7 @@
 mod deploy;
 mod events;
 mod running;
+mod webhooks;
 
 use std::sync::Arc;
 
@@ -54,6 +55,7 @@ impl TestService {
         let shutdown = Shutdown::new();
         tokio::spawn(functions.consume(shutdown.clone()).await.unwrap());
         tokio::spawn(functions.clone().deliver(shutdown.clone()));
+        tokio::spawn(functions.clone().send_webhooks(shutdown.clone()));
         tokio::spawn(functions.clone().keep_runner_current(shutdown.clone()));
         tokio::spawn(functions.clone().report(shutdown.clone()));
         let relay = functions.clone();

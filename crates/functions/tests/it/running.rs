@@ -247,3 +247,71 @@ async fn reported_invocations_are_listed_newest_first_and_make_the_usage() {
         usage.gb_seconds
     );
 }
+
+#[tokio::test]
+async fn a_broken_new_version_rolls_back_by_itself() {
+    let service = TestService::spawn("sqlite").await;
+    let (admin, runner) = (service.admin_token(), service.runner_token());
+    let mut client = client(&service.transports.in_process);
+    client
+        .deploy(request(
+            deploy_request("redirect", example("redirect")),
+            &admin,
+        ))
+        .await
+        .unwrap();
+    client
+        .deploy(request(
+            deploy_request("redirect", example("ab-test")),
+            &admin,
+        ))
+        .await
+        .unwrap();
+    let failing = |n: usize| -> Vec<pb::Invocation> {
+        (0..n)
+            .map(|_| pb::Invocation {
+                version: 2,
+                ..invocation(1.0, "trapped")
+            })
+            .collect()
+    };
+
+    let report = pb::InvocationReport {
+        invocations: failing(9),
+    };
+    client
+        .report_invocations(request(report, &runner))
+        .await
+        .unwrap();
+    let get = || pb::GetFunctionRequest {
+        name: "redirect".to_owned(),
+    };
+    let still = client
+        .get_function(request(get(), &admin))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        crate::traffic(&still),
+        [(2, 100)],
+        "nine failures are too few to tell"
+    );
+
+    let report = pb::InvocationReport {
+        invocations: failing(1),
+    };
+    client
+        .report_invocations(request(report, &runner))
+        .await
+        .unwrap();
+    let back = client
+        .get_function(request(get(), &admin))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        crate::traffic(&back),
+        [(1, 100)],
+        "ten of ten failed: back to version 1"
+    );
+}
