@@ -51,6 +51,19 @@ fn client(gateway: &Gateway) -> FunctionsClient<Transport> {
     gateway.functions.clone()
 }
 
+/// The service's refusal of what the document's schema cannot rule out (a module that is not
+/// WebAssembly, shares that do not add up to 100) as 422; other statuses as they map.
+pub(crate) fn unprocessable(status: tonic::Status) -> Problem {
+    match status.code() {
+        tonic::Code::InvalidArgument => Problem::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            status.message(),
+        )
+        .with_kind("unprocessable"),
+        _ => Problem::from(status),
+    }
+}
+
 /// Every function with its versions, traffic, triggers and usage.
 #[utoipa::path(get, path = "/api/v1/admin/functions", tag = "functions",
     responses((status = 200, body = FunctionList)),
@@ -93,7 +106,7 @@ pub(crate) async fn get_function(
 /// asks for more than its limits is refused with 400, naming the problem.
 #[utoipa::path(post, path = "/api/v1/admin/functions/{name}/versions", tag = "functions", params(FunctionName),
     request_body = NewVersion,
-    responses((status = 200, body = Function)),
+    responses((status = 200, body = Function), (status = 422, description = "the module may not run, or a grant or limit is out of bounds: the reason is in `detail`")),
     security(("bearer" = ["functions.admin"])))]
 pub(crate) async fn deploy_function(
     State(gateway): State<Gateway>,
@@ -102,12 +115,15 @@ pub(crate) async fn deploy_function(
     Json(new): Json<NewVersion>,
 ) -> Result<axum::Json<Function>, Problem> {
     let token = bearer.required()?;
-    let module = base64::engine::general_purpose::STANDARD
-        .decode(new.module_base64.trim())
-        .map_err(|error| {
-            Problem::bad_request(format!("module_base64: not base64: {error}"))
-                .with_kind("invalid-body")
-        })?;
+    // Lenient about the unused bits of the last symbol: the document's pattern allows them.
+    let lenient = base64::engine::GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        base64::engine::GeneralPurposeConfig::new().with_decode_allow_trailing_bits(true),
+    );
+    let module = lenient.decode(new.module_base64.trim()).map_err(|error| {
+        Problem::bad_request(format!("module_base64: not base64: {error}"))
+            .with_kind("invalid-body")
+    })?;
     let deploy = pb::DeployRequest {
         name,
         module,
@@ -116,14 +132,18 @@ pub(crate) async fn deploy_function(
         note: new.note,
         keep_traffic: new.keep_traffic,
     };
-    let deployed = client(&gateway).deploy(request(deploy, &token)).await?;
+    let deployed = client(&gateway)
+        .deploy(request(deploy, &token))
+        .await
+        .map_err(unprocessable)?;
     Ok(axum::Json(deployed.into_inner().into()))
 }
 
 /// Splits the traffic between versions: each version once, percentages summing to 100.
 #[utoipa::path(put, path = "/api/v1/admin/functions/{name}/traffic", tag = "functions", params(FunctionName),
     request_body = Traffic,
-    responses((status = 200, body = Function), (status = 404, description = "no function has this name")),
+    responses((status = 200, body = Function), (status = 404, description = "no function has this name"),
+        (status = 422, description = "the shares do not split all calls between existing versions")),
     security(("bearer" = ["functions.admin"])))]
 pub(crate) async fn set_traffic(
     State(gateway): State<Gateway>,
@@ -135,14 +155,16 @@ pub(crate) async fn set_traffic(
     let traffic = traffic.traffic.into_iter().map(Share::message).collect();
     let split = client(&gateway)
         .set_traffic(request(pb::SetTrafficRequest { name, traffic }, &token))
-        .await?;
+        .await
+        .map_err(unprocessable)?;
     Ok(axum::Json(split.into_inner().into()))
 }
 
 /// Sends all traffic to `version`, or to the version before the one serving most, at once.
 #[utoipa::path(post, path = "/api/v1/admin/functions/{name}/rollback", tag = "functions", params(FunctionName),
     request_body = Rollback,
-    responses((status = 200, body = Function), (status = 404, description = "no function has this name")),
+    responses((status = 200, body = Function), (status = 404, description = "no function has this name"),
+        (status = 422, description = "there is no version to roll back to")),
     security(("bearer" = ["functions.admin"])))]
 pub(crate) async fn rollback_function(
     State(gateway): State<Gateway>,
@@ -155,14 +177,18 @@ pub(crate) async fn rollback_function(
         name,
         version: rollback.version.unwrap_or_default(),
     };
-    let back = client(&gateway).rollback(request(asked, &token)).await?;
+    let back = client(&gateway)
+        .rollback(request(asked, &token))
+        .await
+        .map_err(unprocessable)?;
     Ok(axum::Json(back.into_inner().into()))
 }
 
 /// Sets what triggers the function: edge routes, its own route `/fn/<name>`, event types.
 #[utoipa::path(put, path = "/api/v1/admin/functions/{name}/triggers", tag = "functions", params(FunctionName),
     request_body = Triggers,
-    responses((status = 200, body = Function), (status = 404, description = "no function has this name")),
+    responses((status = 200, body = Function), (status = 404, description = "no function has this name"),
+        (status = 422, description = "a trigger cannot be used: the reason is in `detail`")),
     security(("bearer" = ["functions.admin"])))]
 pub(crate) async fn set_triggers(
     State(gateway): State<Gateway>,
@@ -177,7 +203,8 @@ pub(crate) async fn set_triggers(
     };
     let set = client(&gateway)
         .set_triggers(request(asked, &token))
-        .await?;
+        .await
+        .map_err(unprocessable)?;
     Ok(axum::Json(set.into_inner().into()))
 }
 

@@ -38,10 +38,10 @@ pub(crate) fn routes() -> Router<Gateway> {
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewEndpoint {
     /// Where events are posted: http or https.
-    #[schema(max_length = 2000)]
+    #[schema(max_length = 2000, pattern = r"^https?://[^\s/?#@]+([/?#]\S*)?$")]
     url: String,
     /// The event types sent to it, such as `emporium.orders.order_completed.v1`.
-    #[schema(min_items = 1)]
+    #[schema(min_items = 1, inline, value_type = Vec<crate::functions::EventType>)]
     event_types: Vec<String>,
     #[serde(default)]
     #[schema(max_length = 500)]
@@ -139,7 +139,8 @@ fn endpoint(endpoint: pb::WebhookEndpoint) -> Endpoint {
 
 /// Registers an endpoint; the answer holds its signing secret, this once.
 #[utoipa::path(post, path = "/api/v1/admin/webhooks", tag = "webhooks", request_body = NewEndpoint,
-    responses((status = 201, body = Endpoint), (status = 404, description = "the transform names no function")),
+    responses((status = 201, body = Endpoint), (status = 404, description = "the transform names no function"),
+        (status = 422, description = "the URL or an event type cannot be used: the reason is in `detail`")),
     security(("bearer" = ["webhooks.admin"])))]
 pub(crate) async fn create_endpoint(
     State(gateway): State<Gateway>,
@@ -157,7 +158,8 @@ pub(crate) async fn create_endpoint(
         .functions
         .clone()
         .create_webhook_endpoint(request(asked, &token))
-        .await?;
+        .await
+        .map_err(crate::functions::unprocessable)?;
     Ok((StatusCode::CREATED, axum::Json(endpoint(made.into_inner()))))
 }
 

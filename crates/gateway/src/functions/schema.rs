@@ -74,6 +74,18 @@ pub(crate) struct Limits {
     concurrency: Option<u32>,
 }
 
+/// An event type: `emporium.<domain>.<what>.v<N>`.
+#[derive(ToSchema)]
+#[schema(pattern = r"^emporium\.[a-z_]+\.[a-z_]+\.v[0-9]+$")]
+#[allow(dead_code)]
+pub(crate) struct EventType(String);
+
+/// An event type a function may emit: its own service's, `emporium.functions.<what>.v<N>`.
+#[derive(ToSchema)]
+#[schema(pattern = r"^emporium\.functions\.[a-z_]+\.v[0-9]+$")]
+#[allow(dead_code)]
+struct EmittedType(String);
+
 /// What a version may call beyond logging.
 #[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -83,6 +95,7 @@ pub(crate) struct Grants {
     kv: bool,
     /// Event types it may emit: `emporium.functions.<what>.v<N>`.
     #[serde(default)]
+    #[schema(inline, value_type = Vec<EmittedType>)]
     emit: Vec<String>,
 }
 
@@ -91,7 +104,10 @@ pub(crate) struct Grants {
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewVersion {
     /// The WebAssembly module, base64.
-    #[schema(content_encoding = "base64")]
+    #[schema(
+        content_encoding = "base64",
+        pattern = r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
+    )]
     pub(super) module_base64: String,
     pub(super) limits: Option<Limits>,
     pub(super) grants: Option<Grants>,
@@ -152,6 +168,7 @@ pub(crate) struct Triggers {
     http: bool,
     /// Event types delivered to it at least once.
     #[serde(default)]
+    #[schema(inline, value_type = Vec<EventType>)]
     events: Vec<String>,
 }
 
