@@ -89,6 +89,8 @@ impl Runner {
         source: Arc<dyn Source>,
         replica: &str,
     ) -> anyhow::Result<Runner> {
+        static DESCRIBED: std::sync::Once = std::sync::Once::new();
+        DESCRIBED.call_once(metering::describe);
         let runtime = sandbox::Runtime::new(instances, key_value)?;
         let (reports, queued) = mpsc::channel(QUEUED_REPORTS);
         let inner = Inner {

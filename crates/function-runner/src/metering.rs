@@ -4,6 +4,46 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use proto::functions as pb;
 
+/// Says what the functions' metrics mean, once the process's recorder is installed.
+pub(crate) fn describe() {
+    use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
+    platform::telemetry::metrics();
+    describe_counter!(
+        "function_invocations_total",
+        "Function invocations, by function, version, trigger and outcome (ok or the fault's kind)"
+    );
+    describe_histogram!(
+        "function_duration_seconds",
+        Unit::Seconds,
+        "Time of a function invocation, a fresh instance's making included, by function and trigger"
+    );
+    describe_counter!(
+        "function_fuel_total",
+        "Fuel burnt by a function's invocations (about one unit per WebAssembly instruction)"
+    );
+    describe_gauge!(
+        "function_billed_gigabyte_seconds",
+        "GB-seconds a pay-per-use cloud would bill a function since this process started: memory given times duration, rounded up to the ms"
+    );
+    describe_gauge!(
+        "function_peak_memory_bytes",
+        Unit::Bytes,
+        "The linear memory a function's latest invocation peaked at"
+    );
+    describe_counter!(
+        "function_cold_starts_total",
+        "A version's first invocation since this process compiled it"
+    );
+    describe_counter!(
+        "function_reports_dropped_total",
+        "Invocation reports dropped because the queue to the functions service was full"
+    );
+    describe_counter!(
+        "function_edge_passed_over_total",
+        "Edge function invocations that failed or answered nonsense and were passed over, by function"
+    );
+}
+
 /// Counts `invocation` on `/metrics`: invocations by outcome, duration, fuel, cold starts,
 /// GB-seconds and peak memory, per function.
 pub(crate) fn record(
@@ -22,7 +62,7 @@ pub(crate) fn record(
     metrics::histogram!("function_duration_seconds", "function" => name.clone(), "trigger" => trigger).record(metering.duration.as_secs_f64());
     metrics::counter!("function_fuel_total", "function" => name.clone()).increment(metering.fuel);
     // GB-seconds are fractional, and a counter counts whole units: a gauge that only grows.
-    metrics::gauge!("function_gb_seconds", "function" => name.clone())
+    metrics::gauge!("function_billed_gigabyte_seconds", "function" => name.clone())
         .increment(metering.gb_seconds());
     metrics::gauge!("function_peak_memory_bytes", "function" => name.clone())
         .set(metering.peak_memory_bytes as f64);

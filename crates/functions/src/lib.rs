@@ -97,6 +97,7 @@ impl Functions {
     /// Opens the database and the sandbox; `bus` brings the events and takes what functions
     /// emit.
     pub async fn build(config: &Config, bus: Arc<dyn EventBus>) -> anyhow::Result<Functions> {
+        describe_metrics();
         let store = Store::open(&config.database_url).await?;
         let key_value = Arc::new(key_value::StoreKeyValue::new(store.clone()));
         let source = Arc::new(reports::LocalSource {
@@ -248,6 +249,28 @@ impl Functions {
         });
         Ok(())
     }
+}
+
+/// Says what the service's own metrics mean, once the process's recorder is installed.
+fn describe_metrics() {
+    use metrics::describe_counter;
+    platform::telemetry::metrics();
+    describe_counter!(
+        "function_dead_letters_total",
+        "Event deliveries to a function that failed every attempt, by function"
+    );
+    describe_counter!(
+        "function_rollbacks_total",
+        "New function versions rolled back by themselves because they failed too often, by function"
+    );
+    describe_counter!(
+        "webhook_attempts_total",
+        "Webhook posts, by outcome (delivered or failed)"
+    );
+    describe_counter!(
+        "webhook_dead_total",
+        "Webhook deliveries that failed every attempt"
+    );
 }
 
 fn now() -> i64 {

@@ -347,7 +347,7 @@ async fn a_module_that_may_not_run_is_refused_at_deploy_naming_the_problem() {
             body,
         )
         .await;
-    assert_eq!(status, 400);
+    assert_eq!(status, 422);
     assert!(
         problem["detail"]
             .as_str()
@@ -364,7 +364,7 @@ async fn a_module_that_may_not_run_is_refused_at_deploy_naming_the_problem() {
             body,
         )
         .await;
-    assert_eq!(status, 400);
+    assert_eq!(status, 422);
     assert!(
         problem["detail"]
             .as_str()
