@@ -90,7 +90,12 @@ pub enum FunctionCommand {
 }
 
 pub async fn run(mut settings: Settings, args: FunctionArgs) -> anyhow::Result<()> {
-    settings.resolve(&format!("http://{}", settings.http_addr));
+    // A token minted here names the shop's public URL as its issuer: `--url` when it is given.
+    let default_url = args
+        .url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", settings.http_addr));
+    settings.resolve(&default_url);
     let base = args
         .url
         .clone()
