@@ -72,6 +72,14 @@ METRICS = {
     "payments_declined_total",
     "orders_revenue_cents_total",
     "up",
+    "function_invocations_total",
+    "function_duration_seconds",
+    "function_billed_gigabyte_seconds",
+    "function_cold_starts_total",
+    "function_dead_letters_total",
+    "function_rollbacks_total",
+    "webhook_attempts_total",
+    "webhook_dead_total",
 }
 DATA_DIR = "/var/lib/emporium"
 # The clients identity has, by the client id a service calls with (`emporium-admin` is operators').
