@@ -101,23 +101,13 @@ impl Node {
             issuer: &issuer,
         };
         let mut first_start = FirstStart::default();
-        let mut built = Vec::new();
-        for service in Service::ALL
-            .iter()
-            .filter(|service| services.contains(service))
-        {
-            let parts = service
-                .build(
-                    &settings.services,
-                    &shared,
-                    &mut first_start,
-                    &mut seed_progress,
-                )
-                .await
-                .with_context(|| format!("start {}", service.name()))?;
-            wiring.add_local(*service, &parts.grpc);
-            built.push(parts);
-        }
+        let built = build_services(
+            (&settings, services),
+            (&shared, &wiring),
+            &mut first_start,
+            &mut seed_progress,
+        )
+        .await?;
 
         let (routes, served) = grpc_routes(&built, services, &faults, &ops)?;
         let readiness = Readiness::default();
@@ -235,6 +225,29 @@ impl Node {
         }
         Ok(())
     }
+}
+
+/// Builds `services` in the registry's order, each after those it calls, telling `wiring` of
+/// each one's gRPC services as it is built.
+async fn build_services(
+    (settings, services): (&Settings, &[Service]),
+    (shared, wiring): (&Shared<'_>, &NodeWiring),
+    first_start: &mut FirstStart,
+    seed_progress: &mut (dyn FnMut(usize, usize) + Send),
+) -> anyhow::Result<Vec<Built>> {
+    let mut built = Vec::new();
+    for service in Service::ALL
+        .iter()
+        .filter(|service| services.contains(service))
+    {
+        let parts = service
+            .build(&settings.services, shared, first_start, seed_progress)
+            .await
+            .with_context(|| format!("start {}", service.name()))?;
+        wiring.add_local(*service, &parts.grpc);
+        built.push(parts);
+    }
+    Ok(built)
 }
 
 /// The HTTP routes of every built service behind the shop's middleware, the services' handles
