@@ -28,7 +28,7 @@ pub fn install_crypto() {
 /// A free local address for a server a test starts later, in another process: a port below
 /// the kernel's ephemeral range, so that no socket bound to port 0 and no outgoing connection
 /// takes it in the meantime (which `unused_address` cannot promise). Random, bindable when
-/// returned, and never handed out twice by this process: the clusters of ten processes that
+/// returned, and never handed out twice by this process: the clusters of a process per service that
 /// tests start at once in one test binary drew the same random port often enough to fail CI.
 pub fn reserved_address() -> std::net::SocketAddr {
     static HANDED_OUT: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
@@ -85,9 +85,7 @@ pub fn chroma_url() -> Option<String> {
 pub async fn fresh_database_url(engine: &str) -> anyhow::Result<String> {
     match engine {
         "sqlite" => {
-            let folder = std::env::temp_dir()
-                .join(format!("emporium-test-{}", uuid::Uuid::new_v4().simple()));
-            std::fs::create_dir_all(&folder)?;
+            let folder = scratch_dir("database");
             Ok(format!("sqlite://{}/test.db", folder.display()))
         }
         "postgres" => {
@@ -112,9 +110,41 @@ pub async fn fresh_database_url(engine: &str) -> anyhow::Result<String> {
     }
 }
 
-/// Test databases older than this are dropped when a test process makes its first one. A
-/// test cannot drop its database when it ends (nothing async runs at exit), and without this a
-/// developer's server collects thousands, which costs PostgreSQL's background workers CPU.
+/// A new, empty folder for one test, under `emporium-tests` in the system's temporary folder.
+/// A test cannot remove its folders when it ends (its servers may still be writing), so the
+/// first call in a process removes those left there over `STALE_AFTER_SECONDS` ago: without
+/// this, a machine that runs the tests day after day fills its disk with them.
+pub fn scratch_dir(prefix: &str) -> std::path::PathBuf {
+    static SWEPT: std::sync::Once = std::sync::Once::new();
+    let root = std::env::temp_dir().join("emporium-tests");
+    SWEPT.call_once(|| remove_stale_folders(&root));
+    let folder = root.join(format!("{prefix}-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&folder).expect("make a scratch folder for a test");
+    folder
+}
+
+/// Removes the folders in `root` last changed over `STALE_AFTER_SECONDS` ago; one that cannot
+/// be removed is left for the next process.
+fn remove_stale_folders(root: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(root) else {
+        return;
+    };
+    let stale = Duration::from_secs(STALE_AFTER_SECONDS);
+    for entry in entries.flatten() {
+        let old = entry
+            .metadata()
+            .and_then(|metadata| metadata.modified())
+            .is_ok_and(|modified| modified.elapsed().unwrap_or_default() > stale);
+        if old {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+/// Test databases and scratch folders older than this are dropped when a test process makes its
+/// first one. A test cannot drop its database when it ends (nothing async runs at exit), and
+/// without this a developer's server collects thousands, which costs PostgreSQL's background
+/// workers CPU.
 const STALE_AFTER_SECONDS: u64 = 3600;
 
 /// Drops the test databases made over `STALE_AFTER_SECONDS` before `now`, once per process;

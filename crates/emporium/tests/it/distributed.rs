@@ -25,8 +25,7 @@ pub fn mtls(dir: &std::path::Path, name: &str) -> platform::tls::TlsConfig {
 #[tokio::test]
 async fn services_in_two_nodes_work_together_over_the_network() {
     test_support::install_crypto();
-    let certs =
-        std::env::temp_dir().join(format!("emporium-certs-{}", uuid::Uuid::new_v4().simple()));
+    let certs = test_support::scratch_dir("certs");
     platform::tls::write_certificates(&certs, &["catalog", "gateway"]).unwrap();
     for engine in test_support::engines() {
         for tls in [false, true] {
@@ -169,8 +168,7 @@ async fn service_clients_take_the_secrets_the_operator_chose() {
 #[tokio::test]
 async fn with_mtls_only_the_urls_a_process_calls_must_be_https() {
     test_support::install_crypto();
-    let certs =
-        std::env::temp_dir().join(format!("emporium-certs-{}", uuid::Uuid::new_v4().simple()));
+    let certs = test_support::scratch_dir("certs");
     platform::tls::write_certificates(&certs, &["payments", "cart"]).unwrap();
     let plain = |settings: &mut Settings, name: &str| {
         settings.tls = mtls(&certs, name);

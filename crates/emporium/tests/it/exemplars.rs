@@ -72,8 +72,7 @@ async fn a_read_leaves_its_trace_as_an_exemplar_that_prometheus_stores() {
 /// Runs `prometheus` scraping `shop` every second with exemplar storage on, and returns what
 /// its exemplar API answers for the HTTP latency buckets once it has any.
 async fn scraped_exemplars(prometheus: &std::path::Path, shop: &TestShop) -> String {
-    let dir = std::env::temp_dir().join(format!("emporium-prometheus-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = test_support::scratch_dir("prometheus");
     let target = shop.url("").trim_start_matches("http://").to_owned();
     let config = format!(
         "global: {{scrape_interval: 1s}}\nscrape_configs:\n  - job_name: shop\n    \

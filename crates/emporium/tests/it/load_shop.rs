@@ -7,10 +7,7 @@ use crate::TestShop;
 #[tokio::test]
 async fn the_shop_scenario_writes_a_summary_and_a_page_naming_every_step_it_ran() {
     let shop = TestShop::spawn("sqlite").await;
-    let dir = std::env::temp_dir().join(format!(
-        "emporium-load-shop-{}",
-        uuid::Uuid::new_v4().simple()
-    ));
+    let dir = test_support::scratch_dir("load-shop");
     let args = emporium::load::LoadArgs {
         url: shop.base_url.clone(),
         concurrency: 4,

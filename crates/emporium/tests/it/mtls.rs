@@ -67,7 +67,7 @@ async fn get_stock_anonymously(url: &str, ca: &Path, token: &str) -> Result<(), 
 
 #[tokio::test]
 async fn a_call_needs_our_authority_an_allowed_identity_and_the_scope() {
-    let dir = std::env::temp_dir().join(format!("emporium-mtls-{}", uuid::Uuid::new_v4().simple()));
+    let dir = test_support::scratch_dir("mtls");
     platform::tls::write_certificates(&dir, &["inventory", "orders", "intruder"]).unwrap();
     let other = dir.join("other");
     platform::tls::write_certificates(&other, &["orders"]).unwrap();
@@ -119,7 +119,7 @@ async fn a_call_needs_our_authority_an_allowed_identity_and_the_scope() {
 
 #[tokio::test]
 async fn new_certificates_are_taken_without_a_restart() {
-    let dir = std::env::temp_dir().join(format!("emporium-mtls-{}", uuid::Uuid::new_v4().simple()));
+    let dir = test_support::scratch_dir("mtls");
     platform::tls::write_certificates(&dir, &["inventory", "orders"]).unwrap();
     let shop = TestShop::spawn_with("sqlite", |settings| {
         settings.tls = mtls(&dir, "inventory");
