@@ -10,7 +10,9 @@
 //! - the product read with telemetry as shipped against telemetry off;
 //! - the memory of the shop in one process and in a process per service;
 //! - functions (`functions.rs`): an invocation on a fresh instance, invocations a second, a
-//!   native process per invocation, and what an edge function adds to a request.
+//!   native process per invocation, and what an edge function adds to a request;
+//! - webhooks (`webhooks.rs`): deliveries a second to a receiver on loopback, and none lost
+//!   across a restart.
 //!
 //! Each comparison runs at one connection (what a request costs alone) and at saturation, with
 //! both edge caches off so that every request does its whole work. Ratios come from runs of the
@@ -22,6 +24,7 @@ mod functions;
 mod measure;
 mod shop;
 pub mod table;
+mod webhooks;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -69,6 +72,8 @@ pub enum Part {
     Telemetry,
     /// Functions: fresh instances, invocations a second, a process per invocation, the edge.
     Functions,
+    /// Webhooks: deliveries a second, and none lost across a restart.
+    Webhooks,
 }
 
 /// The most seconds a run may last: a whole bench is about a dozen runs.
@@ -135,8 +140,16 @@ async fn measure_all(args: &BenchArgs) -> anyhow::Result<String> {
         true => functions::markdown(&bench.functions().await?),
         false => String::new(),
     };
+    let webhooks = match bench.wants(Part::Webhooks) {
+        true => {
+            eprintln!("bench: webhooks to a receiver on loopback");
+            let events = (1_000 * args.seconds as usize).clamp(2_000, 20_000);
+            webhooks::markdown(&webhooks::figures(&bench.folder.join("webhooks"), events).await?)
+        }
+        false => String::new(),
+    };
     let header = measure::header(args.seconds, WARM_UP.as_secs());
-    Ok(table::markdown(&header, &bench.results) + &functions)
+    Ok(table::markdown(&header, &bench.results) + &functions + &webhooks)
 }
 
 /// One invocation: what it was asked, where things are, and what it has measured so far.

@@ -154,7 +154,10 @@ impl Functions {
 
     pub async fn kv_get(&self, function: &str, key: &str) -> Result<Option<Vec<u8>>, Error> {
         check_key(key)?;
-        Ok(self.store.kv_get(function, key).await?)
+        self.key_value
+            .get(function, key)
+            .await
+            .map_err(Error::KeyValue)
     }
 
     pub async fn kv_set(&self, function: &str, key: &str, value: &[u8]) -> Result<(), Error> {
@@ -167,7 +170,10 @@ impl Functions {
             }
             .into());
         }
-        Ok(self.store.kv_set(function, key, value, now()).await?)
+        self.key_value
+            .set(function, key, value.to_vec())
+            .await
+            .map_err(Error::KeyValue)
     }
 
     /// Keeps invocations reported by a process that runs functions, and publishes what they

@@ -18,6 +18,8 @@ pub enum Error {
     UnknownDelivery(String),
     #[error("no webhook endpoint {0}")]
     UnknownEndpoint(String),
+    #[error("the functions' key-value store: {0}")]
+    KeyValue(String),
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
@@ -38,6 +40,7 @@ impl From<Error> for tonic::Status {
             | Error::UnknownModule(_)
             | Error::UnknownDelivery(_)
             | Error::UnknownEndpoint(_) => tonic::Status::not_found(error.to_string()),
+            Error::KeyValue(_) => tonic::Status::unavailable(error.to_string()),
             Error::Unexpected(error) => {
                 tracing::error!(error = format!("{error:#}"), "functions call failed");
                 tonic::Status::internal("functions failed to handle the call")

@@ -53,6 +53,11 @@ pub struct Config {
     pub max_attempts: u32,
     /// How many times a webhook is sent before its delivery is dead.
     pub webhook_max_attempts: u32,
+    /// Redis, for the functions' key-value spaces in distributed mode: `redis://host:6379`.
+    /// Empty keeps them in the functions database.
+    pub redis_url: String,
+    /// What the keys in Redis start with.
+    pub redis_prefix: String,
 }
 
 impl Default for Config {
@@ -63,6 +68,8 @@ impl Default for Config {
             instances: 64,
             max_attempts: 8,
             webhook_max_attempts: 8,
+            redis_url: String::new(),
+            redis_prefix: "emporium:functions:".to_owned(),
         }
     }
 }
@@ -71,6 +78,8 @@ impl Default for Config {
 #[derive(Clone)]
 pub struct Functions {
     store: Store,
+    /// The functions' key-value spaces: the database's, or Redis's.
+    key_value: Arc<dyn sandbox::KeyValue>,
     /// Runs the functions triggered by events, and checks deploys by compiling them.
     runner: function_runner::Runner,
     /// The functions subscribed to each event type, as stored: current as soon as a change is
@@ -99,16 +108,17 @@ impl Functions {
     pub async fn build(config: &Config, bus: Arc<dyn EventBus>) -> anyhow::Result<Functions> {
         describe_metrics();
         let store = Store::open(&config.database_url).await?;
-        let key_value = Arc::new(key_value::StoreKeyValue::new(store.clone()));
+        let key_value = key_value::open(config, &store)?;
         let source = Arc::new(reports::LocalSource {
             store: store.clone(),
         });
         let runner =
-            function_runner::Runner::new(config.instances, key_value, source, "functions")?;
+            function_runner::Runner::new(config.instances, key_value.clone(), source, "functions")?;
         let revision = Arc::new(watch::Sender::new(store.revision().await?));
         let outbox = Outbox::new(store.database().clone(), bus.clone());
         let functions = Functions {
             store,
+            key_value,
             runner,
             subscriptions: Arc::default(),
             endpoints: Arc::default(),

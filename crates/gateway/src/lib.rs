@@ -138,6 +138,7 @@ pub fn router(config: &Config, dependencies: Dependencies) -> anyhow::Result<Rou
             processes: dependencies.ops.clone(),
             faults: dependencies.faults.clone(),
             catalog: dependencies.catalog.clone(),
+            functions: dependencies.functions.clone(),
             service_token: dependencies.service_token.clone(),
             verifier: dependencies.verifier.clone(),
         },

@@ -69,7 +69,7 @@ async fn the_purchase_in_a_browser_with_the_shop_in_one_process() {
 }
 
 #[tokio::test]
-async fn the_purchase_in_a_browser_with_the_shop_in_ten_processes() {
+async fn the_purchase_in_a_browser_with_the_shop_as_a_process_per_service() {
     let Some(chromium) = browser() else { return };
     let Some(shop) = TestShop::distributed(&[]).await else {
         return;

@@ -62,7 +62,7 @@ pub(crate) async fn place_confirmed(shop: &TestShop, token: &str, key: &str) -> 
 }
 
 // The checkout suite: the same cases, over REST and an operator's gRPC calls, against the shop
-// in one process and the shop as ten processes of the binary. Each case has buyers and skus of
+// in one process and the shop as a process per service of the binary. Each case has buyers and skus of
 // its own; faults are switched for the whole shop, so the cases run one after the other.
 
 // A saga step may take 3 s, tried twice; the suite's payment timeout is a 3.5 s delay.
@@ -659,8 +659,7 @@ async fn with_nats_away_checkouts_commit_and_their_events_go_out_when_it_is_back
         return;
     };
     let port = test_support::reserved_address().port();
-    let store =
-        std::env::temp_dir().join(format!("emporium-nats-{}", uuid::Uuid::new_v4().simple()));
+    let store = test_support::scratch_dir("nats");
     let mut server = nats_server(&binary, port, &store);
     wait_for_port(port).await;
     let shop = TestShop::spawn_with("sqlite", |settings| {

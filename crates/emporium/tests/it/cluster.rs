@@ -1,7 +1,8 @@
 //! The shop as a cluster runs it: every service its own `emporium serve <service>` process of the
 //! real binary, on its own ports and database (PostgreSQL when `EMPORIUM_TEST_POSTGRES_URL` is
-//! set, SQLite files when not), events on NATS JetStream (`EMPORIUM_TEST_NATS_URL`), carts and the
-//! gateway's rate limits and product cache in Redis when `EMPORIUM_TEST_REDIS_URL` is set, gRPC
+//! set, SQLite files when not), events on NATS JetStream (`EMPORIUM_TEST_NATS_URL`), carts, the
+//! gateway's rate limits and product cache and the functions' key-value spaces in Redis when
+//! `EMPORIUM_TEST_REDIS_URL` is set, gRPC
 //! between the processes over mutual TLS, and tokens from the identity process by client
 //! credentials.
 
@@ -16,7 +17,7 @@ const BINARY: &str = env!("CARGO_BIN_EXE_emporium");
 
 /// The processes, in the order they start: identity first, since the rest fetch its keys and
 /// ask it for tokens; the gateway last.
-const ORDER: [Service; 10] = [
+const ORDER: [Service; 11] = [
     Service::Identity,
     Service::Catalog,
     Service::Inventory,
@@ -26,10 +27,11 @@ const ORDER: [Service; 10] = [
     Service::Orders,
     Service::Notifications,
     Service::Recommendations,
+    Service::Functions,
     Service::Gateway,
 ];
 
-/// Ten running processes; each is killed when this is dropped.
+/// A running process per service; each is killed when this is dropped.
 pub struct Cluster {
     pub dir: PathBuf,
     pub http: BTreeMap<&'static str, SocketAddr>,
@@ -50,13 +52,10 @@ impl Drop for Process {
 }
 
 impl Cluster {
-    /// Starts the ten processes, each given `settings` (`EMPORIUM_...` variables) as well.
+    /// Starts a process per service, each given `settings` (`EMPORIUM_...` variables) as well.
     pub async fn start(nats_url: &str, settings: &[(&str, &str)]) -> Cluster {
         test_support::install_crypto();
-        let dir = std::env::temp_dir().join(format!(
-            "emporium-cluster-{}",
-            uuid::Uuid::new_v4().simple()
-        ));
+        let dir = test_support::scratch_dir("cluster");
         let names: Vec<&str> = Service::ALL
             .iter()
             .map(|service| service.name())
@@ -124,9 +123,12 @@ impl Cluster {
                     format!("https://{}", grpc[other.name()]),
                 );
             }
-            // The two services that keep state in Redis when there is one.
+            // The services that keep state in Redis when there is one.
             if let Some(redis) = &redis
-                && matches!(service, Service::Cart | Service::Gateway)
+                && matches!(
+                    service,
+                    Service::Cart | Service::Gateway | Service::Functions
+                )
             {
                 let upper = name.to_ascii_uppercase();
                 command

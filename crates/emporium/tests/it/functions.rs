@@ -45,7 +45,7 @@ impl TestShop {
     }
 
     /// Deploys guest `module` as `name` (with `grants`) and sets its `triggers`.
-    async fn deploy_function(
+    pub(crate) async fn deploy_function(
         &self,
         name: &str,
         module: &str,
@@ -500,4 +500,43 @@ async fn emporium_fn_deploys_lists_shows_logs_and_rolls_back_on_the_running_bina
     );
     crate::binary::stop(running.child);
     let _ = std::fs::remove_dir_all(&data_dir);
+}
+
+#[tokio::test]
+async fn functions_deployed_through_the_gateway_run_in_the_shop_as_a_process_per_service() {
+    let Some(shop) = TestShop::distributed(&[]).await else {
+        return;
+    };
+    let client = no_redirects();
+    let edge = json!({"edge": [{"phase": "before", "path_prefix": "/kitchen"}]});
+    shop.deploy_function("moves", "redirect", json!({}), edge)
+        .await;
+    let (response, took) = until(
+        Duration::from_secs(3),
+        || client.get(shop.url("/kitchen")),
+        |response| response.status() == 301,
+    )
+    .await;
+    assert_eq!(response.status(), 301, "served within {took:?}");
+    assert!(
+        took < Duration::from_secs(1),
+        "the gateway's process picked the function up in {took:?}"
+    );
+
+    // The key-value space lives with the functions service (in Redis when the cluster has
+    // one): the gateway's instances reach it over gRPC.
+    shop.deploy_function("hello", "hello", json!({"kv": true}), json!({"http": true}))
+        .await;
+    let hello = || shop.http.get(shop.url("/fn/hello?name=Ada"));
+    let (first, _) = until(Duration::from_secs(3), hello, |response| {
+        response.status() == 200
+    })
+    .await;
+    let first: Value = first.json().await.unwrap();
+    let second: Value = hello().send().await.unwrap().json().await.unwrap();
+    assert_eq!(
+        second["visits"].as_i64().unwrap(),
+        first["visits"].as_i64().unwrap() + 1,
+        "{first} then {second}"
+    );
 }

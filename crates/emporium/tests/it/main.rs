@@ -1,6 +1,6 @@
 //! End-to-end tests of the whole shop: in one process, with real HTTP and gRPC on port 0 and
 //! real databases (SQLite, and PostgreSQL when `EMPORIUM_TEST_POSTGRES_URL` is set); and, for the
-//! checkout suite, also as ten processes of the real binary (`cluster`, when
+//! checkout suite, also as a process per service of the real binary (`cluster`, when
 //! `EMPORIUM_TEST_NATS_URL` is set).
 
 mod api;
@@ -116,12 +116,14 @@ impl TestShop {
         }
     }
 
-    /// The shop as ten processes of the real binary (see `cluster`), each given `settings`
+    /// The shop as a process per service of the real binary (see `cluster`), each given `settings`
     /// (`EMPORIUM_...` variables), or `None` with a note when `EMPORIUM_TEST_NATS_URL` is not
     /// set: processes apart share no in-process bus.
     pub async fn distributed(settings: &[(&str, &str)]) -> Option<TestShop> {
         let Ok(nats) = std::env::var("EMPORIUM_TEST_NATS_URL") else {
-            eprintln!("EMPORIUM_TEST_NATS_URL is not set: the shop in ten processes is skipped");
+            eprintln!(
+                "EMPORIUM_TEST_NATS_URL is not set: the shop as a process per service is skipped"
+            );
             return None;
         };
         let cluster = cluster::Cluster::start(&nats, settings).await;
@@ -261,8 +263,7 @@ pub async fn isolated(mut settings: Settings, engine: &str) -> Settings {
     settings.http_addr = "127.0.0.1:0".to_owned();
     settings.grpc_addr = "127.0.0.1:0".to_owned();
     settings.services.identity.argon2_memory_kib = 256;
-    settings.data_dir =
-        std::env::temp_dir().join(format!("emporium-it-{}", uuid::Uuid::new_v4().simple()));
+    settings.data_dir = test_support::scratch_dir("it");
     for url in [
         &mut settings.services.identity.database_url,
         &mut settings.services.catalog.database_url,

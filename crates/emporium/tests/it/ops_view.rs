@@ -71,6 +71,33 @@ async fn the_operations_view_draws_a_purchase_for_an_operator_only() {
     );
     assert!(page.contains("id=\"search-model\""));
     assert!(
+        page.contains("needs the scope functions.admin"),
+        "the functions need their scope"
+    );
+
+    // With functions.admin, the functions deployed, with their traffic and triggers.
+    shop.deploy_function(
+        "hello",
+        "hello",
+        serde_json::json!({"kv": true}),
+        serde_json::json!({"http": true}),
+    )
+    .await;
+    let operator = shop
+        .admin_token_for("admin.ops admin.faults functions.admin")
+        .await;
+    let page = get(&shop, "/ops", Some(&operator))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let functions = &page[page.find("id=\"functions\"").expect("a functions table")..];
+    assert!(
+        functions
+            .contains("<th scope=\"row\">hello</th><td>v1 100% (of 1 version)</td><td>/fn</td>"),
+        "{functions}"
+    );
+    assert!(
         !page.contains("style="),
         "the policy allows no inline style"
     );
@@ -240,7 +267,7 @@ pub(crate) async fn the_gateway_gathers_every_process(shop: &TestShop) {
         .await
         .unwrap();
     assert!(
-        page.contains("10 processes answered"),
+        page.contains("11 processes answered"),
         "{}",
         &page[..page.len().min(2000)]
     );

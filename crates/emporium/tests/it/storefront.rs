@@ -466,7 +466,7 @@ async fn stock_levels_and_order_states_arrive_as_server_sent_events() {
 }
 
 #[tokio::test]
-async fn the_purchase_runs_against_the_shop_in_ten_processes() {
+async fn the_purchase_runs_against_the_shop_as_a_process_per_service() {
     let Some(shop) = TestShop::distributed(&[]).await else {
         return;
     };

@@ -315,3 +315,74 @@ async fn a_broken_new_version_rolls_back_by_itself() {
         "ten of ten failed: back to version 1"
     );
 }
+
+#[tokio::test]
+async fn key_value_spaces_live_in_redis_when_it_is_set_and_its_absence_is_named() {
+    let Some(redis_url) = std::env::var("EMPORIUM_TEST_REDIS_URL")
+        .ok()
+        .filter(|url| !url.is_empty())
+    else {
+        return eprintln!(
+            "EMPORIUM_TEST_REDIS_URL is not set: the Redis key-value test is skipped"
+        );
+    };
+    let prefix = format!("functions-it-{}:", uuid::Uuid::new_v4().simple());
+    let config = functions::Config {
+        redis_url: redis_url.clone(),
+        redis_prefix: prefix.clone(),
+        ..functions::Config::default()
+    };
+    let service = TestService::spawn_with("sqlite", config).await;
+    let runner = service.runner_token();
+    let mut client = client(&service.transports.network);
+    let set = pb::KvSetRequest {
+        function: "hello".to_owned(),
+        key: "visits".to_owned(),
+        value: b"7".to_vec(),
+    };
+    client.kv_set(request(set, &runner)).await.unwrap();
+    let mut redis = redis::Client::open(redis_url.as_str())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let stored: Option<Vec<u8>> = redis::cmd("GET")
+        .arg(format!("{prefix}kv:hello:visits"))
+        .query_async(&mut redis)
+        .await
+        .unwrap();
+    assert_eq!(stored, Some(b"7".to_vec()));
+    let _: () = redis::cmd("SET")
+        .arg(format!("{prefix}kv:hello:visits"))
+        .arg("8")
+        .query_async(&mut redis)
+        .await
+        .unwrap();
+    let get = pb::KvGetRequest {
+        function: "hello".to_owned(),
+        key: "visits".to_owned(),
+    };
+    let value = client
+        .kv_get(request(get.clone(), &runner))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(value.value, b"8");
+
+    let away = functions::Config {
+        redis_url: format!("redis://{}", test_support::unused_address()),
+        ..functions::Config::default()
+    };
+    let service = TestService::spawn_with("sqlite", away).await;
+    let mut unreachable = crate::client(&service.transports.network);
+    let status = unreachable
+        .kv_get(request(get, &service.runner_token()))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::Unavailable);
+    assert!(
+        status.message().contains("key-value store"),
+        "{}",
+        status.message()
+    );
+}

@@ -10,6 +10,7 @@
 //! Forms carry a CSRF token derived from the operator's token.
 
 mod auth;
+mod functions;
 mod gather;
 mod overview;
 mod trace;
@@ -28,6 +29,7 @@ use platform::faults::Fault;
 use platform::faults::client::Owners;
 use platform::transport::Transport;
 use proto::catalog::catalog_client::CatalogClient;
+use proto::functions::functions_client::FunctionsClient;
 use serde::Deserialize;
 
 use self::gather::Gatherer;
@@ -40,6 +42,8 @@ pub struct OpsDependencies {
     pub faults: BTreeMap<&'static str, Transport>,
     /// The catalog, for the search model's status.
     pub catalog: Transport,
+    /// The functions service, for the functions deployed (asked with the operator's token).
+    pub functions: Transport,
     /// The gateway's own token, to read the search status.
     pub service_token: Arc<dyn TokenSource>,
     pub verifier: Verifier,
@@ -52,6 +56,7 @@ struct Inner {
     gatherer: Gatherer,
     faults: Owners,
     catalog: CatalogClient<Transport>,
+    functions: FunctionsClient<Transport>,
     service_token: Arc<dyn TokenSource>,
     login: auth::Login,
 }
@@ -62,6 +67,7 @@ pub fn router(config: &crate::Config, dependencies: OpsDependencies) -> anyhow::
         gatherer: Gatherer::new(dependencies.processes),
         faults: Owners::new(dependencies.faults),
         catalog: CatalogClient::new(dependencies.catalog),
+        functions: FunctionsClient::new(dependencies.functions),
         service_token: dependencies.service_token,
         login: auth::Login::new(config, dependencies.verifier)?,
     }));
@@ -88,12 +94,14 @@ async fn overview_page(State(ops): State<Ops>, headers: HeaderMap) -> Response {
         false => None,
     };
     let search = search_status(&ops).await;
+    let deployed = deployed_functions(&ops, operator.token()).await;
     let view = overview::View {
         operator: &operator,
         gathered: &gathered,
         traces: &traces,
         faults: faults.as_ref(),
         search: search.as_ref(),
+        functions: deployed.as_ref(),
         now_unix: platform::unix_now() as u64,
     };
     page("Operations", overview::render(&view)).into_response()
@@ -107,6 +115,20 @@ async fn search_status(ops: &Ops) -> Result<proto::catalog::SearchStatus, tonic:
         .get_search_status(platform::transport::request(message, &token))
         .await?;
     Ok(status.into_inner())
+}
+
+/// The functions deployed, with their versions, traffic and usage; reading them needs the
+/// operator's `functions.admin`.
+async fn deployed_functions(
+    ops: &Ops,
+    token: &str,
+) -> Result<Vec<proto::functions::Function>, tonic::Status> {
+    let message = proto::functions::ListFunctionsRequest {};
+    let mut functions = ops.0.functions.clone();
+    let list = functions
+        .list_functions(platform::transport::request(message, token))
+        .await?;
+    Ok(list.into_inner().functions)
 }
 
 async fn trace_page(

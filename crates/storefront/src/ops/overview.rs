@@ -25,6 +25,7 @@ pub(crate) struct View<'a> {
     pub traces: &'a super::gather::Traces,
     pub faults: Option<&'a Result<BTreeMap<String, Fault>, platform::error::Problem>>,
     pub search: Result<&'a proto::catalog::SearchStatus, &'a tonic::Status>,
+    pub functions: Result<&'a Vec<proto::functions::Function>, &'a tonic::Status>,
     pub now_unix: u64,
 }
 
@@ -57,7 +58,7 @@ pub(crate) fn render(view: &View) -> Markup {
         (super::trace::lists(view.traces))
         (backlogs(view.operator, gathered))
         (faults(view.operator, view.faults))
-        (models(view.search))
+        (models(view.search, view.functions))
     }
 }
 
@@ -269,7 +270,10 @@ fn describe(fault: &Fault) -> String {
     }
 }
 
-fn models(search: Result<&proto::catalog::SearchStatus, &tonic::Status>) -> Markup {
+fn models(
+    search: Result<&proto::catalog::SearchStatus, &tonic::Status>,
+    functions: Result<&Vec<proto::functions::Function>, &tonic::Status>,
+) -> Markup {
     html! {
         section aria-labelledby="models-title" {
             h2 #models-title { "Models and functions" }
@@ -281,7 +285,7 @@ fn models(search: Result<&proto::catalog::SearchStatus, &tonic::Status>) -> Mark
                 },
                 Err(status) => p.notice { "The search status could not be read: " (status.message()) },
             }
-            p { "Functions: this build has no functions runtime, so none are deployed." }
+            (super::functions::table(functions))
         }
     }
 }
