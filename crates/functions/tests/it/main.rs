@@ -41,13 +41,19 @@ impl TestService {
     /// The service with `config` (its database made fresh), its consumer, worker, runner and
     /// relay running on an in-process bus.
     pub async fn spawn_with(engine: &str, config: Config) -> TestService {
-        test_support::install_crypto();
-        let issuer = TestIssuer::new();
-        let layer = ServerLayer::new(issuer.verifier(), &[]);
         let config = Config {
             database_url: test_support::fresh_database_url(engine).await.unwrap(),
             ..config
         };
+        TestService::start(config).await
+    }
+
+    /// The service on the database `config` names, as it is: a restart when another service
+    /// used it before.
+    pub async fn start(config: Config) -> TestService {
+        test_support::install_crypto();
+        let issuer = TestIssuer::new();
+        let layer = ServerLayer::new(issuer.verifier(), &[]);
         let bus = InProcessBus::new();
         let functions = Functions::build(&config, Arc::new(bus.clone()))
             .await

@@ -1,6 +1,7 @@
 //! Webhooks to a real HTTP receiver bound to port 0: signed as Standard Webhooks describes,
-//! retried with backoff until delivered, dead after the last attempt and sent again, turned
-//! off by 410, shaped by a transform function, and never holding up the bus.
+//! retried with backoff until delivered, across a restart of the service too, dead after the
+//! last attempt and sent again, turned off by 410, shaped by a transform function, and never
+//! holding up the bus.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -378,5 +379,49 @@ async fn an_endpoint_that_cannot_be_is_refused_naming_the_problem() {
         status.code(),
         Code::PermissionDenied,
         "webhooks need webhooks.admin"
+    );
+}
+
+#[tokio::test]
+async fn deliveries_owed_when_the_service_stops_are_sent_after_it_starts_again() {
+    let database_url = test_support::fresh_database_url("sqlite").await.unwrap();
+    let config = functions::Config {
+        database_url,
+        ..functions::Config::default()
+    };
+    let service = TestService::start(config.clone()).await;
+    let (receiver, url) = Receiver::start(&[503]).await;
+    register(&service, &url, "").await;
+    for order in ["o-20", "o-21", "o-22"] {
+        service
+            .bus
+            .publish("emporium.orders.order_completed", completed(order))
+            .await
+            .unwrap();
+    }
+    assert_eq!(receiver.until_got(3, Duration::from_secs(5)).await.len(), 3);
+    drop(service);
+
+    // The receiver takes them now; the service starts again on the same database.
+    *receiver.statuses.lock().unwrap() = vec![200];
+    let taken_from = receiver.got().len();
+    let _again = TestService::start(config).await;
+    let started = Instant::now();
+    let taken = loop {
+        let mut ids: Vec<String> = receiver.got()[taken_from..]
+            .iter()
+            .map(|(headers, _)| headers["webhook-id"].to_str().unwrap().to_owned())
+            .collect();
+        ids.sort();
+        ids.dedup();
+        if ids.len() == 3 || started.elapsed() > Duration::from_secs(10) {
+            break ids;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(
+        taken,
+        ["completed-o-20", "completed-o-21", "completed-o-22"],
+        "every delivery owed arrived after the restart"
     );
 }
