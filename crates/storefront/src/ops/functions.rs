@@ -62,7 +62,7 @@ fn serving(function: &pb::Function) -> String {
     format!("{shares} (of {count} version{plural})")
 }
 
-/// `before /kitchen · /fn · 2 event types`.
+/// `before /kitchen · /fn · emporium.orders.order_completed.v1`.
 fn triggers(triggers: Option<&pb::Triggers>) -> String {
     let Some(triggers) = triggers else {
         return "none".to_owned();

@@ -1,8 +1,8 @@
 //! The operations view at `/ops`: what the shop is doing, drawn, with nothing else installed.
 //! A service map from the calls actually made, RED figures per service and per route with
 //! small charts, the latest and the slowest traces as waterfalls, backlogs and dead letters
-//! (with a replay button), the fault switches and the search model. The figures come from every
-//! process (`gather.rs`), asked with the operator's token.
+//! (with a replay button), the fault switches, the search model and the functions. The figures
+//! come from every process (`gather.rs`), asked with the operator's token.
 //!
 //! Only an operator gets in: a bearer token with `admin.ops`, or the admin client's login at
 //! `/ops/login` (its client secret, exchanged for a token at the identity provider, or a token
