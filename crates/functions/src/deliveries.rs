@@ -21,6 +21,9 @@ use crate::{Error, Functions};
 const CONSUMER: &str = "functions";
 /// How many deliveries the worker takes at once.
 const BATCH: u32 = 16;
+/// How long a delivery taken is kept from other replicas: longer than any function may run
+/// (`Limits::MAX`'s wall time), so that only a worker that died leaves it to another.
+const LEASE: Duration = Duration::from_secs(2 * sandbox::Limits::MAX.wall_ms / 1000);
 /// How often the worker looks for due deliveries when nothing wakes it.
 const LOOK_EVERY: Duration = Duration::from_millis(250);
 
@@ -98,7 +101,8 @@ impl Functions {
     pub async fn deliver(self, shutdown: Shutdown) {
         let mut last_prune = 0;
         loop {
-            let due = match self.store.due(now_ms(), BATCH).await {
+            let lease_ms = LEASE.as_millis() as i64;
+            let due = match self.store.due(now_ms(), BATCH, lease_ms).await {
                 Ok(due) => due,
                 Err(error) => {
                     tracing::warn!(

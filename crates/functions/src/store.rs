@@ -308,6 +308,7 @@ async fn bump_revision(transaction: &mut db::Transaction) -> anyhow::Result<()> 
 
 mod invocations;
 mod jobs;
+mod lease;
 mod webhooks;
 
 pub(crate) use self::jobs::{Job, Retry};

@@ -170,6 +170,22 @@ impl Functions {
             .ok_or_else(|| Error::UnknownEndpoint(id.to_owned()))
     }
 
+    /// The endpoint a delivery goes to: the copy in memory (kept current by
+    /// `endpoints_changed`), or the database's when this replica has not read it yet.
+    async fn endpoint_to_send_to(&self, id: &str) -> Result<EndpointRow, Error> {
+        let cached = self
+            .endpoints
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .iter()
+            .find(|row| row.id == id)
+            .cloned();
+        match cached {
+            Some(row) => Ok(row),
+            None => self.known_endpoint(id).await,
+        }
+    }
+
     /// Reads the endpoints again, here and (through the revision) on other replicas.
     async fn endpoints_changed(&self) -> Result<(), Error> {
         self.store.bump_revision().await?;
@@ -301,7 +317,7 @@ impl Functions {
         http: &reqwest::Client,
         delivery: &DeliveryRow,
     ) -> (u32, String, Option<Duration>) {
-        let endpoint = match self.known_endpoint(&delivery.endpoint_id).await {
+        let endpoint = match self.endpoint_to_send_to(&delivery.endpoint_id).await {
             Ok(endpoint) => endpoint,
             Err(error) => return (0, error.to_string(), None),
         };

@@ -6,6 +6,7 @@ use events::Envelope;
 use platform::db::{self, Row};
 
 use super::Store;
+use super::lease::Queue;
 
 /// A delivery of one event to one function.
 #[derive(Clone, Debug, PartialEq)]
@@ -30,6 +31,13 @@ pub(crate) enum Retry {
 }
 
 const COLUMNS: &str = "id, function, event_id, envelope, attempts, last_error, created_at";
+
+const JOBS: Queue<Job> = Queue {
+    table: "event_jobs",
+    columns: COLUMNS,
+    row_of: job_of,
+    id_of: |job| job.id,
+};
 
 fn job_of(row: &Row) -> anyhow::Result<Job> {
     Ok(Job {
@@ -66,17 +74,15 @@ impl Store {
         Ok(transaction.commit().await?)
     }
 
-    /// Up to `limit` deliveries due by `now_ms`, the longest waiting first.
-    pub(crate) async fn due(&self, now_ms: i64, limit: u32) -> anyhow::Result<Vec<Job>> {
-        let sql = format!(
-            "SELECT {COLUMNS} FROM event_jobs WHERE state = 'pending' AND next_at_ms <= $1 ORDER BY next_at_ms LIMIT $2"
-        );
-        let rows = db::query(sql)
-            .bind(now_ms)
-            .bind(limit)
-            .fetch_all(self.database.pool())
-            .await?;
-        rows.iter().map(job_of).collect()
+    /// Takes up to `limit` deliveries due by `now_ms`, the longest waiting first, and puts them
+    /// off by `lease_ms`, so that no other replica runs them meanwhile.
+    pub(crate) async fn due(
+        &self,
+        now_ms: i64,
+        limit: u32,
+        lease_ms: i64,
+    ) -> anyhow::Result<Vec<Job>> {
+        self.lease(&JOBS, now_ms, limit, lease_ms).await
     }
 
     /// Marks a delivery done and publishes what the function emitted, in one transaction.

@@ -4,6 +4,7 @@
 use platform::db::{self, Row};
 
 use super::Store;
+use super::lease::Queue;
 use crate::store::Retry;
 
 /// A merchant's endpoint.
@@ -38,6 +39,13 @@ pub(crate) struct DeliveryRow {
 const ENDPOINT_COLUMNS: &str =
     "id, url, event_types, secret, description, transform, enabled, created_at";
 const DELIVERY_COLUMNS: &str = "id, endpoint_id, event_id, event_type, envelope, state, attempts, last_status, last_error, created_at, updated_at";
+
+const DELIVERIES: Queue<DeliveryRow> = Queue {
+    table: "webhook_deliveries",
+    columns: DELIVERY_COLUMNS,
+    row_of: delivery_of,
+    id_of: |delivery| delivery.id,
+};
 
 fn endpoint_of(row: &Row) -> anyhow::Result<EndpointRow> {
     Ok(EndpointRow {
@@ -146,28 +154,7 @@ impl Store {
         limit: u32,
         lease_ms: i64,
     ) -> anyhow::Result<Vec<DeliveryRow>> {
-        let mut transaction = self.database.begin_write().await?;
-        let sql = format!(
-            "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries WHERE state = 'pending' AND next_at_ms <= $1 ORDER BY next_at_ms LIMIT $2"
-        );
-        let rows = db::query(sql)
-            .bind(now_ms)
-            .bind(limit)
-            .fetch_all(&mut *transaction)
-            .await?;
-        let due = rows
-            .iter()
-            .map(delivery_of)
-            .collect::<anyhow::Result<Vec<_>>>()?;
-        for delivery in &due {
-            db::query("UPDATE webhook_deliveries SET next_at_ms = $1 WHERE id = $2")
-                .bind(now_ms + lease_ms)
-                .bind(delivery.id)
-                .execute(&mut *transaction)
-                .await?;
-        }
-        transaction.commit().await?;
-        Ok(due)
+        self.lease(&DELIVERIES, now_ms, limit, lease_ms).await
     }
 
     /// Records an attempt: delivered (`retry` None), again later, or dead.
