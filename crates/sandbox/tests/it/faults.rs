@@ -9,6 +9,19 @@ use crate::{ECHO, compile, guest, limits, runtime};
 
 const ENDLESS: &str = "(loop $forever (br $forever)) (i64.const 0)";
 
+/// A guest that reads a key from its key-value space, then answers its input.
+async fn reads_a_key(runtime: &sandbox::Runtime, name: &str, limits: Limits) -> sandbox::Compiled {
+    let imports = r#"(import "env" "kv_get" (func $get (param i32 i32 i32 i32) (result i32)))"#;
+    let body = format!(
+        "(drop (call $get (i32.const 0) (i32.const 1) (i32.const 0) (i32.const 0))) {ECHO}"
+    );
+    let grants = Grants {
+        kv: true,
+        emit: Vec::new(),
+    };
+    compile(runtime, name, &guest(imports, &body), limits, grants).await
+}
+
 #[tokio::test]
 async fn an_endless_loop_is_stopped_at_its_cpu_limit() {
     let (runtime, _) = runtime();
@@ -71,19 +84,11 @@ async fn an_endless_loop_is_stopped_when_its_fuel_runs_out() {
 async fn a_slow_host_call_is_stopped_at_the_wall_clock_limit() {
     let (runtime, key_value) = runtime();
     key_value.slow_down(Duration::from_secs(5));
-    let imports = r#"(import "env" "kv_get" (func $get (param i32 i32 i32 i32) (result i32)))"#;
-    let body = format!(
-        "(drop (call $get (i32.const 0) (i32.const 1) (i32.const 0) (i32.const 0))) {ECHO}"
-    );
     let limits = Limits {
         wall_ms: 100,
         ..limits()
     };
-    let grants = Grants {
-        kv: true,
-        emit: Vec::new(),
-    };
-    let function = compile(&runtime, "slow", &guest(imports, &body), limits, grants).await;
+    let function = reads_a_key(&runtime, "slow", limits).await;
 
     let invocation = runtime.invoke(&function, b"{}").await;
 
@@ -151,19 +156,11 @@ async fn a_trapping_guest_does_not_harm_the_next_invocation() {
 async fn invocations_past_the_concurrency_limit_are_refused() {
     let (runtime, key_value) = runtime();
     key_value.slow_down(Duration::from_millis(300));
-    let imports = r#"(import "env" "kv_get" (func $get (param i32 i32 i32 i32) (result i32)))"#;
-    let body = format!(
-        "(drop (call $get (i32.const 0) (i32.const 1) (i32.const 0) (i32.const 0))) {ECHO}"
-    );
     let limits = Limits {
         concurrency: 1,
         ..limits()
     };
-    let grants = Grants {
-        kv: true,
-        emit: Vec::new(),
-    };
-    let function = compile(&runtime, "single", &guest(imports, &body), limits, grants).await;
+    let function = reads_a_key(&runtime, "single", limits).await;
 
     let (first, second) = tokio::join!(runtime.invoke(&function, b"{}"), async {
         tokio::time::sleep(Duration::from_millis(50)).await;
