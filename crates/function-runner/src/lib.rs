@@ -5,8 +5,9 @@
 //! traffic split, triggers, and each serving version compiled in the sandbox. Compiled modules
 //! are kept by digest, limits and grants, so a version is compiled once on each replica however
 //! often the deployments change, and dropped when it stops serving: an idle function costs its
-//! compiled module and nothing more. `invoke` picks a version for a roll in 0..100 (a sticky
-//! hash or a random number) and runs it; each invocation is metered on `/metrics` and queued
+//! compiled module and nothing more. `invoke` picks a version for a roll in 0..100 (a hash of
+//! the event, so a retry meets the same version; a random number for each request at the edge)
+//! and runs it; each invocation is metered on `/metrics` and queued
 //! for its `Source`, which keeps invocations where operators read them (`report_loop`).
 //! `follow` keeps a runner current from the functions service's `WatchDeployments`.
 

@@ -10,7 +10,7 @@ mod decision;
 mod input;
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use function_runner::{Deployed, Runner};
@@ -33,7 +33,7 @@ pub(crate) async fn edge(State(runner): State<Runner>, request: Request, next: N
     let (mut request, mut added) = (request, Added::default());
     for function in &before {
         let input = input::before(input::describe(&request));
-        match decide::<Before>(&runner, function, &input, roll(request.headers())).await {
+        match decide::<Before>(&runner, function, &input, roll()).await {
             Some(Before::Respond(response)) => return added.apply(response),
             Some(Before::Continue(more)) => {
                 more.apply_to_request(&mut request);
@@ -75,7 +75,7 @@ async fn run_after(
         &parts.headers,
         &bytes,
     );
-    match decide::<After>(runner, function, &input, roll(&parts.headers)).await {
+    match decide::<After>(runner, function, &input, roll()).await {
         Some(After::Replace { body, headers }) => {
             let mut response = Response::from_parts(parts, axum::body::Body::from(body));
             response
@@ -122,16 +122,11 @@ async fn decide<T: decision::Decision>(
     }
 }
 
-/// Which version serves a request: a hash of its id, so a split is kept in proportion.
-fn roll(headers: &HeaderMap) -> u32 {
-    let id = headers
-        .get(platform::http::REQUEST_ID)
-        .map(|value| value.as_bytes())
-        .unwrap_or_default();
-    let hash = id.iter().fold(2_166_136_261u32, |hash, byte| {
-        (hash ^ u32::from(*byte)).wrapping_mul(16_777_619)
-    });
-    hash % 100
+/// Which version serves a request: a roll in 0..100 drawn for each, so a split is kept in
+/// proportion whatever the requests carry (a function that wants a shopper to stay on one
+/// variant keeps a cookie, as `ab-test` does).
+fn roll() -> u32 {
+    rand::random_range(0..100)
 }
 
 /// `/fn/{name}`: the function answers the request itself.
@@ -151,7 +146,7 @@ pub(crate) async fn route(
         .with_kind("not-found")
         .into_response();
     };
-    let roll = roll(request.headers());
+    let roll = roll();
     let input = match input::http(request).await {
         Ok(input) => input,
         Err(problem) => return problem.into_response(),

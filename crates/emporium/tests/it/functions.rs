@@ -145,6 +145,27 @@ async fn an_edge_function_deployed_at_run_time_redirects_within_a_second_and_rol
         "version 2 serves: {:?}",
         response.headers()
     );
+
+    // Half and half: requests that carry nothing of their own meet both versions.
+    let split = json!({"traffic": [{"version": 1, "percent": 50}, {"version": 2, "percent": 50}]});
+    let (status, _) = shop
+        .functions_call(
+            reqwest::Method::PUT,
+            "/api/v1/admin/functions/moves/traffic",
+            split,
+        )
+        .await;
+    assert_eq!(status, 200);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut redirected = 0;
+    for _ in 0..60 {
+        let response = client.get(shop.url("/kitchen")).send().await.unwrap();
+        redirected += usize::from(response.status() == 301);
+    }
+    assert!(
+        (10..=50).contains(&redirected),
+        "{redirected} of 60 went to version 1"
+    );
     let (status, rolled) = shop
         .functions_call(
             reqwest::Method::POST,
