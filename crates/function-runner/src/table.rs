@@ -38,13 +38,30 @@ pub(crate) struct CompileKey {
 pub(crate) struct Table {
     pub(crate) revision: u64,
     pub(crate) functions: HashMap<String, Arc<Deployed>>,
+    /// Every function with an edge route, in name order: what each request looks through,
+    /// made once per change. Empty when none is deployed at the edge.
+    at_the_edge: Vec<Arc<Deployed>>,
 }
 
 impl Table {
-    pub(crate) fn edge(&self, phase: &str, path: &str) -> Vec<Arc<Deployed>> {
-        let mut found: Vec<Arc<Deployed>> = self
-            .functions
+    pub(crate) fn new(revision: u64, functions: HashMap<String, Arc<Deployed>>) -> Table {
+        let mut at_the_edge: Vec<Arc<Deployed>> = functions
             .values()
+            .filter(|function| !function.triggers.edge.is_empty())
+            .cloned()
+            .collect();
+        at_the_edge.sort_by(|a, b| a.name.cmp(&b.name));
+        Table {
+            revision,
+            functions,
+            at_the_edge,
+        }
+    }
+
+    /// The functions with a `phase` route whose prefix `path` starts with, in name order.
+    pub(crate) fn edge(&self, phase: &str, path: &str) -> Vec<Arc<Deployed>> {
+        self.at_the_edge
+            .iter()
             .filter(|function| {
                 function
                     .triggers
@@ -53,9 +70,7 @@ impl Table {
                     .any(|route| route.phase == phase && path.starts_with(&route.path_prefix))
             })
             .cloned()
-            .collect();
-        found.sort_by(|a, b| a.name.cmp(&b.name));
-        found
+            .collect()
     }
 }
 
@@ -138,10 +153,7 @@ impl Runner {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .retain(|key, _| serving.contains(key));
-        let table = Table {
-            revision: deployments.revision,
-            functions,
-        };
+        let table = Table::new(deployments.revision, functions);
         *self
             .inner
             .table

@@ -25,8 +25,8 @@ const MAX_AFTER_BODY: usize = 1024 * 1024;
 /// Runs the `before` functions whose prefix the path starts with, in name order, then the
 /// route, then the `after` functions.
 pub(crate) async fn edge(State(runner): State<Runner>, request: Request, next: Next) -> Response {
-    let path = request.uri().path().to_owned();
-    let (before, after) = (runner.edge("before", &path), runner.edge("after", &path));
+    let path = request.uri().path();
+    let (before, after) = (runner.edge("before", path), runner.edge("after", path));
     if before.is_empty() && after.is_empty() {
         return next.run(request).await;
     }
