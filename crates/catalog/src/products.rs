@@ -84,7 +84,7 @@ impl Catalog {
 
     #[tracing::instrument(skip(self), fields(sku = sku.as_str()))]
     pub(crate) async fn delete(&self, sku: &Sku) -> Result<(), Error> {
-        self.store.delete(sku, unix_now_ms()).await?;
+        self.store.delete(sku, platform::unix_now_ms()).await?;
         self.search.deleted(sku.as_str()).await;
         self.cache.invalidate(sku).await;
         tracing::info!("product deleted");
@@ -100,10 +100,4 @@ fn unsaved(sku: &Sku, draft: &ProductDraft, now: i64) -> Product {
         created_at: now,
         updated_at: now,
     }
-}
-
-fn unix_now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |since| since.as_millis() as i64)
 }

@@ -27,12 +27,6 @@ const LEASE: Duration = Duration::from_secs(2 * sandbox::Limits::MAX.wall_ms / 1
 /// How often the worker looks for due deliveries when nothing wakes it.
 const LOOK_EVERY: Duration = Duration::from_millis(250);
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_millis() as i64)
-}
-
 /// What a function emitted, as envelopes on its service's subjects; what is not the functions'
 /// own or not JSON is left out.
 pub(crate) fn envelopes(
@@ -91,7 +85,7 @@ impl Functions {
         }
         let text = serde_json::to_string(envelope).map_err(anyhow::Error::from)?;
         self.store
-            .enqueue(&subscribers, &envelope.id, &text, now_ms())
+            .enqueue(&subscribers, &envelope.id, &text, platform::unix_now_ms())
             .await?;
         self.wake_worker.notify_one();
         Ok(())
@@ -102,7 +96,11 @@ impl Functions {
         let mut last_prune = 0;
         loop {
             let lease_ms = LEASE.as_millis() as i64;
-            let due = match self.store.due(now_ms(), BATCH, lease_ms).await {
+            let due = match self
+                .store
+                .due(platform::unix_now_ms(), BATCH, lease_ms)
+                .await
+            {
                 Ok(due) => due,
                 Err(error) => {
                     tracing::warn!(
@@ -114,8 +112,8 @@ impl Functions {
             };
             let busy = !due.is_empty();
             futures_util::future::join_all(due.into_iter().map(|job| self.deliver_one(job))).await;
-            if now_ms() - last_prune > 3_600_000 {
-                last_prune = now_ms();
+            if platform::unix_now_ms() - last_prune > 3_600_000 {
+                last_prune = platform::unix_now_ms();
                 let _ = self.store.forget_done(last_prune - 86_400_000).await;
             }
             if busy {
@@ -132,10 +130,14 @@ impl Functions {
     async fn deliver_one(&self, job: Job) {
         if self.runner.function(&job.function).is_none()
             && job.attempts == 0
-            && now_ms() - job.created_at_ms < 60_000
+            && platform::unix_now_ms() - job.created_at_ms < 60_000
         {
             // Deployed, but not compiled here yet: wait without spending an attempt.
-            if let Err(error) = self.store.postpone(job.id, now_ms() + 250).await {
+            if let Err(error) = self
+                .store
+                .postpone(job.id, platform::unix_now_ms() + 250)
+                .await
+            {
                 tracing::warn!(function = %job.function, error = format!("{error:#}"), "postpone an event delivery");
             }
             return;
@@ -143,7 +145,11 @@ impl Functions {
         let outcome = self.run_job(&job).await;
         let attempt = job.attempts + 1;
         let recorded = match outcome {
-            Ok(emitted) => self.store.finish(job.id, emitted, now_ms()).await,
+            Ok(emitted) => {
+                self.store
+                    .finish(job.id, emitted, platform::unix_now_ms())
+                    .await
+            }
             Err(error) => {
                 let retry = if attempt >= self.config.max_attempts {
                     tracing::warn!(function = %job.function, event_id = %job.event_id, attempt, error = %error, "an event could not be delivered to a function; it is dead until replayed");
@@ -151,9 +157,11 @@ impl Functions {
                     Retry::Dead
                 } else {
                     let wait = domain::retry_after(attempt, jitter(&job));
-                    Retry::At(now_ms() + wait.as_millis() as i64)
+                    Retry::At(platform::unix_now_ms() + wait.as_millis() as i64)
                 };
-                self.store.failed(job.id, retry, &error, now_ms()).await
+                self.store
+                    .failed(job.id, retry, &error, platform::unix_now_ms())
+                    .await
             }
         };
         if let Err(error) = recorded {
@@ -183,7 +191,7 @@ impl Functions {
                         data: event.data.clone(),
                     })
                     .collect();
-                Ok(envelopes(&job.function, &emitted, now_ms()))
+                Ok(envelopes(&job.function, &emitted, platform::unix_now_ms()))
             }
             Err(fault) => Err(fault.to_string()),
         }
@@ -192,7 +200,7 @@ impl Functions {
 
 /// A number in 0..1 that differs between deliveries and attempts.
 fn jitter(job: &Job) -> f64 {
-    let seed = format!("{}/{}/{}", job.id, job.attempts, now_ms());
+    let seed = format!("{}/{}/{}", job.id, job.attempts, platform::unix_now_ms());
     (domain::fnv(seed.as_bytes()) % 1000) as f64 / 1000.0
 }
 
@@ -232,7 +240,11 @@ impl Functions {
 
     /// Delivers a dead event to function `name` again, from its first attempt.
     pub async fn replay_delivery(&self, name: &str, event_id: &str) -> Result<(), Error> {
-        if !self.store.replay(name, event_id, now_ms()).await? {
+        if !self
+            .store
+            .replay(name, event_id, platform::unix_now_ms())
+            .await?
+        {
             return Err(Error::UnknownDelivery(format!("{name}/{event_id}")));
         }
         self.wake_worker.notify_one();

@@ -6,7 +6,7 @@ use sandbox::{Grants, Limits};
 use crate::domain::{self, Share, Triggers, Usage};
 use crate::key_value::{MAX_KEY, MAX_VALUE};
 use crate::store::{InvocationRow, NewVersion, StoredFunction};
-use crate::{Error, Functions, now};
+use crate::{Error, Functions};
 
 /// A version to deploy.
 #[derive(Clone, Debug)]
@@ -52,7 +52,7 @@ impl Functions {
             note: &deploy.note,
             keep_traffic: deploy.keep_traffic,
         };
-        let version = self.store.add_version(new, now()).await?;
+        let version = self.store.add_version(new, platform::unix_now()).await?;
         tracing::info!(function = %deploy.name, version, digest = compiled.digest(), "deployed a function");
         self.changed().await?;
         self.function(&deploy.name).await
@@ -82,7 +82,9 @@ impl Functions {
             .map(|version| version.version)
             .collect();
         let shares = domain::check_traffic(shares, &versions)?;
-        self.store.set_traffic(name, &shares, now()).await?;
+        self.store
+            .set_traffic(name, &shares, platform::unix_now())
+            .await?;
         tracing::info!(function = %name, traffic = ?shares, "split a function's traffic");
         self.changed().await?;
         self.function(name).await
@@ -116,7 +118,9 @@ impl Functions {
     ) -> Result<FunctionView, Error> {
         self.stored(name).await?;
         let triggers = domain::check_triggers(triggers)?;
-        self.store.set_triggers(name, &triggers, now()).await?;
+        self.store
+            .set_triggers(name, &triggers, platform::unix_now())
+            .await?;
         self.changed().await?;
         self.function(name).await
     }
@@ -182,9 +186,10 @@ impl Functions {
         &self,
         invocations: Vec<proto::functions::Invocation>,
     ) -> Result<(), Error> {
-        let (rows, emitted) = crate::reports::rows_and_events(invocations, now() * 1000);
+        let (rows, emitted) =
+            crate::reports::rows_and_events(invocations, platform::unix_now() * 1000);
         self.store.record_invocations(&rows, emitted).await?;
-        if crate::health::roll_back_broken(&self.store, &rows, now()).await? {
+        if crate::health::roll_back_broken(&self.store, &rows, platform::unix_now()).await? {
             self.changed().await?;
         }
         Ok(())

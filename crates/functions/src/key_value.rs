@@ -112,7 +112,7 @@ impl sandbox::KeyValue for StoreKeyValue {
         let (store, function, key) = (self.store.clone(), function.to_owned(), key.to_owned());
         Box::pin(async move {
             store
-                .kv_set(&function, &key, &value, crate::now())
+                .kv_set(&function, &key, &value, platform::unix_now())
                 .await
                 .map_err(|error| format!("{error:#}"))
         })

@@ -282,9 +282,3 @@ fn describe_metrics() {
         "Webhook deliveries that failed every attempt"
     );
 }
-
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_secs() as i64)
-}

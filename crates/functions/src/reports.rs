@@ -69,10 +69,10 @@ impl function_runner::Source for LocalSource {
     fn report(&self, invocations: Vec<pb::Invocation>) -> BoxFuture<'static, anyhow::Result<()>> {
         let store = self.store.clone();
         Box::pin(async move {
-            let (rows, emitted) = rows_and_events(invocations, crate::now() * 1000);
+            let (rows, emitted) = rows_and_events(invocations, platform::unix_now() * 1000);
             store.record_invocations(&rows, emitted).await?;
             // The revision it may bump reaches this process's runner by `follow_revision`.
-            crate::health::roll_back_broken(&store, &rows, crate::now())
+            crate::health::roll_back_broken(&store, &rows, platform::unix_now())
                 .await
                 .map(|_| ())
         })

@@ -77,12 +77,6 @@ fn endpoint(row: EndpointRow, with_secret: bool) -> Endpoint {
     }
 }
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_millis() as i64)
-}
-
 impl Functions {
     /// Registers an endpoint with a new signing secret, shown in the answer.
     pub async fn create_endpoint(&self, new: NewEndpoint) -> Result<Endpoint, Error> {
@@ -108,7 +102,7 @@ impl Functions {
             description: new.description,
             transform: new.transform,
             enabled: true,
-            created_at: crate::now(),
+            created_at: platform::unix_now(),
         };
         self.store.add_endpoint(&row).await?;
         tracing::info!(endpoint = %row.id, url = %row.url, "registered a webhook endpoint");
@@ -155,7 +149,11 @@ impl Functions {
 
     /// Sends a delivery again, from its first attempt.
     pub async fn replay_webhook(&self, id: &str, event_id: &str) -> Result<(), Error> {
-        if !self.store.replay_webhook(id, event_id, now_ms()).await? {
+        if !self
+            .store
+            .replay_webhook(id, event_id, platform::unix_now_ms())
+            .await?
+        {
             return Err(Error::UnknownDelivery(format!("{id}/{event_id}")));
         }
         self.wake_sender.notify_one();
@@ -210,7 +208,12 @@ impl Functions {
         }
         let text = serde_json::to_string(envelope).map_err(anyhow::Error::from)?;
         self.store
-            .enqueue_webhooks(&subscribed, (&envelope.id, &envelope.kind), &text, now_ms())
+            .enqueue_webhooks(
+                &subscribed,
+                (&envelope.id, &envelope.kind),
+                &text,
+                platform::unix_now_ms(),
+            )
             .await?;
         self.wake_sender.notify_one();
         Ok(())
@@ -237,7 +240,7 @@ impl Functions {
                 free => self
                     .store
                     .lease_webhooks(
-                        now_ms(),
+                        platform::unix_now_ms(),
                         free,
                         (TIMEOUT + Duration::from_secs(5)).as_millis() as i64,
                     )
@@ -288,11 +291,12 @@ impl Functions {
                 Some(Retry::Dead)
             }
             domain::WebhookOutcome::Again => {
-                let jitter = (domain::fnv(format!("{}/{}", delivery.id, now_ms()).as_bytes())
-                    % 1000) as f64
-                    / 1000.0;
+                let jitter =
+                    (domain::fnv(format!("{}/{}", delivery.id, platform::unix_now_ms()).as_bytes())
+                        % 1000) as f64
+                        / 1000.0;
                 let wait = retry_after.unwrap_or_else(|| domain::retry_after(attempt, jitter));
-                Some(Retry::At(now_ms() + wait.as_millis() as i64))
+                Some(Retry::At(platform::unix_now_ms() + wait.as_millis() as i64))
             }
         };
         let outcome = if retry.is_none() {
@@ -303,7 +307,7 @@ impl Functions {
         metrics::counter!("webhook_attempts_total", "outcome" => outcome).increment(1);
         if let Err(error) = self
             .store
-            .webhook_attempted(delivery.id, status, &error, retry, now_ms())
+            .webhook_attempted(delivery.id, status, &error, retry, platform::unix_now_ms())
             .await
         {
             tracing::warn!(error = format!("{error:#}"), "record a webhook attempt");
@@ -329,7 +333,7 @@ impl Functions {
             Ok(key) => key,
             Err(error) => return (0, error, None),
         };
-        let timestamp = crate::now();
+        let timestamp = platform::unix_now();
         let signed = signature::sign(&key, &delivery.event_id, timestamp, &body);
         let sent = http
             .post(&endpoint.url)

@@ -34,3 +34,11 @@ pub fn unix_now() -> i64 {
         .map(|elapsed| elapsed.as_secs() as i64)
         .unwrap_or_default()
 }
+
+/// Milliseconds since the Unix epoch, for what is timed finer than a second (queues, outboxes).
+pub fn unix_now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_millis() as i64)
+        .unwrap_or_default()
+}

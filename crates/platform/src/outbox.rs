@@ -69,7 +69,7 @@ pub async fn append(
         .bind(&envelope.id)
         .bind(subject)
         .bind(text)
-        .bind(unix_millis())
+        .bind(crate::unix_now_ms())
         .execute(&mut **transaction)
         .await?;
     transaction.appended_to_outbox();
@@ -88,7 +88,7 @@ pub async fn first_delivery(
     )
     .bind(consumer)
     .bind(event_id)
-    .bind(unix_millis())
+    .bind(crate::unix_now_ms())
     .execute(&mut **transaction)
     .await?;
     Ok(inserted.rows_affected() == 1)
@@ -107,13 +107,6 @@ fn publishing(subject: &str, mut envelope: Envelope) -> (tracing::Span, Envelope
         envelope.traceparent = Some(context.traceparent());
     }
     (span, envelope)
-}
-
-fn unix_millis() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|elapsed| elapsed.as_millis() as i64)
-        .unwrap_or_default()
 }
 
 /// Wakes a relay at once, rather than at its next poll. Every commit of a transaction that
@@ -219,7 +212,7 @@ impl Relay {
     /// Deletes rows published longer ago than the retention; returns how many. Unpublished rows
     /// are never deleted.
     pub async fn prune(&self) -> anyhow::Result<u64> {
-        let before = unix_millis() - self.retention.as_millis() as i64;
+        let before = crate::unix_now_ms() - self.retention.as_millis() as i64;
         let deleted =
             db::query("DELETE FROM outbox WHERE published_at IS NOT NULL AND published_at < $1")
                 .bind(before)
@@ -290,7 +283,7 @@ impl Relay {
             };
             let ids = serde_json::to_string(&marked)?;
             db::query(statement)
-                .bind(unix_millis())
+                .bind(crate::unix_now_ms())
                 .bind(ids)
                 .execute(self.database.writer())
                 .await?;
@@ -334,7 +327,7 @@ impl Outbox {
         .await?;
         let pending: i64 = row.try_get("pending")?;
         let oldest: Option<i64> = row.try_get("oldest")?;
-        let waited = oldest.map_or(0, |oldest| (unix_millis() - oldest).max(0));
+        let waited = oldest.map_or(0, |oldest| (crate::unix_now_ms() - oldest).max(0));
         Ok((pending as u64, Duration::from_millis(waited as u64)))
     }
 

@@ -22,12 +22,6 @@ const CHANGE_OVERLAP_MS: i64 = 2_000;
 /// How long a deleted product's empty row is kept for other replicas to see.
 const TOMBSTONE_MS: i64 = 3_600_000;
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |since| since.as_millis() as i64)
-}
-
 impl Search {
     /// Loads the stored vectors. When the configured model has not embedded every product but
     /// another model that this binary knows has, that one serves until the new one is done.
@@ -88,7 +82,7 @@ impl Search {
             return Ok(());
         };
         let heard = chroma.watermark().await?;
-        if heard < now_ms() - TOMBSTONE_MS + CHANGE_OVERLAP_MS {
+        if heard < platform::unix_now_ms() - TOMBSTONE_MS + CHANGE_OVERLAP_MS {
             self.reconcile(space, chroma).await?;
         } else {
             self.watermark.fetch_max(heard, Ordering::Relaxed);
@@ -169,7 +163,7 @@ impl Search {
     /// The vectors to store with a product being written: one per model in use.
     pub(crate) async fn embed_for_write(&self, product: &Product) -> Vec<Embedded> {
         let text = product.search_text();
-        let at_ms = now_ms();
+        let at_ms = platform::unix_now_ms();
         let mut vectors = Vec::new();
         for space in std::iter::once(self.serving()).chain(self.building()) {
             let vector = space.embed_apart(vec![text.clone()]).await.pop();
@@ -232,7 +226,7 @@ impl Search {
                 .zip(target.embed_apart(texts.clone()).await)
                 .collect();
             self.store
-                .put_vectors(target.model(), &vectors, now_ms())
+                .put_vectors(target.model(), &vectors, platform::unix_now_ms())
                 .await?;
             // Stored: a failure to index them now is repaired by the next read of changes.
             if let Err(error) = target.put(&vectors).await {
@@ -295,7 +289,7 @@ impl Search {
             "search model switched"
         );
         self.store
-            .prune_vectors(&[built.model()], now_ms() - TOMBSTONE_MS)
+            .prune_vectors(&[built.model()], platform::unix_now_ms() - TOMBSTONE_MS)
             .await?;
         Ok(())
     }
@@ -421,7 +415,7 @@ impl Search {
                 let keep: Vec<&str> = keep.iter().map(String::as_str).collect();
                 if let Err(error) = self
                     .store
-                    .prune_vectors(&keep, now_ms() - TOMBSTONE_MS)
+                    .prune_vectors(&keep, platform::unix_now_ms() - TOMBSTONE_MS)
                     .await
                 {
                     tracing::warn!(error = %error, "prune the search index's rows");

@@ -138,7 +138,7 @@ async fn publish(bus: &InProcessBus, run: &str, count: usize) -> anyhow::Result<
                         lines: Vec::new(),
                     };
                     let id = uuid::Uuid::now_v7().to_string();
-                    let envelope = Envelope::new(id, &event, now_millis());
+                    let envelope = Envelope::new(id, &event, platform::unix_now_ms());
                     bus.publish(OrderCompleted::SUBJECT, envelope).await?;
                 }
             })
@@ -169,12 +169,6 @@ async fn received(receiver: &Receiver, count: usize) -> usize {
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
     receiver.unique()
-}
-
-fn now_millis() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_millis() as i64)
 }
 
 fn sqlite(folder: &Path, name: &str) -> String {

@@ -12,12 +12,6 @@ use serde_json::{Map, Value, json};
 /// The largest body a `/fn/<name>` request may carry.
 const MAX_BODY: usize = 256 * 1024;
 
-fn now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_secs())
-}
-
 /// The headers a function sees, by lowercase name; several values of one name are joined
 /// with ", " (cookies with "; ").
 fn headers(headers: &HeaderMap) -> Value {
@@ -70,7 +64,7 @@ pub(super) fn describe(request: &Request) -> Value {
 
 /// A `before` function's input.
 pub(super) fn before(request: Value) -> Vec<u8> {
-    json!({"trigger": "edge", "phase": "before", "now": now(), "request": request})
+    json!({"trigger": "edge", "phase": "before", "now": platform::unix_now(), "request": request})
         .to_string()
         .into_bytes()
 }
@@ -81,7 +75,7 @@ pub(super) fn after(request: &Value, response_headers: &HeaderMap, body: &[u8]) 
     json!({
         "trigger": "edge",
         "phase": "after",
-        "now": now(),
+        "now": platform::unix_now(),
         "request": request,
         "response": {"status": 200, "headers": headers(response_headers), "body": body},
     })
@@ -107,7 +101,7 @@ pub(super) async fn http(request: Request) -> Result<Vec<u8>, Problem> {
         Problem::bad_request("a function's request body must be UTF-8 text")
             .with_kind("invalid-body")
     })?;
-    let mut input = json!({"trigger": "http", "now": now(), "request": described});
+    let mut input = json!({"trigger": "http", "now": platform::unix_now(), "request": described});
     input["request"]["body"] = Value::String(text);
     Ok(input.to_string().into_bytes())
 }
