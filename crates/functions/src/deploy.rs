@@ -186,10 +186,7 @@ impl Functions {
         &self,
         invocations: Vec<proto::functions::Invocation>,
     ) -> Result<(), Error> {
-        let (rows, emitted) =
-            crate::reports::rows_and_events(invocations, platform::unix_now() * 1000);
-        self.store.record_invocations(&rows, emitted).await?;
-        if crate::health::roll_back_broken(&self.store, &rows, platform::unix_now()).await? {
+        if crate::reports::record(&self.store, invocations).await? {
             self.changed().await?;
         }
         Ok(())

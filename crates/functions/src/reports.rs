@@ -68,13 +68,18 @@ impl function_runner::Source for LocalSource {
 
     fn report(&self, invocations: Vec<pb::Invocation>) -> BoxFuture<'static, anyhow::Result<()>> {
         let store = self.store.clone();
-        Box::pin(async move {
-            let (rows, emitted) = rows_and_events(invocations, platform::unix_now() * 1000);
-            store.record_invocations(&rows, emitted).await?;
-            // The revision it may bump reaches this process's runner by `follow_revision`.
-            crate::health::roll_back_broken(&store, &rows, platform::unix_now())
-                .await
-                .map(|_| ())
-        })
+        // The revision a rollback bumps reaches this process's runner by `follow_revision`.
+        Box::pin(async move { record(&store, invocations).await.map(|_| ()) })
     }
+}
+
+/// Keeps reported invocations, with the events they emitted, and rolls a broken new version
+/// back; true when one was.
+pub(crate) async fn record(
+    store: &Store,
+    invocations: Vec<pb::Invocation>,
+) -> anyhow::Result<bool> {
+    let (rows, emitted) = rows_and_events(invocations, platform::unix_now_ms());
+    store.record_invocations(&rows, emitted).await?;
+    crate::health::roll_back_broken(store, &rows, platform::unix_now()).await
 }
