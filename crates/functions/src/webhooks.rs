@@ -5,7 +5,8 @@
 //! failing receiver holds up neither the bus nor the other endpoints. A 2xx is delivered; 410
 //! turns the endpoint off; anything else, or no answer within the timeout, is tried again after
 //! a backoff with jitter (or the receiver's `Retry-After`), and after `webhook_max_attempts` the
-//! delivery is dead. Every delivery stays in the endpoint's log and can be sent again.
+//! delivery is dead. Deliveries stay in the endpoint's log (delivered ones for a week, dead ones
+//! until sent again) and can be sent again.
 
 pub(crate) mod signature;
 
@@ -24,6 +25,8 @@ use crate::{Error, Functions};
 const TIMEOUT: Duration = Duration::from_secs(10);
 /// Deliveries in flight at once, over all endpoints.
 const IN_FLIGHT: usize = 64;
+/// How long a delivered webhook stays in its endpoint's log; dead ones stay until replayed.
+const KEEP_DELIVERED: Duration = Duration::from_secs(7 * 86_400);
 /// How often the sender looks for due deliveries when nothing wakes it.
 const LOOK_EVERY: Duration = Duration::from_millis(250);
 
@@ -233,7 +236,15 @@ impl Functions {
                 return tracing::error!(%error, "build the webhooks' HTTP client; no webhook is sent");
             }
         };
+        let mut last_prune = 0;
         loop {
+            if platform::unix_now_ms() - last_prune > 3_600_000 {
+                last_prune = platform::unix_now_ms();
+                let before = last_prune - KEEP_DELIVERED.as_millis() as i64;
+                if let Err(error) = self.store.forget_delivered(before).await {
+                    tracing::warn!(error = format!("{error:#}"), "forget delivered webhooks");
+                }
+            }
             let free = slots.available_permits() as u32;
             let due = match free {
                 0 => Vec::new(),

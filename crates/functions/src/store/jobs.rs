@@ -168,10 +168,6 @@ impl Store {
 
     /// Forgets deliveries done before `before_ms`.
     pub(crate) async fn forget_done(&self, before_ms: i64) -> anyhow::Result<u64> {
-        let done = db::query("DELETE FROM event_jobs WHERE state = 'done' AND updated_at < $1")
-            .bind(before_ms)
-            .execute(self.database.writer())
-            .await?;
-        Ok(done.rows_affected())
+        self.forget(&JOBS, "done", before_ms).await
     }
 }

@@ -54,6 +54,25 @@ impl Store {
         transaction.commit().await?;
         Ok(leased)
     }
+
+    /// Forgets the rows of `queue` in `state` (done, delivered) last changed before
+    /// `before_ms`; answers how many.
+    pub(super) async fn forget<T>(
+        &self,
+        queue: &Queue<T>,
+        state: &str,
+        before_ms: i64,
+    ) -> anyhow::Result<u64> {
+        let table = queue.table;
+        let forgotten = db::query(format!(
+            "DELETE FROM {table} WHERE state = $1 AND updated_at < $2"
+        ))
+        .bind(state)
+        .bind(before_ms)
+        .execute(self.database.writer())
+        .await?;
+        Ok(forgotten.rows_affected())
+    }
 }
 
 #[cfg(test)]
@@ -74,6 +93,10 @@ mod tests {
             assert!(store.due(5_999, 16, 5_000).await.unwrap().is_empty());
             let again = store.due(6_000, 16, 5_000).await.unwrap();
             assert_eq!(again, first, "{engine}: taken again once the lease ended");
+
+            store.finish(again[0].id, Vec::new(), 7_000).await.unwrap();
+            assert_eq!(store.forget_done(7_000).await.unwrap(), 0, "{engine}");
+            assert_eq!(store.forget_done(7_001).await.unwrap(), 1, "{engine}");
         }
     }
 }

@@ -157,6 +157,11 @@ impl Store {
         self.lease(&DELIVERIES, now_ms, limit, lease_ms).await
     }
 
+    /// Forgets deliveries delivered before `before_ms`; dead ones stay until replayed.
+    pub(crate) async fn forget_delivered(&self, before_ms: i64) -> anyhow::Result<u64> {
+        self.forget(&DELIVERIES, "delivered", before_ms).await
+    }
+
     /// Records an attempt: delivered (`retry` None), again later, or dead.
     pub(crate) async fn webhook_attempted(
         &self,
