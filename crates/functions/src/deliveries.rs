@@ -19,13 +19,39 @@ use crate::{Error, Functions};
 
 /// The consumer's name on the bus.
 const CONSUMER: &str = "functions";
-/// How many deliveries the worker takes at once.
-const BATCH: u32 = 16;
+/// How many deliveries run at once.
+const IN_FLIGHT: usize = 16;
 /// How long a delivery taken is kept from other replicas: longer than any function may run
 /// (`Limits::MAX`'s wall time), so that only a worker that died leaves it to another.
 const LEASE: Duration = Duration::from_secs(2 * sandbox::Limits::MAX.wall_ms / 1000);
-/// How often the worker looks for due deliveries when nothing wakes it.
-const LOOK_EVERY: Duration = Duration::from_millis(250);
+/// How long a delivery done stays, for a redelivery from the bus to find.
+const KEEP_DONE: Duration = Duration::from_secs(86_400);
+
+/// The event deliveries to functions, as the worker takes them.
+#[derive(Clone)]
+struct EventJobs(Functions);
+
+impl crate::worker::Queue for EventJobs {
+    type Item = Job;
+    const NAME: &'static str = "event deliveries";
+
+    async fn lease(&self, limit: u32) -> anyhow::Result<Vec<Job>> {
+        let lease_ms = LEASE.as_millis() as i64;
+        self.0
+            .store
+            .due(platform::unix_now_ms(), limit, lease_ms)
+            .await
+    }
+
+    async fn run(&self, job: Job) {
+        self.0.deliver_one(job).await;
+    }
+
+    async fn forget(&self) -> anyhow::Result<u64> {
+        let before = platform::unix_now_ms() - KEEP_DONE.as_millis() as i64;
+        self.0.store.forget_done(before).await
+    }
+}
 
 /// What a function emitted, as envelopes on its service's subjects; what is not the functions'
 /// own or not JSON is left out.
@@ -91,40 +117,11 @@ impl Functions {
         Ok(())
     }
 
-    /// Runs due deliveries until `shutdown`; forgets deliveries done a day ago.
+    /// Runs due deliveries, `IN_FLIGHT` at once, until `shutdown`; forgets deliveries done a
+    /// day ago.
     pub async fn deliver(self, shutdown: Shutdown) {
-        let mut last_prune = 0;
-        loop {
-            let lease_ms = LEASE.as_millis() as i64;
-            let due = match self
-                .store
-                .due(platform::unix_now_ms(), BATCH, lease_ms)
-                .await
-            {
-                Ok(due) => due,
-                Err(error) => {
-                    tracing::warn!(
-                        error = format!("{error:#}"),
-                        "read the due event deliveries"
-                    );
-                    Vec::new()
-                }
-            };
-            let busy = !due.is_empty();
-            futures_util::future::join_all(due.into_iter().map(|job| self.deliver_one(job))).await;
-            if platform::unix_now_ms() - last_prune > 3_600_000 {
-                last_prune = platform::unix_now_ms();
-                let _ = self.store.forget_done(last_prune - 86_400_000).await;
-            }
-            if busy {
-                continue;
-            }
-            tokio::select! {
-                _ = shutdown.wait() => return,
-                _ = self.wake_worker.notified() => {}
-                _ = tokio::time::sleep(LOOK_EVERY) => {}
-            }
-        }
+        let wake = self.wake_worker.clone();
+        crate::worker::work(EventJobs(self), IN_FLIGHT, wake, shutdown).await;
     }
 
     async fn deliver_one(&self, job: Job) {

@@ -19,6 +19,7 @@ mod plugin;
 mod reports;
 mod store;
 mod webhooks;
+mod worker;
 
 pub mod domain;
 

@@ -10,12 +10,10 @@
 
 pub(crate) mod signature;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use events::Envelope;
 use platform::Shutdown;
-use tokio::sync::Semaphore;
 
 use crate::domain::{self, Invalid};
 use crate::store::{DeliveryRow, EndpointRow, Retry};
@@ -27,8 +25,35 @@ const TIMEOUT: Duration = Duration::from_secs(10);
 const IN_FLIGHT: usize = 64;
 /// How long a delivered webhook stays in its endpoint's log; dead ones stay until replayed.
 const KEEP_DELIVERED: Duration = Duration::from_secs(7 * 86_400);
-/// How often the sender looks for due deliveries when nothing wakes it.
-const LOOK_EVERY: Duration = Duration::from_millis(250);
+
+/// The webhook deliveries, as the sender takes them.
+#[derive(Clone)]
+struct Webhooks {
+    functions: Functions,
+    http: reqwest::Client,
+}
+
+impl crate::worker::Queue for Webhooks {
+    type Item = DeliveryRow;
+    const NAME: &'static str = "webhook deliveries";
+
+    async fn lease(&self, limit: u32) -> anyhow::Result<Vec<DeliveryRow>> {
+        let lease_ms = (TIMEOUT + Duration::from_secs(5)).as_millis() as i64;
+        let store = &self.functions.store;
+        store
+            .lease_webhooks(platform::unix_now_ms(), limit, lease_ms)
+            .await
+    }
+
+    async fn run(&self, delivery: DeliveryRow) {
+        self.functions.send_one(&self.http, delivery).await;
+    }
+
+    async fn forget(&self) -> anyhow::Result<u64> {
+        let before = platform::unix_now_ms() - KEEP_DELIVERED.as_millis() as i64;
+        self.functions.store.forget_delivered(before).await
+    }
+}
 
 /// An endpoint to register.
 #[derive(Clone, Debug)]
@@ -222,9 +247,9 @@ impl Functions {
         Ok(())
     }
 
-    /// Sends due deliveries until `shutdown`.
+    /// Sends due deliveries, `IN_FLIGHT` at once, until `shutdown`; forgets those delivered a
+    /// week ago.
     pub async fn send_webhooks(self, shutdown: Shutdown) {
-        let slots = Arc::new(Semaphore::new(IN_FLIGHT));
         let http = match reqwest::Client::builder()
             .timeout(TIMEOUT)
             .connect_timeout(Duration::from_secs(5))
@@ -236,54 +261,12 @@ impl Functions {
                 return tracing::error!(%error, "build the webhooks' HTTP client; no webhook is sent");
             }
         };
-        let mut last_prune = 0;
-        loop {
-            if platform::unix_now_ms() - last_prune > 3_600_000 {
-                last_prune = platform::unix_now_ms();
-                let before = last_prune - KEEP_DELIVERED.as_millis() as i64;
-                if let Err(error) = self.store.forget_delivered(before).await {
-                    tracing::warn!(error = format!("{error:#}"), "forget delivered webhooks");
-                }
-            }
-            let free = slots.available_permits() as u32;
-            let due = match free {
-                0 => Vec::new(),
-                free => self
-                    .store
-                    .lease_webhooks(
-                        platform::unix_now_ms(),
-                        free,
-                        (TIMEOUT + Duration::from_secs(5)).as_millis() as i64,
-                    )
-                    .await
-                    .unwrap_or_else(|error| {
-                        tracing::warn!(
-                            error = format!("{error:#}"),
-                            "read the due webhook deliveries"
-                        );
-                        Vec::new()
-                    }),
-            };
-            let busy = !due.is_empty();
-            for delivery in due {
-                let Ok(slot) = slots.clone().acquire_owned().await else {
-                    return;
-                };
-                let (functions, http) = (self.clone(), http.clone());
-                tokio::spawn(async move {
-                    functions.send_one(&http, delivery).await;
-                    drop(slot);
-                });
-            }
-            if busy && slots.available_permits() > 0 {
-                continue;
-            }
-            tokio::select! {
-                _ = shutdown.wait() => return,
-                _ = self.wake_sender.notified() => {}
-                _ = tokio::time::sleep(LOOK_EVERY) => {}
-            }
-        }
+        let wake = self.wake_sender.clone();
+        let queue = Webhooks {
+            functions: self,
+            http,
+        };
+        crate::worker::work(queue, IN_FLIGHT, wake, shutdown).await;
     }
 
     async fn send_one(&self, http: &reqwest::Client, delivery: DeliveryRow) {
