@@ -89,6 +89,7 @@ impl Node {
             ops: ops.clone(),
             issuer: issuer.clone(),
             local: Mutex::default(),
+            shared: Mutex::default(),
         };
         let shared = Shared {
             bus,
@@ -244,7 +245,7 @@ async fn build_services(
             .build(&settings.services, shared, first_start, seed_progress)
             .await
             .with_context(|| format!("start {}", service.name()))?;
-        wiring.add_local(*service, &parts.grpc);
+        wiring.add_local(*service, &parts);
         built.push(parts);
     }
     Ok(built)

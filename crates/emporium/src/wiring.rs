@@ -1,6 +1,7 @@
 //! How a node reaches what its services call: in-process when the callee runs here, over gRPC
 //! (with mTLS when it is set) when not; and where the services' own tokens come from.
 
+use std::any::Any;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
@@ -8,7 +9,7 @@ use std::time::Duration;
 use platform::auth::{ClientCredentials, TokenSource};
 use platform::faults::Faults;
 use platform::grpc::ServerLayer;
-use platform::registry::{Grpc, Issuer, ServiceClient};
+use platform::registry::{Built, Issuer, ServiceClient};
 use platform::transport::Transport;
 use tonic::service::Routes;
 
@@ -29,12 +30,20 @@ pub(crate) struct NodeWiring {
     pub issuer: Arc<OnceLock<Arc<dyn Issuer>>>,
     /// The gRPC services of each service built so far.
     pub local: Mutex<HashMap<Service, Routes>>,
+    /// What the services built so far share (`Built::share`).
+    pub shared: Mutex<Vec<Arc<dyn Any + Send + Sync>>>,
 }
 
 impl NodeWiring {
-    /// Makes `service`'s gRPC services reachable in-process by those built after it.
-    pub fn add_local(&self, service: Service, grpc: &[Grpc]) {
-        let routes = grpc
+    /// Makes `service`'s gRPC services, and what it shares, reachable in-process by those built
+    /// after it.
+    pub fn add_local(&self, service: Service, parts: &Built) {
+        self.shared
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .extend(parts.shared.iter().cloned());
+        let routes = parts
+            .grpc
             .iter()
             .fold(Routes::default(), |routes, grpc| grpc.add_to(routes));
         self.local
@@ -49,6 +58,13 @@ impl NodeWiring {
 }
 
 impl platform::registry::Wiring for NodeWiring {
+    fn shared(&self) -> Vec<Arc<dyn Any + Send + Sync>> {
+        self.shared
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
     fn transport(&self, name: &str) -> anyhow::Result<Transport> {
         let service = NodeWiring::service(name)?;
         let local = self

@@ -136,6 +136,12 @@ impl Functions {
     }
 
     /// The relay that publishes what functions emitted.
+    /// The runner this service keeps current and reports from; the gateway of the same process
+    /// runs its edge and `/fn` functions on it rather than on a runtime of its own.
+    pub fn runner(&self) -> &function_runner::Runner {
+        &self.runner
+    }
+
     pub fn outbox(&self) -> &Outbox {
         &self.outbox
     }

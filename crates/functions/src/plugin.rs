@@ -1,6 +1,7 @@
 //! The functions service's place in a node: its gRPC service; its durable consumer, bound
 //! before any relay of the process runs; the worker that delivers events to functions, the
-//! relay of what they emit, and the tasks that follow the deployments.
+//! relay of what they emit, and the tasks that follow the deployments. It shares its runner
+//! with the gateway when both run in one process.
 
 use platform::Shutdown;
 use platform::registry::{Built, Context};
@@ -35,6 +36,7 @@ impl platform::registry::Plugin for Plugin {
         );
         Ok(Built::default()
             .grpc(functions.grpc())
+            .share(functions.runner().clone())
             .background(move |shutdown| following.follow_revision(shutdown))
             .background(move |shutdown| current.keep_runner_current(shutdown))
             .background(move |shutdown| delivering.deliver(shutdown))

@@ -53,18 +53,12 @@ impl platform::registry::Plugin for Plugin {
         let service_token =
             context.service_token(Self::CLIENT.expect("the gateway has a client"))?;
         let functions = context.transport("functions")?;
-        let runner = function_runner::Runner::new(
-            config.function_instances,
-            std::sync::Arc::new(function_runner::GrpcKeyValue::new(
-                functions.clone(),
-                service_token.clone(),
-            )),
-            std::sync::Arc::new(function_runner::GrpcSource::new(
-                functions.clone(),
-                service_token.clone(),
-            )),
-            &replica_name(),
-        )?;
+        // The functions service's own runner when it runs here: one runtime a process.
+        let local = context.shared::<function_runner::Runner>();
+        let runner = match &local {
+            Some(runner) => runner.clone(),
+            None => remote_runner(config, &functions, &service_token)?,
+        };
         let dependencies = Dependencies {
             identity: context.transport("identity")?,
             catalog: context.transport("catalog")?,
@@ -80,15 +74,40 @@ impl platform::registry::Plugin for Plugin {
             ops: context.ops_transports()?,
         };
         let router = crate::router(config, dependencies)?;
-        let (reporting, edge) = (runner.clone(), runner.clone());
-        Ok(Built::default()
+        let built = Built::default()
             .router(router)
-            .around_http(crate::around_http(edge))
+            .around_http(crate::around_http(runner.clone()));
+        if local.is_some() {
+            return Ok(built);
+        }
+        let reporting = runner.clone();
+        Ok(built
             .background(move |shutdown| {
                 function_runner::follow(runner, functions, service_token, shutdown)
             })
             .background(move |shutdown| reporting.report_loop(shutdown)))
     }
+}
+
+/// A runner of the gateway's own, for a process without the functions service: it follows the
+/// deployments, fetches modules, keeps state and reports over gRPC.
+fn remote_runner(
+    config: &Config,
+    functions: &platform::transport::Transport,
+    service_token: &std::sync::Arc<dyn platform::auth::TokenSource>,
+) -> anyhow::Result<function_runner::Runner> {
+    function_runner::Runner::new(
+        config.function_instances,
+        std::sync::Arc::new(function_runner::GrpcKeyValue::new(
+            functions.clone(),
+            service_token.clone(),
+        )),
+        std::sync::Arc::new(function_runner::GrpcSource::new(
+            functions.clone(),
+            service_token.clone(),
+        )),
+        &replica_name(),
+    )
 }
 
 /// This process's name in the invocations it reports: the host and the process id.

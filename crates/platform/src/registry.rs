@@ -127,6 +127,8 @@ pub trait Wiring: Send + Sync {
     /// each service's that runs elsewhere and has an address (a process that runs several is
     /// reached several times, and its answers carry one process id).
     fn ops_transports(&self) -> anyhow::Result<Vec<Transport>>;
+    /// What the services built before in this process share with the others (`Built::share`).
+    fn shared(&self) -> Vec<Arc<dyn Any + Send + Sync>>;
 }
 
 /// The identity provider as other plugins of its process see it: the keys that verify its
@@ -247,6 +249,15 @@ impl<'a> Context<'a> {
         Ok(())
     }
 
+    /// A part of type `T` that a service built before in this process shares (the functions'
+    /// runner, say), or `None` when no such service runs here.
+    pub fn shared<T: Any + Clone>(&self) -> Option<T> {
+        self.wiring
+            .shared()
+            .iter()
+            .find_map(|part| part.downcast_ref::<T>().cloned())
+    }
+
     /// Where every process of the shop serves its operations view, for the gateway.
     pub fn ops_transports(&self) -> anyhow::Result<Vec<Transport>> {
         self.wiring.ops_transports()
@@ -292,6 +303,8 @@ pub struct Built {
     /// Middleware around every HTTP request of the process, routes of other services and
     /// paths no route has included (the gateway's edge functions).
     pub around_http: Option<AroundHttp>,
+    /// What the service shares with those built after it in the same process (`Context::shared`).
+    pub shared: Vec<Arc<dyn Any + Send + Sync>>,
 }
 
 /// Wraps a process's whole HTTP router.
@@ -340,6 +353,12 @@ impl Built {
         wrap: impl FnOnce(axum::Router) -> axum::Router + Send + 'static,
     ) -> Built {
         self.around_http = Some(Box::new(wrap));
+        self
+    }
+
+    /// Shares `part` with the services built after this one in the same process.
+    pub fn share<T: Any + Send + Sync>(mut self, part: T) -> Built {
+        self.shared.push(Arc::new(part));
         self
     }
 
