@@ -301,6 +301,10 @@ async fn a_function_with_its_own_route_answers_and_keeps_state_between_instances
     };
     assert_eq!(invocations.as_array().unwrap().len(), 2, "{invocations}");
     assert_eq!(invocations[0]["trigger"], "http");
+    assert_eq!(
+        invocations[0]["replica"], "functions",
+        "in one process the gateway runs it on the functions service's runtime"
+    );
     assert_eq!(invocations[0]["logs"][0]["message"], "greeted Ada");
     assert_eq!(
         invocations[1]["cold"], true,
