@@ -19,8 +19,12 @@ pub struct CatalogGrpc {
 }
 
 impl CatalogGrpc {
+    pub(crate) fn new(catalog: Catalog) -> CatalogGrpc {
+        CatalogGrpc { catalog }
+    }
+
     pub(crate) fn server(catalog: Catalog) -> CatalogServer<CatalogGrpc> {
-        CatalogServer::new(CatalogGrpc { catalog })
+        CatalogServer::new(CatalogGrpc::new(catalog))
     }
 }
 

@@ -115,4 +115,9 @@ impl Catalog {
     pub fn grpc(&self) -> proto::catalog::catalog_server::CatalogServer<CatalogGrpc> {
         CatalogGrpc::server(self.clone())
     }
+
+    /// The gRPC service's methods, for callers in this process (`platform::transport::Direct`).
+    pub fn rpc(&self) -> Arc<dyn proto::catalog::catalog_server::Catalog> {
+        Arc::new(CatalogGrpc::new(self.clone()))
+    }
 }

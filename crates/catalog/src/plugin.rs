@@ -1,6 +1,7 @@
 //! The catalog's place in a node: seeded with the demo catalog on a first start, the seed
 //! embedded before it serves; its search's in-stock filter reads inventory with the caller's
-//! token, and the search index is kept current in the background.
+//! token, and the search index is kept current in the background. Callers in the same process
+//! get its methods to call without the codec (`Context::direct`).
 
 use platform::registry::{Built, Context};
 
@@ -36,6 +37,7 @@ impl platform::registry::Plugin for Plugin {
         let background = catalog.clone();
         Ok(Built::default()
             .grpc(catalog.grpc())
+            .share(catalog.rpc())
             .background(move |shutdown| async move { background.run_background(shutdown).await })
             .handle(catalog))
     }

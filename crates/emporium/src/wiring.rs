@@ -65,6 +65,15 @@ impl platform::registry::Wiring for NodeWiring {
             .clone()
     }
 
+    fn local_layer(&self, name: &str) -> Option<ServerLayer> {
+        let service = NodeWiring::service(name).ok()?;
+        self.local
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .contains_key(&service)
+            .then(|| self.layer.clone())
+    }
+
     fn transport(&self, name: &str) -> anyhow::Result<Transport> {
         let service = NodeWiring::service(name)?;
         let local = self

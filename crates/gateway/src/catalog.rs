@@ -201,11 +201,9 @@ pub(crate) async fn get_product(
     let Some(products) = &gateway.products else {
         let token = gateway.reader_token(bearer).await?;
         let found = gateway
-            .catalog
-            .clone()
             .get_product(request(pb::GetProductRequest { sku }, &token))
             .await?;
-        return Ok(axum::Json(product(found.into_inner())).into_response());
+        return Ok(axum::Json(product(found)).into_response());
     };
     // Answering from the cache skips the catalog's own check, so the edge makes it here.
     if let Some(token) = &bearer.0 {
@@ -218,13 +216,10 @@ pub(crate) async fn get_product(
     }
     let token = gateway.reader_token(bearer).await?;
     let found = gateway
-        .catalog
-        .clone()
         .get_product(request(pb::GetProductRequest { sku }, &token))
         .await?;
-    let body = bytes::Bytes::from(
-        serde_json::to_vec(&product(found.into_inner())).map_err(|_| Problem::internal())?,
-    );
+    let body =
+        bytes::Bytes::from(serde_json::to_vec(&product(found)).map_err(|_| Problem::internal())?);
     products.insert(key, body.clone()).await;
     Ok(json_bytes(body))
 }

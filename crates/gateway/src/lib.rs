@@ -33,7 +33,7 @@ use axum::http::{HeaderName, Method, header};
 use platform::auth::TokenSource;
 use platform::error::Problem;
 use platform::ratelimit::{Decision, RateLimiter};
-use platform::transport::Transport;
+use platform::transport::{Direct, Transport};
 use serde::{Deserialize, Serialize};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
@@ -89,6 +89,9 @@ impl Default for Config {
 pub struct Dependencies {
     pub identity: Transport,
     pub catalog: Transport,
+    /// The catalog's methods when it runs in this process: the product read calls them without
+    /// the codec.
+    pub catalog_direct: Option<Direct<dyn proto::catalog::catalog_server::Catalog>>,
     pub cart: Transport,
     pub orders: Transport,
     /// For the storefront's stock levels.

@@ -62,6 +62,7 @@ impl platform::registry::Plugin for Plugin {
         let dependencies = Dependencies {
             identity: context.transport("identity")?,
             catalog: context.transport("catalog")?,
+            catalog_direct: context.direct("catalog")?,
             cart: context.transport("cart")?,
             orders: context.transport("orders")?,
             inventory: context.transport("inventory")?,

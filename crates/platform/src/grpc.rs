@@ -142,75 +142,164 @@ where
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let layer = self.layer.clone();
-
         let path = request.uri().path().to_owned();
         let trace = TraceContext::from_headers(request.headers());
-        let request_id = request
-            .headers()
-            .get("x-request-id")
-            .and_then(|value| value.to_str().ok())
-            .map(str::to_owned)
-            .unwrap_or_default();
-        let timeout = request
-            .headers()
-            .get("grpc-timeout")
-            .and_then(|value| value.to_str().ok())
-            .and_then(parse_grpc_timeout)
-            .map_or(layer.max_timeout, |asked| asked.min(layer.max_timeout));
-        let (span, trace) = telemetry::request_span("grpc", &path, &trace, &request_id);
+        let admission = layer.admit(&path, request.headers(), trace);
+        let (span, exemplar) = (admission.span.clone(), admission.trace.exemplar());
 
         let future = async move {
             let started = Instant::now();
-            let refusal = if layer.is_public(&path) {
-                None
-            } else if let Some(status) = layer.refuse_peer(&request) {
-                Some(status)
-            } else {
-                match layer
-                    .verifier
-                    .verify_header(request.headers().get(http::header::AUTHORIZATION))
-                    .await
-                {
-                    Ok(principal) => {
+            let refused = match layer.refuse_peer(&request) {
+                Some(status) => Err(status),
+                None => layer.authenticate(&path, request.headers()).await,
+            };
+            let response = match refused {
+                Err(status) => status.into_http(),
+                Ok(principal) => {
+                    if let Some(principal) = principal {
                         request.extensions_mut().insert(principal);
-                        None
                     }
-                    Err(error) => Some(Status::from(error)),
-                }
-            };
-            let response = match refusal {
-                Some(status) => status.into_http(),
-                None => {
-                    let deadline = started + timeout;
-                    let call = resilience::within_deadline(deadline, inner.call(request));
-                    let call = telemetry::handle_in("grpc", path.clone(), request_id, trace, call);
-                    let call = AssertUnwindSafe(call).catch_unwind();
-                    match tokio::time::timeout(timeout, call).await {
-                        Err(_elapsed) => {
-                            Status::deadline_exceeded("the deadline expired").into_http()
-                        }
-                        Ok(Err(_panic)) => {
-                            tracing::error!("the handler panicked");
-                            Status::internal("the server failed to handle the call").into_http()
-                        }
-                        Ok(Ok(Err(error))) => return Err(error),
-                        Ok(Ok(Ok(response))) => response.map(Body::new),
+                    match admission
+                        .run(path.clone(), started, inner.call(request))
+                        .await
+                    {
+                        Err(status) => status.into_http(),
+                        Ok(Err(error)) => return Err(error),
+                        Ok(Ok(response)) => response.map(Body::new),
                     }
                 }
             };
-            record(&path, &response, started.elapsed(), trace.exemplar());
+            // A call that fails before its body has its status in the headers; otherwise it
+            // is OK until the trailers say more, which the unary calls we serve always agree
+            // with.
+            let code = Status::from_header_map(response.headers())
+                .map_or(tonic::Code::Ok, |status| status.code());
+            record(&path, code, started.elapsed(), exemplar);
             Ok(response)
         };
         Box::pin(future.instrument(span))
     }
 }
 
-fn record(path: &str, response: &http::Response<Body>, elapsed: Duration, trace_id: u128) {
-    // A call that fails before its body has its status in the headers; otherwise it is OK until
-    // the trailers say more, which the unary calls we serve always agree with.
-    let code = Status::from_header_map(response.headers())
-        .map(|status| status.code())
-        .unwrap_or(tonic::Code::Ok);
+impl ServerLayer {
+    /// Runs a unary method of a service in this process as a call through the layer runs (the
+    /// same span, token check, deadline, panic guard and metrics), without encoding the
+    /// messages or routing by path: `handler` is the generated server trait's method.
+    /// `path` is the method's full path, as the generated client sends it.
+    pub async fn unary<M, R, F>(
+        &self,
+        path: &str,
+        request: tonic::Request<M>,
+        handler: impl FnOnce(tonic::Request<M>) -> F,
+    ) -> Result<tonic::Response<R>, Status>
+    where
+        F: Future<Output = Result<tonic::Response<R>, Status>>,
+    {
+        let (metadata, mut extensions, message) = request.into_parts();
+        let headers = metadata.into_headers();
+        // A direct caller hands its span's context over as it is; others sent `traceparent`.
+        let trace = extensions
+            .remove::<TraceContext>()
+            .unwrap_or_else(|| TraceContext::from_headers(&headers));
+        let admission = self.admit(path, &headers, trace);
+        let (span, exemplar) = (admission.span.clone(), admission.trace.exemplar());
+        let future = async move {
+            let started = Instant::now();
+            let answer = match self.authenticate(path, &headers).await {
+                Err(status) => Err(status),
+                Ok(principal) => {
+                    if let Some(principal) = principal {
+                        extensions.insert(principal);
+                    }
+                    let metadata = tonic::metadata::MetadataMap::from_headers(headers);
+                    let request = tonic::Request::from_parts(metadata, extensions, message);
+                    let call = handler(request);
+                    admission
+                        .run(path.to_owned(), started, call)
+                        .await
+                        .and_then(|answer| answer)
+                }
+            };
+            let code = answer
+                .as_ref()
+                .map_or_else(Status::code, |_| tonic::Code::Ok);
+            record(path, code, started.elapsed(), exemplar);
+            answer
+        };
+        future.instrument(span).await
+    }
+
+    /// What a call's headers say about running it in `trace`: its span, request id and timeout.
+    fn admit(&self, path: &str, headers: &http::HeaderMap, trace: TraceContext) -> Admission {
+        let request_id = headers
+            .get("x-request-id")
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned)
+            .unwrap_or_default();
+        let timeout = headers
+            .get("grpc-timeout")
+            .and_then(|value| value.to_str().ok())
+            .and_then(parse_grpc_timeout)
+            .map_or(self.max_timeout, |asked| asked.min(self.max_timeout));
+        let (span, trace) = telemetry::request_span("grpc", path, &trace, &request_id);
+        Admission {
+            span,
+            trace,
+            request_id,
+            timeout,
+        }
+    }
+
+    /// The caller's principal from the bearer token in `headers`, or why the call is refused;
+    /// public methods need none.
+    async fn authenticate(
+        &self,
+        path: &str,
+        headers: &http::HeaderMap,
+    ) -> Result<Option<Arc<crate::auth::Principal>>, Status> {
+        if self.is_public(path) {
+            return Ok(None);
+        }
+        let principal = self
+            .verifier
+            .verify_header(headers.get(http::header::AUTHORIZATION))
+            .await?;
+        Ok(Some(principal))
+    }
+}
+
+/// A call admitted by the layer, before it runs.
+struct Admission {
+    span: tracing::Span,
+    trace: TraceContext,
+    request_id: String,
+    timeout: Duration,
+}
+
+impl Admission {
+    /// Runs `call` under the call's deadline (so the calls it makes carry what remains) and in
+    /// its telemetry, with a panic turned into `INTERNAL`.
+    async fn run<F: Future>(
+        self,
+        path: String,
+        started: Instant,
+        call: F,
+    ) -> Result<F::Output, Status> {
+        let call = resilience::within_deadline(started + self.timeout, call);
+        let call = telemetry::handle_in("grpc", path, self.request_id, self.trace, call);
+        let call = AssertUnwindSafe(call).catch_unwind();
+        match tokio::time::timeout(self.timeout, call).await {
+            Err(_elapsed) => Err(Status::deadline_exceeded("the deadline expired")),
+            Ok(Err(_panic)) => {
+                tracing::error!("the handler panicked");
+                Err(Status::internal("the server failed to handle the call"))
+            }
+            Ok(Ok(output)) => Ok(output),
+        }
+    }
+}
+
+fn record(path: &str, code: tonic::Code, elapsed: Duration, trace_id: u128) {
     let full = match code {
         // A path no service answered (or that was refused before any did) may be invented by the
         // caller: as a label it would make a series per invention.
@@ -219,37 +308,50 @@ fn record(path: &str, response: &http::Response<Body>, elapsed: Duration, trace_
         | tonic::Code::PermissionDenied => "unknown/unknown",
         _ => path.trim_start_matches('/'),
     };
-    let (service, method) = split_path(full);
+    let method = method_figures(full);
     let span = tracing::Span::current();
     span.record("rpc.grpc.status_code", code as i32);
     let failed = is_server_fault(code);
     if failed {
         telemetry::mark_error(&span, &format!("{code:?}"));
     }
-    let short = service
-        .strip_prefix("emporium.")
-        .and_then(|rest| rest.split('.').next());
-    let name = format!("{}/{method}", short.unwrap_or(service));
-    Red::global().record(Kind::Rpc, &name, elapsed, !failed, trace_id);
-    method_metrics(full).record(code as i32, elapsed.as_secs_f64(), trace_id, || {
-        metrics::counter!(
-            "grpc_server_handled_total",
-            "grpc_service" => service.to_owned(),
-            "grpc_method" => method.to_owned(),
-            "grpc_code" => format!("{code:?}"),
-        )
-    });
+    Red::global().record(Kind::Rpc, &method.red_name, elapsed, !failed, trace_id);
+    method
+        .family
+        .record(code as i32, elapsed.as_secs_f64(), trace_id, || {
+            let (service, method) = split_path(full);
+            metrics::counter!(
+                "grpc_server_handled_total",
+                "grpc_service" => service.to_owned(),
+                "grpc_method" => method.to_owned(),
+                "grpc_code" => format!("{code:?}"),
+            )
+        });
 }
 
-/// `grpc_server_handled_total` and `grpc_server_handling_seconds` of `full`
-/// (`package.Service/Method`), made once.
-fn method_metrics(full: &str) -> Family {
-    static METHODS: OnceLock<Handles<String, Family>> = OnceLock::new();
+/// What the server records of one method, made once.
+#[derive(Clone)]
+struct MethodFigures {
+    /// `grpc_server_handled_total` and `grpc_server_handling_seconds`.
+    family: Family,
+    /// The method in the operations view: `catalog/GetProduct`.
+    red_name: Arc<str>,
+}
+
+/// The figures of `full` (`package.Service/Method`).
+fn method_figures(full: &str) -> MethodFigures {
+    static METHODS: OnceLock<Handles<String, MethodFigures>> = OnceLock::new();
     METHODS.get_or_init(Handles::default).get(full, || {
         let (service, method) = split_path(full);
         let labels = [("grpc_service", service), ("grpc_method", method)];
-        let family = Family::new("grpc_server_handling_seconds", &labels);
-        (full.to_owned(), family)
+        let short = service
+            .strip_prefix("emporium.")
+            .and_then(|rest| rest.split('.').next());
+        let figures = MethodFigures {
+            family: Family::new("grpc_server_handling_seconds", &labels),
+            red_name: format!("{}/{method}", short.unwrap_or(service)).into(),
+        };
+        (full.to_owned(), figures)
     })
 }
 

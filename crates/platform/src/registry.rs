@@ -129,6 +129,9 @@ pub trait Wiring: Send + Sync {
     fn ops_transports(&self) -> anyhow::Result<Vec<Transport>>;
     /// What the services built before in this process share with the others (`Built::share`).
     fn shared(&self) -> Vec<Arc<dyn Any + Send + Sync>>;
+    /// The layer in-process calls to `service` run through, when it runs in this node and was
+    /// built already; `None` when it runs elsewhere.
+    fn local_layer(&self, service: &str) -> Option<crate::grpc::ServerLayer>;
 }
 
 /// The identity provider as other plugins of its process see it: the keys that verify its
@@ -224,14 +227,42 @@ impl<'a> Context<'a> {
     /// A transport to `service`, which must be one the plugin declares in `CALLS`.
     pub fn transport(&self, service: &str) -> anyhow::Result<Transport> {
         self.check_calls(service)?;
-        let callee = self
-            .calls
+        let transport = self.wiring.transport(service)?;
+        Ok(crate::transport::observed(
+            transport,
+            self.name,
+            self.callee(service),
+        ))
+    }
+
+    /// `service`'s implementation `S` (a generated server trait), to call without the codec
+    /// (`transport::Direct`), when `service` runs in this process and shares it as `Arc<S>`;
+    /// `None` when it runs elsewhere, where its client over `transport` reaches it.
+    pub fn direct<S: ?Sized + Send + Sync + 'static>(
+        &self,
+        service: &str,
+    ) -> anyhow::Result<Option<crate::transport::Direct<S>>> {
+        self.check_calls(service)?;
+        let (Some(layer), Some(implementation)) =
+            (self.wiring.local_layer(service), self.shared::<Arc<S>>())
+        else {
+            return Ok(None);
+        };
+        Ok(Some(crate::transport::Direct::new(
+            implementation,
+            layer,
+            self.name,
+            self.callee(service),
+        )))
+    }
+
+    /// `service` as the `&'static str` of `CALLS`, for labels.
+    fn callee(&self, service: &str) -> &'static str {
+        self.calls
             .iter()
             .find(|called| **called == service)
             .copied()
-            .unwrap_or("unknown");
-        let transport = self.wiring.transport(service)?;
-        Ok(crate::transport::observed(transport, self.name, callee))
+            .unwrap_or("unknown")
     }
 
     /// Where `service`, which the plugin calls, serves its fault switches.

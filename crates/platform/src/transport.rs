@@ -3,9 +3,11 @@
 //! A `Transport` is a boxed gRPC service. In-process it is the servers themselves behind the
 //! same `ServerLayer` the network server runs (no sockets, same protobuf, same auth checks);
 //! over the network it is a tonic `Channel`. Generated clients take either:
-//! `CatalogClient::new(transport.clone())`.
+//! `CatalogClient::new(transport.clone())`. `Direct` skips the codec for a hot unary read when
+//! the callee runs in this process.
 
 mod client;
+mod direct;
 
 use std::time::Duration;
 
@@ -21,6 +23,7 @@ use crate::telemetry;
 use crate::tls::ClientTls;
 
 pub use self::client::observed;
+pub use self::direct::Direct;
 
 /// The most calls one process has in flight to one downstream; more wait their turn.
 const MAX_IN_FLIGHT: usize = 512;

@@ -56,6 +56,7 @@ impl Search {
             building: std::sync::RwLock::new(building.clone()),
             vocabulary: std::sync::RwLock::new(Vocabulary::default()),
             watermark: std::sync::atomic::AtomicI64::new(0),
+            read_at: std::sync::atomic::AtomicI64::new(0),
             caught_up: std::sync::atomic::AtomicBool::new(false),
             growing: std::sync::atomic::AtomicBool::new(false),
         };
@@ -295,13 +296,20 @@ impl Search {
     }
 
     /// Applies the vector rows changed since the last look (other replicas' writes).
+    /// Both the watermark and the time of the last read bound where unread rows can start;
+    /// the later of the two keeps a quiet catalog from reading its last burst of writes (a whole
+    /// seed) again at every look.
     pub(crate) async fn apply_changes(&self) -> Result<usize, Error> {
-        let since = self.watermark.load(Ordering::Relaxed) - CHANGE_OVERLAP_MS;
+        let started = platform::unix_now_ms();
+        let latest = self.watermark.load(Ordering::Relaxed);
+        let since = latest.max(self.read_at.load(Ordering::Relaxed)) - CHANGE_OVERLAP_MS;
         let spaces: Vec<Arc<Space>> = std::iter::once(self.serving())
             .chain(self.building())
             .collect();
         let spaces: Vec<&Space> = spaces.iter().map(Arc::as_ref).collect();
-        self.apply_from(since, &spaces).await
+        let applied = self.apply_from(since, &spaces).await?;
+        self.read_at.fetch_max(started, Ordering::Relaxed);
+        Ok(applied)
     }
 
     /// Applies the vector rows changed since `since` to `spaces`. The watermark moves (and a

@@ -1,5 +1,6 @@
 //! The Catalog contract, run over the in-process and the network transport on every engine.
 
+use platform::grpc::ServerLayer;
 use proto::catalog as pb;
 use proto::catalog::catalog_client::CatalogClient;
 use tonic::Code;
@@ -236,4 +237,100 @@ async fn invalid_products_are_refused_with_the_field_named_and_nothing_stored() 
         .unwrap_err();
         assert_eq!(duplicate.code(), Code::AlreadyExists, "{engine}");
     }
+}
+
+#[tokio::test]
+async fn a_direct_call_answers_and_refuses_as_both_transports_do_and_is_measured_as_a_call() {
+    use proto::catalog::catalog_server::Catalog as CatalogRpc;
+    use std::sync::Arc;
+
+    const PATH: &str = "/emporium.catalog.v1.Catalog/GetProduct";
+    let app = TestCatalog::spawn("sqlite").await;
+    app.catalog.seed_if_empty(|_, _| {}).await.unwrap();
+    let layer = ServerLayer::new(app.issuer.verifier(), &[]);
+    let direct =
+        platform::transport::Direct::new(app.catalog.rpc(), layer, "direct-test", "catalog");
+    let call = |request: tonic::Request<pb::GetProductRequest>| {
+        direct.unary(PATH, request, |catalog: Arc<dyn CatalogRpc>, request| async move {
+            catalog.get_product(request).await
+        })
+    };
+    let sku = |sku: &str| pb::GetProductRequest {
+        sku: sku.to_owned(),
+    };
+    let reader = app.reader_token();
+    let other_issuer = test_support::TestIssuer::new().user_token("user-1", "catalog.read");
+    let no_scope = app.issuer.user_token("user-1", "cart.write");
+
+    let mut client = CatalogClient::new(app.transports.in_process.clone());
+    let expected = get(&mut client, &reader, "KIT-00001").await.unwrap();
+    let answered = call(platform::transport::request(sku("kit-00001"), &reader))
+        .await
+        .unwrap();
+    assert_eq!(
+        answered.into_inner(),
+        expected,
+        "the same product, the sku read as the server reads it"
+    );
+
+    let cases = [
+        (
+            platform::transport::anonymous(sku("KIT-00001")),
+            Code::Unauthenticated,
+        ),
+        (
+            platform::transport::request(sku("KIT-00001"), "not.a.token"),
+            Code::Unauthenticated,
+        ),
+        (
+            platform::transport::request(sku("KIT-00001"), &other_issuer),
+            Code::Unauthenticated,
+        ),
+        (
+            platform::transport::request(sku("KIT-00001"), &no_scope),
+            Code::PermissionDenied,
+        ),
+        (
+            platform::transport::request(sku("NOPE-404"), &reader),
+            Code::NotFound,
+        ),
+        (
+            platform::transport::request(sku(""), &reader),
+            Code::InvalidArgument,
+        ),
+    ];
+    for (request, code) in cases {
+        let direct_status = call(request).await.unwrap_err();
+        assert_eq!(direct_status.code(), code, "{direct_status:?}");
+    }
+    let over_grpc = get(&mut client, &reader, "NOPE-404").await.unwrap_err();
+    let directly = call(platform::transport::request(sku("NOPE-404"), &reader))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        directly.message(),
+        over_grpc.message(),
+        "the same refusal, word for word"
+    );
+
+    // The client's edge and the server's figures both count the direct calls, as calls.
+    let metrics = platform::telemetry::render_metrics();
+    let edge = metrics
+        .lines()
+        .filter(|line| {
+            line.starts_with("rpc_client_calls_total")
+                && line.contains(r#"caller="direct-test""#)
+                && line.contains(r#"rpc_method="GetProduct""#)
+        })
+        .map(|line| line.rsplit(' ').next().unwrap().parse::<u64>().unwrap())
+        .sum::<u64>();
+    assert_eq!(edge, 8, "every direct call is on the edge:\n{metrics}");
+    assert!(
+        metrics
+            .lines()
+            .any(|line| line.starts_with("grpc_server_handled_total")
+                && line.contains(r#"grpc_method="GetProduct""#)
+                && line.contains(r#"grpc_code="NotFound""#)),
+        "the server side counts them by code:\n{metrics}"
+    );
 }

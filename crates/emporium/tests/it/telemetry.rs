@@ -399,7 +399,39 @@ async fn a_purchase_leaves_its_whole_story_in_spans_metrics_and_logs() {
         .expect("a record in a span has its trace");
     assert_eq!(context.trace_id, TraceId::from(trace.trace_id));
 
+    a_product_read_in_one_process_has_both_sides_of_its_call(&shop, &exporter).await;
     a_declined_payment_shows_as_an_error_at_its_step(&shop, &exporter, &metrics, sku).await;
+}
+
+/// The gateway calls the catalog in its process without the codec (`transport::Direct`): the
+/// trace still shows the client's span and the server's, as over gRPC.
+async fn a_product_read_in_one_process_has_both_sides_of_its_call(
+    shop: &TestShop,
+    exporter: &InMemorySpanExporter,
+) {
+    let trace = new_trace();
+    let read = shop
+        .http
+        .get(shop.url("/api/v1/products/KIT-00004"))
+        .header("traceparent", trace.traceparent())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read.status(), 200);
+    let spans = spans_of(exporter, trace.trace_id, |spans| {
+        spans.names().contains(&"GET /api/v1/products/{sku}")
+    })
+    .await;
+    let request = spans.named("GET /api/v1/products/{sku}");
+    let call = spans.child(request, "emporium.catalog.v1.Catalog/GetProduct");
+    assert_eq!(call.span_kind, SpanKind::Client);
+    assert_eq!(attribute(call, "emporium.service"), "gateway");
+    assert_eq!(attribute(call, "peer.service"), "catalog");
+    assert_eq!(attribute(call, "rpc.grpc.status_code"), "0");
+    let served = spans.child(call, "/emporium.catalog.v1.Catalog/GetProduct");
+    assert_eq!(served.span_kind, SpanKind::Server);
+    assert_eq!(attribute(served, "rpc.method"), "GetProduct");
+    assert_eq!(attribute(served, "rpc.grpc.status_code"), "0");
 }
 
 fn a_purchase_has_every_hop(spans: &Spans, trace: &TraceContext) {

@@ -22,29 +22,67 @@ use crate::telemetry::{self, TraceContext};
 
 /// `transport`, observed as calls from `caller` to `callee`.
 pub fn observed(transport: Transport, caller: &'static str, callee: &'static str) -> Transport {
-    // The handles it keeps are the recorder's: it must be there before the first is made.
-    telemetry::metrics();
     BoxCloneSyncService::new(Observed {
         inner: transport,
-        caller,
-        callee,
-        edge: format!("{caller}→{callee}").into(),
-        methods: Arc::default(),
+        edge: Edge::new(caller, callee),
     })
 }
 
 #[derive(Clone)]
 struct Observed {
     inner: Transport,
+    edge: Edge,
+}
+
+impl Service<http::Request<Body>> for Observed {
+    type Response = http::Response<Body>;
+    type Error = Status;
+    type Future = BoxFuture<'static, Result<http::Response<Body>, Status>>;
+
+    fn poll_ready(&mut self, context: &mut Context<'_>) -> Poll<Result<(), Status>> {
+        self.inner.poll_ready(context)
+    }
+
+    fn call(&mut self, request: http::Request<Body>) -> Self::Future {
+        // The readied service goes into the future; a fresh clone waits for the next call.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let (mut parts, body) = request.into_parts();
+        let (observation, parent) = self.edge.begin(parts.uri.path());
+        if let Some(value) = parent.and_then(|parent| parent.traceparent().parse().ok()) {
+            parts.headers.insert("traceparent", value);
+        }
+        let call = inner.call(http::Request::from_parts(parts, body));
+        Box::pin(observation.watch(call, |response| {
+            Status::from_header_map(response.headers())
+                .map_or(tonic::Code::Ok, |status| status.code())
+        }))
+    }
+}
+
+/// One caller→callee edge of the service map, and the figures of the calls made along it.
+#[derive(Clone)]
+pub(crate) struct Edge {
     caller: &'static str,
     callee: &'static str,
     /// Shared by the clones each call makes.
-    edge: Arc<str>,
+    name: Arc<str>,
     /// Each method's metrics, and the method as a label.
     methods: Arc<Handles<String, (Family, Arc<str>)>>,
 }
 
-impl Observed {
+impl Edge {
+    pub(crate) fn new(caller: &'static str, callee: &'static str) -> Edge {
+        // The handles it keeps are the recorder's: it must be there before the first is made.
+        telemetry::metrics();
+        Edge {
+            caller,
+            callee,
+            name: format!("{caller}→{callee}").into(),
+            methods: Arc::default(),
+        }
+    }
+
     /// The client metrics of `method` on this edge, made once.
     fn metrics(&self, method: &str) -> (Family, Arc<str>) {
         let (caller, callee) = (self.caller, self.callee);
@@ -58,38 +96,54 @@ impl Observed {
             (method.to_owned(), (family, method.into()))
         })
     }
+
+    /// Begins a call of `path` (`/package.Service/Method`) along the edge: its client span, and
+    /// the trace context that makes the span the callee's parent.
+    pub(crate) fn begin(&self, path: &str) -> (Observation, Option<TraceContext>) {
+        let method = path.rsplit('/').next().unwrap_or_default();
+        let span = client_span(self.caller, self.callee, path, method);
+        let (family, method) = self.metrics(method);
+        let parent = parent_of_callee(&span);
+        let observation = Observation {
+            span,
+            family,
+            method,
+            trace_id: telemetry::current_trace().map_or(0, |trace| trace.exemplar()),
+            edge: self.clone(),
+        };
+        (observation, parent)
+    }
 }
 
-impl Service<http::Request<Body>> for Observed {
-    type Response = http::Response<Body>;
-    type Error = Status;
-    type Future = BoxFuture<'static, Result<http::Response<Body>, Status>>;
+/// A call along an edge, begun.
+pub(crate) struct Observation {
+    span: tracing::Span,
+    family: Family,
+    method: Arc<str>,
+    trace_id: u128,
+    edge: Edge,
+}
 
-    fn poll_ready(&mut self, context: &mut Context<'_>) -> Poll<Result<(), Status>> {
-        self.inner.poll_ready(context)
-    }
-
-    fn call(&mut self, mut request: http::Request<Body>) -> Self::Future {
-        // The readied service goes into the future; a fresh clone waits for the next call.
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
-        let (caller, callee, edge) = (self.caller, self.callee, self.edge.clone());
-        let path = request.uri().path();
-        let method = path.rsplit('/').next().unwrap_or_default();
-        let span = client_span(caller, callee, path, method);
-        let (family, method) = self.metrics(method);
-        if let Some(traceparent) = traceparent_of(&span)
-            && let Ok(value) = traceparent.parse()
-        {
-            request.headers_mut().insert("traceparent", value);
-        }
-        let trace_id = telemetry::current_trace().map_or(0, |trace| trace.exemplar());
+impl Observation {
+    /// Awaits `call` in the client span, and records how it ended: an error's status, or what
+    /// `code_of` reads from an answer.
+    pub(crate) async fn watch<T>(
+        self,
+        call: impl Future<Output = Result<T, Status>>,
+        code_of: impl FnOnce(&T) -> tonic::Code,
+    ) -> Result<T, Status> {
+        let Observation {
+            span,
+            family,
+            method,
+            trace_id,
+            edge,
+        } = self;
         let future = async move {
             let started = Instant::now();
-            let answer = inner.call(request).await;
+            let answer = call.await;
             let code = match &answer {
-                Ok(response) => Status::from_header_map(response.headers())
-                    .map_or(tonic::Code::Ok, |status| status.code()),
+                Ok(response) => code_of(response),
                 Err(status) => status.code(),
             };
             let elapsed = started.elapsed();
@@ -99,13 +153,14 @@ impl Service<http::Request<Body>> for Observed {
             if failed {
                 telemetry::mark_error(&span, &format!("{code:?}"));
             }
+            let (caller, callee) = (edge.caller, edge.callee);
             family.record(code as i32, elapsed.as_secs_f64(), trace_id, || {
                 metrics::counter!("rpc_client_calls_total", "caller" => caller, "callee" => callee, "rpc_method" => method.to_string(), "code" => format!("{code:?}"))
             });
-            Red::global().record(Kind::Edge, &edge, elapsed, !failed, trace_id);
+            Red::global().record(Kind::Edge, &edge.name, elapsed, !failed, trace_id);
             answer
         };
-        Box::pin(future.instrument(span))
+        future.instrument(span).await
     }
 }
 
@@ -130,13 +185,12 @@ fn client_span(caller: &str, callee: &str, path: &str, method: &str) -> tracing:
     )
 }
 
-/// The `traceparent` that makes `span` the parent of the callee's span.
-fn traceparent_of(span: &tracing::Span) -> Option<String> {
+/// The trace context that makes `span` the parent of the callee's span.
+fn parent_of_callee(span: &tracing::Span) -> Option<TraceContext> {
     let (trace_id, span_id, sampled) = telemetry::span_ids(span)?;
-    let trace = TraceContext {
+    Some(TraceContext {
         trace_id,
         parent_span_id: span_id,
         sampled,
-    };
-    Some(trace.traceparent())
+    })
 }
