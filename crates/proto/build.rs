@@ -16,6 +16,7 @@ const PROTOS: &[&str] = &[
     "emporium/recommendations.proto",
     "emporium/admin.proto",
     "emporium/functions.proto",
+    "emporium/inference.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

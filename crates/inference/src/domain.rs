@@ -40,6 +40,8 @@ pub enum Stage {
 pub struct Version {
     pub model: String,
     pub number: u32,
+    /// What runs: an embedder's name (`minilm-static`).
+    pub artefact: String,
     /// The SHA-256 of the artefact (the weights), hex.
     pub sha256: String,
     /// Where the artefact came from, and under which licence.
@@ -48,9 +50,26 @@ pub struct Version {
     /// Figures of the offline evaluation (`ndcg@10` for an embedder), by name.
     pub evaluation: Vec<(String, f64)>,
     pub stage: Stage,
+    pub created_at_ms: i64,
     /// When it last became production (milliseconds), if it ever did: rollbacks go back to the
     /// version promoted before the current one.
     pub promoted_at_ms: Option<i64>,
+}
+
+impl Stage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Candidate => "candidate",
+            Stage::Production => "production",
+            Stage::Archived => "archived",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Stage> {
+        [Stage::Candidate, Stage::Production, Stage::Archived]
+            .into_iter()
+            .find(|stage| stage.as_str() == text)
+    }
 }
 
 /// A change of stage the registry makes: `(version number, new stage)`.

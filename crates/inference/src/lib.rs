@@ -1,13 +1,96 @@
-//! The inference service (issue 16), being built: the models the shop runs in production as
-//! versions with a stage, the traffic between them, and the signals that say whether a version
-//! agrees with production and whether its inputs and outputs drift.
+//! The inference service (issue 16, being built): the models the shop runs in production as
+//! versions in a registry, the traffic between them, and their answers. An embedding request
+//! goes to the production version or, for its share, to a canary; a shadow embeds the same
+//! texts afterwards and only its agreement with the answer (cosine) is recorded. Every answer
+//! names the version that made it.
 //!
-//! This first part is the service's rules, without IO (`domain`): the registry's stages and
-//! their moves (promote, roll back, retire), the split of live traffic into production, a canary
-//! and a shadow, the agreement of two versions' answers (cosine of embeddings, overlap@k of
-//! rankings), and drift as the population stability index of a sliding window against the
-//! reference window taken at promotion. The store, the gRPC service, the OpenAI-compatible
-//! endpoints and the plugin follow in the shape of the other services (ARCHITECTURE.md,
-//! "Service crates").
+//! - `domain`: the rules without IO (stages and their moves, routing, agreement, drift);
+//! - `store`: the registry and the traffic in SQLite or PostgreSQL;
+//! - `registry`: the registry as the service reads it, kept in memory and refreshed;
+//! - `embed`: embedding requests, the canary and the shadow;
+//! - `grpc`: the `Inference` service; `error`: its one mapping to gRPC.
+//!
+//! The OpenAI-compatible endpoints, the plugin, drift in production and the LLM gateway follow.
 
 pub mod domain;
+mod embed;
+mod error;
+mod grpc;
+mod registry;
+mod store;
+
+use std::sync::Arc;
+
+use serde::Deserialize;
+
+pub use crate::embed::Embedded;
+pub use crate::error::Error;
+pub use crate::grpc::InferenceGrpc;
+use crate::registry::Registry;
+pub use crate::registry::{EMBEDDING_MODEL, Model};
+use crate::store::Store;
+
+/// The inference service's settings (`[inference]`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub database_url: String,
+    /// Where models that are not compiled in live (`semantic::load`).
+    pub models_dir: String,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            database_url: String::new(),
+            models_dir: "models".to_owned(),
+        }
+    }
+}
+
+/// The inference service: cheap to clone, every clone the same service.
+#[derive(Clone, Debug)]
+pub struct Inference {
+    store: Store,
+    registry: Arc<Registry>,
+}
+
+impl Inference {
+    /// Opens the database, registers the bundled models on a first start, and reads the
+    /// registry.
+    pub async fn build(config: &Config) -> anyhow::Result<Inference> {
+        let store = Store::open(&config.database_url).await?;
+        let registry = Arc::new(Registry::new(std::path::PathBuf::from(&config.models_dir)));
+        let inference = Inference { store, registry };
+        inference.register_bundled().await?;
+        inference.refresh().await?;
+        Ok(inference)
+    }
+
+    /// The gRPC service to mount on a server or an in-process transport.
+    pub fn grpc(&self) -> proto::inference::inference_server::InferenceServer<InferenceGrpc> {
+        InferenceGrpc::server(self.clone())
+    }
+
+    /// Reads the registry and the traffic again (another replica's changes).
+    pub async fn refresh(&self) -> anyhow::Result<()> {
+        let versions = self.store.versions().await?;
+        let traffic = self.store.traffic().await?;
+        self.registry.replace(versions, traffic);
+        Ok(())
+    }
+
+    /// Re-reads the registry every second until `shutdown`, so that every replica routes by
+    /// the same versions within a second of a change.
+    pub async fn follow_registry(self, shutdown: platform::Shutdown) {
+        loop {
+            tokio::select! {
+                () = shutdown.wait() => return,
+                () = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+            }
+            if let Err(error) = self.refresh().await {
+                tracing::warn!(error = format!("{error:#}"), "read the model registry");
+            }
+        }
+    }
+}

@@ -37,6 +37,7 @@ pub mod emporium {
         recommendations => "emporium.recommendations.v1",
         admin => "emporium.admin.v1",
         functions => "emporium.functions.v1",
+        inference => "emporium.inference.v1",
     }
 }
 
@@ -46,6 +47,7 @@ pub use emporium::catalog::v1 as catalog;
 pub use emporium::common::v1 as common;
 pub use emporium::functions::v1 as functions;
 pub use emporium::identity::v1 as identity;
+pub use emporium::inference::v1 as inference;
 pub use emporium::inventory::v1 as inventory;
 pub use emporium::orders::v1 as orders;
 pub use emporium::payments::v1 as payments;

@@ -48,6 +48,12 @@ pub const FUNCTIONS_RUN: &str = "functions.run";
 /// Register merchants' webhook endpoints and read their deliveries (functions).
 pub const WEBHOOKS_ADMIN: &str = "webhooks.admin";
 
+/// Call the inference API: embeddings, chat completions, the list of models (inference).
+pub const INFERENCE: &str = "inference";
+/// Promote, roll back and retire model versions, and set their canary and shadow traffic
+/// (inference).
+pub const MODELS_ADMIN: &str = "models.admin";
+
 /// Every scope, for discovery, registration checks and the docs.
 pub const ALL: &[&str] = &[
     OPENID,
@@ -71,6 +77,8 @@ pub const ALL: &[&str] = &[
     FUNCTIONS_ADMIN,
     FUNCTIONS_RUN,
     WEBHOOKS_ADMIN,
+    INFERENCE,
+    MODELS_ADMIN,
 ];
 
 /// What a shopper's token carries when none are asked for, and all a registered app may ask for:

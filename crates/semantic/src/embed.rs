@@ -26,6 +26,20 @@ pub trait Embedder: Send + Sync {
     /// One vector per text, in order.
     fn embed(&self, texts: &[String]) -> Vec<Vec<f32>>;
 
+    /// The SHA-256 of the model's weights, hex, when it is known.
+    fn sha256(&self) -> Option<&str> {
+        None
+    }
+
+    /// How many tokens the model reads of `texts` (what an API bills as `prompt_tokens`); by
+    /// default, their words.
+    fn count_tokens(&self, texts: &[String]) -> usize {
+        texts
+            .iter()
+            .map(|text| text.split_whitespace().count())
+            .sum()
+    }
+
     /// One text's vector.
     fn embed_one(&self, text: &str) -> Vec<f32> {
         self.embed(&[text.to_owned()]).pop().unwrap_or_default()
@@ -44,6 +58,9 @@ pub const BUNDLED_NAME: &str = "minilm-static";
 pub struct StaticEmbedder {
     model: StaticModel,
     id: ModelId,
+    sha256: String,
+    /// The model's tokenizer again, for counting tokens (model2vec keeps its own private).
+    tokenizer: tokenizers::Tokenizer,
 }
 
 impl std::fmt::Debug for StaticEmbedder {
@@ -93,17 +110,19 @@ impl StaticEmbedder {
     ) -> anyhow::Result<StaticEmbedder> {
         let model = StaticModel::from_bytes(tokenizer, weights, config, Some(true))
             .map_err(|error| anyhow::anyhow!("load the embedding model {name}: {error}"))?;
+        let tokenizer = tokenizers::Tokenizer::from_bytes(tokenizer)
+            .map_err(|error| anyhow::anyhow!("load the tokenizer of {name}: {error}"))?;
         let digest = sha2::Sha256::digest(weights);
-        let version = digest[..6]
-            .iter()
-            .map(|byte| format!("{byte:02x}"))
-            .collect();
+        let hex =
+            |bytes: &[u8]| -> String { bytes.iter().map(|byte| format!("{byte:02x}")).collect() };
         Ok(StaticEmbedder {
             model,
             id: ModelId {
                 name: name.to_owned(),
-                version,
+                version: hex(&digest[..6]),
             },
+            sha256: hex(&digest),
+            tokenizer,
         })
     }
 }
@@ -123,6 +142,22 @@ impl Embedder for StaticEmbedder {
             .into_iter()
             .map(unit)
             .collect()
+    }
+
+    fn sha256(&self) -> Option<&str> {
+        Some(&self.sha256)
+    }
+
+    /// The tokens the model averages: at most 256 a text, as `embed` reads them.
+    fn count_tokens(&self, texts: &[String]) -> usize {
+        texts
+            .iter()
+            .map(|text| {
+                self.tokenizer
+                    .encode_fast(text.as_str(), false)
+                    .map_or(0, |encoding| encoding.len().min(256))
+            })
+            .sum()
     }
 }
 
@@ -228,6 +263,14 @@ impl Embedder for Truncated {
         self.dimensions
     }
 
+    fn sha256(&self) -> Option<&str> {
+        self.inner.sha256()
+    }
+
+    fn count_tokens(&self, texts: &[String]) -> usize {
+        self.inner.count_tokens(texts)
+    }
+
     fn embed(&self, texts: &[String]) -> Vec<Vec<f32>> {
         self.inner
             .embed(texts)
@@ -265,6 +308,18 @@ mod tests {
         assert_eq!(embedder.dimensions(), 256);
         assert_eq!(embedder.model().name, BUNDLED_NAME);
         assert_eq!(embedder.model().version.len(), 12);
+        let sha256 = embedder.sha256().unwrap();
+        assert_eq!(sha256.len(), 64);
+        assert!(
+            sha256.starts_with(&embedder.model().version),
+            "the version is its start"
+        );
+        let texts = ["a linen apron".to_owned(), "".to_owned()];
+        let tokens = embedder.count_tokens(&texts);
+        assert!(
+            (3..=6).contains(&tokens),
+            "{tokens} tokens in three words and none"
+        );
         let vector = embedder.embed_one("a linen apron");
         assert_eq!(vector.len(), 256);
         let length: f32 = vector.iter().map(|value| value * value).sum::<f32>().sqrt();

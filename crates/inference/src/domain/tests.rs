@@ -8,11 +8,13 @@ fn version(number: u32, stage: Stage, promoted_at_ms: Option<i64>) -> Version {
     Version {
         model: "minilm-static".to_owned(),
         number,
+        artefact: "minilm-static".to_owned(),
         sha256: format!("{number:064x}"),
         source: "models/minilm-static".to_owned(),
         licence: "Apache-2.0".to_owned(),
         evaluation: vec![("ndcg@10".to_owned(), 0.9)],
         stage,
+        created_at_ms: 0,
         promoted_at_ms,
     }
 }

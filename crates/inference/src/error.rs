@@ -1,0 +1,36 @@
+//! The inference service's errors and their one mapping to gRPC.
+
+use crate::domain::Invalid;
+use platform::db;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
+    #[error("model: there is no model `{0}`")]
+    UnknownModel(String),
+    #[error("model: no version of `{0}` is in production")]
+    NoProduction(String),
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl From<db::Error> for Error {
+    fn from(error: db::Error) -> Error {
+        Error::Unexpected(anyhow::Error::new(error).context("query the inference database"))
+    }
+}
+
+impl From<Error> for tonic::Status {
+    fn from(error: Error) -> tonic::Status {
+        match error {
+            Error::Invalid(_) => tonic::Status::invalid_argument(error.to_string()),
+            Error::UnknownModel(_) => tonic::Status::not_found(error.to_string()),
+            Error::NoProduction(_) => tonic::Status::failed_precondition(error.to_string()),
+            Error::Unexpected(error) => {
+                tracing::error!(error = format!("{error:#}"), "inference call failed");
+                tonic::Status::internal("inference failed to handle the call")
+            }
+        }
+    }
+}

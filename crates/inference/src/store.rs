@@ -1,0 +1,153 @@
+//! The only code that touches the inference database: the registry's versions and each
+//! model's traffic.
+
+use platform::db::{self, Database, Row};
+
+use crate::domain::{Move, Stage, Traffic, Version};
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+#[derive(Clone, Debug)]
+pub(crate) struct Store {
+    database: Database,
+}
+
+impl Store {
+    pub(crate) async fn open(database_url: &str) -> anyhow::Result<Store> {
+        let database =
+            Database::open(database_url, &SQLITE_MIGRATIONS, &POSTGRES_MIGRATIONS).await?;
+        Ok(Store { database })
+    }
+
+    /// Adds `version` of a model of `kind` unless the model has that number already; answers
+    /// whether it was added.
+    pub(crate) async fn register(&self, kind: &str, version: &Version) -> anyhow::Result<bool> {
+        let evaluation = serde_json::to_string(&version.evaluation)?;
+        let mut transaction = self.database.begin_write().await?;
+        let done = db::query("INSERT INTO model_versions (model, number, kind, artefact, sha256, source, licence, evaluation, stage, created_at_ms, promoted_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (model, number) DO NOTHING")
+            .bind(version.model.as_str())
+            .bind(version.number)
+            .bind(kind)
+            .bind(version.artefact.as_str())
+            .bind(version.sha256.as_str())
+            .bind(version.source.as_str())
+            .bind(version.licence.as_str())
+            .bind(evaluation)
+            .bind(version.stage.as_str())
+            .bind(version.created_at_ms)
+            .bind(version.promoted_at_ms)
+            .execute(&mut *transaction)
+            .await?;
+        transaction.commit().await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Every version of every model, by model and number, with each model's kind.
+    pub(crate) async fn versions(&self) -> anyhow::Result<Vec<(String, Version)>> {
+        let rows = db::query("SELECT kind, model, number, artefact, sha256, source, licence, evaluation, stage, created_at_ms, promoted_at_ms FROM model_versions ORDER BY model, number")
+        .fetch_all(self.database.pool())
+        .await?;
+        rows.iter()
+            .map(|row| Ok((row.try_get::<String, _>("kind")?, version_of(row)?)))
+            .collect()
+    }
+
+    /// Every model's traffic that is set, by model.
+    pub(crate) async fn traffic(&self) -> anyhow::Result<Vec<(String, Traffic)>> {
+        let rows = db::query("SELECT model, canary_version, canary_basis_points, shadow_version FROM model_traffic ORDER BY model")
+            .fetch_all(self.database.pool())
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let canary = row.try_get::<u32, _>("canary_version")?;
+                let shadow = row.try_get::<u32, _>("shadow_version")?;
+                let traffic = Traffic {
+                    canary: (canary > 0)
+                        .then(|| Ok::<_, db::Error>((canary, row.try_get("canary_basis_points")?)))
+                        .transpose()?,
+                    shadow: (shadow > 0).then_some(shadow),
+                };
+                Ok((row.try_get("model")?, traffic))
+            })
+            .collect()
+    }
+
+    /// Makes `moves` at `now_ms` in one transaction: a version made production is stamped
+    /// unless `restore` (a roll back keeps the time it was first promoted, so a second roll back
+    /// goes further back), and one that stops being a candidate leaves the canary and shadow.
+    pub(crate) async fn apply(
+        &self,
+        model: &str,
+        moves: &[Move],
+        now_ms: i64,
+        restore: bool,
+    ) -> anyhow::Result<()> {
+        let mut transaction = self.database.begin_write().await?;
+        // Archive first: the index allows one production version a model at any moment.
+        let mut ordered = moves.to_vec();
+        ordered.sort_by_key(|(_, stage)| *stage == Stage::Production);
+        for (number, stage) in ordered {
+            let promoted = (stage == Stage::Production && !restore).then_some(now_ms);
+            db::query("UPDATE model_versions SET stage = $1, promoted_at_ms = COALESCE($2, promoted_at_ms) WHERE model = $3 AND number = $4")
+                .bind(stage.as_str())
+                .bind(promoted)
+                .bind(model)
+                .bind(number)
+                .execute(&mut *transaction)
+                .await?;
+            db::query("UPDATE model_traffic SET canary_version = 0, canary_basis_points = 0, updated_at_ms = $1 WHERE model = $2 AND canary_version = $3")
+                .bind(now_ms)
+                .bind(model)
+                .bind(number)
+                .execute(&mut *transaction)
+                .await?;
+            db::query("UPDATE model_traffic SET shadow_version = 0, updated_at_ms = $1 WHERE model = $2 AND shadow_version = $3")
+                .bind(now_ms)
+                .bind(model)
+                .bind(number)
+                .execute(&mut *transaction)
+                .await?;
+        }
+        Ok(transaction.commit().await?)
+    }
+
+    /// Sets a model's canary and shadow (checked by the caller against its versions).
+    pub(crate) async fn set_traffic(
+        &self,
+        model: &str,
+        traffic: Traffic,
+        now_ms: i64,
+    ) -> anyhow::Result<()> {
+        let (canary, basis_points) = traffic.canary.unwrap_or((0, 0));
+        let mut transaction = self.database.begin_write().await?;
+        db::query("INSERT INTO model_traffic (model, canary_version, canary_basis_points, shadow_version, updated_at_ms) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (model) DO UPDATE SET canary_version = excluded.canary_version, canary_basis_points = excluded.canary_basis_points, shadow_version = excluded.shadow_version, updated_at_ms = excluded.updated_at_ms")
+            .bind(model)
+            .bind(canary)
+            .bind(basis_points)
+            .bind(traffic.shadow.unwrap_or(0))
+            .bind(now_ms)
+            .execute(&mut *transaction)
+            .await?;
+        Ok(transaction.commit().await?)
+    }
+}
+
+fn version_of(row: &Row) -> anyhow::Result<Version> {
+    let stage: String = row.try_get("stage")?;
+    let evaluation: String = row.try_get("evaluation")?;
+    Ok(Version {
+        model: row.try_get("model")?,
+        number: row.try_get("number")?,
+        artefact: row.try_get("artefact")?,
+        sha256: row.try_get("sha256")?,
+        source: row.try_get("source")?,
+        licence: row.try_get("licence")?,
+        evaluation: serde_json::from_str(&evaluation)
+            .map_err(|error| anyhow::anyhow!("read a version's evaluation: {error}"))?,
+        stage: Stage::parse(&stage)
+            .ok_or_else(|| anyhow::anyhow!("a version's stage is `{stage}`"))?,
+        created_at_ms: row.try_get("created_at_ms")?,
+        promoted_at_ms: row.try_get("promoted_at_ms")?,
+    })
+}

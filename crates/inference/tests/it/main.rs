@@ -1,0 +1,369 @@
+//! The inference service's contract over both transports and both engines: the registry as
+//! seeded, embeddings that name their version, the moves between stages, and the canary's share
+//! and the shadow's silence.
+
+use inference::{Config, EMBEDDING_MODEL, Inference};
+use platform::grpc::ServerLayer;
+use platform::transport::{Transport, request};
+use proto::inference as pb;
+use proto::inference::inference_client::InferenceClient;
+use test_support::{BothTransports, TestIssuer};
+use tonic::Code;
+
+struct TestInference {
+    config: Config,
+    transports: BothTransports,
+    issuer: TestIssuer,
+}
+
+impl TestInference {
+    async fn spawn(engine: &str) -> TestInference {
+        let config = Config {
+            database_url: test_support::fresh_database_url(engine).await.unwrap(),
+            ..Config::default()
+        };
+        test_support::install_crypto();
+        let inference = Inference::build(&config).await.unwrap();
+        let issuer = TestIssuer::new();
+        let layer = ServerLayer::new(issuer.verifier(), &[]);
+        let routes = tonic::service::Routes::new(inference.grpc());
+        let transports = test_support::both_transports(routes, layer).await.unwrap();
+        TestInference {
+            config,
+            transports,
+            issuer,
+        }
+    }
+
+    fn user(&self) -> String {
+        self.issuer.user_token("user-1", "inference")
+    }
+
+    fn admin(&self) -> String {
+        self.issuer
+            .service_token("admin-cli", "inference models.admin")
+    }
+}
+
+type Client = InferenceClient<Transport>;
+
+async fn embed(
+    client: &mut Client,
+    token: &str,
+    inputs: &[&str],
+) -> Result<pb::EmbedResponse, tonic::Status> {
+    let inputs = inputs.iter().map(|text| text.to_string()).collect();
+    let message = pb::EmbedRequest {
+        model: EMBEDDING_MODEL.to_owned(),
+        inputs,
+    };
+    client
+        .embed(request(message, token))
+        .await
+        .map(tonic::Response::into_inner)
+}
+
+async fn model(client: &mut Client, token: &str) -> pb::Model {
+    let list = client
+        .list_models(request(pb::ListModelsRequest {}, token))
+        .await
+        .unwrap();
+    let models = list.into_inner().models;
+    models
+        .into_iter()
+        .find(|model| model.name == EMBEDDING_MODEL)
+        .expect("the embedding model is registered")
+}
+
+#[tokio::test]
+async fn the_bundled_embedders_are_registered_and_every_vector_names_its_version() {
+    for engine in test_support::engines() {
+        let app = TestInference::spawn(engine).await;
+        for (transport_name, transport) in app.transports.each() {
+            let mut client = InferenceClient::new(transport);
+            let registered = model(&mut client, &app.user()).await;
+            assert_eq!(registered.kind, "embedding");
+            let stages: Vec<(u32, &str)> = registered
+                .versions
+                .iter()
+                .map(|v| (v.number, v.stage.as_str()))
+                .collect();
+            assert_eq!(
+                stages,
+                [(1, "production"), (2, "candidate")],
+                "{engine}/{transport_name}"
+            );
+            let production = &registered.versions[0];
+            assert_eq!(production.artefact, "minilm-static");
+            assert_eq!(production.sha256.len(), 64);
+            assert_eq!(production.licence, "Apache-2.0");
+            assert!(production.evaluation.contains_key("ndcg@10"));
+            assert!(production.promoted_at_unix_ms > 0);
+
+            let answer = embed(
+                &mut client,
+                &app.user(),
+                &["a linen apron", "cast iron pot"],
+            )
+            .await
+            .unwrap();
+            assert_eq!(answer.version, 1, "{engine}/{transport_name}");
+            assert_eq!(answer.embeddings.len(), 2);
+            assert_eq!(answer.embeddings[0].values.len(), 256);
+            assert!(answer.prompt_tokens >= 4, "{}", answer.prompt_tokens);
+        }
+    }
+}
+
+#[tokio::test]
+async fn bad_requests_are_refused_naming_the_problem_over_both_transports() {
+    let app = TestInference::spawn("sqlite").await;
+    for (transport_name, transport) in app.transports.each() {
+        let mut client = InferenceClient::new(transport);
+        let anonymous = client
+            .embed(pb::EmbedRequest {
+                model: EMBEDDING_MODEL.to_owned(),
+                inputs: vec!["x".to_owned()],
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(anonymous.code(), Code::Unauthenticated, "{transport_name}");
+        let no_scope = app.issuer.user_token("user-1", "catalog.read");
+        let denied = embed(&mut client, &no_scope, &["x"]).await.unwrap_err();
+        assert_eq!(denied.code(), Code::PermissionDenied, "{transport_name}");
+        let empty = embed(&mut client, &app.user(), &[]).await.unwrap_err();
+        assert_eq!(empty.code(), Code::InvalidArgument);
+        assert!(
+            empty.message().starts_with("inputs:"),
+            "{}",
+            empty.message()
+        );
+        let blank = embed(&mut client, &app.user(), &["fine", "  "])
+            .await
+            .unwrap_err();
+        assert!(
+            blank.message().contains("text 1 is empty"),
+            "{}",
+            blank.message()
+        );
+        let unknown = client
+            .embed(request(
+                pb::EmbedRequest {
+                    model: "gpt-9".to_owned(),
+                    inputs: vec!["x".to_owned()],
+                },
+                &app.user(),
+            ))
+            .await
+            .unwrap_err();
+        assert_eq!(unknown.code(), Code::NotFound);
+        assert!(unknown.message().contains("gpt-9"));
+        let shopper_promotes = client
+            .promote(request(
+                pb::PromoteRequest {
+                    model: EMBEDDING_MODEL.to_owned(),
+                    version: 2,
+                },
+                &app.user(),
+            ))
+            .await
+            .unwrap_err();
+        assert_eq!(shopper_promotes.code(), Code::PermissionDenied);
+    }
+}
+
+#[tokio::test]
+async fn promote_roll_back_and_retire_move_the_answers_between_versions() {
+    for engine in test_support::engines() {
+        let app = TestInference::spawn(engine).await;
+        let mut client = InferenceClient::new(app.transports.network.clone());
+        let admin = app.admin();
+        let name = || EMBEDDING_MODEL.to_owned();
+        let promoted = client
+            .promote(request(
+                pb::PromoteRequest {
+                    model: name(),
+                    version: 2,
+                },
+                &admin,
+            ))
+            .await
+            .unwrap()
+            .into_inner();
+        let stages: Vec<&str> = promoted.versions.iter().map(|v| v.stage.as_str()).collect();
+        assert_eq!(stages, ["archived", "production"], "{engine}");
+        let answer = embed(&mut client, &app.user(), &["a linen apron"])
+            .await
+            .unwrap();
+        assert_eq!(
+            (answer.version, answer.embeddings[0].values.len()),
+            (2, 128),
+            "{engine}"
+        );
+
+        let retire_production = client
+            .retire(request(
+                pb::RetireRequest {
+                    model: name(),
+                    version: 2,
+                },
+                &admin,
+            ))
+            .await
+            .unwrap_err();
+        assert_eq!(retire_production.code(), Code::InvalidArgument);
+        assert!(
+            retire_production.message().contains("in production"),
+            "{}",
+            retire_production.message()
+        );
+
+        let rolled = client
+            .roll_back(request(pb::RollBackRequest { model: name() }, &admin))
+            .await
+            .unwrap()
+            .into_inner();
+        let stages: Vec<&str> = rolled.versions.iter().map(|v| v.stage.as_str()).collect();
+        assert_eq!(stages, ["production", "archived"], "{engine}");
+        assert_eq!(
+            embed(&mut client, &app.user(), &["a linen apron"])
+                .await
+                .unwrap()
+                .version,
+            1
+        );
+        let nothing_before = client
+            .roll_back(request(pb::RollBackRequest { model: name() }, &admin))
+            .await
+            .unwrap_err();
+        assert!(
+            nothing_before.message().contains("first in production"),
+            "{}",
+            nothing_before.message()
+        );
+        let missing = client
+            .promote(request(
+                pb::PromoteRequest {
+                    model: name(),
+                    version: 9,
+                },
+                &admin,
+            ))
+            .await
+            .unwrap_err();
+        assert!(
+            missing.message().contains("no version 9"),
+            "{}",
+            missing.message()
+        );
+
+        // Another replica on the same database reads the registry as this one left it.
+        let replica = Inference::build(&app.config).await.unwrap();
+        let versions = &replica.models()[0].1.versions;
+        assert_eq!(
+            versions[0].stage,
+            inference::domain::Stage::Production,
+            "{engine}"
+        );
+        assert_eq!(
+            versions[1].stage,
+            inference::domain::Stage::Archived,
+            "{engine}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_canary_answers_its_share_and_a_shadow_is_compared_but_never_returned() {
+    let app = TestInference::spawn("sqlite").await;
+    let mut client = InferenceClient::new(app.transports.in_process.clone());
+    let admin = app.admin();
+    let traffic = |canary_version, canary_basis_points, shadow_version| pb::SetTrafficRequest {
+        model: EMBEDDING_MODEL.to_owned(),
+        traffic: Some(pb::Traffic {
+            canary_version,
+            canary_basis_points,
+            shadow_version,
+        }),
+    };
+    let refused = client
+        .set_traffic(request(traffic(1, 1_000, 0), &admin))
+        .await
+        .unwrap_err();
+    assert!(
+        refused
+            .message()
+            .starts_with("canary: version 1 is production"),
+        "{}",
+        refused.message()
+    );
+    let too_much = client
+        .set_traffic(request(traffic(2, 6_000, 0), &admin))
+        .await
+        .unwrap_err();
+    assert!(
+        too_much.message().contains("1 to 5000"),
+        "{}",
+        too_much.message()
+    );
+
+    client
+        .set_traffic(request(traffic(2, 1_000, 0), &admin))
+        .await
+        .unwrap();
+    let user = app.user();
+    let mut by_canary = 0;
+    for n in 0..2_000 {
+        let answer = embed(&mut client, &user, &[&format!("request {n}")])
+            .await
+            .unwrap();
+        let dimensions = answer.embeddings[0].values.len();
+        match answer.version {
+            2 => {
+                by_canary += 1;
+                assert_eq!(dimensions, 128);
+            }
+            _ => assert_eq!(dimensions, 256),
+        }
+    }
+    let share = by_canary as f64 / 2_000.0;
+    assert!(
+        (share - 0.10).abs() <= 0.02,
+        "the canary answered {by_canary} of 2,000"
+    );
+
+    client
+        .set_traffic(request(traffic(0, 0, 2), &admin))
+        .await
+        .unwrap();
+    for n in 0..50 {
+        let answer = embed(&mut client, &user, &[&format!("watched {n}")])
+            .await
+            .unwrap();
+        assert_eq!(
+            (answer.version, answer.embeddings[0].values.len()),
+            (1, 256),
+            "never the shadow's"
+        );
+    }
+    let mut watched = 0.0;
+    for _ in 0..50 {
+        let metrics = platform::telemetry::render_metrics();
+        watched = metrics
+            .lines()
+            .filter(|line| {
+                line.starts_with("inference_shadow_agreement_count")
+                    && line.contains(r#"version="2""#)
+            })
+            .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum();
+        if watched >= 50.0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(
+        watched >= 50.0,
+        "the shadow compared {watched} of 50 answers"
+    );
+}
