@@ -49,6 +49,7 @@ SERVICES = [
     "notifications",
     "recommendations",
     "functions",
+    "inference",
     "gateway",
 ]
 # What the binary serves on /metrics (platform::telemetry, and the business counters of orders,
@@ -76,6 +77,8 @@ METRICS = {
     "function_duration_seconds",
     "function_billed_gigabyte_seconds",
     "function_cold_starts_total",
+    "inference_requests_total",
+    "inference_shadow_agreement",
     "function_dead_letters_total",
     "function_rollbacks_total",
     "webhook_attempts_total",

@@ -42,3 +42,7 @@ REVOKE ALL ON DATABASE emporium_recommendations FROM PUBLIC;
 CREATE ROLE emporium_functions LOGIN PASSWORD 'dev-functions' NOSUPERUSER NOCREATEDB NOCREATEROLE;
 CREATE DATABASE emporium_functions OWNER emporium_functions;
 REVOKE ALL ON DATABASE emporium_functions FROM PUBLIC;
+
+CREATE ROLE emporium_inference LOGIN PASSWORD 'dev-inference' NOSUPERUSER NOCREATEDB NOCREATEROLE;
+CREATE DATABASE emporium_inference OWNER emporium_inference;
+REVOKE ALL ON DATABASE emporium_inference FROM PUBLIC;

@@ -14,6 +14,7 @@ mod edge;
 mod extract;
 mod functions;
 mod images;
+mod openai;
 pub mod openapi;
 mod orders;
 mod plugin;
@@ -100,6 +101,8 @@ pub struct Dependencies {
     pub recommendations: Transport,
     /// Deploying functions (the admin API).
     pub functions: Transport,
+    /// The models behind `/v1` (OpenAI's embeddings and models).
+    pub inference: Transport,
     /// Runs the functions deployed at the edge and at `/fn/<name>`.
     pub runner: function_runner::Runner,
     /// The gateway's own token, for anonymous reads of the catalog.
@@ -176,6 +179,7 @@ pub fn router(config: &Config, dependencies: Dependencies) -> anyhow::Result<Rou
         .merge(images::routes())
         .merge(functions::routes())
         .merge(webhooks::routes())
+        .merge(openai::routes())
         .with_state(gateway);
     let own_routes = Router::new()
         .route("/fn/{name}", axum::routing::any(edge::route))

@@ -30,6 +30,8 @@ impl platform::registry::Plugin for Plugin {
         "shipping",
         // Deploying functions (an administrator's token); running them (its own).
         "functions",
+        // OpenAI's embeddings and models under /v1, with the caller's token.
+        "inference",
     ];
     /// Its own token reads the catalog and stock levels for anonymous visitors.
     const CLIENT: Option<ServiceClient> = Some(ServiceClient {
@@ -68,6 +70,7 @@ impl platform::registry::Plugin for Plugin {
             inventory: context.transport("inventory")?,
             recommendations: context.transport("recommendations")?,
             functions: functions.clone(),
+            inference: context.transport("inference")?,
             runner: runner.clone(),
             service_token: service_token.clone(),
             verifier: context.verifier.clone(),

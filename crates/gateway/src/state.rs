@@ -12,6 +12,7 @@ use proto::catalog::catalog_client::CatalogClient;
 use proto::catalog::catalog_server::Catalog as CatalogRpc;
 use proto::functions::functions_client::FunctionsClient;
 use proto::identity::identity_client::IdentityClient;
+use proto::inference::inference_client::InferenceClient;
 use proto::orders::orders_client::OrdersClient;
 use proto::recommendations::recommendations_client::RecommendationsClient;
 
@@ -32,6 +33,7 @@ pub(crate) struct Shared {
     pub(crate) orders: OrdersClient<Transport>,
     pub(crate) recommendations: RecommendationsClient<Transport>,
     pub(crate) functions: FunctionsClient<Transport>,
+    pub(crate) inference: InferenceClient<Transport>,
     service_token: Arc<dyn TokenSource>,
     pub(crate) verifier: platform::auth::Verifier,
     pub(crate) faults: platform::faults::client::Owners,
@@ -63,6 +65,8 @@ impl Gateway {
             functions: FunctionsClient::new(dependencies.functions)
                 .max_encoding_message_size(16 * 1024 * 1024)
                 .max_decoding_message_size(16 * 1024 * 1024),
+            inference: InferenceClient::new(dependencies.inference)
+                .max_decoding_message_size(80 * 1024 * 1024),
             service_token: dependencies.service_token,
             verifier: dependencies.verifier,
             faults: platform::faults::client::Owners::new(dependencies.faults),

@@ -8,30 +8,34 @@
 //! - `store`: the registry and the traffic in SQLite or PostgreSQL;
 //! - `registry`: the registry as the service reads it, kept in memory and refreshed;
 //! - `embed`: embedding requests, the canary and the shadow;
-//! - `grpc`: the `Inference` service; `error`: its one mapping to gRPC.
+//! - `grpc`: the `Inference` service; `error`: its one mapping to gRPC; `plugin`: its place in
+//!   a node.
 //!
-//! The OpenAI-compatible endpoints, the plugin, drift in production and the LLM gateway follow.
+//! The gateway serves it as OpenAI's `/v1/embeddings` and `/v1/models`. Drift in production,
+//! chat completions and the LLM gateway follow.
 
 pub mod domain;
 mod embed;
 mod error;
 mod grpc;
+mod plugin;
 mod registry;
 mod store;
 
 use std::sync::Arc;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 pub use crate::embed::Embedded;
 pub use crate::error::Error;
 pub use crate::grpc::InferenceGrpc;
+pub use crate::plugin::Plugin;
 use crate::registry::Registry;
 pub use crate::registry::{EMBEDDING_MODEL, Model};
 use crate::store::Store;
 
 /// The inference service's settings (`[inference]`).
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     pub database_url: String,
@@ -48,6 +52,19 @@ impl Default for Config {
     }
 }
 
+/// Says what the service's metrics mean, once the process's recorder is installed.
+fn describe_metrics() {
+    platform::telemetry::metrics();
+    metrics::describe_counter!(
+        "inference_requests_total",
+        "Inference requests by model, version and role: answer (what the caller got) or shadow (only compared)"
+    );
+    metrics::describe_histogram!(
+        "inference_shadow_agreement",
+        "Cosine of the shadow version's embedding of a text with the answer's, by model and shadow version"
+    );
+}
+
 /// The inference service: cheap to clone, every clone the same service.
 #[derive(Clone, Debug)]
 pub struct Inference {
@@ -59,6 +76,7 @@ impl Inference {
     /// Opens the database, registers the bundled models on a first start, and reads the
     /// registry.
     pub async fn build(config: &Config) -> anyhow::Result<Inference> {
+        describe_metrics();
         let store = Store::open(&config.database_url).await?;
         let registry = Arc::new(Registry::new(std::path::PathBuf::from(&config.models_dir)));
         let inference = Inference { store, registry };

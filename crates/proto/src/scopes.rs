@@ -82,7 +82,8 @@ pub const ALL: &[&str] = &[
 ];
 
 /// What a shopper's token carries when none are asked for, and all a registered app may ask for:
-/// stock levels are public, and the cart's live session watches them with the shopper's token.
+/// stock levels are public, and the cart's live session watches them with the shopper's token;
+/// the inference API answers a shopper's token as OpenAI's answers an API key.
 pub const SHOPPER: &[&str] = &[
     OPENID,
     PROFILE,
@@ -91,6 +92,7 @@ pub const SHOPPER: &[&str] = &[
     CART,
     ORDERS,
     INVENTORY_READ,
+    INFERENCE,
 ];
 
 /// What the admin client may do: administer the catalog, the stock and the clients at identity,
@@ -107,6 +109,8 @@ pub const ADMIN: &[&str] = &[
     CLIENTS_ADMIN,
     FUNCTIONS_ADMIN,
     WEBHOOKS_ADMIN,
+    INFERENCE,
+    MODELS_ADMIN,
 ];
 
 /// A set as OAuth writes it: space-separated.

@@ -17,7 +17,7 @@ const BINARY: &str = env!("CARGO_BIN_EXE_emporium");
 
 /// The processes, in the order they start: identity first, since the rest fetch its keys and
 /// ask it for tokens; the gateway last.
-const ORDER: [Service; 11] = [
+const ORDER: [Service; 12] = [
     Service::Identity,
     Service::Catalog,
     Service::Inventory,
@@ -28,6 +28,7 @@ const ORDER: [Service; 11] = [
     Service::Notifications,
     Service::Recommendations,
     Service::Functions,
+    Service::Inference,
     Service::Gateway,
 ];
 

@@ -17,6 +17,7 @@ mod exemplars;
 mod functions;
 mod graphql;
 mod images;
+mod inference;
 mod load;
 mod load_shop;
 mod mtls;

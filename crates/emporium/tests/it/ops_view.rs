@@ -267,7 +267,7 @@ pub(crate) async fn the_gateway_gathers_every_process(shop: &TestShop) {
         .await
         .unwrap();
     assert!(
-        page.contains("11 processes answered"),
+        page.contains("12 processes answered"),
         "{}",
         &page[..page.len().min(2000)]
     );

@@ -2,18 +2,32 @@
 
 use std::sync::OnceLock;
 
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 /// How often histogram samples are folded into their buckets.
 const METRICS_UPKEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The process-wide Prometheus recorder; installed on first use.
+/// The buckets of histograms of shares: an overlap, a cosine.
+const SHARE_BUCKETS: [f64; 12] = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1.0];
+
 pub fn metrics() -> &'static PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
     HANDLE.get_or_init(|| {
+        // Shares (0 to 1: an overlap, a cosine) are not latencies: buckets of their own.
         let recorder = PrometheusBuilder::new()
             .set_buckets(&super::red::BUCKETS)
-            .expect("the bucket list is not empty")
+            .and_then(|builder| {
+                builder
+                    .set_buckets_for_metric(Matcher::Suffix("_overlap".to_owned()), &SHARE_BUCKETS)
+            })
+            .and_then(|builder| {
+                builder.set_buckets_for_metric(
+                    Matcher::Suffix("_agreement".to_owned()),
+                    &SHARE_BUCKETS,
+                )
+            })
+            .expect("the bucket lists are not empty")
             .build_recorder();
         let handle = recorder.handle();
         // Another recorder may already be installed (tests); ours still renders what it records.

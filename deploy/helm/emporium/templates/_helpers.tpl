@@ -186,7 +186,7 @@ Refuses values the binary cannot honour. Included by configmap.yaml, so it runs 
 {{- end }}
 {{- end }}
 {{- range $name, $service := .Values.services }}
-{{- if not (has $name (list "identity" "catalog" "cart" "inventory" "payments" "shipping" "orders" "notifications" "recommendations" "functions" "gateway")) }}
+{{- if not (has $name (list "identity" "catalog" "cart" "inventory" "payments" "shipping" "orders" "notifications" "recommendations" "functions" "inference" "gateway")) }}
 {{- fail (printf "services.%s: not an Emporium service" $name) }}
 {{- end }}
 {{- range $callee := $service.calls }}
