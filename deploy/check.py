@@ -79,6 +79,8 @@ METRICS = {
     "function_cold_starts_total",
     "inference_requests_total",
     "inference_shadow_agreement",
+    "inference_drift",
+    "inference_drift_centroid_distance",
     "function_dead_letters_total",
     "function_rollbacks_total",
     "webhook_attempts_total",

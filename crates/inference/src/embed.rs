@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use crate::Inference;
-use crate::domain::{self, Invalid};
+use crate::domain::{self, Invalid, Stage};
 use crate::error::Error;
 
 /// The most texts one request may embed.
@@ -60,6 +60,10 @@ impl Inference {
             Error::Unexpected(anyhow::anyhow!("the embedding task failed: {error}"))
         })?;
         metrics::counter!("inference_requests_total", "model" => model.to_owned(), "version" => answer.number.to_string(), "role" => "answer").increment(1);
+        if answer.stage == Stage::Production {
+            self.observe_drift(model, answer.number, &inputs, &vectors)
+                .await;
+        }
         if let Some(shadow) = shadow {
             self.watch(
                 model,

@@ -15,6 +15,7 @@
 //! chat completions and the LLM gateway follow.
 
 pub mod domain;
+mod drift;
 mod embed;
 mod error;
 mod grpc;
@@ -26,6 +27,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::drift::DriftReport;
 pub use crate::embed::Embedded;
 pub use crate::error::Error;
 pub use crate::grpc::InferenceGrpc;
@@ -41,6 +43,9 @@ pub struct Config {
     pub database_url: String,
     /// Where models that are not compiled in live (`semantic::load`).
     pub models_dir: String,
+    /// The texts in each drift window: the reference (the first after a promotion) and the
+    /// sliding one.
+    pub drift_window: usize,
 }
 
 impl Default for Config {
@@ -48,6 +53,7 @@ impl Default for Config {
         Config {
             database_url: String::new(),
             models_dir: "models".to_owned(),
+            drift_window: 1_000,
         }
     }
 }
@@ -58,6 +64,14 @@ fn describe_metrics() {
     metrics::describe_counter!(
         "inference_requests_total",
         "Inference requests by model, version and role: answer (what the caller got) or shadow (only compared)"
+    );
+    metrics::describe_gauge!(
+        "inference_drift",
+        "Population stability index of a feature of a production model's inputs, its sliding window against the reference taken after its promotion (above 0.2: drifted)"
+    );
+    metrics::describe_gauge!(
+        "inference_drift_centroid_distance",
+        "1 - cosine of the centroid of a production model's recent embeddings and the reference's"
     );
     metrics::describe_histogram!(
         "inference_shadow_agreement",
@@ -70,6 +84,8 @@ fn describe_metrics() {
 pub struct Inference {
     store: Store,
     registry: Arc<Registry>,
+    drift: Arc<drift::Watches>,
+    drift_window: usize,
 }
 
 impl Inference {
@@ -79,7 +95,12 @@ impl Inference {
         describe_metrics();
         let store = Store::open(&config.database_url).await?;
         let registry = Arc::new(Registry::new(std::path::PathBuf::from(&config.models_dir)));
-        let inference = Inference { store, registry };
+        let inference = Inference {
+            store,
+            registry,
+            drift: Arc::default(),
+            drift_window: config.drift_window.max(10),
+        };
         inference.register_bundled().await?;
         inference.refresh().await?;
         Ok(inference)

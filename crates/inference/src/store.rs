@@ -151,3 +151,46 @@ fn version_of(row: &Row) -> anyhow::Result<Version> {
         promoted_at_ms: row.try_get("promoted_at_ms")?,
     })
 }
+
+/// A drift reference as kept: `(features' shares by name, the centroid)`.
+pub(crate) type Reference = (std::collections::BTreeMap<String, Vec<f64>>, Vec<f64>);
+
+impl Store {
+    /// The reference of `model`'s `version`, when one was taken.
+    pub(crate) async fn drift_reference(
+        &self,
+        model: &str,
+        version: u32,
+    ) -> anyhow::Result<Option<Reference>> {
+        let row =
+            db::query("SELECT reference FROM drift_references WHERE model = $1 AND version = $2")
+                .bind(model)
+                .bind(version)
+                .fetch_optional(self.database.pool())
+                .await?;
+        let Some(row) = row else { return Ok(None) };
+        let text: String = row.try_get("reference")?;
+        let reference = serde_json::from_str(&text)
+            .map_err(|error| anyhow::anyhow!("read a drift reference: {error}"))?;
+        Ok(Some(reference))
+    }
+
+    /// Keeps the first reference taken of a version; a later one (another replica's) is dropped.
+    pub(crate) async fn keep_drift_reference(
+        &self,
+        model: &str,
+        version: u32,
+        reference: &Reference,
+        now_ms: i64,
+    ) -> anyhow::Result<()> {
+        let mut transaction = self.database.begin_write().await?;
+        db::query("INSERT INTO drift_references (model, version, reference, taken_at_ms) VALUES ($1, $2, $3, $4) ON CONFLICT (model, version) DO NOTHING")
+            .bind(model)
+            .bind(version)
+            .bind(serde_json::to_string(reference)?)
+            .bind(now_ms)
+            .execute(&mut *transaction)
+            .await?;
+        Ok(transaction.commit().await?)
+    }
+}

@@ -171,6 +171,20 @@ impl Centroid {
         self.reference = Some(self.mean());
     }
 
+    pub fn reference(&self) -> Option<&[f64]> {
+        self.reference.as_deref()
+    }
+
+    /// Sets the reference to a centroid kept from before.
+    pub fn set_reference(&mut self, centroid: Vec<f64>) {
+        self.sum.resize(centroid.len(), 0.0);
+        self.reference = Some(centroid);
+    }
+
+    pub fn is_full(&self) -> bool {
+        self.window.len() == self.capacity
+    }
+
     /// 1 − the cosine of the window's centroid and the reference's, once the window is full.
     pub fn distance(&self) -> Option<f64> {
         let reference = self.reference.as_ref()?;

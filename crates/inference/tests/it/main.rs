@@ -367,3 +367,88 @@ async fn a_canary_answers_its_share_and_a_shadow_is_compared_but_never_returned(
         "the shadow compared {watched} of 50 answers"
     );
 }
+
+/// Short shop queries like those the reference sees: two to four words.
+fn short_query(n: usize) -> String {
+    let words = [
+        "linen", "apron", "cast", "iron", "pot", "green", "mug", "wool", "scarf", "lamp",
+    ];
+    let length = 2 + n % 3;
+    (0..length)
+        .map(|i| words[(n * 7 + i * 3) % words.len()])
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Long pasted paragraphs, as a client sending whole descriptions would.
+fn long_text(n: usize) -> String {
+    (0..(20 + n % 10))
+        .map(|i| short_query(n + i))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[tokio::test]
+async fn drifted_traffic_crosses_the_threshold_undrifted_stays_under_and_the_reference_survives_a_restart()
+ {
+    for engine in test_support::engines() {
+        let config = Config {
+            database_url: test_support::fresh_database_url(engine).await.unwrap(),
+            drift_window: 100,
+            ..Config::default()
+        };
+        let inference = Inference::build(&config).await.unwrap();
+        let send = |texts: Vec<String>| {
+            let inference = inference.clone();
+            async move {
+                for chunk in texts.chunks(10) {
+                    inference
+                        .embed(EMBEDDING_MODEL, chunk.to_vec())
+                        .await
+                        .unwrap();
+                }
+            }
+        };
+        send((0..100).map(short_query).collect()).await;
+        let report = &inference.drift()[0];
+        assert!(
+            report.reference_taken,
+            "{engine}: the first full window is the reference"
+        );
+        send((100..200).map(short_query).collect()).await;
+        let report = &inference.drift()[0];
+        let words = report.features["words"].unwrap();
+        assert!(
+            !report.drifted && words < 0.2,
+            "{engine}: the same kind of traffic: {report:?}"
+        );
+        assert!(report.centroid_distance.unwrap() < 0.05, "{report:?}");
+
+        send((0..100).map(long_text).collect()).await;
+        let report = &inference.drift()[0];
+        assert!(
+            report.drifted,
+            "{engine}: long texts took the window: {report:?}"
+        );
+        assert!(report.features["words"].unwrap() > 0.2, "{report:?}");
+        let metrics = platform::telemetry::render_metrics();
+        assert!(
+            metrics
+                .lines()
+                .any(|line| line.starts_with("inference_drift{")
+                    && line.contains(r#"feature="words""#)),
+            "the index is exported"
+        );
+
+        // A restart measures against the reference kept, not against what it sees first.
+        let restarted = Inference::build(&config).await.unwrap();
+        for chunk in (0..100).map(long_text).collect::<Vec<_>>().chunks(10) {
+            restarted
+                .embed(EMBEDDING_MODEL, chunk.to_vec())
+                .await
+                .unwrap();
+        }
+        let report = &restarted.drift()[0];
+        assert!(report.drifted, "{engine}: after a restart: {report:?}");
+    }
+}
