@@ -89,26 +89,9 @@ pub enum FunctionCommand {
     Replay { name: String, event_id: String },
 }
 
-pub async fn run(mut settings: Settings, args: FunctionArgs) -> anyhow::Result<()> {
-    // A token minted here names the shop's public URL as its issuer: `--url` when it is given.
-    let default_url = args
-        .url
-        .clone()
-        .unwrap_or_else(|| format!("http://{}", settings.http_addr));
-    settings.resolve(&default_url);
-    let base = args
-        .url
-        .clone()
-        .unwrap_or_else(|| settings.public_url.clone());
-    let token = match args.token.clone() {
-        Some(token) => token,
-        None => admin_token(&settings).await?,
-    };
-    let shop = Shop {
-        http: reqwest::Client::new(),
-        base: base.trim_end_matches('/').to_owned(),
-        token,
-    };
+pub async fn run(settings: Settings, args: FunctionArgs) -> anyhow::Result<()> {
+    let resource = ("functions", proto::scopes::FUNCTIONS_ADMIN);
+    let shop = Shop::connect(settings, args.url.clone(), args.token.clone(), resource).await?;
     match args.command {
         FunctionCommand::List => print!(
             "{}",
@@ -169,32 +152,61 @@ pub async fn run(mut settings: Settings, args: FunctionArgs) -> anyhow::Result<(
     Ok(())
 }
 
-async fn admin_token(settings: &Settings) -> anyhow::Result<String> {
+/// A token for the admin client with `scope` only, minted from this data folder's identity
+/// database, as `emporium token --admin` does.
+async fn admin_token(settings: &Settings, scope: &str) -> anyhow::Result<String> {
     let identity = identity::Identity::build(settings.services.identity.clone())
         .await
         .context("open this data folder's identity database to mint a token (or pass --token)")?;
-    let scope = proto::scopes::FUNCTIONS_ADMIN;
     Ok(identity
         .mint_access_token(crate::ADMIN_CLIENT_ID, crate::ADMIN_CLIENT_ID, scope)
         .await?)
 }
 
-struct Shop {
+/// A running shop's admin REST API under `/api/v1/admin/<resource>`, for the operator commands.
+pub(crate) struct Shop {
     http: reqwest::Client,
     base: String,
     token: String,
+    resource: &'static str,
 }
 
 impl Shop {
-    /// `method /api/v1/admin/functions<path>`; the JSON answer, or an error with the problem's
-    /// detail.
-    async fn call(
+    /// The shop at `url` (default: these settings' `public_url`), called with `token` (default:
+    /// one with `scope`, minted for the admin client from this data folder).
+    pub(crate) async fn connect(
+        mut settings: Settings,
+        url: Option<String>,
+        token: Option<String>,
+        (resource, scope): (&'static str, &str),
+    ) -> anyhow::Result<Shop> {
+        // A token minted here names the shop's public URL as its issuer: `--url` when given.
+        let default_url = url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", settings.http_addr));
+        settings.resolve(&default_url);
+        let base = url.unwrap_or_else(|| settings.public_url.clone());
+        let token = match token {
+            Some(token) => token,
+            None => admin_token(&settings, scope).await?,
+        };
+        Ok(Shop {
+            http: reqwest::Client::new(),
+            base: base.trim_end_matches('/').to_owned(),
+            token,
+            resource,
+        })
+    }
+
+    /// `method /api/v1/admin/<resource><path>`; the JSON answer, or an error with the
+    /// problem's detail.
+    pub(crate) async fn call(
         &self,
         method: reqwest::Method,
         path: &str,
         body: Option<Value>,
     ) -> anyhow::Result<Value> {
-        let url = format!("{}/api/v1/admin/functions{path}", self.base);
+        let url = format!("{}/api/v1/admin/{}{path}", self.base, self.resource);
         let mut request = self.http.request(method, &url).bearer_auth(&self.token);
         if let Some(body) = body {
             request = request.json(&body);

@@ -9,6 +9,7 @@ pub mod bench;
 pub mod clients;
 pub mod function_commands;
 pub mod load;
+pub mod model_commands;
 mod node;
 pub mod quality;
 pub mod registry;

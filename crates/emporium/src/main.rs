@@ -59,6 +59,9 @@ enum Command {
     /// Deploys functions to a running shop and shows what they do: deploy, list, logs,
     /// traffic, rollback, dead, replay.
     Fn(emporium::function_commands::FunctionArgs),
+    /// The model registry of a running shop: list, promote, rollback, retire, traffic (canary
+    /// and shadow).
+    Model(emporium::model_commands::ModelArgs),
     /// Prints an access token for curl: the development user's, or the admin client's.
     Token {
         /// A client-credentials token for the admin client instead of the user's.
@@ -100,6 +103,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         Command::Token { admin } => token(settings, admin).await,
         Command::Client { command } => emporium::clients::run(settings, command).await,
         Command::Fn(args) => emporium::function_commands::run(settings, args).await,
+        Command::Model(args) => emporium::model_commands::run(settings, args).await,
         Command::Certs { dir, names } => certs(&dir, &names),
         Command::Bench(args) => emporium::bench::run(&args).await,
         Command::SearchQuality(args) => {

@@ -51,7 +51,7 @@ pub(crate) struct LogIn {
     /// Space-separated scopes of the storefront's client; its defaults when absent.
     #[serde(default)]
     #[schema(
-        pattern = r"^ *((openid|profile|email|catalog\.read|cart|orders|inventory\.read)( +|$))*$"
+        pattern = r"^ *((openid|profile|email|catalog\.read|cart|orders|inventory\.read|inference)( +|$))*$"
     )]
     scope: String,
 }

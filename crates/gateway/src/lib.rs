@@ -14,6 +14,7 @@ mod edge;
 mod extract;
 mod functions;
 mod images;
+mod models;
 mod openai;
 pub mod openapi;
 mod orders;
@@ -180,6 +181,7 @@ pub fn router(config: &Config, dependencies: Dependencies) -> anyhow::Result<Rou
         .merge(functions::routes())
         .merge(webhooks::routes())
         .merge(openai::routes())
+        .merge(models::routes())
         .with_state(gateway);
     let own_routes = Router::new()
         .route("/fn/{name}", axum::routing::any(edge::route))

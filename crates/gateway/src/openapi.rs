@@ -12,7 +12,9 @@ use utoipa::openapi::{Content, RefOr, Response};
 use utoipa::{Modify, OpenApi, ToSchema};
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::{account, admin, cart, catalog, functions, orders, recommendations, search, webhooks};
+use crate::{
+    account, admin, cart, catalog, functions, models, orders, recommendations, search, webhooks,
+};
 
 /// An RFC 9457 problem document, as every error is answered.
 #[derive(ToSchema)]
@@ -43,7 +45,7 @@ pub(crate) struct BodyError {
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Emporium", description = "Emporium's REST API: catalog, search, recommendations, cart, account, orders, functions and administration."),
+    info(title = "Emporium", description = "Emporium's REST API: catalog, search, recommendations, cart, account, orders, functions, models and administration."),
     paths(
         catalog::get_product, catalog::list_products, catalog::list_categories,
         search::search_products, search::similar_products, search::search_status,
@@ -58,6 +60,8 @@ pub(crate) struct BodyError {
         functions::list_invocations, functions::list_dead_deliveries, functions::replay_delivery,
         webhooks::create_endpoint, webhooks::list_endpoints, webhooks::delete_endpoint,
         webhooks::list_deliveries, webhooks::replay_delivery,
+        models::list_models, models::promote_model, models::roll_back_model,
+        models::retire_version, models::set_model_traffic,
     ),
     components(schemas(ProblemDocument, BodyError)),
     modifiers(&BearerAuth, &ProblemResponses),

@@ -1,6 +1,6 @@
 //! The `Inference` gRPC service: proto messages in, one call to the service, proto messages
-//! out. Embedding and listing models need `inference`; changing the registry needs
-//! `models.admin`.
+//! out. Embedding needs `inference`, listing the models `inference` or `models.admin`, and
+//! changing the registry `models.admin`.
 
 use proto::inference as pb;
 use proto::inference::inference_server::{Inference as InferenceRpc, InferenceServer};
@@ -51,7 +51,8 @@ impl InferenceRpc for InferenceGrpc {
         &self,
         request: Request<pb::ListModelsRequest>,
     ) -> Result<Response<pb::ModelList>, Status> {
-        platform::auth::authorize(&request, INFERENCE)?;
+        // An operator reads the registry with `models.admin` alone.
+        platform::auth::authorize_any(&request, &[INFERENCE, MODELS_ADMIN])?;
         let models = self
             .inference
             .models()
