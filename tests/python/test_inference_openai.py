@@ -50,6 +50,7 @@ def test_errors_are_the_clients_own_exceptions_with_openais_error_body(client, s
     with pytest.raises(openai.BadRequestError) as empty:
         client.embeddings.create(model="emporium-embed", input=["fine", " "])
     assert "text 1 is empty" in empty.value.message
+    assert empty.value.param == "input"
 
     with pytest.raises(openai.BadRequestError) as tokens:
         client.embeddings.create(model="emporium-embed", input=[[1, 2, 3]])

@@ -87,11 +87,18 @@ impl From<tonic::Status> for OpenAiError {
             }
             _ => status.message().to_owned(),
         };
+        // The service names the field at fault first (`inputs: text 1 is empty`).
+        let param = match message.split_once(':').map(|(field, _)| field) {
+            _ if code == Some("model_not_found") => Some("model"),
+            Some("inputs") => Some("input"),
+            Some("model") => Some("model"),
+            _ => None,
+        };
         OpenAiError {
             status: status_code,
             message,
             kind,
-            param: (code == Some("model_not_found")).then_some("model"),
+            param,
             code,
         }
     }

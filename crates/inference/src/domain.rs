@@ -51,8 +51,9 @@ pub struct Version {
     pub evaluation: Vec<(String, f64)>,
     pub stage: Stage,
     pub created_at_ms: i64,
-    /// When it last became production (milliseconds), if it ever did: rollbacks go back to the
-    /// version promoted before the current one.
+    /// When it was promoted (milliseconds): a roll back restores the version promoted before
+    /// the current one, keeping its time, and clears the time of the one rolled back from, so
+    /// that no later roll back brings that one back.
     pub promoted_at_ms: Option<i64>,
 }
 
@@ -150,7 +151,12 @@ fn find(versions: &[Version], number: u32) -> Result<&Version, Invalid> {
     versions
         .iter()
         .find(|version| version.number == number)
-        .ok_or_else(|| invalid("version", format!("there is no version {number}")))
+        .ok_or_else(|| {
+            let model = versions
+                .first()
+                .map_or("the model", |version| version.model.as_str());
+            invalid("version", format!("{model} has no version {number}"))
+        })
 }
 
 /// How a model's live requests are shared: production answers, a canary answers a share of

@@ -209,6 +209,13 @@ impl Inference {
             .entry(model.to_owned())
             .or_insert_with(|| Watch::new(version, self.drift_window));
         if watch.version != version {
+            // The version left production: its indexes stop saying anything (and alerting).
+            let mut left = watch.report(model);
+            left.features
+                .values_mut()
+                .for_each(|index| *index = Some(0.0));
+            left.centroid_distance = Some(0.0);
+            export(&left);
             *watch = Watch::new(version, self.drift_window);
         }
         !watch.loaded

@@ -9,6 +9,7 @@ use semantic::Embedder;
 
 use crate::domain::{self, Route, Traffic, Version};
 use crate::error::Error;
+use crate::store::Change;
 use crate::{Inference, domain::Stage};
 
 /// The model the bundled embedders are versions of.
@@ -96,11 +97,12 @@ impl Registry {
         let production = domain::production(&model.versions)
             .ok_or_else(|| Error::NoProduction(name.to_owned()))?;
         let Route { answer, shadow } = domain::route(production.number, model.traffic, roll);
+        // Only a candidate takes a canary's or a shadow's place (a change may have moved it).
         let find = |number: u32| {
             model
                 .versions
                 .iter()
-                .find(|version| version.number == number)
+                .find(|version| version.number == number && version.stage == Stage::Candidate)
                 .cloned()
         };
         let answer = find(answer).unwrap_or_else(|| production.clone());
@@ -189,47 +191,65 @@ impl Inference {
 
     /// Makes `number` production.
     pub async fn promote(&self, name: &str, number: u32) -> Result<Model, Error> {
-        let model = self.registry.model(name)?;
-        let moves = domain::promote(&model.versions, number)?;
-        self.change(name, &moves, false).await
+        self.change(name, |versions, _| {
+            let moves = domain::promote(versions, number)?;
+            Ok(Change::Moves {
+                moves,
+                restore: false,
+            })
+        })
+        .await
     }
 
     /// Puts back the version that was production before the current one.
     pub async fn roll_back(&self, name: &str) -> Result<Model, Error> {
-        let model = self.registry.model(name)?;
-        let moves = domain::roll_back(&model.versions)?;
-        self.change(name, &moves, true).await
+        self.change(name, |versions, _| {
+            let moves = domain::roll_back(versions)?;
+            Ok(Change::Moves {
+                moves,
+                restore: true,
+            })
+        })
+        .await
     }
 
     /// Archives a candidate.
     pub async fn retire(&self, name: &str, number: u32) -> Result<Model, Error> {
-        let model = self.registry.model(name)?;
-        let moved = domain::retire(&model.versions, number)?;
-        self.change(name, &[moved], false).await
+        self.change(name, |versions, _| {
+            let moves = vec![domain::retire(versions, number)?];
+            Ok(Change::Moves {
+                moves,
+                restore: false,
+            })
+        })
+        .await
     }
 
     /// Sets the canary and the shadow.
     pub async fn set_traffic(&self, name: &str, traffic: Traffic) -> Result<Model, Error> {
-        let model = self.registry.model(name)?;
-        let traffic = domain::check_traffic(traffic, &model.versions)?;
-        self.store
-            .set_traffic(name, traffic, platform::unix_now_ms())
-            .await?;
-        self.refresh().await?;
-        self.registry.model(name)
+        self.change(name, |versions, _| {
+            Ok(Change::Traffic(domain::check_traffic(traffic, versions)?))
+        })
+        .await
     }
 
+    /// Decides and writes a change in one transaction (`Store::change`), then reads the
+    /// registry again; the change stands even when that read fails.
     async fn change(
         &self,
         name: &str,
-        moves: &[domain::Move],
-        restore: bool,
+        decide: impl FnOnce(&[Version], Traffic) -> Result<Change, domain::Invalid>,
     ) -> Result<Model, Error> {
         self.store
-            .apply(name, moves, platform::unix_now_ms(), restore)
+            .change(name, platform::unix_now_ms(), decide)
             .await?;
-        self.refresh().await?;
-        tracing::info!(model = name, moves = ?moves, "model registry changed");
+        tracing::info!(model = name, "model registry changed");
+        if let Err(error) = self.refresh().await {
+            tracing::warn!(
+                error = format!("{error:#}"),
+                "read the model registry after a change"
+            );
+        }
         self.registry.model(name)
     }
 }

@@ -3,7 +3,8 @@
 
 use platform::db::{self, Database, Row};
 
-use crate::domain::{Move, Stage, Traffic, Version};
+use crate::domain::{Invalid, Move, Stage, Traffic, Version};
+use crate::error::Error;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -59,78 +60,124 @@ impl Store {
             .fetch_all(self.database.pool())
             .await?;
         rows.iter()
-            .map(|row| {
-                let canary = row.try_get::<u32, _>("canary_version")?;
-                let shadow = row.try_get::<u32, _>("shadow_version")?;
-                let traffic = Traffic {
-                    canary: (canary > 0)
-                        .then(|| Ok::<_, db::Error>((canary, row.try_get("canary_basis_points")?)))
-                        .transpose()?,
-                    shadow: (shadow > 0).then_some(shadow),
-                };
-                Ok((row.try_get("model")?, traffic))
-            })
+            .map(|row| Ok((row.try_get("model")?, traffic_of(row)?)))
             .collect()
     }
 
-    /// Makes `moves` at `now_ms` in one transaction: a version made production is stamped
-    /// unless `restore` (a roll back keeps the time it was first promoted, so a second roll back
-    /// goes further back), and one that stops being a candidate leaves the canary and shadow.
-    pub(crate) async fn apply(
+    /// Changes `model`'s registry in one transaction. `decide` sees the model's versions and
+    /// traffic as committed now: its traffic row is locked first, so another change of the
+    /// model (another replica's, say) waits and then sees this one.
+    pub(crate) async fn change(
         &self,
         model: &str,
-        moves: &[Move],
         now_ms: i64,
-        restore: bool,
-    ) -> anyhow::Result<()> {
+        decide: impl FnOnce(&[Version], Traffic) -> Result<Change, Invalid>,
+    ) -> Result<(), Error> {
         let mut transaction = self.database.begin_write().await?;
-        // Archive first: the index allows one production version a model at any moment.
-        let mut ordered = moves.to_vec();
-        ordered.sort_by_key(|(_, stage)| *stage == Stage::Production);
-        for (number, stage) in ordered {
-            let promoted = (stage == Stage::Production && !restore).then_some(now_ms);
-            db::query("UPDATE model_versions SET stage = $1, promoted_at_ms = COALESCE($2, promoted_at_ms) WHERE model = $3 AND number = $4")
-                .bind(stage.as_str())
-                .bind(promoted)
-                .bind(model)
-                .bind(number)
-                .execute(&mut *transaction)
-                .await?;
-            db::query("UPDATE model_traffic SET canary_version = 0, canary_basis_points = 0, updated_at_ms = $1 WHERE model = $2 AND canary_version = $3")
-                .bind(now_ms)
-                .bind(model)
-                .bind(number)
-                .execute(&mut *transaction)
-                .await?;
-            db::query("UPDATE model_traffic SET shadow_version = 0, updated_at_ms = $1 WHERE model = $2 AND shadow_version = $3")
-                .bind(now_ms)
-                .bind(model)
-                .bind(number)
-                .execute(&mut *transaction)
-                .await?;
-        }
-        Ok(transaction.commit().await?)
-    }
-
-    /// Sets a model's canary and shadow (checked by the caller against its versions).
-    pub(crate) async fn set_traffic(
-        &self,
-        model: &str,
-        traffic: Traffic,
-        now_ms: i64,
-    ) -> anyhow::Result<()> {
-        let (canary, basis_points) = traffic.canary.unwrap_or((0, 0));
-        let mut transaction = self.database.begin_write().await?;
-        db::query("INSERT INTO model_traffic (model, canary_version, canary_basis_points, shadow_version, updated_at_ms) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (model) DO UPDATE SET canary_version = excluded.canary_version, canary_basis_points = excluded.canary_basis_points, shadow_version = excluded.shadow_version, updated_at_ms = excluded.updated_at_ms")
+        db::query("INSERT INTO model_traffic (model, canary_version, canary_basis_points, shadow_version, updated_at_ms) VALUES ($1, 0, 0, 0, $2) ON CONFLICT (model) DO UPDATE SET updated_at_ms = excluded.updated_at_ms")
             .bind(model)
-            .bind(canary)
-            .bind(basis_points)
-            .bind(traffic.shadow.unwrap_or(0))
             .bind(now_ms)
             .execute(&mut *transaction)
             .await?;
-        Ok(transaction.commit().await?)
+        let rows = db::query("SELECT model, number, artefact, sha256, source, licence, evaluation, stage, created_at_ms, promoted_at_ms FROM model_versions WHERE model = $1 ORDER BY number")
+            .bind(model)
+            .fetch_all(&mut *transaction)
+            .await?;
+        if rows.is_empty() {
+            return Err(Error::UnknownModel(model.to_owned()));
+        }
+        let versions = rows
+            .iter()
+            .map(version_of)
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let row = db::query("SELECT canary_version, canary_basis_points, shadow_version FROM model_traffic WHERE model = $1")
+            .bind(model)
+            .fetch_one(&mut *transaction)
+            .await?;
+        match decide(&versions, traffic_of(&row)?)? {
+            Change::Moves { moves, restore } => {
+                apply(&mut transaction, model, &moves, now_ms, restore).await?
+            }
+            Change::Traffic(traffic) => {
+                let (canary, basis_points) = traffic.canary.unwrap_or((0, 0));
+                db::query("UPDATE model_traffic SET canary_version = $1, canary_basis_points = $2, shadow_version = $3 WHERE model = $4")
+                    .bind(canary)
+                    .bind(basis_points)
+                    .bind(traffic.shadow.unwrap_or(0))
+                    .bind(model)
+                    .execute(&mut *transaction)
+                    .await?;
+            }
+        }
+        transaction.commit().await?;
+        Ok(())
     }
+}
+
+/// What a change of a model writes.
+#[derive(Debug)]
+pub(crate) enum Change {
+    /// Versions to other stages; with `restore`, a roll back.
+    Moves {
+        moves: Vec<Move>,
+        restore: bool,
+    },
+    Traffic(Traffic),
+}
+
+/// Makes `moves`: a version made production is stamped, unless `restore` (a roll back): then
+/// the restored version keeps its time and the one rolled back from loses its own, so that a
+/// later roll back never brings it back. A version that stops being a candidate leaves the
+/// canary and the shadow.
+async fn apply(
+    transaction: &mut db::Transaction,
+    model: &str,
+    moves: &[Move],
+    now_ms: i64,
+    restore: bool,
+) -> Result<(), db::Error> {
+    // Archive first: the index allows one production version a model at any moment.
+    let mut ordered = moves.to_vec();
+    ordered.sort_by_key(|(_, stage)| *stage == Stage::Production);
+    for (number, stage) in ordered {
+        let query = match (stage, restore) {
+            (Stage::Production, false) => db::query("UPDATE model_versions SET stage = $1, promoted_at_ms = $2 WHERE model = $3 AND number = $4")
+                .bind(stage.as_str())
+                .bind(now_ms),
+            (Stage::Archived, true) => db::query("UPDATE model_versions SET stage = $1, promoted_at_ms = NULL WHERE model = $2 AND number = $3")
+                .bind(stage.as_str()),
+            _ => db::query("UPDATE model_versions SET stage = $1 WHERE model = $2 AND number = $3")
+                .bind(stage.as_str()),
+        };
+        query
+            .bind(model)
+            .bind(number)
+            .execute(&mut **transaction)
+            .await?;
+        db::query("UPDATE model_traffic SET canary_version = 0, canary_basis_points = 0 WHERE model = $1 AND canary_version = $2")
+            .bind(model)
+            .bind(number)
+            .execute(&mut **transaction)
+            .await?;
+        db::query(
+            "UPDATE model_traffic SET shadow_version = 0 WHERE model = $1 AND shadow_version = $2",
+        )
+        .bind(model)
+        .bind(number)
+        .execute(&mut **transaction)
+        .await?;
+    }
+    Ok(())
+}
+
+fn traffic_of(row: &Row) -> Result<Traffic, db::Error> {
+    let canary: u32 = row.try_get("canary_version")?;
+    let shadow: u32 = row.try_get("shadow_version")?;
+    let basis_points: u32 = row.try_get("canary_basis_points")?;
+    Ok(Traffic {
+        canary: (canary > 0).then_some((canary, basis_points)),
+        shadow: (shadow > 0).then_some(shadow),
+    })
 }
 
 fn version_of(row: &Row) -> anyhow::Result<Version> {

@@ -21,7 +21,7 @@ use tower::{Layer, Service};
 use tracing::Instrument;
 
 use crate::Shutdown;
-use crate::auth::Verifier;
+use crate::auth::{Principal, Verifier};
 use crate::resilience;
 use crate::telemetry::handles::{Family, Handles};
 use crate::telemetry::red::{Kind, Red};
@@ -149,10 +149,17 @@ where
 
         let future = async move {
             let started = Instant::now();
-            let refused = match layer.refuse_peer(&request) {
+            // Public methods (health, reflection, sign-up) answer any peer, as before a token.
+            let peer_refused = match layer.is_public(&path) {
+                true => None,
+                false => layer.refuse_peer(&request),
+            };
+            let refused = match peer_refused {
                 Some(status) => Err(status),
                 None => layer.authenticate(&path, request.headers()).await,
             };
+            // Only the layer says who calls: a principal the caller put in is dropped.
+            request.extensions_mut().remove::<Arc<Principal>>();
             let response = match refused {
                 Err(status) => status.into_http(),
                 Ok(principal) => {
@@ -208,12 +215,15 @@ impl ServerLayer {
             let answer = match self.authenticate(path, &headers).await {
                 Err(status) => Err(status),
                 Ok(principal) => {
+                    // Only the layer says who calls: a principal the caller put in is dropped.
+                    extensions.remove::<Arc<Principal>>();
                     if let Some(principal) = principal {
                         extensions.insert(principal);
                     }
                     let metadata = tonic::metadata::MetadataMap::from_headers(headers);
                     let request = tonic::Request::from_parts(metadata, extensions, message);
-                    let call = handler(request);
+                    // Made inside the guard, so that a panic making the future is caught too.
+                    let call = async move { handler(request).await };
                     admission
                         .run(path.to_owned(), started, call)
                         .await
@@ -256,7 +266,7 @@ impl ServerLayer {
         &self,
         path: &str,
         headers: &http::HeaderMap,
-    ) -> Result<Option<Arc<crate::auth::Principal>>, Status> {
+    ) -> Result<Option<Arc<Principal>>, Status> {
         if self.is_public(path) {
             return Ok(None);
         }

@@ -34,7 +34,7 @@ pub(crate) struct Search {
     watermark: AtomicI64,
     /// When the last read of changes that succeeded began, by this process's clock, in
     /// milliseconds: a row not read yet was committed after it, so is stamped at most
-    /// `CHANGE_OVERLAP_MS` before it.
+    /// `LONGEST_WRITE_MS` before it.
     read_at: AtomicI64,
     /// Whether every product has a vector of the target model (then the background stops
     /// looking for ones without).

@@ -19,6 +19,10 @@ use crate::store::{Change, Embedded, Store};
 /// out of the order of their times (two replicas, two clocks) are still read. Applying a row
 /// twice changes nothing.
 const CHANGE_OVERLAP_MS: i64 = 2_000;
+
+/// The longest from a vector row's stamp to its commit, clocks' skew included: the server's
+/// longest call (30 s) and 5 s more.
+const LONGEST_WRITE_MS: i64 = 35_000;
 /// How long a deleted product's empty row is kept for other replicas to see.
 const TOMBSTONE_MS: i64 = 3_600_000;
 
@@ -296,13 +300,16 @@ impl Search {
     }
 
     /// Applies the vector rows changed since the last look (other replicas' writes).
-    /// Both the watermark and the time of the last read bound where unread rows can start;
-    /// the later of the two keeps a quiet catalog from reading its last burst of writes (a whole
-    /// seed) again at every look.
+    /// Both the watermark and the time of the last read bound where unread rows can start:
+    /// a row not read yet was committed after the last read began, and stamped at most
+    /// `LONGEST_WRITE_MS` before its commit (a write is stamped before it embeds and waits for
+    /// its transaction, and no call runs past the server's deadline). The later bound keeps a
+    /// quiet catalog from reading its last burst of writes (a whole seed) again at every look.
     pub(crate) async fn apply_changes(&self) -> Result<usize, Error> {
         let started = platform::unix_now_ms();
-        let latest = self.watermark.load(Ordering::Relaxed);
-        let since = latest.max(self.read_at.load(Ordering::Relaxed)) - CHANGE_OVERLAP_MS;
+        let by_watermark = self.watermark.load(Ordering::Relaxed) - CHANGE_OVERLAP_MS;
+        let by_last_read = self.read_at.load(Ordering::Relaxed) - LONGEST_WRITE_MS;
+        let since = by_watermark.max(by_last_read);
         let spaces: Vec<Arc<Space>> = std::iter::once(self.serving())
             .chain(self.building())
             .collect();

@@ -1,10 +1,13 @@
 //! How far two versions agree on the same request: the cosine of two embeddings of one text,
 //! and the overlap of two rankings' first k results.
 
-/// The cosine of `a` and `b`; 0 when either is zero or their lengths differ (two models of
-/// different dimensions do not agree on anything).
+/// The cosine of `a` and `b` over the dimensions both have; 0 when either is zero. A shorter
+/// vector is read as the longer one's first dimensions (as the bundled candidate is the full
+/// model's first 128).
 pub fn cosine(a: &[f32], b: &[f32]) -> f64 {
-    if a.len() != b.len() || a.is_empty() {
+    let common = a.len().min(b.len());
+    let (a, b) = (&a[..common], &b[..common]);
+    if common == 0 {
         return 0.0;
     }
     let (mut dot, mut aa, mut bb) = (0.0f64, 0.0f64, 0.0f64);

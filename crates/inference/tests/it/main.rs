@@ -452,3 +452,43 @@ async fn drifted_traffic_crosses_the_threshold_undrifted_stays_under_and_the_ref
         assert!(report.drifted, "{engine}: after a restart: {report:?}");
     }
 }
+
+#[tokio::test]
+async fn two_replicas_changing_a_model_at_once_leave_it_one_production_version() {
+    for engine in test_support::engines() {
+        let config = Config {
+            database_url: test_support::fresh_database_url(engine).await.unwrap(),
+            ..Config::default()
+        };
+        let (one, other) = (
+            Inference::build(&config).await.unwrap(),
+            Inference::build(&config).await.unwrap(),
+        );
+        // Each decides on what is committed when it gets the model, not on what it read
+        // before: as if one ran after the other. Promote, then retire: production cannot be
+        // retired. Retire, then promote: an archived version is brought back.
+        let (promoted, retired) = tokio::join!(
+            one.promote(EMBEDDING_MODEL, 2),
+            other.retire(EMBEDDING_MODEL, 2)
+        );
+        assert!(promoted.is_ok(), "{engine}: {promoted:?}");
+        if let Err(refused) = &retired {
+            assert!(
+                refused.to_string().contains("in production"),
+                "{engine}: {refused}"
+            );
+        }
+        one.refresh().await.unwrap();
+        let versions = &one.models()[0].1.versions;
+        let production = versions
+            .iter()
+            .filter(|version| version.stage == inference::domain::Stage::Production)
+            .count();
+        assert_eq!(production, 1, "{engine}: {versions:?}");
+        assert_eq!(
+            versions[1].stage,
+            inference::domain::Stage::Production,
+            "{engine}"
+        );
+    }
+}
