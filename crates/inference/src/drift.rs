@@ -184,16 +184,42 @@ impl Inference {
             let measure = before / MEASURE_EVERY != watch.observed / MEASURE_EVERY;
             (due, measure.then(|| watch.report(model)))
         };
-        if let Some(reference) = due
-            && let Err(error) = self
-                .store
-                .keep_drift_reference(model, version, &reference, platform::unix_now_ms())
-                .await
-        {
-            tracing::warn!(error = format!("{error:#}"), "keep a drift reference");
+        if let Some(reference) = due {
+            self.keep_reference(model, version, &reference).await;
         }
         if let Some(report) = report {
             export(&report);
+        }
+    }
+
+    /// Keeps the reference just taken, unless another replica kept one first: then this
+    /// replica measures against that one too.
+    async fn keep_reference(&self, model: &str, version: u32, reference: &crate::store::Reference) {
+        let now = platform::unix_now_ms();
+        if let Err(error) = self
+            .store
+            .keep_drift_reference(model, version, reference, now)
+            .await
+        {
+            tracing::warn!(error = format!("{error:#}"), "keep a drift reference");
+            return;
+        }
+        match self.store.drift_reference(model, version).await {
+            Ok(Some(kept)) if &kept != reference => {
+                let mut watches = self
+                    .drift
+                    .0
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+                if let Some(watch) = watches
+                    .get_mut(model)
+                    .filter(|watch| watch.version == version)
+                {
+                    watch.set_reference(kept);
+                }
+            }
+            Ok(_) => {}
+            Err(error) => tracing::warn!(error = format!("{error:#}"), "read a drift reference"),
         }
     }
 

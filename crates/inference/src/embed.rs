@@ -91,11 +91,22 @@ impl Inference {
         inputs: Arc<Vec<String>>,
         answered: Vec<Vec<f32>>,
     ) {
-        let Ok(embedder) = self.registry.embedder(artefact) else {
+        let (model, version) = (model.to_owned(), number.to_string());
+        // A shadow only watches: when its work is all taken, the request goes unwatched (and
+        // counted) instead of queueing behind the answers.
+        let Ok(permit) = self.shadow_permits.clone().try_acquire_owned() else {
+            metrics::counter!("inference_requests_total", "model" => model, "version" => version, "role" => "shadow_skipped").increment(1);
             return;
         };
-        let (model, version) = (model.to_owned(), number.to_string());
+        let embedder = match self.registry.embedder(artefact) {
+            Ok(embedder) => embedder,
+            Err(error) => {
+                tracing::warn!(error = %error, artefact, "load a shadow's artefact");
+                return;
+            }
+        };
         tokio::task::spawn_blocking(move || {
+            let _permit = permit;
             let watched = embedder.embed(&inputs);
             let agreement = metrics::histogram!("inference_shadow_agreement", "model" => model.clone(), "version" => version.clone());
             for (theirs, ours) in watched.iter().zip(&answered) {

@@ -63,7 +63,7 @@ fn describe_metrics() {
     platform::telemetry::metrics();
     metrics::describe_counter!(
         "inference_requests_total",
-        "Inference requests by model, version and role: answer (what the caller got) or shadow (only compared)"
+        "Inference requests by model, version and role: answer (what the caller got), shadow (only compared) or shadow_skipped (the shadows were all busy)"
     );
     metrics::describe_gauge!(
         "inference_drift",
@@ -86,6 +86,8 @@ pub struct Inference {
     registry: Arc<Registry>,
     drift: Arc<drift::Watches>,
     drift_window: usize,
+    /// Shadows embedding at once, at most one per core.
+    shadow_permits: Arc<tokio::sync::Semaphore>,
 }
 
 impl Inference {
@@ -100,6 +102,9 @@ impl Inference {
             registry,
             drift: Arc::default(),
             drift_window: config.drift_window.max(10),
+            shadow_permits: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, usize::from),
+            )),
         };
         inference.register_bundled().await?;
         inference.refresh().await?;

@@ -346,26 +346,35 @@ async fn a_canary_answers_its_share_and_a_shadow_is_compared_but_never_returned(
             "never the shadow's"
         );
     }
-    let mut watched = 0.0;
+    // Every shadowed request is compared, or skipped and counted when the shadows are busy.
+    let sample = |metrics: &str, name: &str, role: Option<&str>| -> f64 {
+        metrics
+            .lines()
+            .filter(|line| line.starts_with(name) && line.contains(r#"version="2""#))
+            .filter(|line| role.is_none_or(|role| line.contains(&format!(r#"role="{role}""#))))
+            .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum()
+    };
+    let (mut compared, mut skipped, mut agreement) = (0.0, 0.0, 0.0);
     for _ in 0..50 {
         let metrics = platform::telemetry::render_metrics();
-        watched = metrics
-            .lines()
-            .filter(|line| {
-                line.starts_with("inference_shadow_agreement_count")
-                    && line.contains(r#"version="2""#)
-            })
-            .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
-            .sum();
-        if watched >= 50.0 {
+        compared = sample(&metrics, "inference_shadow_agreement_count", None);
+        agreement = sample(&metrics, "inference_shadow_agreement_sum", None);
+        skipped = sample(&metrics, "inference_requests_total", Some("shadow_skipped"));
+        if compared + skipped >= 50.0 {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    assert!(
-        watched >= 50.0,
-        "the shadow compared {watched} of 50 answers"
+    assert_eq!(
+        compared + skipped,
+        50.0,
+        "{compared} compared, {skipped} skipped"
     );
+    assert!(compared >= 1.0);
+    // Version 2 is version 1's first 128 dimensions: over those, the same direction.
+    let mean = agreement / compared;
+    assert!((mean - 1.0).abs() < 1e-3, "mean agreement {mean}");
 }
 
 /// Short shop queries like those the reference sees: two to four words.
