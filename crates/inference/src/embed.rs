@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use crate::Inference;
-use crate::domain::{self, Invalid, Stage};
+use crate::domain::{self, Invalid, Stage, Version};
 use crate::error::Error;
 
 /// The most texts one request may embed.
@@ -43,6 +43,23 @@ fn check(inputs: &[String]) -> Result<(), Invalid> {
     Ok(())
 }
 
+/// Refuses to answer with weights other than those `version` was registered (and evaluated)
+/// with.
+fn check_artefact(version: &Version, loaded: Option<&str>) -> Result<(), Error> {
+    match loaded {
+        Some(loaded) if !version.sha256.is_empty() && loaded != version.sha256 => {
+            Err(Error::ArtefactChanged {
+                model: version.model.clone(),
+                version: version.number,
+                artefact: version.artefact.clone(),
+                loaded: loaded.to_owned(),
+                registered: version.sha256.clone(),
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
 impl Inference {
     /// Embeds `inputs` with `model`'s version for this request.
     pub async fn embed(&self, model: &str, inputs: Vec<String>) -> Result<Embedded, Error> {
@@ -50,6 +67,7 @@ impl Inference {
         let roll = rand::random_range(0..10_000);
         let (answer, shadow) = self.registry.route(model, roll)?;
         let embedder = self.registry.embedder(&answer.artefact)?;
+        check_artefact(&answer, embedder.sha256())?;
         let inputs = Arc::new(inputs);
         let texts = inputs.clone();
         let (vectors, prompt_tokens) = tokio::task::spawn_blocking(move || {

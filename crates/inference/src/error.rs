@@ -11,6 +11,17 @@ pub enum Error {
     UnknownModel(String),
     #[error("model: no version of `{0}` is in production")]
     NoProduction(String),
+    /// The artefact loaded is not the one the registry names.
+    #[error(
+        "{model} v{version}: the artefact {artefact} has sha256 {loaded}, the registry names {registered}"
+    )]
+    ArtefactChanged {
+        model: String,
+        version: u32,
+        artefact: String,
+        loaded: String,
+        registered: String,
+    },
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
@@ -27,6 +38,10 @@ impl From<Error> for tonic::Status {
             Error::Invalid(_) => tonic::Status::invalid_argument(error.to_string()),
             Error::UnknownModel(_) => tonic::Status::not_found(error.to_string()),
             Error::NoProduction(_) => tonic::Status::failed_precondition(error.to_string()),
+            Error::ArtefactChanged { .. } => {
+                tracing::error!(error = %error, "a model's artefact is not the one registered");
+                tonic::Status::failed_precondition(error.to_string())
+            }
             Error::Unexpected(error) => {
                 tracing::error!(error = format!("{error:#}"), "inference call failed");
                 tonic::Status::internal("inference failed to handle the call")

@@ -501,3 +501,39 @@ async fn two_replicas_changing_a_model_at_once_leave_it_one_production_version()
         );
     }
 }
+
+#[tokio::test]
+async fn weights_other_than_those_registered_are_refused_naming_both_checksums() {
+    let config = Config {
+        database_url: test_support::fresh_database_url("sqlite").await.unwrap(),
+        ..Config::default()
+    };
+    Inference::build(&config).await.unwrap();
+    // The registry says v1 was made from other weights than the binary carries.
+    let database = platform::db::Database::connect(&config.database_url)
+        .await
+        .unwrap();
+    let mut transaction = database.begin_write().await.unwrap();
+    platform::db::query("UPDATE model_versions SET sha256 = $1 WHERE number = 1")
+        .bind("0".repeat(64))
+        .execute(&mut *transaction)
+        .await
+        .unwrap();
+    transaction.commit().await.unwrap();
+
+    let inference = Inference::build(&config).await.unwrap();
+    let refused = inference
+        .embed(EMBEDDING_MODEL, vec!["a linen apron".to_owned()])
+        .await
+        .unwrap_err();
+    let status = tonic::Status::from(refused);
+    assert_eq!(status.code(), Code::FailedPrecondition);
+    assert!(
+        status
+            .message()
+            .contains("emporium-embed v1: the artefact minilm-static has sha256 752af54a")
+            && status.message().contains(&"0".repeat(64)),
+        "{}",
+        status.message()
+    );
+}
