@@ -138,6 +138,16 @@ impl From<pb::ModelVersion> for ModelVersion {
     }
 }
 
+/// The model a registry change answered, or the service's refusal (422 for a move the
+/// registry does not allow).
+fn changed(
+    answer: Result<tonic::Response<pb::Model>, tonic::Status>,
+) -> Result<axum::Json<Model>, Problem> {
+    Ok(axum::Json(
+        answer.map_err(unprocessable)?.into_inner().into(),
+    ))
+}
+
 /// Every model with its versions and traffic.
 #[utoipa::path(get, path = "/api/v1/admin/models", tag = "models",
     responses((status = 200, body = ModelList)),
@@ -180,13 +190,13 @@ pub(crate) async fn promote_model(
         model,
         version: choice.version,
     };
-    let promoted = gateway
-        .inference
-        .clone()
-        .promote(request(message, &token))
-        .await
-        .map_err(unprocessable)?;
-    Ok(axum::Json(promoted.into_inner().into()))
+    changed(
+        gateway
+            .inference
+            .clone()
+            .promote(request(message, &token))
+            .await,
+    )
 }
 
 /// Puts back the version that was production before the current one.
@@ -200,13 +210,13 @@ pub(crate) async fn roll_back_model(
     Path(ModelName { model }): Path<ModelName>,
 ) -> Result<axum::Json<Model>, Problem> {
     let token = bearer.required()?;
-    let rolled = gateway
-        .inference
-        .clone()
-        .roll_back(request(pb::RollBackRequest { model }, &token))
-        .await
-        .map_err(unprocessable)?;
-    Ok(axum::Json(rolled.into_inner().into()))
+    changed(
+        gateway
+            .inference
+            .clone()
+            .roll_back(request(pb::RollBackRequest { model }, &token))
+            .await,
+    )
 }
 
 /// Archives a candidate; production cannot be retired.
@@ -226,13 +236,13 @@ pub(crate) async fn retire_version(
         model,
         version: choice.version,
     };
-    let retired = gateway
-        .inference
-        .clone()
-        .retire(request(message, &token))
-        .await
-        .map_err(unprocessable)?;
-    Ok(axum::Json(retired.into_inner().into()))
+    changed(
+        gateway
+            .inference
+            .clone()
+            .retire(request(message, &token))
+            .await,
+    )
 }
 
 /// Sets the canary and the shadow (candidates both); an empty body removes them.
@@ -262,11 +272,11 @@ pub(crate) async fn set_model_traffic(
             shadow_version: traffic.shadow_version.unwrap_or(0),
         }),
     };
-    let set = gateway
-        .inference
-        .clone()
-        .set_traffic(request(message, &token))
-        .await
-        .map_err(unprocessable)?;
-    Ok(axum::Json(set.into_inner().into()))
+    changed(
+        gateway
+            .inference
+            .clone()
+            .set_traffic(request(message, &token))
+            .await,
+    )
 }
