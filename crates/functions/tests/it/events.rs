@@ -108,7 +108,7 @@ async fn an_event_runs_its_functions_once_and_what_they_emit_is_published() {
             .await
             .unwrap();
 
-        let delivery = tokio::time::timeout(Duration::from_secs(10), awarded.next())
+        let delivery = tokio::time::timeout(Duration::from_secs(30), awarded.next())
             .await
             .expect("points awarded")
             .unwrap();
