@@ -2,7 +2,11 @@
  * (one per whole unit of its total) wait under `pending:<order>`; when it completes confirmed,
  * they are added to the shopper's balance under `points:<user>` and `points_awarded` is
  * emitted. Delivery is at least once: `awarded:<order>` makes a second delivery of the same
- * completion award nothing. C with wasi-libc (malloc, string.h, stdlib.h), no stdio. */
+ * completion award nothing. Deliveries may also run out of order (two events queued together
+ * run at once): a confirmed completion whose placement has not been seen yet traps, and the
+ * shop retries it with backoff until the placement has run (or leaves it dead after its
+ * attempts, for an order placed before the function was deployed). C with wasi-libc (malloc,
+ * string.h, stdlib.h), no stdio. */
 #define _GNU_SOURCE
 #include <stdlib.h>
 #include <string.h>
@@ -51,8 +55,14 @@ static int64_t completed(const char *event, int32_t length, char *out, int32_t *
   int32_t a = key_of(awarded, "awarded:", event, length, "order_id");
   int32_t b = key_of(balance_key, "points:", event, length, "user_id");
   if (p < 0 || a < 0 || b < 0 || !memmem(event, (size_t)length, "\"confirmed\":true", 16)) return 0;
+  if (read_number(awarded, a) >= 0) return 0;
   int64_t points = read_number(pending, p);
-  if (points <= 0 || read_number(awarded, a) >= 0) return 0;
+  if (points < 0) {
+    static const char not_yet[] = "completed before its placement was seen; retry";
+    host_log(2, not_yet, (int32_t)sizeof not_yet - 1);
+    __builtin_trap();
+  }
+  if (points == 0) return 0;
   int64_t balance = read_number(balance_key, b);
   balance = (balance < 0 ? 0 : balance) + points;
   write_number(balance_key, b, balance);

@@ -131,6 +131,41 @@ async fn an_event_runs_its_functions_once_and_what_they_emit_is_published() {
     }
 }
 
+/// Two events queued together run at once, so a completion may run before its placement: it
+/// fails, is retried, and awards the points once the placement has run.
+#[tokio::test]
+async fn a_completion_that_runs_before_its_placement_awards_on_a_retry() {
+    let service = TestService::spawn("sqlite").await;
+    let mut awarded = service
+        .bus
+        .consumer(ConsumerConfig::new("test", &["emporium.functions.>"]))
+        .await
+        .unwrap();
+    deploy_loyalty(&service, None).await;
+    until_subscribed(&service).await;
+    service
+        .bus
+        .publish("emporium.orders.order_completed", completed("o-2"))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    service
+        .bus
+        .publish("emporium.orders.order_placed", placed("o-2", 1_250))
+        .await
+        .unwrap();
+
+    let delivery = tokio::time::timeout(Duration::from_secs(30), awarded.next())
+        .await
+        .expect("points awarded")
+        .unwrap();
+    assert_eq!(delivery.envelope.data["order_id"], "o-2");
+    assert_eq!(delivery.envelope.data["points"], 12);
+    delivery.ack();
+    let again = tokio::time::timeout(Duration::from_millis(1500), awarded.next()).await;
+    assert!(again.is_err(), "a second award: {again:?}");
+}
+
 #[tokio::test]
 async fn a_failing_delivery_is_retried_then_dead_and_a_replay_delivers_it() {
     let config = functions::Config {
