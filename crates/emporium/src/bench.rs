@@ -13,6 +13,8 @@
 //!   native process per invocation, and what an edge function adds to a request;
 //! - webhooks (`webhooks.rs`): deliveries a second to a receiver on loopback, and none lost
 //!   across a restart.
+//! - embeddings (`embeddings.rs`): OpenAI's `/v1/embeddings`, a text alone and texts a second,
+//!   with batching and without, against the model alone.
 //!
 //! Each comparison runs at one connection (what a request costs alone) and at saturation, with
 //! both edge caches off so that every request does its whole work. Ratios come from runs of the
@@ -20,6 +22,7 @@
 //! session to the next. A process per service needs NATS (`--nats`); without it those rows are
 //! skipped, as are the bare-axum rows without `bare-read`, and the document says so.
 
+mod embeddings;
 mod functions;
 mod measure;
 mod shop;
@@ -74,6 +77,8 @@ pub enum Part {
     Functions,
     /// Webhooks: deliveries a second, and none lost across a restart.
     Webhooks,
+    /// Embeddings: a text alone, texts a second with batching and without, the model alone.
+    Embeddings,
 }
 
 /// The most seconds a run may last: a whole bench is about a dozen runs.
@@ -148,8 +153,12 @@ async fn measure_all(args: &BenchArgs) -> anyhow::Result<String> {
         }
         false => String::new(),
     };
+    let embeddings = match bench.wants(Part::Embeddings) {
+        true => embeddings::markdown(&bench.embeddings().await?),
+        false => String::new(),
+    };
     let header = measure::header(args.seconds, WARM_UP.as_secs());
-    Ok(table::markdown(&header, &bench.results) + &functions + &webhooks)
+    Ok(table::markdown(&header, &bench.results) + &functions + &webhooks + &embeddings)
 }
 
 /// One invocation: what it was asked, where things are, and what it has measured so far.
@@ -504,6 +513,7 @@ impl Visitor {
         Ok(Target {
             url: format!("{base}/api/v1/products/{}", self.sku),
             headers,
+            body: None,
         })
     }
 
@@ -532,7 +542,11 @@ impl Visitor {
         let cookie = HeaderValue::from_str(&cookies.join("; "))
             .context("put the session cookie in a header")?;
         headers.insert(COOKIE, cookie);
-        Ok(Target { url, headers })
+        Ok(Target {
+            url,
+            headers,
+            body: None,
+        })
     }
 }
 

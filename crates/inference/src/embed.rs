@@ -1,9 +1,11 @@
-//! Embedding requests: checked, routed to production or the canary, embedded off the async
-//! workers, and watched by the shadow, whose agreement with the answer is recorded.
+//! Embedding requests: checked, routed to production or the canary, embedded in a batch with
+//! the requests beside them (`batch`), and watched by the shadow, whose agreement with the
+//! answer is recorded.
 
 use std::sync::Arc;
 
 use crate::Inference;
+use crate::batch::Done;
 use crate::domain::{self, Invalid, Stage, Version};
 use crate::error::Error;
 
@@ -69,14 +71,13 @@ impl Inference {
         let embedder = self.registry.embedder(&answer.artefact)?;
         check_artefact(&answer, embedder.sha256())?;
         let inputs = Arc::new(inputs);
-        let texts = inputs.clone();
-        let (vectors, prompt_tokens) = tokio::task::spawn_blocking(move || {
-            (embedder.embed(&texts), embedder.count_tokens(&texts))
-        })
-        .await
-        .map_err(|error| {
-            Error::Unexpected(anyhow::anyhow!("the embedding task failed: {error}"))
-        })?;
+        let Done {
+            vectors,
+            tokens: prompt_tokens,
+        } = self
+            .batchers
+            .embed(&answer.artefact, embedder, inputs.clone())
+            .await?;
         metrics::counter!("inference_requests_total", "model" => model.to_owned(), "version" => answer.number.to_string(), "role" => "answer").increment(1);
         if answer.stage == Stage::Production {
             self.observe_drift(model, answer.number, &inputs, &vectors)

@@ -22,6 +22,9 @@ pub enum Error {
         loaded: String,
         registered: String,
     },
+    /// A budget or rate limit of the LLM gateway is used up.
+    #[error("budget: {0}")]
+    Budget(#[from] crate::llm::Exhausted),
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
@@ -41,6 +44,14 @@ impl From<Error> for tonic::Status {
             Error::ArtefactChanged { .. } => {
                 tracing::error!(error = %error, "a model's artefact is not the one registered");
                 tonic::Status::failed_precondition(error.to_string())
+            }
+            Error::Budget(exhausted) => {
+                let seconds = exhausted.retry_after.as_secs().max(1);
+                let mut status = tonic::Status::resource_exhausted(format!("budget: {exhausted}"));
+                if let Ok(value) = seconds.to_string().parse() {
+                    status.metadata_mut().insert("retry-after", value);
+                }
+                status
             }
             Error::Unexpected(error) => {
                 tracing::error!(error = format!("{error:#}"), "inference call failed");

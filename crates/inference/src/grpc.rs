@@ -47,6 +47,21 @@ impl InferenceRpc for InferenceGrpc {
         }))
     }
 
+    type ChatStream = tokio_stream::wrappers::ReceiverStream<Result<pb::ChatChunk, Status>>;
+
+    async fn chat(
+        &self,
+        request: Request<pb::ChatRequest>,
+    ) -> Result<Response<Self::ChatStream>, Status> {
+        let caller = platform::auth::authorize(&request, INFERENCE)?
+            .subject()
+            .to_owned();
+        let chunks = self.inference.chat(&caller, request.into_inner()).await?;
+        Ok(Response::new(tokio_stream::wrappers::ReceiverStream::new(
+            chunks,
+        )))
+    }
+
     async fn list_models(
         &self,
         request: Request<pb::ListModelsRequest>,

@@ -7,20 +7,24 @@
 //! - `domain`: the rules without IO (stages and their moves, routing, agreement, drift);
 //! - `store`: the registry and the traffic in SQLite or PostgreSQL;
 //! - `registry`: the registry as the service reads it, kept in memory and refreshed;
-//! - `embed`: embedding requests, the canary and the shadow;
+//! - `embed`: embedding requests, the canary and the shadow; `batch`: the texts of requests that
+//!   arrive together, embedded together;
 //! - `grpc`: the `Inference` service; `error`: its one mapping to gRPC; `plugin`: its place in
 //!   a node.
 //!
 //! The gateway serves it as OpenAI's `/v1/embeddings` and `/v1/models`. Drift in production,
 //! chat completions and the LLM gateway follow.
 
+mod batch;
 pub mod domain;
 mod drift;
 mod embed;
 mod error;
 mod grpc;
+pub mod llm;
 mod plugin;
 mod registry;
+pub mod standin;
 mod store;
 
 use std::sync::Arc;
@@ -46,6 +50,11 @@ pub struct Config {
     /// The texts in each drift window: the reference (the first after a promotion) and the
     /// sliding one.
     pub drift_window: usize,
+    /// Embeds the texts of requests that arrive together in one batch (`batch`); off, each
+    /// request is a batch of its own.
+    pub batching: bool,
+    /// The LLM gateway (`[inference.llm]`).
+    pub llm: llm::LlmConfig,
 }
 
 impl Default for Config {
@@ -54,6 +63,8 @@ impl Default for Config {
             database_url: String::new(),
             models_dir: "models".to_owned(),
             drift_window: 1_000,
+            batching: true,
+            llm: llm::LlmConfig::default(),
         }
     }
 }
@@ -73,6 +84,14 @@ fn describe_metrics() {
         "inference_drift_centroid_distance",
         "1 - cosine of the centroid of a production model's recent embeddings and the reference's"
     );
+    metrics::describe_counter!(
+        "inference_batches_total",
+        "Calls to an embedding model, each with the texts of one or more requests"
+    );
+    metrics::describe_counter!(
+        "inference_batched_texts_total",
+        "Texts embedded in batches (divided by inference_batches_total: the mean batch)"
+    );
     metrics::describe_histogram!(
         "inference_shadow_agreement",
         "Cosine of the shadow version's embedding of a text with the answer's, by model and shadow version"
@@ -88,6 +107,8 @@ pub struct Inference {
     drift_window: usize,
     /// Shadows embedding at once, at most one per core.
     shadow_permits: Arc<tokio::sync::Semaphore>,
+    batchers: Arc<batch::Batchers>,
+    llm: llm::Llm,
 }
 
 impl Inference {
@@ -97,14 +118,15 @@ impl Inference {
         describe_metrics();
         let store = Store::open(&config.database_url).await?;
         let registry = Arc::new(Registry::new(std::path::PathBuf::from(&config.models_dir)));
+        let cores = std::thread::available_parallelism().map_or(2, usize::from);
         let inference = Inference {
             store,
             registry,
             drift: Arc::default(),
             drift_window: config.drift_window.max(10),
-            shadow_permits: Arc::new(tokio::sync::Semaphore::new(
-                std::thread::available_parallelism().map_or(2, usize::from),
-            )),
+            shadow_permits: Arc::new(tokio::sync::Semaphore::new(cores)),
+            batchers: Arc::new(batch::Batchers::new(cores, config.batching)),
+            llm: llm::Llm::new(&config.llm)?,
         };
         inference.register_bundled().await?;
         inference.refresh().await?;
@@ -114,6 +136,27 @@ impl Inference {
     /// The gRPC service to mount on a server or an in-process transport.
     pub fn grpc(&self) -> proto::inference::inference_server::InferenceServer<InferenceGrpc> {
         InferenceGrpc::server(self.clone())
+    }
+
+    /// The embedding batches made since the start, and the texts in them (their ratio is the
+    /// mean batch).
+    pub fn batches(&self) -> (u64, u64) {
+        self.batchers.counts()
+    }
+
+    /// A chat completion for `caller` through the LLM gateway, streamed.
+    pub async fn chat(
+        &self,
+        caller: &str,
+        request: proto::inference::ChatRequest,
+    ) -> Result<llm::Chunks, Error> {
+        llm::check(&request)?;
+        Ok(self.llm.chat(caller, request).await?)
+    }
+
+    /// The LLM gateway's providers in order, as (name, model); the fallback last.
+    pub fn chat_providers(&self) -> Vec<(String, String)> {
+        self.llm.providers()
     }
 
     /// Reads the registry and the traffic again (another replica's changes).

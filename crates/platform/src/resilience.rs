@@ -68,7 +68,7 @@ impl CircuitBreaker {
     }
 
     /// Lets a call through, or says why not.
-    fn admit(&self) -> Result<(), Status> {
+    pub fn admit(&self) -> Result<(), Status> {
         let mut state = self.lock();
         match *state {
             State::Closed { .. } => Ok(()),
@@ -88,7 +88,8 @@ impl CircuitBreaker {
         }
     }
 
-    fn record(&self, healthy: bool) {
+    /// Counts a call's outcome: `healthy` unless it said the downstream is away or overwhelmed.
+    pub fn record(&self, healthy: bool) {
         let mut state = self.lock();
         let next = match (*state, healthy) {
             (_, true) => State::Closed { failures: 0 },

@@ -208,6 +208,7 @@ pub async fn edge_figures(
     let target = super::measure::Target {
         url: format!("{base}/livez"),
         headers,
+        body: None,
     };
     let (mut without, mut with) = (Vec::new(), Vec::new());
     for _ in 0..3 {

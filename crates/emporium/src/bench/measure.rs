@@ -22,11 +22,13 @@ const PAUSE_AFTER_ERROR: Duration = Duration::from_millis(10);
 const PROBE_BLOCKS: u64 = 256;
 const PROBE_BLOCK_BYTES: usize = 4096;
 
-/// One request, sent again and again: its URL and the headers that go with it.
+/// One request, sent again and again: its URL and the headers that go with it; a `GET`, or a
+/// `POST` of `body` as JSON.
 #[derive(Clone, Debug)]
 pub struct Target {
     pub url: String,
     pub headers: HeaderMap,
+    pub body: Option<bytes::Bytes>,
 }
 
 /// What a closed loop saw.
@@ -96,11 +98,7 @@ async fn run_connections(
             .default_headers(target.headers.clone())
             .build()
             .context("build an HTTP client")?;
-        tasks.push(tokio::spawn(connection(
-            client,
-            target.url.clone(),
-            deadline,
-        )));
+        tasks.push(tokio::spawn(connection(client, target.clone(), deadline)));
     }
     let mut latencies = histogram()?;
     let (mut errors, mut first_error) = (0, None);
@@ -125,9 +123,10 @@ async fn run_connections(
 
 async fn connection(
     client: reqwest::Client,
-    url: String,
+    target: Target,
     deadline: Instant,
 ) -> anyhow::Result<Tally> {
+    let url = target.url.as_str();
     let mut tally = Tally {
         latencies: histogram()?,
         errors: 0,
@@ -135,7 +134,14 @@ async fn connection(
     };
     while Instant::now() < deadline {
         let started = Instant::now();
-        let answered = match client.get(url.as_str()).send().await {
+        let request = match &target.body {
+            Some(body) => client
+                .post(url)
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body.clone()),
+            None => client.get(url),
+        };
+        let answered = match request.send().await {
             Ok(response) if response.status().is_success() => response
                 .bytes()
                 .await

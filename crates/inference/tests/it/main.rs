@@ -10,17 +10,25 @@ use proto::inference::inference_client::InferenceClient;
 use test_support::{BothTransports, TestIssuer};
 use tonic::Code;
 
+mod batching;
+mod llm;
+
 struct TestInference {
     config: Config,
+    inference: Inference,
     transports: BothTransports,
     issuer: TestIssuer,
 }
 
 impl TestInference {
     async fn spawn(engine: &str) -> TestInference {
+        TestInference::spawn_with(engine, Config::default()).await
+    }
+
+    async fn spawn_with(engine: &str, config: Config) -> TestInference {
         let config = Config {
             database_url: test_support::fresh_database_url(engine).await.unwrap(),
-            ..Config::default()
+            ..config
         };
         test_support::install_crypto();
         let inference = Inference::build(&config).await.unwrap();
@@ -30,6 +38,7 @@ impl TestInference {
         let transports = test_support::both_transports(routes, layer).await.unwrap();
         TestInference {
             config,
+            inference,
             transports,
             issuer,
         }

@@ -1,0 +1,148 @@
+//! Answers kept for requests asked again: keyed by the SHA-256 of everything that shapes an
+//! answer (the messages, the tools, the most tokens, the temperature), for `cache_ttl_ms`, at most
+//! `cache_entries` of them (the oldest goes first). Only answers that ended well are kept, and
+//! none of a request that asked for sampling (a temperature above 0).
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use proto::inference as pb;
+use sha2::{Digest as _, Sha256};
+
+use super::Usage;
+
+/// A whole answer, as it is replayed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Answer {
+    pub text: String,
+    pub tool_calls: Vec<pb::ToolCall>,
+    pub reason: String,
+    pub usage: Usage,
+    pub provider: String,
+    pub model: String,
+}
+
+#[derive(Debug)]
+pub struct Cache {
+    most: usize,
+    ttl: Duration,
+    entries: Mutex<(HashMap<String, (Instant, Answer)>, VecDeque<String>)>,
+}
+
+impl Cache {
+    pub fn new(most: usize, ttl: Duration) -> Cache {
+        Cache {
+            most,
+            ttl,
+            entries: Mutex::default(),
+        }
+    }
+
+    /// The key of `request`, or `None` when its answers are not to be kept.
+    pub fn key(&self, request: &pb::ChatRequest) -> Option<String> {
+        if self.most == 0 || request.temperature.is_some_and(|t| t > 0.0) {
+            return None;
+        }
+        let mut hash = Sha256::new();
+        let mut field = |value: &str| {
+            hash.update((value.len() as u64).to_le_bytes());
+            hash.update(value.as_bytes());
+        };
+        for message in &request.messages {
+            field(&message.role);
+            field(&message.content);
+            field(&message.tool_call_id);
+            for call in &message.tool_calls {
+                field(&call.id);
+                field(&call.name);
+                field(&call.arguments);
+            }
+        }
+        for tool in &request.tools {
+            field(&tool.name);
+            field(&tool.description);
+            field(&tool.parameters);
+        }
+        field(&request.max_tokens.to_string());
+        Some(
+            hash.finalize()
+                .iter()
+                .map(|byte| format!("{byte:02x}"))
+                .collect(),
+        )
+    }
+
+    pub fn get(&self, key: &str) -> Option<Answer> {
+        let entries = self.lock();
+        let (stored, answer) = entries.0.get(key)?;
+        (stored.elapsed() < self.ttl).then(|| answer.clone())
+    }
+
+    pub fn put(&self, key: String, answer: Answer) {
+        let mut entries = self.lock();
+        let (map, order) = &mut *entries;
+        if map.insert(key.clone(), (Instant::now(), answer)).is_none() {
+            order.push_back(key);
+        }
+        while order.len() > self.most {
+            if let Some(oldest) = order.pop_front() {
+                map.remove(&oldest);
+            }
+        }
+    }
+
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<'_, (HashMap<String, (Instant, Answer)>, VecDeque<String>)> {
+        self.entries
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn asking(question: &str, temperature: Option<f32>) -> pb::ChatRequest {
+        pb::ChatRequest {
+            messages: vec![pb::ChatMessage {
+                role: "user".to_owned(),
+                content: question.to_owned(),
+                ..Default::default()
+            }],
+            temperature,
+            ..Default::default()
+        }
+    }
+
+    fn answer(text: &str) -> Answer {
+        Answer {
+            text: text.to_owned(),
+            tool_calls: Vec::new(),
+            reason: "stop".to_owned(),
+            usage: Usage::default(),
+            provider: "openai".to_owned(),
+            model: "gpt-4o-mini".to_owned(),
+        }
+    }
+
+    #[test]
+    fn the_same_question_is_answered_again_until_it_is_pushed_out() {
+        let cache = Cache::new(2, Duration::from_secs(60));
+        let first = cache.key(&asking("an apron?", None)).unwrap();
+        assert_eq!(
+            cache.key(&asking("an apron?", Some(0.0))),
+            Some(first.clone())
+        );
+        assert_eq!(cache.key(&asking("an apron?", Some(0.7))), None);
+        assert_ne!(cache.key(&asking("a pot?", None)), Some(first.clone()));
+        cache.put(first.clone(), answer("yes"));
+        assert_eq!(cache.get(&first).unwrap().text, "yes");
+        cache.put("b".to_owned(), answer("b"));
+        cache.put("c".to_owned(), answer("c"));
+        assert_eq!(cache.get(&first), None);
+        assert!(cache.get("c").is_some());
+    }
+}

@@ -1,0 +1,395 @@
+//! The chain a chat request goes through: budgets, the cache, each provider in turn (retried
+//! as it asks, skipped while its breaker is open), and the fallback; then the answer streamed
+//! to the caller while its tokens, cost and figures are counted.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use platform::resilience::{BreakerConfig, CircuitBreaker};
+use proto::inference as pb;
+use tokio::sync::mpsc;
+use tracing::Instrument as _;
+
+use super::budget::{Budgets, Exhausted};
+use super::cache::{Answer, Cache};
+use super::cost::{self, Price};
+use super::fallback::Fallback;
+use super::{Event, Events, LlmConfig, Provider, ProviderError};
+
+/// What the caller receives: chunks, or the status that broke the stream.
+pub type Chunks = mpsc::Receiver<Result<pb::ChatChunk, tonic::Status>>;
+
+/// A provider in the chain, with its breaker and its price.
+#[derive(Debug)]
+struct Link {
+    provider: Arc<dyn Provider>,
+    breaker: CircuitBreaker,
+    retries: u32,
+    price: Price,
+    first_event: Duration,
+}
+
+/// The LLM gateway: cheap to clone, every clone the same.
+#[derive(Clone, Debug)]
+pub struct Llm(Arc<Inner>);
+
+#[derive(Debug)]
+struct Inner {
+    links: Vec<Link>,
+    fallback: Link,
+    budgets: Budgets,
+    cache: Cache,
+    longest_wait: Duration,
+}
+
+/// A stream begun: the provider's link, its first event and the rest.
+struct Begun<'a> {
+    link: &'a Link,
+    first: Event,
+    rest: Events,
+    span: tracing::Span,
+}
+
+impl Llm {
+    pub fn new(config: &LlmConfig) -> anyhow::Result<Llm> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .build()?;
+        let breaker = BreakerConfig {
+            failures_to_open: config.breaker_failures.max(1),
+            open_for: Duration::from_millis(config.breaker_open_ms),
+        };
+        let links = super::providers(config, &http)?
+            .into_iter()
+            .zip(&config.providers)
+            .map(|(provider, settings)| Link {
+                breaker: CircuitBreaker::new(&format!("llm/{}", settings.name), breaker),
+                retries: settings.retries,
+                price: cost::price(&settings.model, settings.prices),
+                first_event: Duration::from_millis(settings.timeout_ms),
+                provider,
+            })
+            .collect();
+        let fallback = Link {
+            provider: Arc::new(Fallback),
+            breaker: CircuitBreaker::new("llm/fallback", breaker),
+            retries: 0,
+            price: Price {
+                input: 0.0,
+                output: 0.0,
+            },
+            first_event: Duration::from_secs(1),
+        };
+        Ok(Llm(Arc::new(Inner {
+            links,
+            fallback,
+            budgets: Budgets::new(config),
+            cache: Cache::new(
+                config.cache_entries,
+                Duration::from_millis(config.cache_ttl_ms),
+            ),
+            longest_wait: Duration::from_millis(config.longest_retry_wait_ms),
+        })))
+    }
+
+    /// The providers in order, as (name, model); the fallback last.
+    pub fn providers(&self) -> Vec<(String, String)> {
+        self.0
+            .links
+            .iter()
+            .chain([&self.0.fallback])
+            .map(|link| {
+                (
+                    link.provider.name().to_owned(),
+                    link.provider.model().to_owned(),
+                )
+            })
+            .collect()
+    }
+
+    /// Answers `request` for `caller`: from the cache, or from the first provider that answers.
+    pub async fn chat(&self, caller: &str, request: pb::ChatRequest) -> Result<Chunks, Exhausted> {
+        let feature = feature_of(&request);
+        self.0.budgets.admit(caller, &feature)?;
+        let key = self.0.cache.key(&request);
+        if let Some(answer) = key.as_deref().and_then(|key| self.0.cache.get(key)) {
+            metrics::counter!("llm_requests_total", "provider" => answer.provider.clone(), "feature" => feature, "outcome" => "cached").increment(1);
+            return Ok(replay(answer));
+        }
+        let begun = self.begin(&request).await;
+        let (sender, chunks) = mpsc::channel(32);
+        let pump = Pump {
+            llm: self.clone(),
+            caller: caller.to_owned(),
+            feature,
+            key,
+        };
+        let span = begun.span.clone();
+        let (first, rest) = (begun.first, begun.rest);
+        let index = self.index_of(begun.link);
+        tokio::spawn(async move { pump.run(index, first, rest, sender).await }.instrument(span));
+        Ok(chunks)
+    }
+
+    fn index_of(&self, link: &Link) -> Option<usize> {
+        self.0
+            .links
+            .iter()
+            .position(|each| std::ptr::eq(each, link))
+    }
+
+    fn link(&self, index: Option<usize>) -> &Link {
+        index.map_or(&self.0.fallback, |index| &self.0.links[index])
+    }
+
+    /// The first provider whose answer begins, the fallback when none does.
+    async fn begin(&self, request: &pb::ChatRequest) -> Begun<'_> {
+        for link in &self.0.links {
+            if let Err(refused) = link.breaker.admit() {
+                tracing::debug!(provider = link.provider.name(), reason = %refused.message(), "skipped: its breaker is open");
+                metrics::counter!("llm_requests_total", "provider" => link.provider.name().to_owned(), "feature" => feature_of(request), "outcome" => "skipped").increment(1);
+                continue;
+            }
+            if let Some(begun) = self.try_link(link, request).await {
+                return begun;
+            }
+        }
+        match self.attempt(&self.0.fallback, request).await {
+            Ok(begun) => begun,
+            Err(error) => unreachable!("the fallback always answers: {error}"),
+        }
+    }
+
+    /// `link`'s answer, retried as it asks; `None` when it did not begin.
+    async fn try_link<'a>(&self, link: &'a Link, request: &pb::ChatRequest) -> Option<Begun<'a>> {
+        for attempt in 0..=link.retries {
+            let error = match self.attempt(link, request).await {
+                Ok(begun) => return Some(begun),
+                Err(error) => error,
+            };
+            link.breaker.record(!error.unhealthy());
+            metrics::counter!("llm_requests_total", "provider" => link.provider.name().to_owned(), "feature" => feature_of(request), "outcome" => "failed").increment(1);
+            tracing::warn!(provider = link.provider.name(), attempt, error = %error, "a language model did not answer");
+            let wait = match error {
+                ProviderError::Refused(_) => return None,
+                ProviderError::RateLimited {
+                    retry_after: Some(wait),
+                } if wait > self.0.longest_wait => return None,
+                ProviderError::RateLimited {
+                    retry_after: Some(wait),
+                } => wait,
+                _ => Duration::from_millis(200 << attempt.min(5)),
+            };
+            if attempt < link.retries && !link.breaker.is_open() {
+                tokio::time::sleep(wait).await;
+            } else {
+                return None;
+            }
+        }
+        None
+    }
+
+    /// One request to `link`, begun when its first event arrives.
+    async fn attempt<'a>(
+        &self,
+        link: &'a Link,
+        request: &pb::ChatRequest,
+    ) -> Result<Begun<'a>, ProviderError> {
+        let provider = &link.provider;
+        let span = tracing::info_span!(
+            "chat",
+            otel.name = %format!("chat {}", provider.model()),
+            otel.kind = "client",
+            otel.status_code = tracing::field::Empty,
+            gen_ai.operation.name = "chat",
+            gen_ai.provider.name = provider.system(),
+            gen_ai.request.model = provider.model(),
+            gen_ai.response.model = provider.model(),
+            gen_ai.usage.input_tokens = tracing::field::Empty,
+            gen_ai.usage.output_tokens = tracing::field::Empty,
+            gen_ai.response.finish_reasons = tracing::field::Empty,
+            emporium.llm.provider = provider.name(),
+            error.type = tracing::field::Empty,
+        );
+        let started = async {
+            let mut rest = provider.chat(request).await?;
+            match tokio::time::timeout(link.first_event, rest.recv()).await {
+                Ok(Some(Ok(first))) => Ok((first, rest)),
+                Ok(Some(Err(error))) => Err(error),
+                Ok(None) => Err(ProviderError::Unavailable(
+                    "the stream ended before it began".to_owned(),
+                )),
+                Err(_) => Err(ProviderError::Unavailable(format!(
+                    "no answer began in {} ms",
+                    link.first_event.as_millis()
+                ))),
+            }
+        }
+        .instrument(span.clone())
+        .await;
+        match started {
+            Ok((first, rest)) => Ok(Begun {
+                link,
+                first,
+                rest,
+                span,
+            }),
+            Err(error) => {
+                span.record("error.type", error_type(&error));
+                span.record("otel.status_code", "ERROR");
+                Err(error)
+            }
+        }
+    }
+}
+
+fn error_type(error: &ProviderError) -> &'static str {
+    match error {
+        ProviderError::RateLimited { .. } => "rate_limited",
+        ProviderError::Unavailable(_) => "unavailable",
+        ProviderError::Refused(_) => "refused",
+    }
+}
+
+/// The feature a request is counted under; `api` when it names none.
+fn feature_of(request: &pb::ChatRequest) -> String {
+    match request.feature.trim() {
+        "" => "api".to_owned(),
+        feature => feature.to_owned(),
+    }
+}
+
+/// A kept answer as a stream: its text, its tool calls, its end.
+fn replay(answer: Answer) -> Chunks {
+    let (sender, chunks) = mpsc::channel(2);
+    let chunk = pb::ChatChunk {
+        delta: answer.text,
+        tool_calls: answer.tool_calls,
+        finish_reason: answer.reason,
+        usage: Some(pb::ChatUsage {
+            input_tokens: answer.usage.input_tokens,
+            output_tokens: answer.usage.output_tokens,
+        }),
+        provider: answer.provider,
+        model: answer.model,
+        cached: true,
+        cost_usd: 0.0,
+    };
+    // The channel has room for it: this cannot wait.
+    let _ = sender.try_send(Ok(chunk));
+    chunks
+}
+
+/// Passes a provider's events to the caller as chunks and counts the answer once it ends.
+struct Pump {
+    llm: Llm,
+    caller: String,
+    feature: String,
+    key: Option<String>,
+}
+
+impl Pump {
+    async fn run(
+        self,
+        index: Option<usize>,
+        first: Event,
+        mut rest: Events,
+        sender: mpsc::Sender<Result<pb::ChatChunk, tonic::Status>>,
+    ) {
+        let link = self.llm.link(index);
+        let provider = link.provider.name().to_owned();
+        let model = link.provider.model().to_owned();
+        let mut answer = Answer {
+            text: String::new(),
+            tool_calls: Vec::new(),
+            reason: String::new(),
+            usage: super::Usage::default(),
+            provider: provider.clone(),
+            model: model.clone(),
+        };
+        let mut next: Option<Result<Event, ProviderError>> = Some(Ok(first));
+        while let Some(event) = next.take() {
+            let chunk = match event {
+                Ok(event) => self.chunk(link, &mut answer, event),
+                Err(error) => {
+                    link.breaker.record(!error.unhealthy());
+                    tracing::warn!(provider, error = %error, "a language model's answer broke off");
+                    let status = tonic::Status::unavailable(format!(
+                        "the answer of {provider} broke off: {error}"
+                    ));
+                    let _ = sender.send(Err(status)).await;
+                    return;
+                }
+            };
+            if sender.send(Ok(chunk)).await.is_err() {
+                return;
+            }
+            if answer.reason.is_empty() {
+                next = rest.recv().await;
+            }
+        }
+        if answer.reason.is_empty() {
+            let _ = sender
+                .send(Err(tonic::Status::unavailable(format!(
+                    "the answer of {provider} ended without finishing"
+                ))))
+                .await;
+            link.breaker.record(false);
+        }
+    }
+
+    /// `event` as a chunk for the caller; at the end, the answer counted, priced and kept.
+    fn chunk(&self, link: &Link, answer: &mut Answer, event: Event) -> pb::ChatChunk {
+        let mut chunk = pb::ChatChunk {
+            provider: answer.provider.clone(),
+            model: answer.model.clone(),
+            ..Default::default()
+        };
+        match event {
+            Event::Delta(text) => {
+                answer.text.push_str(&text);
+                chunk.delta = text;
+            }
+            Event::ToolCall(call) => {
+                answer.tool_calls.push(call.clone());
+                chunk.tool_calls.push(call);
+            }
+            Event::Finish { reason, usage } => {
+                answer.reason.clone_from(&reason);
+                answer.usage = usage;
+                chunk.finish_reason = reason;
+                chunk.usage = Some(pb::ChatUsage {
+                    input_tokens: usage.input_tokens,
+                    output_tokens: usage.output_tokens,
+                });
+                chunk.cost_usd = self.finish(link, answer);
+            }
+        }
+        chunk
+    }
+
+    /// Counts a finished answer; what it cost.
+    fn finish(&self, link: &Link, answer: &Answer) -> f64 {
+        link.breaker.record(true);
+        let usage = answer.usage;
+        let cost = cost::of(usage, link.price);
+        let span = tracing::Span::current();
+        span.record("gen_ai.usage.input_tokens", usage.input_tokens);
+        span.record("gen_ai.usage.output_tokens", usage.output_tokens);
+        span.record("gen_ai.response.finish_reasons", answer.reason.as_str());
+        let (provider, model, feature) = (&answer.provider, &answer.model, &self.feature);
+        metrics::counter!("llm_requests_total", "provider" => provider.clone(), "feature" => feature.clone(), "outcome" => "answered").increment(1);
+        metrics::counter!("llm_tokens_total", "provider" => provider.clone(), "model" => model.clone(), "feature" => feature.clone(), "direction" => "input").increment(u64::from(usage.input_tokens));
+        metrics::counter!("llm_tokens_total", "provider" => provider.clone(), "model" => model.clone(), "feature" => feature.clone(), "direction" => "output").increment(u64::from(usage.output_tokens));
+        metrics::gauge!("llm_spent_usd", "provider" => provider.clone(), "model" => model.clone(), "feature" => feature.clone()).increment(cost);
+        let tokens = u64::from(usage.input_tokens) + u64::from(usage.output_tokens);
+        self.llm.0.budgets.spend(&self.caller, feature, tokens);
+        tracing::debug!(provider, answer = %super::guard::shorten(&super::guard::redact(&answer.text), 200), "a language model answered");
+        if let Some(key) = &self.key
+            && answer.provider != super::fallback::NAME
+        {
+            self.llm.0.cache.put(key.clone(), answer.clone());
+        }
+        cost
+    }
+}

@@ -1,0 +1,94 @@
+//! What the stand-in answers: made up, and the same for the same request.
+
+use serde_json::{Value, json};
+
+use super::Api;
+
+/// An answer before it is written in an API's wire format.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Answer {
+    pub text: String,
+    /// A call of a tool: its name and arguments.
+    pub call: Option<(String, Value)>,
+    pub input_tokens: u32,
+}
+
+/// The text of a message's content: a string, or the text of its parts or blocks.
+fn text_of(content: &Value) -> String {
+    match content {
+        Value::String(text) => text.clone(),
+        Value::Array(parts) => parts
+            .iter()
+            .filter_map(|part| match part["type"].as_str() {
+                Some("text") => part["text"].as_str().map(str::to_owned),
+                Some("tool_result") => Some(text_of(&part["content"])),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+            .join(" "),
+        _ => String::new(),
+    }
+}
+
+/// Whether the last message answers a tool call.
+fn answers_a_tool(api: Api, last: &Value) -> bool {
+    match api {
+        Api::OpenAi => last["role"] == "tool",
+        Api::Anthropic => last["content"]
+            .as_array()
+            .is_some_and(|blocks| blocks.iter().any(|block| block["type"] == "tool_result")),
+    }
+}
+
+/// The first tool offered: its name and the JSON Schema of its arguments.
+fn first_tool(api: Api, body: &Value) -> Option<(String, Value)> {
+    let tool = body["tools"].get(0)?;
+    let (name, schema) = match api {
+        Api::OpenAi => (&tool["function"]["name"], &tool["function"]["parameters"]),
+        Api::Anthropic => (&tool["name"], &tool["input_schema"]),
+    };
+    Some((name.as_str()?.to_owned(), schema.clone()))
+}
+
+/// Arguments for `schema`: each required string property given `words`.
+fn arguments(schema: &Value, words: &str) -> Value {
+    let mut arguments = json!({});
+    for name in schema["required"].as_array().into_iter().flatten() {
+        let Some(name) = name.as_str() else { continue };
+        if schema["properties"][name]["type"] == "string" {
+            arguments[name] = json!(words);
+        }
+    }
+    arguments
+}
+
+/// The answer to `body`, a request of `api`.
+pub fn of(api: Api, body: &Value) -> Answer {
+    let messages = body["messages"].as_array().cloned().unwrap_or_default();
+    let mut input_tokens: u32 = messages
+        .iter()
+        .map(|message| super::tokens(&text_of(&message["content"])))
+        .sum();
+    input_tokens += super::tokens(&text_of(&body["system"]));
+    let last = messages.last().cloned().unwrap_or(Value::Null);
+    let said = text_of(&last["content"]);
+    if answers_a_tool(api, &last) {
+        return Answer {
+            text: format!("Here is what I found: {said}"),
+            call: None,
+            input_tokens,
+        };
+    }
+    if let Some((name, schema)) = first_tool(api, body) {
+        return Answer {
+            text: String::new(),
+            call: Some((name, arguments(&schema, &said))),
+            input_tokens,
+        };
+    }
+    Answer {
+        text: format!("Stand-in answer to: {said}"),
+        call: None,
+        input_tokens,
+    }
+}
