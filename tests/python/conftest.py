@@ -67,6 +67,21 @@ def shop():
         EMPORIUM_IDENTITY__ARGON2_MEMORY_KIB="256",
         RUST_LOG="warn",
     )
+    # The LLM providers are outside the shop: a stand-in speaks OpenAI's wire to it.
+    standin = subprocess.Popen(
+        [binary(), "llm-standin", "--addr", "127.0.0.1:0", "--key", "sk-python"],
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    standin_url = re.search(r"LLM stand-in +(http://[0-9.:]+)", standin.stdout.readline()).group(1)
+    config = Path(data_dir) / "emporium.toml"
+    config.write_text(
+        "[[inference.llm.providers]]\n"
+        'name = "standin"\nkind = "openai"\n'
+        f'url = "{standin_url}/v1"\nkey = "sk-python"\nmodel = "gpt-4o-mini"\n'
+    )
+    env["EMPORIUM_CONFIG"] = str(config)
     log = open(Path(data_dir) / "shop.log", "w+")
     process = subprocess.Popen([binary(), "up"], env=env, stdout=subprocess.PIPE, stderr=log, text=True)
     printed = []
@@ -90,3 +105,5 @@ def shop():
     yield Shop(match.group(1), text)
     process.terminate()
     process.wait(timeout=30)
+    standin.terminate()
+    standin.wait(timeout=30)

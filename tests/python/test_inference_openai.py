@@ -1,7 +1,9 @@
 """OpenAI's own Python client (`openai`) against the shop's OpenAI-compatible API under /v1: the
-list of models, embeddings as floats and as base64 (the client's default), shortened vectors, and
-errors raised as the client's own exception types. The API key is a shopper's access token."""
+list of models, embeddings as floats and as base64 (the client's default), shortened vectors, chat
+completions whole and streamed with tool calls (through the LLM gateway to the stand-in provider),
+and errors raised as the client's own exception types. The API key is a shopper's access token."""
 
+import json
 import math
 
 import openai
@@ -60,3 +62,66 @@ def test_errors_are_the_clients_own_exceptions_with_openais_error_body(client, s
     with pytest.raises(openai.AuthenticationError) as refused:
         stranger.embeddings.create(model="emporium-embed", input="hello")
     assert refused.value.code == "invalid_api_key"
+
+
+SEARCH = {
+    "type": "function",
+    "function": {
+        "name": "search_products",
+        "description": "Searches the catalogue",
+        "parameters": {"type": "object", "properties": {"query": {"type": "string"}}, "required": ["query"]},
+    },
+}
+
+
+def test_chat_completions_answer_whole_and_streamed_through_the_llm_gateway(client):
+    # The shop's provider is the LLM stand-in (conftest), reached through the gateway's chain.
+    answer = client.chat.completions.create(
+        model="emporium-chat", messages=[{"role": "user", "content": "is there a linen apron?"}]
+    )
+    assert answer.choices[0].message.content == "Stand-in answer to: is there a linen apron?"
+    assert answer.choices[0].finish_reason == "stop"
+    assert answer.usage.prompt_tokens == 5
+    assert answer.model == "gpt-4o-mini"
+    assert answer.model_extra["provider"] == "standin"
+
+    stream = client.chat.completions.create(
+        model="emporium-chat",
+        messages=[{"role": "user", "content": "a walnut board please"}],
+        stream=True,
+        stream_options={"include_usage": True},
+    )
+    chunks = list(stream)
+    text = "".join(chunk.choices[0].delta.content or "" for chunk in chunks if chunk.choices)
+    assert text == "Stand-in answer to: a walnut board please"
+    assert len(chunks) > 4
+    finishes = [chunk.choices[0].finish_reason for chunk in chunks if chunk.choices and chunk.choices[0].finish_reason]
+    assert finishes == ["stop"]
+    assert chunks[-1].usage.completion_tokens > 0
+
+
+def test_chat_completions_call_tools_and_read_their_answers(client):
+    asked = [{"role": "user", "content": "linen apron"}]
+    called = client.chat.completions.create(model="emporium-chat", messages=asked, tools=[SEARCH])
+    assert called.choices[0].finish_reason == "tool_calls"
+    call = called.choices[0].message.tool_calls[0]
+    assert call.function.name == "search_products"
+    assert json.loads(call.function.arguments) == {"query": "linen apron"}
+
+    # The same call, streamed: the client gathers it from the chunks.
+    streamed = client.chat.completions.create(model="emporium-chat", messages=asked, tools=[SEARCH], stream=True)
+    parts = [tool for chunk in streamed if chunk.choices for tool in chunk.choices[0].delta.tool_calls or []]
+    assert parts[0].function.name == "search_products"
+    assert json.loads("".join(part.function.arguments or "" for part in parts)) == {"query": "linen apron"}
+
+    followed = client.chat.completions.create(
+        model="emporium-chat",
+        messages=asked
+        + [called.choices[0].message, {"role": "tool", "tool_call_id": call.id, "content": "KIT-00001 Linen apron"}],
+        tools=[SEARCH],
+    )
+    assert followed.choices[0].message.content == "Here is what I found: KIT-00001 Linen apron"
+
+    with pytest.raises(openai.BadRequestError) as empty:
+        client.chat.completions.create(model="emporium-chat", messages=[])
+    assert empty.value.param == "messages"

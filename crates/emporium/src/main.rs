@@ -62,6 +62,16 @@ enum Command {
     /// The model registry of a running shop: list, promote, rollback, retire, traffic (canary
     /// and shadow).
     Model(emporium::model_commands::ModelArgs),
+    /// Runs a stand-in for the LLM providers (OpenAI's chat completions and Anthropic's
+    /// Messages API, made-up answers, tool calls) to point `[[inference.llm.providers]]` at.
+    LlmStandin {
+        /// Where to listen; port 0 takes any free one.
+        #[arg(long, default_value = "127.0.0.1:8090")]
+        addr: std::net::SocketAddr,
+        /// The API key it asks for; none when empty.
+        #[arg(long, default_value = "")]
+        key: String,
+    },
     /// Prints an access token for curl: the development user's, or the admin client's.
     Token {
         /// A client-credentials token for the admin client instead of the user's.
@@ -105,6 +115,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         Command::Fn(args) => emporium::function_commands::run(settings, args).await,
         Command::Model(args) => emporium::model_commands::run(settings, args).await,
         Command::Certs { dir, names } => certs(&dir, &names),
+        Command::LlmStandin { addr, key } => llm_standin(addr, &key).await,
         Command::Bench(args) => emporium::bench::run(&args).await,
         Command::SearchQuality(args) => {
             print!("{}", emporium::quality::run(&args).await?.table());
@@ -275,5 +286,23 @@ async fn token(mut settings: Settings, admin: bool) -> anyhow::Result<()> {
             .await?
     };
     println!("{token}");
+    Ok(())
+}
+
+/// Serves the LLM stand-in until Ctrl-C or SIGTERM.
+async fn llm_standin(addr: std::net::SocketAddr, key: &str) -> anyhow::Result<()> {
+    let standin = inference::standin::StandIn::start(addr, key).await?;
+    println!("LLM stand-in  {}", standin.url);
+    println!(
+        "  OpenAI-compatible: url = \"{}/v1\", kind = \"openai\"",
+        standin.url
+    );
+    println!(
+        "  Anthropic:         url = \"{}\", kind = \"anthropic\"",
+        standin.url
+    );
+    let shutdown = platform::Shutdown::new();
+    shutdown.trigger_on_signals();
+    shutdown.wait().await;
     Ok(())
 }

@@ -1,4 +1,5 @@
-//! The OpenAI-compatible API under `/v1`: embeddings and the list of models, answered by the
+//! The OpenAI-compatible API under `/v1`: embeddings, chat completions (`chat`) and the list of
+//! models, answered by the
 //! inference service with the caller's bearer token (as OpenAI's API takes an API key). Bodies
 //! and errors are OpenAI's own (`{"error": {"message", "type", "param", "code"}}`), so that an
 //! OpenAI client library works unchanged; OpenAI's API reference documents these routes, not the
@@ -17,9 +18,12 @@ use serde_json::{Value, json};
 
 use crate::state::Gateway;
 
+mod chat;
+
 pub(crate) fn routes() -> Router<Gateway> {
     Router::new()
         .route("/v1/embeddings", post(create_embeddings))
+        .route("/v1/chat/completions", post(chat::create))
         .route("/v1/models", get(list_models))
         .route("/v1/models/{model}", get(get_model))
 }
@@ -32,16 +36,19 @@ pub(crate) struct OpenAiError {
     kind: &'static str,
     param: Option<&'static str>,
     code: Option<&'static str>,
+    /// Seconds to wait before asking again, for a 429.
+    retry_after: Option<String>,
 }
 
 impl OpenAiError {
-    fn invalid(param: &'static str, message: impl Into<String>) -> OpenAiError {
+    pub(crate) fn invalid(param: &'static str, message: impl Into<String>) -> OpenAiError {
         OpenAiError {
             status: StatusCode::BAD_REQUEST,
             message: message.into(),
             kind: "invalid_request_error",
             param: Some(param),
             code: None,
+            retry_after: None,
         }
     }
 }
@@ -54,7 +61,13 @@ impl IntoResponse for OpenAiError {
             "param": self.param,
             "code": self.code,
         }});
-        (self.status, axum::Json(body)).into_response()
+        let mut response = (self.status, axum::Json(body)).into_response();
+        if let Some(value) = self.retry_after.and_then(|seconds| seconds.parse().ok()) {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, value);
+        }
+        response
     }
 }
 
@@ -92,20 +105,29 @@ impl From<tonic::Status> for OpenAiError {
             _ if code == Some("model_not_found") => Some("model"),
             Some("inputs") => Some("input"),
             Some("model") => Some("model"),
+            Some("messages") => Some("messages"),
+            Some("tools") => Some("tools"),
+            Some("temperature") => Some("temperature"),
             _ => None,
         };
+        let retry_after = status
+            .metadata()
+            .get("retry-after")
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned);
         OpenAiError {
             status: status_code,
             message,
             kind,
             param,
             code,
+            retry_after,
         }
     }
 }
 
 /// The caller's token: OpenAI's API key.
-fn api_key(headers: &HeaderMap) -> Result<String, OpenAiError> {
+pub(crate) fn api_key(headers: &HeaderMap) -> Result<String, OpenAiError> {
     let header = headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok());
@@ -117,6 +139,7 @@ fn api_key(headers: &HeaderMap) -> Result<String, OpenAiError> {
             kind: "invalid_request_error",
             param: None,
             code: Some("invalid_api_key"),
+            retry_after: None,
         }),
     }
 }
@@ -304,6 +327,7 @@ async fn get_model(
             kind: "invalid_request_error",
             param: Some("model"),
             code: Some("model_not_found"),
+            retry_after: None,
         }),
     }
 }

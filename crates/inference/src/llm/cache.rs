@@ -23,11 +23,18 @@ pub struct Answer {
     pub model: String,
 }
 
+/// The answers by key, with when each was kept, and the keys oldest first.
+#[derive(Debug, Default)]
+struct Entries {
+    answers: HashMap<String, (Instant, Answer)>,
+    order: VecDeque<String>,
+}
+
 #[derive(Debug)]
 pub struct Cache {
     most: usize,
     ttl: Duration,
-    entries: Mutex<(HashMap<String, (Instant, Answer)>, VecDeque<String>)>,
+    entries: Mutex<Entries>,
 }
 
 impl Cache {
@@ -75,26 +82,27 @@ impl Cache {
 
     pub fn get(&self, key: &str) -> Option<Answer> {
         let entries = self.lock();
-        let (stored, answer) = entries.0.get(key)?;
+        let (stored, answer) = entries.answers.get(key)?;
         (stored.elapsed() < self.ttl).then(|| answer.clone())
     }
 
     pub fn put(&self, key: String, answer: Answer) {
         let mut entries = self.lock();
-        let (map, order) = &mut *entries;
-        if map.insert(key.clone(), (Instant::now(), answer)).is_none() {
+        let Entries { answers, order } = &mut *entries;
+        if answers
+            .insert(key.clone(), (Instant::now(), answer))
+            .is_none()
+        {
             order.push_back(key);
         }
         while order.len() > self.most {
             if let Some(oldest) = order.pop_front() {
-                map.remove(&oldest);
+                answers.remove(&oldest);
             }
         }
     }
 
-    fn lock(
-        &self,
-    ) -> std::sync::MutexGuard<'_, (HashMap<String, (Instant, Answer)>, VecDeque<String>)> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Entries> {
         self.entries
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())

@@ -43,7 +43,7 @@ fn luhn(number: &str) -> bool {
             _ => digit,
         })
         .sum();
-    digits.len() >= 13 && sum % 10 == 0
+    digits.len() >= 13 && sum.is_multiple_of(10)
 }
 
 /// At most `most` characters of `text`, with `…` when it was longer.
