@@ -14,7 +14,9 @@
 //! - webhooks (`webhooks.rs`): deliveries a second to a receiver on loopback, and none lost
 //!   across a restart.
 //! - embeddings (`embeddings.rs`): OpenAI's `/v1/embeddings`, a text alone and texts a second,
-//!   with batching and without, against the model alone.
+//!   with batching and without, against the model alone;
+//! - the LLM gateway (`llm.rs`): what it adds over calling the provider directly, and a cache
+//!   hit.
 //!
 //! Each comparison runs at one connection (what a request costs alone) and at saturation, with
 //! both edge caches off so that every request does its whole work. Ratios come from runs of the
@@ -24,6 +26,7 @@
 
 mod embeddings;
 mod functions;
+mod llm;
 mod measure;
 mod shop;
 pub mod table;
@@ -79,6 +82,8 @@ pub enum Part {
     Webhooks,
     /// Embeddings: a text alone, texts a second with batching and without, the model alone.
     Embeddings,
+    /// The LLM gateway: what it adds over the provider directly, and a cache hit.
+    Llm,
 }
 
 /// The most seconds a run may last: a whole bench is about a dozen runs.
@@ -157,8 +162,13 @@ async fn measure_all(args: &BenchArgs) -> anyhow::Result<String> {
         true => embeddings::markdown(&bench.embeddings().await?),
         false => String::new(),
     };
+    let llm = match bench.wants(Part::Llm) {
+        true => llm::markdown(&bench.llm().await?),
+        false => String::new(),
+    };
     let header = measure::header(args.seconds, WARM_UP.as_secs());
-    Ok(table::markdown(&header, &bench.results) + &functions + &webhooks + &embeddings)
+    let sections = [functions, webhooks, embeddings, llm].concat();
+    Ok(table::markdown(&header, &bench.results) + &sections)
 }
 
 /// One invocation: what it was asked, where things are, and what it has measured so far.

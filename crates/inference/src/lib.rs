@@ -151,7 +151,29 @@ impl Inference {
         request: proto::inference::ChatRequest,
     ) -> Result<llm::Chunks, Error> {
         llm::check(&request)?;
-        Ok(self.llm.chat(caller, request).await?)
+        let meaning = match self.llm.is_question(&request) {
+            true => self.meaning(&request).await,
+            false => None,
+        };
+        Ok(self.llm.chat(caller, request, meaning).await?)
+    }
+
+    /// The production embedding of a single question's user message, for the semantic cache;
+    /// `None` when it cannot be made (the question is then only cached by its words).
+    async fn meaning(&self, request: &proto::inference::ChatRequest) -> Option<Vec<f32>> {
+        let asked = request.messages.iter().find(|m| m.role == "user")?;
+        if asked.content.trim().is_empty() || asked.content.len() > embed::LONGEST_INPUT {
+            return None;
+        }
+        // A roll past every canary's share: the production version, whatever the traffic.
+        let (production, _) = self.registry.route(EMBEDDING_MODEL, 10_000).ok()?;
+        let embedder = self.registry.embedder(&production.artefact).ok()?;
+        let texts = Arc::new(vec![asked.content.clone()]);
+        let done = self
+            .batchers
+            .embed(&production.artefact, embedder, texts)
+            .await;
+        done.ok()?.vectors.pop()
     }
 
     /// The LLM gateway's providers in order, as (name, model); the fallback last.

@@ -147,6 +147,9 @@ pub struct LlmConfig {
     /// Answers kept for a repeated request (0: no cache), and for how long.
     pub cache_entries: usize,
     pub cache_ttl_ms: u64,
+    /// The cosine of two single questions' embeddings at which the second gets the first's
+    /// answer (above 1: never).
+    pub semantic_similarity: f64,
     /// Failures in a row that open a provider's breaker, and how long it stays open.
     pub breaker_failures: u32,
     pub breaker_open_ms: u64,
@@ -162,6 +165,7 @@ impl Default for LlmConfig {
             longest_retry_wait_ms: 10_000,
             cache_entries: 1_000,
             cache_ttl_ms: 600_000,
+            semantic_similarity: 0.95,
             breaker_failures: 3,
             breaker_open_ms: 30_000,
         }

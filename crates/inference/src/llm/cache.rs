@@ -2,6 +2,11 @@
 //! answer (the messages, the tools, the most tokens, the temperature), for `cache_ttl_ms`, at most
 //! `cache_entries` of them (the oldest goes first). Only answers that ended well are kept, and
 //! none of a request that asked for sampling (a temperature above 0).
+//!
+//! Beside them, the semantic cache: a single question (system prompts and one user message, no
+//! tools, since a tool call carries the question's own words) is also kept by its embedding,
+//! and a later single question in the same context (the same system prompts and most tokens)
+//! whose embedding is at least `semantic_similarity` (cosine) from it gets its answer.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
@@ -23,11 +28,21 @@ pub struct Answer {
     pub model: String,
 }
 
-/// The answers by key, with when each was kept, and the keys oldest first.
+/// The answers by key, with when each was kept, and the keys oldest first; the single
+/// questions by embedding, oldest first.
 #[derive(Debug, Default)]
 struct Entries {
     answers: HashMap<String, (Instant, Answer)>,
     order: VecDeque<String>,
+    questions: VecDeque<Question>,
+}
+
+#[derive(Debug)]
+struct Question {
+    context: String,
+    vector: Vec<f32>,
+    answer: Answer,
+    stored: Instant,
 }
 
 #[derive(Debug)]
@@ -43,6 +58,58 @@ impl Cache {
             most,
             ttl,
             entries: Mutex::default(),
+        }
+    }
+
+    /// The context of a single question (its system prompts and most tokens, hashed), or
+    /// `None` when `request` is not one.
+    pub fn question_context(&self, request: &pb::ChatRequest) -> Option<String> {
+        self.key(request)?;
+        let users = request.messages.iter().filter(|m| m.role == "user").count();
+        let others = request
+            .messages
+            .iter()
+            .any(|m| m.role != "user" && m.role != "system");
+        if users != 1 || others || !request.tools.is_empty() {
+            return None;
+        }
+        let context = pb::ChatRequest {
+            messages: request
+                .messages
+                .iter()
+                .filter(|message| message.role == "system")
+                .cloned()
+                .collect(),
+            max_tokens: request.max_tokens,
+            ..Default::default()
+        };
+        self.key(&context)
+    }
+
+    /// The answer kept for the nearest question to `vector` in `context`, if near enough.
+    pub fn near(&self, context: &str, vector: &[f32], similarity: f64) -> Option<Answer> {
+        let entries = self.lock();
+        entries
+            .questions
+            .iter()
+            .filter(|kept| kept.context == context && kept.stored.elapsed() < self.ttl)
+            .map(|kept| (crate::domain::agreement::cosine(&kept.vector, vector), kept))
+            .filter(|(cosine, _)| *cosine >= similarity)
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+            .map(|(_, kept)| kept.answer.clone())
+    }
+
+    /// Keeps `answer` to the question in `context` whose embedding is `vector`.
+    pub fn put_question(&self, context: String, vector: Vec<f32>, answer: Answer) {
+        let mut entries = self.lock();
+        entries.questions.push_back(Question {
+            context,
+            vector,
+            answer,
+            stored: Instant::now(),
+        });
+        while entries.questions.len() > self.most {
+            entries.questions.pop_front();
         }
     }
 
@@ -88,7 +155,7 @@ impl Cache {
 
     pub fn put(&self, key: String, answer: Answer) {
         let mut entries = self.lock();
-        let Entries { answers, order } = &mut *entries;
+        let Entries { answers, order, .. } = &mut *entries;
         if answers
             .insert(key.clone(), (Instant::now(), answer))
             .is_none()
@@ -152,5 +219,32 @@ mod tests {
         cache.put("c".to_owned(), answer("c"));
         assert_eq!(cache.get(&first), None);
         assert!(cache.get("c").is_some());
+    }
+
+    #[test]
+    fn only_a_single_question_without_tools_is_kept_by_meaning_and_found_near_enough() {
+        let cache = Cache::new(8, Duration::from_secs(60));
+        let question = asking("an apron?", None);
+        let context = cache.question_context(&question).unwrap();
+        let mut with_tools = question.clone();
+        with_tools.tools.push(pb::Tool::default());
+        assert_eq!(cache.question_context(&with_tools), None);
+        let mut follow_up = question.clone();
+        follow_up
+            .messages
+            .push(asking("and a pot?", None).messages.remove(0));
+        assert_eq!(cache.question_context(&follow_up), None);
+        assert_eq!(
+            cache.question_context(&asking("a pot?", None)),
+            Some(context.clone())
+        );
+
+        cache.put_question(context.clone(), vec![1.0, 0.0], answer("aprons"));
+        assert_eq!(
+            cache.near(&context, &[0.99, 0.1], 0.95).unwrap().text,
+            "aprons"
+        );
+        assert_eq!(cache.near(&context, &[0.6, 0.8], 0.95), None);
+        assert_eq!(cache.near("elsewhere", &[1.0, 0.0], 0.95), None);
     }
 }

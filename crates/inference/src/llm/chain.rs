@@ -39,6 +39,8 @@ struct Inner {
     fallback: Link,
     budgets: Budgets,
     cache: Cache,
+    /// The cosine at which a question counts as one asked before.
+    similarity: f64,
     longest_wait: Duration,
 }
 
@@ -88,6 +90,7 @@ impl Llm {
                 config.cache_entries,
                 Duration::from_millis(config.cache_ttl_ms),
             ),
+            similarity: config.semantic_similarity,
             longest_wait: Duration::from_millis(config.longest_retry_wait_ms),
         })))
     }
@@ -107,13 +110,33 @@ impl Llm {
             .collect()
     }
 
-    /// Answers `request` for `caller`: from the cache, or from the first provider that answers.
-    pub async fn chat(&self, caller: &str, request: pb::ChatRequest) -> Result<Chunks, Exhausted> {
+    /// Whether `request` is a single question, which the semantic cache keeps by the
+    /// embedding of its user message.
+    pub fn is_question(&self, request: &pb::ChatRequest) -> bool {
+        self.0.cache.question_context(request).is_some()
+    }
+
+    /// Answers `request` for `caller`: from the cache (by its words, or by `meaning`, the
+    /// embedding of a single question), or from the first provider that answers.
+    pub async fn chat(
+        &self,
+        caller: &str,
+        request: pb::ChatRequest,
+        meaning: Option<Vec<f32>>,
+    ) -> Result<Chunks, Exhausted> {
         let feature = feature_of(&request);
         self.0.budgets.admit(caller, &feature)?;
         let key = self.0.cache.key(&request);
         if let Some(answer) = key.as_deref().and_then(|key| self.0.cache.get(key)) {
             metrics::counter!("llm_requests_total", "provider" => answer.provider.clone(), "feature" => feature, "outcome" => "cached").increment(1);
+            return Ok(replay(answer));
+        }
+        let question =
+            meaning.and_then(|vector| Some((self.0.cache.question_context(&request)?, vector)));
+        if let Some((context, vector)) = &question
+            && let Some(answer) = self.0.cache.near(context, vector, self.0.similarity)
+        {
+            metrics::counter!("llm_requests_total", "provider" => answer.provider.clone(), "feature" => feature, "outcome" => "cached_by_meaning").increment(1);
             return Ok(replay(answer));
         }
         let begun = self.begin(&request).await;
@@ -123,6 +146,7 @@ impl Llm {
             caller: caller.to_owned(),
             feature,
             key,
+            question,
         };
         let span = begun.span.clone();
         let (first, rest) = (begun.first, begun.rest);
@@ -286,6 +310,8 @@ struct Pump {
     caller: String,
     feature: String,
     key: Option<String>,
+    /// A single question's context and embedding, for the semantic cache.
+    question: Option<(String, Vec<f32>)>,
 }
 
 impl Pump {
@@ -385,10 +411,14 @@ impl Pump {
         let tokens = u64::from(usage.input_tokens) + u64::from(usage.output_tokens);
         self.llm.0.budgets.spend(&self.caller, feature, tokens);
         tracing::debug!(provider, answer = %super::guard::shorten(&super::guard::redact(&answer.text), 200), "a language model answered");
-        if let Some(key) = &self.key
-            && answer.provider != super::fallback::NAME
-        {
-            self.llm.0.cache.put(key.clone(), answer.clone());
+        if answer.provider != super::fallback::NAME {
+            if let Some(key) = &self.key {
+                self.llm.0.cache.put(key.clone(), answer.clone());
+            }
+            if let Some((context, vector)) = &self.question {
+                let cache = &self.llm.0.cache;
+                cache.put_question(context.clone(), vector.clone(), answer.clone());
+            }
         }
         cost
     }

@@ -290,7 +290,7 @@ async fn a_repeated_question_comes_from_the_cache_and_a_caller_over_its_budget_i
     let standin = standin().await;
     let llm = LlmConfig {
         providers: vec![provider("openai", Kind::OpenAi, &standin, "gpt-4o-mini")],
-        caller_requests_per_minute: 3,
+        caller_requests_per_minute: 5,
         ..LlmConfig::default()
     };
     let app = gateway(llm).await;
@@ -304,6 +304,19 @@ async fn a_repeated_question_comes_from_the_cache_and_a_caller_over_its_budget_i
     let mut sampled = question();
     sampled.temperature = Some(0.8);
     assert!(!chat(&app, sampled).await.unwrap().last().unwrap().cached);
+
+    // Asked again in other words: the semantic cache; another question: the provider.
+    let reworded = chat(&app, asking(vec![user("Walnut board?")], vec![]))
+        .await
+        .unwrap();
+    assert!(reworded.last().unwrap().cached, "{reworded:?}");
+    assert_eq!(text(&reworded), text(&fresh));
+    assert_eq!(standin.seen().len(), 2);
+    let other = chat(&app, asking(vec![user("walnut salad bowl?")], vec![]))
+        .await
+        .unwrap();
+    assert!(!other.last().unwrap().cached);
+    assert_eq!(standin.seen().len(), 3);
 
     let refused = chat(&app, question()).await.unwrap_err();
     assert_eq!(refused.code(), Code::ResourceExhausted, "{refused:?}");
