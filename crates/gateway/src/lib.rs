@@ -6,6 +6,7 @@
 
 mod account;
 mod admin;
+mod assistant;
 mod cache;
 mod cart;
 mod catalog;
@@ -182,6 +183,7 @@ pub fn router(config: &Config, dependencies: Dependencies) -> anyhow::Result<Rou
         .merge(webhooks::routes())
         .merge(openai::routes())
         .merge(models::routes())
+        .merge(assistant::routes())
         .with_state(gateway);
     let own_routes = Router::new()
         .route("/fn/{name}", axum::routing::any(edge::route))

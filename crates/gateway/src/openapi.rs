@@ -13,7 +13,8 @@ use utoipa::{Modify, OpenApi, ToSchema};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::{
-    account, admin, cart, catalog, functions, models, orders, recommendations, search, webhooks,
+    account, admin, assistant, cart, catalog, functions, models, orders, recommendations, search,
+    webhooks,
 };
 
 /// An RFC 9457 problem document, as every error is answered.
@@ -45,7 +46,7 @@ pub(crate) struct BodyError {
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Emporium", description = "Emporium's REST API: catalog, search, recommendations, cart, account, orders, functions, models and administration."),
+    info(title = "Emporium", description = "Emporium's REST API: catalog, search, recommendations, cart, account, orders, functions, models, the shopping assistant and administration."),
     paths(
         catalog::get_product, catalog::list_products, catalog::list_categories,
         search::search_products, search::similar_products, search::search_status,
@@ -62,6 +63,7 @@ pub(crate) struct BodyError {
         webhooks::list_deliveries, webhooks::replay_delivery,
         models::list_models, models::promote_model, models::roll_back_model,
         models::retire_version, models::set_model_traffic,
+        assistant::converse, assistant::confirm, assistant::conversation,
     ),
     components(schemas(ProblemDocument, BodyError)),
     modifiers(&BearerAuth, &ProblemResponses),

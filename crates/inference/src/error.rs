@@ -22,6 +22,13 @@ pub enum Error {
         loaded: String,
         registered: String,
     },
+    #[error("conversation: there is no conversation `{0}` of yours")]
+    ConversationNotFound(String),
+    #[error("conversation: `{0}` holds as many messages as it may; start a new one")]
+    ConversationFull(String),
+    /// A tool call was answered already (a confirmation given twice).
+    #[error("answers_call: the call `{0}` was answered already")]
+    CallAnswered(String),
     /// A budget or rate limit of the LLM gateway is used up.
     #[error("budget: {0}")]
     Budget(#[from] crate::llm::Exhausted),
@@ -45,6 +52,9 @@ impl From<Error> for tonic::Status {
                 tracing::error!(error = %error, "a model's artefact is not the one registered");
                 tonic::Status::failed_precondition(error.to_string())
             }
+            Error::ConversationNotFound(_) => tonic::Status::not_found(error.to_string()),
+            Error::ConversationFull(_) => tonic::Status::failed_precondition(error.to_string()),
+            Error::CallAnswered(_) => tonic::Status::already_exists(error.to_string()),
             Error::Budget(exhausted) => {
                 let seconds = exhausted.retry_after.as_secs().max(1);
                 let mut status = tonic::Status::resource_exhausted(format!("budget: {exhausted}"));

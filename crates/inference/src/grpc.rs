@@ -62,6 +62,31 @@ impl InferenceRpc for InferenceGrpc {
         )))
     }
 
+    async fn append_to_conversation(
+        &self,
+        request: Request<pb::AppendToConversationRequest>,
+    ) -> Result<Response<pb::Conversation>, Status> {
+        let owner = platform::auth::authorize(&request, INFERENCE)?
+            .subject()
+            .to_owned();
+        let asked = request.into_inner();
+        let conversation = self.inference.append_to_conversation(&owner, asked).await?;
+        Ok(Response::new(conversation))
+    }
+
+    async fn get_conversation(
+        &self,
+        request: Request<pb::GetConversationRequest>,
+    ) -> Result<Response<pb::Conversation>, Status> {
+        let owner = platform::auth::authorize(&request, INFERENCE)?
+            .subject()
+            .to_owned();
+        let id = request.into_inner().id;
+        Ok(Response::new(
+            self.inference.conversation(&owner, &id).await?,
+        ))
+    }
+
     async fn list_models(
         &self,
         request: Request<pb::ListModelsRequest>,

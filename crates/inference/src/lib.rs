@@ -176,6 +176,52 @@ impl Inference {
         done.ok()?.vectors.pop()
     }
 
+    /// Appends to one of `owner`'s conversations (a new one when it names none); the
+    /// conversation as it now is.
+    pub async fn append_to_conversation(
+        &self,
+        owner: &str,
+        asked: proto::inference::AppendToConversationRequest,
+    ) -> Result<proto::inference::Conversation, Error> {
+        llm::check_messages(&asked.messages)?;
+        let id = (!asked.conversation_id.is_empty()).then_some(asked.conversation_id.as_str());
+        let answers = (!asked.answers_call.is_empty()).then_some(asked.answers_call.as_str());
+        if let Some(call) = answers
+            && asked
+                .messages
+                .first()
+                .is_none_or(|first| first.tool_call_id != call)
+        {
+            let reason = format!("the first message must answer the call `{call}`");
+            return Err(domain::Invalid {
+                field: "answers_call",
+                reason,
+            }
+            .into());
+        }
+        let new_id = format!("conv-{}", uuid_like());
+        let now_ms = platform::unix_now_ms();
+        let id = self
+            .store
+            .append(owner, id, &new_id, &asked.messages, answers, now_ms)
+            .await?;
+        self.conversation(owner, &id).await
+    }
+
+    /// `owner`'s conversation `id`.
+    pub async fn conversation(
+        &self,
+        owner: &str,
+        id: &str,
+    ) -> Result<proto::inference::Conversation, Error> {
+        let (created_at_unix_ms, messages) = self.store.conversation(owner, id).await?;
+        Ok(proto::inference::Conversation {
+            id: id.to_owned(),
+            messages,
+            created_at_unix_ms,
+        })
+    }
+
     /// The LLM gateway's providers in order, as (name, model); the fallback last.
     pub fn chat_providers(&self) -> Vec<(String, String)> {
         self.llm.providers()
@@ -202,4 +248,9 @@ impl Inference {
             }
         }
     }
+}
+
+/// 128 random bits in hex: an identifier no one guesses.
+fn uuid_like() -> String {
+    format!("{:032x}", rand::random::<u128>())
 }

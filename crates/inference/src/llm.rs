@@ -245,46 +245,18 @@ const MOST_MESSAGES: usize = 256;
 const MOST_TOOLS: usize = 64;
 const MOST_BYTES: usize = 256 * 1024;
 
+fn invalid(field: &'static str, reason: String) -> crate::domain::Invalid {
+    crate::domain::Invalid { field, reason }
+}
+
 /// Refuses a chat request that no provider should see, naming the problem.
 pub fn check(request: &pb::ChatRequest) -> Result<(), crate::domain::Invalid> {
-    let invalid = |field: &'static str, reason: String| crate::domain::Invalid { field, reason };
-    if request.messages.is_empty() || request.messages.len() > MOST_MESSAGES {
-        let count = request.messages.len();
-        return Err(invalid(
-            "messages",
-            format!("{count} messages: 1 to {MOST_MESSAGES}"),
-        ));
-    }
-    for (at, message) in request.messages.iter().enumerate() {
-        if !["system", "user", "assistant", "tool"].contains(&message.role.as_str()) {
-            let reason = format!(
-                "message {at}: role `{}` is not system, user, assistant or tool",
-                message.role
-            );
-            return Err(invalid("messages", reason));
-        }
-        if message.role == "tool" && message.tool_call_id.is_empty() {
-            return Err(invalid(
-                "messages",
-                format!("message {at}: a tool's answer names no tool_call_id"),
-            ));
-        }
-    }
-    let bytes: usize = request
-        .messages
-        .iter()
-        .map(|message| message.content.len())
-        .sum();
-    if bytes > MOST_BYTES {
-        return Err(invalid(
-            "messages",
-            format!("{bytes} bytes of text: at most {MOST_BYTES}"),
-        ));
-    }
+    check_messages(&request.messages)?;
     if request.tools.len() > MOST_TOOLS {
+        let count = request.tools.len();
         return Err(invalid(
             "tools",
-            format!("{} tools: at most {MOST_TOOLS}", request.tools.len()),
+            format!("{count} tools: at most {MOST_TOOLS}"),
         ));
     }
     for tool in &request.tools {
@@ -295,23 +267,19 @@ pub fn check(request: &pb::ChatRequest) -> Result<(), crate::domain::Invalid> {
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
         if !named {
-            return Err(invalid(
-                "tools",
-                format!(
-                    "`{}` is not a tool name (1 to 64 of a-z, A-Z, 0-9, _ and -)",
-                    tool.name
-                ),
-            ));
+            let reason = format!(
+                "`{}` is not a tool name (1 to 64 of a-z, A-Z, 0-9, _ and -)",
+                tool.name
+            );
+            return Err(invalid("tools", reason));
         }
         let schema: Result<serde_json::Value, _> = serde_json::from_str(&tool.parameters);
         if !tool.parameters.is_empty() && !schema.is_ok_and(|schema| schema.is_object()) {
-            return Err(invalid(
-                "tools",
-                format!(
-                    "tool `{}`: its parameters are not a JSON Schema object",
-                    tool.name
-                ),
-            ));
+            let reason = format!(
+                "tool `{}`: its parameters are not a JSON Schema object",
+                tool.name
+            );
+            return Err(invalid("tools", reason));
         }
     }
     if request
@@ -319,6 +287,38 @@ pub fn check(request: &pb::ChatRequest) -> Result<(), crate::domain::Invalid> {
         .is_some_and(|t| !(0.0..=2.0).contains(&t))
     {
         return Err(invalid("temperature", "from 0 to 2".to_owned()));
+    }
+    Ok(())
+}
+
+/// Refuses messages no provider should see (or no conversation keep), naming the problem.
+pub fn check_messages(messages: &[pb::ChatMessage]) -> Result<(), crate::domain::Invalid> {
+    if messages.is_empty() || messages.len() > MOST_MESSAGES {
+        let count = messages.len();
+        return Err(invalid(
+            "messages",
+            format!("{count} messages: 1 to {MOST_MESSAGES}"),
+        ));
+    }
+    for (at, message) in messages.iter().enumerate() {
+        if !["system", "user", "assistant", "tool"].contains(&message.role.as_str()) {
+            let reason = format!(
+                "message {at}: role `{}` is not system, user, assistant or tool",
+                message.role
+            );
+            return Err(invalid("messages", reason));
+        }
+        if message.role == "tool" && message.tool_call_id.is_empty() {
+            let reason = format!("message {at}: a tool's answer names no tool_call_id");
+            return Err(invalid("messages", reason));
+        }
+    }
+    let bytes: usize = messages.iter().map(|message| message.content.len()).sum();
+    if bytes > MOST_BYTES {
+        return Err(invalid(
+            "messages",
+            format!("{bytes} bytes of text: at most {MOST_BYTES}"),
+        ));
     }
     Ok(())
 }

@@ -1,7 +1,9 @@
 //! The only code that touches the inference database: the registry's versions and each
-//! model's traffic.
+//! model's traffic; the assistant's conversations (`conversations`).
 
 use platform::db::{self, Database, Row};
+
+mod conversations;
 
 use crate::domain::{Invalid, Move, Stage, Traffic, Version};
 use crate::error::Error;

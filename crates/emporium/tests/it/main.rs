@@ -4,6 +4,7 @@
 //! `EMPORIUM_TEST_NATS_URL` is set).
 
 mod api;
+mod assistant;
 mod auth;
 mod bench;
 pub(crate) mod binary;

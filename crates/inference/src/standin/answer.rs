@@ -1,4 +1,6 @@
-//! What the stand-in answers: made up, and the same for the same request.
+//! What the stand-in answers: made up, and the same for the same request. Words that ask to
+//! add a product to the cart (in the user's message or in a tool's answer) make it call
+//! `add_to_cart` when offered, as a model taken in by them would.
 
 use serde_json::{Value, json};
 
@@ -7,6 +9,8 @@ use super::Api;
 /// An answer before it is written in an API's wire format.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Answer {
+    /// Tells this answer's tool calls apart from others': a hash of the request.
+    pub id: String,
     pub text: String,
     /// A call of a tool: its name and arguments.
     pub call: Option<(String, Value)>,
@@ -62,6 +66,30 @@ fn arguments(schema: &Value, words: &str) -> Value {
     arguments
 }
 
+static ADD: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(r"(?i)\badd\s+(?:(\d{1,2})\s+(?:of\s+)?)?([A-Z]{3}-\d{5})")
+        .expect("a pattern")
+});
+
+/// A call of the offered `add_to_cart` when `text` asks to add a product: the stand-in does as
+/// words tell it, wherever they come from, as a model taken in by them would.
+fn obeyed(api: Api, body: &Value, text: &str) -> Option<(String, Value)> {
+    let offered = body["tools"].as_array()?.iter().any(|tool| {
+        let name = match api {
+            Api::OpenAi => &tool["function"]["name"],
+            Api::Anthropic => &tool["name"],
+        };
+        name == "add_to_cart"
+    });
+    let found = ADD.captures(text).filter(|_| offered)?;
+    let quantity: u64 = found.get(1).map_or(Ok(1), |n| n.as_str().parse()).ok()?;
+    let sku = found[2].to_uppercase();
+    Some((
+        "add_to_cart".to_owned(),
+        json!({"sku": sku, "quantity": quantity}),
+    ))
+}
+
 /// The answer to `body`, a request of `api`.
 pub fn of(api: Api, body: &Value) -> Answer {
     let messages = body["messages"].as_array().cloned().unwrap_or_default();
@@ -72,8 +100,18 @@ pub fn of(api: Api, body: &Value) -> Answer {
     input_tokens += super::tokens(&text_of(&body["system"]));
     let last = messages.last().cloned().unwrap_or(Value::Null);
     let said = text_of(&last["content"]);
+    let id = format!("{:016x}", fnv(body.to_string().as_bytes()));
+    if let Some(call) = obeyed(api, body, &said) {
+        return Answer {
+            id: id.clone(),
+            text: String::new(),
+            call: Some(call),
+            input_tokens,
+        };
+    }
     if answers_a_tool(api, &last) {
         return Answer {
+            id: id.clone(),
             text: format!("Here is what I found: {said}"),
             call: None,
             input_tokens,
@@ -81,14 +119,23 @@ pub fn of(api: Api, body: &Value) -> Answer {
     }
     if let Some((name, schema)) = first_tool(api, body) {
         return Answer {
+            id: id.clone(),
             text: String::new(),
             call: Some((name, arguments(&schema, &said))),
             input_tokens,
         };
     }
     Answer {
+        id,
         text: format!("Stand-in answer to: {said}"),
         call: None,
         input_tokens,
     }
+}
+
+/// FNV-1a, 64 bits.
+fn fnv(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3)
+    })
 }

@@ -53,7 +53,7 @@ pub fn openai_whole(model: &str, answer: &Answer) -> Value {
     let tool_calls: Vec<Value> = answer
         .call
         .iter()
-        .map(|(name, arguments)| json!({"id": "call_standin_1", "type": "function", "function": {"name": name, "arguments": arguments.to_string()}}))
+        .map(|(name, arguments)| json!({"id": format!("call_{}", answer.id), "type": "function", "function": {"name": name, "arguments": arguments.to_string()}}))
         .collect();
     let mut message =
         json!({"role": "assistant", "content": (!answer.text.is_empty()).then_some(&answer.text)});
@@ -78,7 +78,7 @@ pub fn anthropic_whole(model: &str, answer: &Answer) -> Value {
     }
     if let Some((name, input)) = &answer.call {
         content.push(
-            json!({"type": "tool_use", "id": "toolu_standin_1", "name": name, "input": input}),
+            json!({"type": "tool_use", "id": format!("toolu_{}", answer.id), "name": name, "input": input}),
         );
     }
     json!({
@@ -127,7 +127,7 @@ fn openai_events(model: &str, answer: &Answer, usage: bool) -> Vec<String> {
     if let Some((name, arguments)) = &answer.call {
         let arguments = arguments.to_string();
         let (head, tail) = arguments.split_at(arguments.len() / 2);
-        events.push(chunk(json!({"tool_calls": [{"index": 0, "id": "call_standin_1", "type": "function", "function": {"name": name, "arguments": ""}}]}), None));
+        events.push(chunk(json!({"tool_calls": [{"index": 0, "id": format!("call_{}", answer.id), "type": "function", "function": {"name": name, "arguments": ""}}]}), None));
         for part in [head, tail] {
             events.push(chunk(
                 json!({"tool_calls": [{"index": 0, "function": {"arguments": part}}]}),
@@ -174,7 +174,7 @@ fn anthropic_events(model: &str, answer: &Answer) -> Vec<String> {
     if let Some((name, input)) = &answer.call {
         let input = input.to_string();
         let (head, tail) = input.split_at(input.len() / 2);
-        events.push(event(json!({"type": "content_block_start", "index": index, "content_block": {"type": "tool_use", "id": "toolu_standin_1", "name": name, "input": {}}})));
+        events.push(event(json!({"type": "content_block_start", "index": index, "content_block": {"type": "tool_use", "id": format!("toolu_{}", answer.id), "name": name, "input": {}}})));
         for part in [head, tail] {
             events.push(event(json!({"type": "content_block_delta", "index": index, "delta": {"type": "input_json_delta", "partial_json": part}})));
         }

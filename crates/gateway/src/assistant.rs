@@ -1,0 +1,313 @@
+//! The shopping assistant: `POST /api/v1/assistant` answers a shopper's message in a
+//! conversation kept by the inference service (whole, or with `stream: true` as server-sent
+//! events), and `POST /api/v1/assistant/confirm` is the only way its proposals reach the cart:
+//! the shopper's own request, with their token, once per proposal. `turn` runs a turn, `tools`
+//! the tools, `intent` reads words by rules when no model answers, `screen` takes instructions
+//! out of the shop's text before a model reads it.
+
+mod intent;
+mod screen;
+mod tools;
+mod turn;
+
+use std::convert::Infallible;
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::response::sse::{Event, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use futures_util::StreamExt as _;
+use platform::error::Problem;
+use platform::transport::request;
+use proto::inference as pb;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use self::turn::{Progress, Reply};
+use crate::extract::{Bearer, Json};
+use crate::state::Gateway;
+
+pub(crate) fn routes() -> Router<Gateway> {
+    Router::new()
+        .route("/api/v1/assistant", post(converse))
+        .route("/api/v1/assistant/confirm", post(confirm))
+        .route("/api/v1/assistant/conversations/{id}", get(conversation))
+}
+
+/// A refusal: a problem document, with `Retry-After` when a budget is spent.
+#[derive(Debug)]
+pub(crate) struct Refusal(Problem, Option<String>);
+
+impl From<Problem> for Refusal {
+    fn from(problem: Problem) -> Refusal {
+        Refusal(problem, None)
+    }
+}
+
+impl From<tonic::Status> for Refusal {
+    fn from(status: tonic::Status) -> Refusal {
+        let retry_after = status
+            .metadata()
+            .get("retry-after")
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned);
+        Refusal(Problem::from(status), retry_after)
+    }
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        let mut response = self.0.into_response();
+        if let Some(value) = self.1.and_then(|seconds| seconds.parse().ok()) {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, value);
+        }
+        response
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Message {
+    /// What the shopper says.
+    #[schema(min_length = 1, max_length = 2000)]
+    message: String,
+    /// The conversation to continue; a new one when absent.
+    #[schema(pattern = "^conv-[0-9a-f]{32}$")]
+    conversation_id: Option<String>,
+    /// Answer as server-sent events: `delta` (words as they come), then `reply` (the whole
+    /// reply) or `error` (a problem document).
+    #[serde(default)]
+    stream: bool,
+}
+
+/// Answers a shopper's message: products with reasons, and cart changes proposed for the
+/// shopper to confirm. Nothing in the cart changes here.
+#[utoipa::path(post, path = "/api/v1/assistant", tag = "assistant", request_body = Message,
+    responses((status = 200, body = Reply, content_type = "application/json"),
+        (status = 404, description = "no conversation of yours has this id"),
+        (status = 429, description = "the assistant's budget or rate limit is spent; see Retry-After")),
+    security(("bearer" = ["inference"])))]
+pub(crate) async fn converse(
+    State(gateway): State<Gateway>,
+    bearer: Bearer,
+    Json(message): Json<Message>,
+) -> Result<Response, Refusal> {
+    let token = bearer.required()?;
+    let said = message.message.trim().to_owned();
+    if said.is_empty() || said.chars().count() > 2000 {
+        return Err(Problem::bad_request("message: 1 to 2000 characters").into());
+    }
+    if !message.stream {
+        let reply = turn::answer(&gateway, &token, message.conversation_id, &said, None).await?;
+        return Ok(axum::Json(reply).into_response());
+    }
+    let (sender, progress) = tokio::sync::mpsc::channel(64);
+    tokio::spawn(async move {
+        let answered = turn::answer(
+            &gateway,
+            &token,
+            message.conversation_id,
+            &said,
+            Some(sender.clone()),
+        )
+        .await;
+        let last = match answered {
+            Ok(reply) => Progress::Done(Box::new(reply)),
+            Err(Refusal(problem, _)) => Progress::Failed(problem),
+        };
+        let _ = sender.send(last).await;
+    });
+    let events = tokio_stream::wrappers::ReceiverStream::new(progress).map(event);
+    Ok(Sse::new(events).into_response())
+}
+
+fn event(progress: Progress) -> Result<Event, Infallible> {
+    let (name, data) = match progress {
+        Progress::Delta(text) => ("delta", serde_json::json!({"text": text}).to_string()),
+        Progress::Done(reply) => ("reply", serde_json::to_string(&reply).unwrap_or_default()),
+        Progress::Failed(problem) => ("error", serde_json::to_string(&problem).unwrap_or_default()),
+    };
+    Ok(Event::default().event(name).data(data))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Confirmation {
+    #[schema(pattern = "^conv-[0-9a-f]{32}$")]
+    conversation_id: String,
+    /// The proposal's `call_id`.
+    #[schema(min_length = 1, max_length = 128)]
+    call_id: String,
+    /// True to add it to the cart, false to decline it.
+    confirm: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct Confirmed {
+    /// Whether the cart changed.
+    added: bool,
+    reply: String,
+    /// Products in the cart now.
+    item_count: u32,
+}
+
+/// Confirms or declines a proposal of the assistant's, once: confirmed, its product is added
+/// to the cart with the shopper's own token.
+#[utoipa::path(post, path = "/api/v1/assistant/confirm", tag = "assistant", request_body = Confirmation,
+    responses((status = 200, body = Confirmed),
+        (status = 404, description = "no conversation of yours has this id"),
+        (status = 409, description = "the proposal was confirmed or declined already")),
+    security(("bearer" = ["inference", "cart"])))]
+pub(crate) async fn confirm(
+    State(gateway): State<Gateway>,
+    bearer: Bearer,
+    Json(asked): Json<Confirmation>,
+) -> Result<axum::Json<Confirmed>, Refusal> {
+    let token = bearer.required()?;
+    let found = pb::GetConversationRequest {
+        id: asked.conversation_id.clone(),
+    };
+    let conversation = gateway
+        .inference
+        .clone()
+        .get_conversation(request(found, &token))
+        .await?
+        .into_inner();
+    let call = conversation
+        .messages
+        .iter()
+        .filter(|message| message.role == "assistant")
+        .flat_map(|message| &message.tool_calls)
+        .find(|call| call.id == asked.call_id && call.name == tools::ADD)
+        .cloned()
+        .ok_or_else(|| {
+            Problem::not_found(format!(
+                "call_id: the conversation proposed no `{}`",
+                asked.call_id
+            ))
+        })?;
+    let verdict = if asked.confirm {
+        "confirmed by the shopper"
+    } else {
+        "declined by the shopper"
+    };
+    // Claimed once: a second confirmation of the same call is refused here.
+    let answer = pb::ChatMessage {
+        role: "tool".to_owned(),
+        content: verdict.to_owned(),
+        tool_call_id: call.id.clone(),
+        ..Default::default()
+    };
+    claim(&gateway, &token, &asked.conversation_id, answer, &call.id).await?;
+    if !asked.confirm {
+        return Ok(axum::Json(Confirmed {
+            added: false,
+            reply: "As you wish: nothing was added.".to_owned(),
+            item_count: 0,
+        }));
+    }
+    let arguments: serde_json::Value = serde_json::from_str(&call.arguments).unwrap_or_default();
+    let sku = arguments["sku"].as_str().unwrap_or("").to_owned();
+    let quantity = arguments["quantity"].as_u64().unwrap_or(1).clamp(1, 99) as u32;
+    let added = pb_cart_add(&gateway, &token, &sku, quantity).await?;
+    let reply = format!("Added {quantity} × {sku} to your cart.");
+    let note = pb::ChatMessage {
+        role: "assistant".to_owned(),
+        content: reply.clone(),
+        ..Default::default()
+    };
+    claim(&gateway, &token, &asked.conversation_id, note, "").await?;
+    Ok(axum::Json(Confirmed {
+        added: true,
+        reply,
+        item_count: added,
+    }))
+}
+
+/// Appends `message` to the conversation; with `call`, only if that call is unanswered.
+async fn claim(
+    gateway: &Gateway,
+    token: &str,
+    id: &str,
+    message: pb::ChatMessage,
+    call: &str,
+) -> Result<(), Refusal> {
+    let append = pb::AppendToConversationRequest {
+        conversation_id: id.to_owned(),
+        messages: vec![message],
+        answers_call: call.to_owned(),
+    };
+    gateway
+        .inference
+        .clone()
+        .append_to_conversation(request(append, token))
+        .await?;
+    Ok(())
+}
+
+/// Adds to the cart with the shopper's token; the products in it after.
+async fn pb_cart_add(
+    gateway: &Gateway,
+    token: &str,
+    sku: &str,
+    quantity: u32,
+) -> Result<u32, Refusal> {
+    let add = proto::cart::AddItemRequest {
+        sku: sku.to_owned(),
+        quantity,
+    };
+    let view = gateway.cart.clone().add_item(request(add, token)).await?;
+    Ok(view.into_inner().item_count)
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct Said {
+    /// `user` or `assistant`.
+    role: String,
+    content: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct ConversationView {
+    id: String,
+    /// What the shopper and the assistant said, in order (the tools' exchanges left out).
+    messages: Vec<Said>,
+}
+
+/// One of the shopper's conversations with the assistant.
+#[utoipa::path(get, path = "/api/v1/assistant/conversations/{id}", tag = "assistant",
+    params(("id" = String, Path, pattern = "^conv-[0-9a-f]{32}$")),
+    responses((status = 200, body = ConversationView), (status = 404, description = "no conversation of yours has this id")),
+    security(("bearer" = ["inference"])))]
+pub(crate) async fn conversation(
+    State(gateway): State<Gateway>,
+    bearer: Bearer,
+    Path(id): Path<String>,
+) -> Result<axum::Json<ConversationView>, Refusal> {
+    let token = bearer.required()?;
+    let found = pb::GetConversationRequest { id };
+    let conversation = gateway
+        .inference
+        .clone()
+        .get_conversation(request(found, &token))
+        .await?
+        .into_inner();
+    let messages = conversation
+        .messages
+        .into_iter()
+        .filter(|message| {
+            matches!(message.role.as_str(), "user" | "assistant") && !message.content.is_empty()
+        })
+        .map(|message| Said {
+            role: message.role,
+            content: message.content,
+        })
+        .collect();
+    Ok(axum::Json(ConversationView {
+        id: conversation.id,
+        messages,
+    }))
+}
