@@ -82,11 +82,11 @@ pub trait Provider: Send + Sync + std::fmt::Debug {
     /// The `gen_ai.provider.name` of OpenTelemetry's conventions (`openai`, `anthropic`).
     fn system(&self) -> &'static str;
     /// Starts an answer; it has begun once the first event arrives.
-    fn chat(
-        &self,
-        request: &pb::ChatRequest,
-    ) -> futures_util::future::BoxFuture<'static, Result<Events, ProviderError>>;
+    fn chat(&self, request: &pb::ChatRequest) -> Starting;
 }
+
+/// An answer starting: its events once the provider has taken the request.
+pub type Starting = futures_util::future::BoxFuture<'static, Result<Events, ProviderError>>;
 
 /// Which protocol a provider speaks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
