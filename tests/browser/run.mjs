@@ -238,6 +238,26 @@ async function operations(browser) {
   await look(page, "ops-trace");
 }
 
+/** The assistant's page: a request in words finds products; a proposal changes the cart only
+ * when the shopper presses its button. */
+async function assistant(page) {
+  await page.goto(`${base}/assistant`);
+  await page.getByLabel("Your message").fill("stylish summer shoes under $80, not white");
+  await page.getByRole("button", { name: "Send" }).click();
+  await page.locator("ul.found li").first().waitFor();
+  check((await page.locator("ul.found li").count()) >= 1, "the assistant found products");
+  await look(page, "assistant");
+  await page.getByLabel("Your message").fill("please add KIT-00001 to my cart");
+  await page.getByRole("button", { name: "Send" }).click();
+  const proposal = page.locator("li.proposal").last();
+  await proposal.waitFor();
+  check((await page.locator("#cart-count").count()) === 0, "a proposal leaves the cart as it was");
+  await look(page, "assistant-proposal");
+  await proposal.getByRole("button", { name: "Add to cart" }).click();
+  await page.waitForURL(/\/cart$/);
+  check((await page.locator('a[href="/p/KIT-00001"]').count()) === 1, "the confirmed product is in the cart");
+}
+
 const browser = await chromium.launch({
   executablePath: process.env.EMPORIUM_TEST_BROWSER,
   args: ["--no-sandbox", "--disable-dev-shm-usage"],
@@ -250,6 +270,8 @@ try {
   console.log("declined card: ok");
   await keyboardCheckout(page);
   console.log("keyboard-only checkout: ok");
+  await assistant(page);
+  console.log("assistant: ok");
   await operations(browser);
   console.log("ops view: ok");
 } catch (error) {

@@ -6,9 +6,12 @@
 //! out of the shop's text before a model reads it.
 
 mod intent;
+mod port;
 mod screen;
 mod tools;
 mod turn;
+
+pub(crate) use self::port::Port;
 
 use std::convert::Infallible;
 
@@ -167,29 +170,46 @@ pub(crate) async fn confirm(
     Json(asked): Json<Confirmation>,
 ) -> Result<axum::Json<Confirmed>, Refusal> {
     let token = bearer.required()?;
+    let confirmed = decide(
+        &gateway,
+        &token,
+        &asked.conversation_id,
+        &asked.call_id,
+        asked.confirm,
+    )
+    .await?;
+    Ok(axum::Json(confirmed))
+}
+
+/// Confirms (`yes`) or declines the proposal `call_id` of `conversation`, once; confirmed,
+/// adds its product to the cart with the shopper's `token`.
+pub(crate) async fn decide(
+    gateway: &Gateway,
+    token: &str,
+    conversation: &str,
+    call_id: &str,
+    yes: bool,
+) -> Result<Confirmed, Refusal> {
     let found = pb::GetConversationRequest {
-        id: asked.conversation_id.clone(),
+        id: conversation.to_owned(),
     };
-    let conversation = gateway
+    let messages = gateway
         .inference
         .clone()
-        .get_conversation(request(found, &token))
+        .get_conversation(request(found, token))
         .await?
-        .into_inner();
-    let call = conversation
-        .messages
+        .into_inner()
+        .messages;
+    let call = messages
         .iter()
         .filter(|message| message.role == "assistant")
         .flat_map(|message| &message.tool_calls)
-        .find(|call| call.id == asked.call_id && call.name == tools::ADD)
+        .find(|call| call.id == call_id && call.name == tools::ADD)
         .cloned()
         .ok_or_else(|| {
-            Problem::not_found(format!(
-                "call_id: the conversation proposed no `{}`",
-                asked.call_id
-            ))
+            Problem::not_found(format!("call_id: the conversation proposed no `{call_id}`"))
         })?;
-    let verdict = if asked.confirm {
+    let verdict = if yes {
         "confirmed by the shopper"
     } else {
         "declined by the shopper"
@@ -201,30 +221,30 @@ pub(crate) async fn confirm(
         tool_call_id: call.id.clone(),
         ..Default::default()
     };
-    claim(&gateway, &token, &asked.conversation_id, answer, &call.id).await?;
-    if !asked.confirm {
-        return Ok(axum::Json(Confirmed {
+    claim(gateway, token, conversation, answer, &call.id).await?;
+    if !yes {
+        return Ok(Confirmed {
             added: false,
             reply: "As you wish: nothing was added.".to_owned(),
             item_count: 0,
-        }));
+        });
     }
     let arguments: serde_json::Value = serde_json::from_str(&call.arguments).unwrap_or_default();
     let sku = arguments["sku"].as_str().unwrap_or("").to_owned();
     let quantity = arguments["quantity"].as_u64().unwrap_or(1).clamp(1, 99) as u32;
-    let added = pb_cart_add(&gateway, &token, &sku, quantity).await?;
+    let item_count = pb_cart_add(gateway, token, &sku, quantity).await?;
     let reply = format!("Added {quantity} × {sku} to your cart.");
     let note = pb::ChatMessage {
         role: "assistant".to_owned(),
         content: reply.clone(),
         ..Default::default()
     };
-    claim(&gateway, &token, &asked.conversation_id, note, "").await?;
-    Ok(axum::Json(Confirmed {
+    claim(gateway, token, conversation, note, "").await?;
+    Ok(Confirmed {
         added: true,
         reply,
-        item_count: added,
-    }))
+        item_count,
+    })
 }
 
 /// Appends `message` to the conversation; with `call`, only if that call is unanswered.

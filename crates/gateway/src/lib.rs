@@ -129,17 +129,15 @@ impl std::fmt::Debug for Dependencies {
 /// The gateway's routes: the REST API, its OpenAPI document and docs page, the storefront and
 /// GraphQL.
 pub fn router(config: &Config, dependencies: Dependencies) -> anyhow::Result<Router> {
-    let pages = storefront::router(
-        &config.storefront,
-        storefront::Dependencies {
-            catalog: dependencies.catalog.clone(),
-            cart: dependencies.cart.clone(),
-            orders: dependencies.orders.clone(),
-            inventory: dependencies.inventory.clone(),
-            recommendations: dependencies.recommendations.clone(),
-            service_token: dependencies.service_token.clone(),
-        },
-    )?;
+    let mut shop_pages = storefront::Dependencies {
+        catalog: dependencies.catalog.clone(),
+        cart: dependencies.cart.clone(),
+        orders: dependencies.orders.clone(),
+        inventory: dependencies.inventory.clone(),
+        recommendations: dependencies.recommendations.clone(),
+        service_token: dependencies.service_token.clone(),
+        assistant: None,
+    };
     let operations = storefront::ops::router(
         &config.storefront,
         storefront::ops::OpsDependencies {
@@ -169,6 +167,8 @@ pub fn router(config: &Config, dependencies: Dependencies) -> anyhow::Result<Rou
     });
     let runner = dependencies.runner.clone();
     let gateway = state::Gateway::new(config, dependencies)?;
+    shop_pages.assistant = Some(Arc::new(assistant::Port(gateway.clone())));
+    let pages = storefront::router(&config.storefront, shop_pages)?;
     let cors = cors(config);
     let api = Router::new()
         .merge(catalog::routes())

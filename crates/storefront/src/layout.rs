@@ -27,6 +27,7 @@ pub(crate) fn frame(visit: &Visit, title: &str, content: Markup) -> Markup {
                         button type="submit" { "Search" }
                     }
                     nav aria-label="Your shop" {
+                        a href="/assistant" { "Ask" }
                         a href="/cart" { "Cart" @if items > 0 { " (" span #cart-count { (items) } ")" } }
                         @if let (Some(name), Some(csrf)) = (&signed_in, &csrf) {
                             a href="/orders" { "Orders" }

@@ -10,6 +10,7 @@
 
 mod account;
 mod assets;
+pub mod assistant;
 mod cart;
 mod checkout;
 mod error;
@@ -116,6 +117,8 @@ pub struct Dependencies {
     pub recommendations: Transport,
     /// The gateway's own token: reads the catalog and stock for anyone.
     pub service_token: Arc<dyn TokenSource>,
+    /// The shopping assistant, which the gateway runs; no assistant page without it.
+    pub assistant: Option<Arc<dyn assistant::Assistant>>,
 }
 
 impl std::fmt::Debug for Dependencies {
@@ -142,6 +145,7 @@ pub(crate) struct Inner {
     pub(crate) provider: oidc::Provider,
     pub(crate) listings: listing::Cache,
     pub(crate) products: product::Cache,
+    pub(crate) assistant: Option<Arc<dyn assistant::Assistant>>,
 }
 
 impl std::ops::Deref for Storefront {
@@ -177,6 +181,7 @@ pub fn router(config: &Config, dependencies: Dependencies) -> anyhow::Result<Opt
         provider: oidc::Provider::new(&config.identity_url, &public_url)?,
         listings: listing::Cache::new(Duration::from_millis(config.listing_cache_ms)),
         products: product::Cache::new(Duration::from_millis(config.product_cache_ms)),
+        assistant: dependencies.assistant,
     }));
     let pages = Router::new()
         .route("/", get(listing::home))
@@ -193,6 +198,8 @@ pub fn router(config: &Config, dependencies: Dependencies) -> anyhow::Result<Opt
         .route("/orders/{id}", get(orders::page))
         .route("/orders/{id}/events", get(orders::events))
         .route("/account", get(account::page))
+        .route("/assistant", get(assistant::page).post(assistant::ask))
+        .route("/assistant/confirm", post(assistant::decide))
         .route("/login", get(oidc::sign_in))
         .route("/signup", get(oidc::sign_up))
         .route("/auth/callback", get(oidc::callback))

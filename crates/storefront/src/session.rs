@@ -32,6 +32,9 @@ pub(crate) struct Session {
     /// A sign-in on its way through the provider.
     #[serde(default)]
     pub(crate) pending: Option<PendingSignIn>,
+    /// The id of the shopper's conversation with the assistant (kept by the inference service).
+    #[serde(default)]
+    pub(crate) assistant: Option<String>,
 }
 
 /// A signed-in shopper's tokens and who they are.
