@@ -8,7 +8,7 @@
 mod intent;
 mod port;
 mod screen;
-mod tools;
+pub(crate) mod tools;
 mod turn;
 
 pub(crate) use self::port::Port;

@@ -15,6 +15,7 @@ mod edge;
 mod extract;
 mod functions;
 mod images;
+mod mcp;
 mod models;
 mod openai;
 pub mod openapi;
@@ -184,6 +185,7 @@ pub fn router(config: &Config, dependencies: Dependencies) -> anyhow::Result<Rou
         .merge(openai::routes())
         .merge(models::routes())
         .merge(assistant::routes())
+        .merge(mcp::routes())
         .with_state(gateway);
     let own_routes = Router::new()
         .route("/fn/{name}", axum::routing::any(edge::route))

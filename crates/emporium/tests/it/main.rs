@@ -21,6 +21,7 @@ mod images;
 mod inference;
 mod load;
 mod load_shop;
+mod mcp;
 mod mtls;
 mod operations;
 mod ops_view;
