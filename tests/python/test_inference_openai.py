@@ -125,3 +125,27 @@ def test_chat_completions_call_tools_and_read_their_answers(client):
     with pytest.raises(openai.BadRequestError) as empty:
         client.chat.completions.create(model="emporium-chat", messages=[])
     assert empty.value.param == "messages"
+
+
+def test_a_structured_answer_matches_its_json_schema(client):
+    schema = {
+        "type": "object",
+        "properties": {"query": {"type": "string"}, "max_price": {"type": "number"}},
+        "required": ["query", "max_price"],
+        "additionalProperties": False,
+    }
+    answer = client.chat.completions.create(
+        model="emporium-chat",
+        messages=[{"role": "user", "content": "summer shoes under 80"}],
+        response_format={"type": "json_schema", "json_schema": {"name": "search", "schema": schema, "strict": True}},
+    )
+    assert json.loads(answer.choices[0].message.content) == {"query": "summer shoes under 80", "max_price": 1}
+
+    with pytest.raises(openai.BadRequestError) as unsupported:
+        client.chat.completions.create(
+            model="emporium-chat",
+            messages=[{"role": "user", "content": "hi"}],
+            response_format={"type": "json_schema", "json_schema": {"name": "x", "schema": {"type": "string", "pattern": "^a"}}},
+        )
+    assert unsupported.value.param == "response_format"
+    assert "pattern" in unsupported.value.message

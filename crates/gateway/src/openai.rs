@@ -108,6 +108,7 @@ impl From<tonic::Status> for OpenAiError {
             Some("messages") => Some("messages"),
             Some("tools") => Some("tools"),
             Some("temperature") => Some("temperature"),
+            Some("response_schema") => Some("response_format"),
             _ => None,
         };
         let retry_after = status

@@ -18,6 +18,7 @@ pub mod cost;
 mod fallback;
 pub mod guard;
 mod openai;
+mod schema;
 mod sse;
 
 use std::time::Duration;
@@ -61,12 +62,19 @@ pub enum ProviderError {
     /// It refused the request itself (a 4xx other than 429): trying again will not help.
     #[error("refused: {0}")]
     Refused(String),
+    /// It answered, but not in the shape asked for (a structured answer that breaks its
+    /// schema): asked again, as a model may do better the next time.
+    #[error("malformed: {0}")]
+    Malformed(String),
 }
 
 impl ProviderError {
     /// Whether it says the provider is away or overwhelmed (what opens its breaker).
     fn unhealthy(&self) -> bool {
-        !matches!(self, ProviderError::Refused(_))
+        !matches!(
+            self,
+            ProviderError::Refused(_) | ProviderError::Malformed(_)
+        )
     }
 }
 
@@ -281,6 +289,11 @@ pub fn check(request: &pb::ChatRequest) -> Result<(), crate::domain::Invalid> {
             );
             return Err(invalid("tools", reason));
         }
+    }
+    if !request.response_schema.is_empty() {
+        let schema: serde_json::Value = serde_json::from_str(&request.response_schema)
+            .map_err(|error| invalid("response_schema", format!("not JSON: {error}")))?;
+        schema::check_schema(&schema, "").map_err(|reason| invalid("response_schema", reason))?;
     }
     if request
         .temperature

@@ -32,6 +32,8 @@ pub enum Fault {
     Slow(Duration),
     /// A stream that stops after its first event, without its end.
     BreakOff,
+    /// Words that are not the JSON asked for.
+    Garbled,
 }
 
 /// A request as the stand-in saw it.
@@ -142,6 +144,7 @@ async fn respond(api: Api, script: &Script, headers: HeaderMap, body: Value) -> 
         return refused;
     }
     let fault = lock(&script.faults).pop_front();
+    let garbled = fault == Some(Fault::Garbled);
     let broken = match fault {
         Some(Fault::Status(status, retry_after)) => {
             return wire::error(api, status, retry_after, "the stand-in was told to fail");
@@ -151,9 +154,12 @@ async fn respond(api: Api, script: &Script, headers: HeaderMap, body: Value) -> 
             false
         }
         Some(Fault::BreakOff) => true,
-        None => false,
+        Some(Fault::Garbled) | None => false,
     };
-    let answer = answer::of(api, &body);
+    let mut answer = answer::of(api, &body);
+    if garbled {
+        answer.text = "Sure! Here is your JSON: {".to_owned();
+    }
     let model = body["model"].as_str().unwrap_or("standin").to_owned();
     match (body["stream"].as_bool().unwrap_or(false), api) {
         (false, Api::OpenAi) => Json(wire::openai_whole(&model, &answer)).into_response(),

@@ -39,6 +39,31 @@ struct ChatRequest {
     temperature: Option<f32>,
     #[serde(default)]
     n: Option<u32>,
+    #[serde(default)]
+    response_format: Option<Value>,
+}
+
+/// The JSON Schema `response_format` asks the answer to match: `json_schema`'s schema, any
+/// object for `json_object`, none for `text`.
+fn response_schema(format: Option<&Value>) -> Result<String, OpenAiError> {
+    let Some(format) = format else {
+        return Ok(String::new());
+    };
+    match format["type"].as_str() {
+        Some("text") => Ok(String::new()),
+        Some("json_object") => Ok(r#"{"type":"object"}"#.to_owned()),
+        Some("json_schema") => match &format["json_schema"]["schema"] {
+            Value::Object(_) => Ok(format["json_schema"]["schema"].to_string()),
+            _ => Err(OpenAiError::invalid(
+                "response_format",
+                "json_schema.schema: a JSON Schema object",
+            )),
+        },
+        _ => Err(OpenAiError::invalid(
+            "response_format",
+            "type: `text`, `json_object` or `json_schema`",
+        )),
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -159,6 +184,7 @@ fn convert(asked: ChatRequest) -> Result<(pb::ChatRequest, bool), OpenAiError> {
     let usage = asked
         .stream_options
         .is_some_and(|options| options.include_usage);
+    let response_schema = response_schema(asked.response_format.as_ref())?;
     let request = pb::ChatRequest {
         model: asked.model,
         messages,
@@ -169,6 +195,7 @@ fn convert(asked: ChatRequest) -> Result<(pb::ChatRequest, bool), OpenAiError> {
             .unwrap_or(0),
         temperature: asked.temperature,
         feature: "api".to_owned(),
+        response_schema,
     };
     Ok((request, usage))
 }

@@ -80,7 +80,15 @@ fn turns(messages: &[pb::ChatMessage]) -> (String, Vec<Value>) {
 }
 
 fn body(model: &str, request: &pb::ChatRequest) -> Value {
-    let (system, messages) = turns(&request.messages);
+    let (mut system, messages) = turns(&request.messages);
+    if !request.response_schema.is_empty() {
+        // The Messages API has no schema of its own: the instruction goes with the system prompt.
+        let asked = format!(
+            "Answer with one JSON value and nothing else, matching this JSON Schema: {}",
+            request.response_schema
+        );
+        system = [system, asked].join("\n\n").trim().to_owned();
+    }
     let max_tokens = match request.max_tokens {
         0 => DEFAULT_MAX_TOKENS,
         set => set,

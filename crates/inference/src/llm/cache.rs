@@ -70,7 +70,8 @@ impl Cache {
             .messages
             .iter()
             .any(|m| m.role != "user" && m.role != "system");
-        if users != 1 || others || !request.tools.is_empty() {
+        if users != 1 || others || !request.tools.is_empty() || !request.response_schema.is_empty()
+        {
             return None;
         }
         let context = pb::ChatRequest {
@@ -139,6 +140,7 @@ impl Cache {
             field(&tool.parameters);
         }
         field(&request.max_tokens.to_string());
+        field(&request.response_schema);
         Some(
             hash.finalize()
                 .iter()

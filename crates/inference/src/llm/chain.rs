@@ -140,6 +140,11 @@ impl Llm {
             return Ok(replay(answer));
         }
         let begun = self.begin(&request).await;
+        if !request.response_schema.is_empty() && self.index_of(begun.link).is_none() {
+            return Ok(refused(tonic::Status::unavailable(
+                "no language model answered with JSON that matches response_schema",
+            )));
+        }
         let (sender, chunks) = mpsc::channel(32);
         let pump = Pump {
             llm: self.clone(),
@@ -187,7 +192,12 @@ impl Llm {
     /// `link`'s answer, retried as it asks; `None` when it did not begin.
     async fn try_link<'a>(&self, link: &'a Link, request: &pb::ChatRequest) -> Option<Begun<'a>> {
         for attempt in 0..=link.retries {
-            let error = match self.attempt(link, request).await {
+            let begun = match self.attempt(link, request).await {
+                Ok(begun) if request.response_schema.is_empty() => return Some(begun),
+                Ok(begun) => settle(begun, &request.response_schema).await,
+                Err(error) => Err(error),
+            };
+            let error = match begun {
                 Ok(begun) => return Some(begun),
                 Err(error) => error,
             };
@@ -196,6 +206,7 @@ impl Llm {
             tracing::warn!(provider = link.provider.name(), attempt, error = %error, "a language model did not answer");
             let wait = match error {
                 ProviderError::Refused(_) => return None,
+                ProviderError::Malformed(_) => Duration::ZERO,
                 ProviderError::RateLimited {
                     retry_after: Some(wait),
                 } if wait > self.0.longest_wait => return None,
@@ -272,6 +283,7 @@ fn error_type(error: &ProviderError) -> &'static str {
         ProviderError::RateLimited { .. } => "rate_limited",
         ProviderError::Unavailable(_) => "unavailable",
         ProviderError::Refused(_) => "refused",
+        ProviderError::Malformed(_) => "malformed",
     }
 }
 
@@ -281,6 +293,65 @@ fn feature_of(request: &pb::ChatRequest) -> String {
         "" => "api".to_owned(),
         feature => feature.to_owned(),
     }
+}
+
+/// A stream that only says why there is no answer.
+fn refused(status: tonic::Status) -> Chunks {
+    let (sender, chunks) = mpsc::channel(1);
+    let _ = sender.try_send(Err(status));
+    chunks
+}
+
+/// A structured answer read to its end and held to `schema`: begun again from what was read
+/// when its text is JSON that matches, refused otherwise (so the next provider is asked).
+async fn settle<'a>(begun: Begun<'a>, schema: &str) -> Result<Begun<'a>, ProviderError> {
+    let Begun {
+        link,
+        first,
+        mut rest,
+        span,
+    } = begun;
+    let mut events = vec![first];
+    while !matches!(events.last(), Some(Event::Finish { .. })) {
+        match tokio::time::timeout(link.first_event, rest.recv()).await {
+            Ok(Some(Ok(event))) => events.push(event),
+            Ok(Some(Err(error))) => return Err(error),
+            Ok(None) | Err(_) => {
+                return Err(ProviderError::Unavailable(
+                    "the answer ended unfinished".to_owned(),
+                ));
+            }
+        }
+    }
+    let text: String = events
+        .iter()
+        .filter_map(|event| match event {
+            Event::Delta(text) => Some(text.as_str()),
+            _ => None,
+        })
+        .collect();
+    let schema: serde_json::Value = serde_json::from_str(schema).unwrap_or_default();
+    let answer: serde_json::Value = serde_json::from_str(text.trim()).map_err(|error| {
+        ProviderError::Malformed(format!(
+            "the answer is not JSON ({error}): {}",
+            super::guard::shorten(&text, 80)
+        ))
+    })?;
+    super::schema::validate(&schema, &answer, "").map_err(|broken| {
+        ProviderError::Malformed(format!("the answer breaks response_schema at {broken}"))
+    })?;
+    let (sender, replayed) = mpsc::channel(events.len().max(1));
+    let mut events = events.into_iter();
+    let first = events.next().unwrap_or(Event::Delta(String::new()));
+    for event in events {
+        let _ = sender.try_send(Ok(event));
+    }
+    Ok(Begun {
+        link,
+        first,
+        rest: replayed,
+        span,
+    })
 }
 
 /// A kept answer as a stream: its text, its tool calls, its end.

@@ -63,6 +63,10 @@ fn body(model: &str, request: &pb::ChatRequest) -> Value {
     if let Some(temperature) = request.temperature {
         body["temperature"] = json!(temperature);
     }
+    if let Ok(schema) = serde_json::from_str::<Value>(&request.response_schema) {
+        body["response_format"] =
+            json!({"type": "json_schema", "json_schema": {"name": "answer", "schema": schema}});
+    }
     if !request.tools.is_empty() {
         body["tools"] = request
             .tools

@@ -90,6 +90,50 @@ fn obeyed(api: Api, body: &Value, text: &str) -> Option<(String, Value)> {
     ))
 }
 
+/// The JSON Schema the answer must match: OpenAI's `response_format`, or the one a system
+/// prompt names for Anthropic.
+fn schema_of(api: Api, body: &Value) -> Option<Value> {
+    match api {
+        Api::OpenAi => Some(body["response_format"]["json_schema"]["schema"].clone())
+            .filter(|schema| !schema.is_null()),
+        Api::Anthropic => {
+            let system = text_of(&body["system"]);
+            let (_, schema) = system.split_once("JSON Schema: ")?;
+            serde_json::from_str(schema.trim()).ok()
+        }
+    }
+}
+
+/// A value `schema` allows, its strings the user's `words`.
+fn example(schema: &Value, words: &str) -> Value {
+    if let Some(first) = schema["enum"].get(0).or_else(|| schema.get("const")) {
+        return first.clone();
+    }
+    if let Some(branch) = schema["anyOf"].get(0) {
+        return example(branch, words);
+    }
+    let kind = match &schema["type"] {
+        Value::Array(kinds) => kinds.first().and_then(Value::as_str).unwrap_or("null"),
+        kind => kind.as_str().unwrap_or("object"),
+    };
+    let least = schema["minimum"].as_f64().unwrap_or(1.0).max(1.0);
+    match kind {
+        "object" => {
+            let mut value = json!({});
+            for (name, property) in schema["properties"].as_object().into_iter().flatten() {
+                value[name] = example(property, words);
+            }
+            value
+        }
+        "array" => json!([]),
+        "string" => json!(words),
+        "integer" => json!(least.ceil() as i64),
+        "number" => json!(least),
+        "boolean" => json!(true),
+        _ => Value::Null,
+    }
+}
+
 /// The answer to `body`, a request of `api`.
 pub fn of(api: Api, body: &Value) -> Answer {
     let messages = body["messages"].as_array().cloned().unwrap_or_default();
@@ -101,6 +145,14 @@ pub fn of(api: Api, body: &Value) -> Answer {
     let last = messages.last().cloned().unwrap_or(Value::Null);
     let said = text_of(&last["content"]);
     let id = format!("{:016x}", fnv(body.to_string().as_bytes()));
+    if let Some(schema) = schema_of(api, body) {
+        return Answer {
+            id,
+            text: example(&schema, &said).to_string(),
+            call: None,
+            input_tokens,
+        };
+    }
     if let Some(call) = obeyed(api, body, &said) {
         return Answer {
             id: id.clone(),

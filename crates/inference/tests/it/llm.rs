@@ -350,3 +350,74 @@ async fn a_repeated_question_comes_from_the_cache_and_a_caller_over_its_budget_i
         refused.message()
     );
 }
+
+#[tokio::test]
+async fn a_structured_answer_is_held_to_its_schema_and_a_garbled_one_goes_to_the_next_provider() {
+    let (first, second) = (standin().await, standin().await);
+    let llm = LlmConfig {
+        providers: vec![
+            provider("first", Kind::OpenAi, &first, "gpt-4o-mini"),
+            provider(
+                "second",
+                Kind::Anthropic,
+                &second,
+                "claude-3-5-haiku-latest",
+            ),
+        ],
+        cache_entries: 0,
+        ..LlmConfig::default()
+    };
+    let app = gateway(llm).await;
+    let schema = r#"{"type":"object","properties":{"query":{"type":"string"},"max_price":{"type":"number","minimum":1}},"required":["query","max_price"],"additionalProperties":false}"#;
+    let structured = || pb::ChatRequest {
+        response_schema: schema.to_owned(),
+        ..asking(vec![user("summer shoes")], vec![])
+    };
+    let chunks = chat(&app, structured()).await.unwrap();
+    let answer: serde_json::Value = serde_json::from_str(&text(&chunks)).unwrap();
+    assert_eq!(answer["query"], "summer shoes");
+    assert_eq!(chunks.last().unwrap().provider, "first");
+    assert_eq!(
+        first.seen()[0].body["response_format"]["type"],
+        "json_schema"
+    );
+
+    // Garbled once: retried. Garbled on every try: the second provider, asked its own way.
+    first.then([Fault::Garbled]);
+    let chunks = chat(&app, structured()).await.unwrap();
+    assert_eq!(
+        chunks.last().unwrap().provider,
+        "first",
+        "retried after the garble"
+    );
+    first.then([Fault::Garbled, Fault::Garbled, Fault::Garbled]);
+    let chunks = chat(&app, structured()).await.unwrap();
+    assert_eq!(chunks.last().unwrap().provider, "second");
+    let answer: serde_json::Value = serde_json::from_str(&text(&chunks)).unwrap();
+    assert_eq!(answer["max_price"], 1.0);
+    let system = second.seen()[0].body["system"].as_str().unwrap().to_owned();
+    assert!(system.contains("JSON Schema"), "{system}");
+
+    // Every provider garbled: no answer rather than one that breaks the schema.
+    first.then([Fault::Garbled, Fault::Garbled, Fault::Garbled]);
+    second.then([Fault::Garbled, Fault::Garbled, Fault::Garbled]);
+    let refused = chat(&app, structured()).await.unwrap_err();
+    assert_eq!(refused.code(), Code::Unavailable);
+    assert!(
+        refused.message().contains("response_schema"),
+        "{}",
+        refused.message()
+    );
+
+    let unsupported = pb::ChatRequest {
+        response_schema: r#"{"type":"string","pattern":"^a"}"#.to_owned(),
+        ..asking(vec![user("hi")], vec![])
+    };
+    let refused = chat(&app, unsupported).await.unwrap_err();
+    assert_eq!(refused.code(), Code::InvalidArgument);
+    assert!(
+        refused.message().contains("`pattern` is not supported"),
+        "{}",
+        refused.message()
+    );
+}
