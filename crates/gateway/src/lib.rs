@@ -146,6 +146,7 @@ pub fn router(config: &Config, dependencies: Dependencies) -> anyhow::Result<Rou
             faults: dependencies.faults.clone(),
             catalog: dependencies.catalog.clone(),
             functions: dependencies.functions.clone(),
+            inference: dependencies.inference.clone(),
             service_token: dependencies.service_token.clone(),
             verifier: dependencies.verifier.clone(),
         },

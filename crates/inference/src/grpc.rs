@@ -97,7 +97,16 @@ impl InferenceRpc for InferenceGrpc {
             .inference
             .models()
             .into_iter()
-            .map(|(name, model)| model_of(name, model))
+            .map(|(name, model)| {
+                let drift = self.inference.drift();
+                let mut listed = model_of(name, model);
+                listed.drift = drift
+                    .into_iter()
+                    .filter(|report| report.model == listed.name)
+                    .map(drift_of)
+                    .collect();
+                listed
+            })
             .collect();
         Ok(Response::new(pb::ModelList { models }))
     }
@@ -160,6 +169,22 @@ fn model_of(name: String, model: Model) -> pb::Model {
             canary_basis_points,
             shadow_version: model.traffic.shadow.unwrap_or(0),
         }),
+        drift: Vec::new(),
+    }
+}
+
+fn drift_of(report: crate::DriftReport) -> pb::Drift {
+    pb::Drift {
+        version: report.version,
+        observed: report.observed,
+        reference_taken: report.reference_taken,
+        features: report
+            .features
+            .into_iter()
+            .filter_map(|(feature, index)| Some((feature, index?)))
+            .collect(),
+        centroid_distance: report.centroid_distance.unwrap_or(-1.0),
+        drifted: report.drifted,
     }
 }
 

@@ -74,6 +74,10 @@ async fn the_operations_view_draws_a_purchase_for_an_operator_only() {
         page.contains("needs the scope functions.admin"),
         "the functions need their scope"
     );
+    assert!(
+        page.contains("needs the scope models.admin"),
+        "the models need theirs"
+    );
 
     // With functions.admin, the functions deployed, with their traffic and triggers.
     shop.deploy_function(
@@ -84,7 +88,7 @@ async fn the_operations_view_draws_a_purchase_for_an_operator_only() {
     )
     .await;
     let operator = shop
-        .admin_token_for("admin.ops admin.faults functions.admin")
+        .admin_token_for("admin.ops admin.faults functions.admin models.admin")
         .await;
     let page = get(&shop, "/ops", Some(&operator))
         .await
@@ -96,6 +100,14 @@ async fn the_operations_view_draws_a_purchase_for_an_operator_only() {
         functions
             .contains("<th scope=\"row\">hello</th><td>v1 100% (of 1 version)</td><td>/fn</td>"),
         "{functions}"
+    );
+    let registry = &page[page.find("id=\"model-registry\"").expect("a models table")..];
+    assert!(
+        registry.contains("emporium-embed")
+            && registry.contains("v1 production · minilm-static")
+            && registry.contains("v2 candidate · minilm-static-128")
+            && registry.contains("production only"),
+        "{registry}"
     );
     assert!(
         !page.contains("style="),

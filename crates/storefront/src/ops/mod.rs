@@ -1,7 +1,7 @@
 //! The operations view at `/ops`: what the shop is doing, drawn, with nothing else installed.
 //! A service map from the calls actually made, RED figures per service and per route with
 //! small charts, the latest and the slowest traces as waterfalls, backlogs and dead letters
-//! (with a replay button), the fault switches, the search model and the functions. The figures
+//! (with a replay button), the fault switches, the search model, the models in the registry and the functions. The figures
 //! come from every process (`gather.rs`), asked with the operator's token.
 //!
 //! Only an operator gets in: a bearer token with `admin.ops`, or the admin client's login at
@@ -12,6 +12,7 @@
 mod auth;
 mod functions;
 mod gather;
+mod models;
 mod overview;
 mod trace;
 
@@ -30,6 +31,7 @@ use platform::faults::client::Owners;
 use platform::transport::Transport;
 use proto::catalog::catalog_client::CatalogClient;
 use proto::functions::functions_client::FunctionsClient;
+use proto::inference::inference_client::InferenceClient;
 use serde::Deserialize;
 
 use self::gather::Gatherer;
@@ -44,6 +46,8 @@ pub struct OpsDependencies {
     pub catalog: Transport,
     /// The functions service, for the functions deployed (asked with the operator's token).
     pub functions: Transport,
+    /// The inference service, for the models in the registry (asked with the operator's token).
+    pub inference: Transport,
     /// The gateway's own token, to read the search status.
     pub service_token: Arc<dyn TokenSource>,
     pub verifier: Verifier,
@@ -57,6 +61,7 @@ struct Inner {
     faults: Owners,
     catalog: CatalogClient<Transport>,
     functions: FunctionsClient<Transport>,
+    inference: InferenceClient<Transport>,
     service_token: Arc<dyn TokenSource>,
     login: auth::Login,
 }
@@ -68,6 +73,7 @@ pub fn router(config: &crate::Config, dependencies: OpsDependencies) -> anyhow::
         faults: Owners::new(dependencies.faults),
         catalog: CatalogClient::new(dependencies.catalog),
         functions: FunctionsClient::new(dependencies.functions),
+        inference: InferenceClient::new(dependencies.inference),
         service_token: dependencies.service_token,
         login: auth::Login::new(config, dependencies.verifier)?,
     }));
@@ -95,6 +101,7 @@ async fn overview_page(State(ops): State<Ops>, headers: HeaderMap) -> Response {
     };
     let search = search_status(&ops).await;
     let deployed = deployed_functions(&ops, operator.token()).await;
+    let registry = models(&ops, operator.token()).await;
     let view = overview::View {
         operator: &operator,
         gathered: &gathered,
@@ -102,6 +109,7 @@ async fn overview_page(State(ops): State<Ops>, headers: HeaderMap) -> Response {
         faults: faults.as_ref(),
         search: search.as_ref(),
         functions: deployed.as_ref(),
+        models: registry.as_ref(),
         now_unix: platform::unix_now() as u64,
     };
     page("Operations", overview::render(&view)).into_response()
@@ -129,6 +137,17 @@ async fn deployed_functions(
         .list_functions(platform::transport::request(message, token))
         .await?;
     Ok(list.into_inner().functions)
+}
+
+/// The models in the registry with their traffic and drift; reading them needs the
+/// operator's `models.admin` (or `inference`).
+async fn models(ops: &Ops, token: &str) -> Result<Vec<proto::inference::Model>, tonic::Status> {
+    let message = proto::inference::ListModelsRequest {};
+    let mut inference = ops.0.inference.clone();
+    let list = inference
+        .list_models(platform::transport::request(message, token))
+        .await?;
+    Ok(list.into_inner().models)
 }
 
 async fn trace_page(

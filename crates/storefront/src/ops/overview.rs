@@ -26,6 +26,7 @@ pub(crate) struct View<'a> {
     pub faults: Option<&'a Result<BTreeMap<String, Fault>, platform::error::Problem>>,
     pub search: Result<&'a proto::catalog::SearchStatus, &'a tonic::Status>,
     pub functions: Result<&'a Vec<proto::functions::Function>, &'a tonic::Status>,
+    pub models: Result<&'a Vec<proto::inference::Model>, &'a tonic::Status>,
     pub now_unix: u64,
 }
 
@@ -58,7 +59,7 @@ pub(crate) fn render(view: &View) -> Markup {
         (super::trace::lists(view.traces))
         (backlogs(view.operator, gathered))
         (faults(view.operator, view.faults))
-        (models(view.search, view.functions))
+        (models(view.search, view.models, view.functions))
     }
 }
 
@@ -272,6 +273,7 @@ fn describe(fault: &Fault) -> String {
 
 fn models(
     search: Result<&proto::catalog::SearchStatus, &tonic::Status>,
+    registry: Result<&Vec<proto::inference::Model>, &tonic::Status>,
     functions: Result<&Vec<proto::functions::Function>, &tonic::Status>,
 ) -> Markup {
     html! {
@@ -285,6 +287,7 @@ fn models(
                 },
                 Err(status) => p.notice { "The search status could not be read: " (status.message()) },
             }
+            (super::models::table(registry))
             (super::functions::table(functions))
         }
     }
