@@ -205,6 +205,23 @@ fn providers(
         .collect()
 }
 
+/// Sends `request` and passes its events on from a task of their own, `read` making them of
+/// the server-sent events.
+fn streamed<Read, Reading>(request: reqwest::RequestBuilder, idle: Duration, read: Read) -> Starting
+where
+    Read: FnOnce(sse::Reader, tokio::sync::mpsc::Sender<Result<Event, ProviderError>>) -> Reading
+        + Send
+        + 'static,
+    Reading: Future<Output = ()> + Send + 'static,
+{
+    Box::pin(async move {
+        let response = send(request, idle).await?;
+        let (sender, events) = tokio::sync::mpsc::channel(32);
+        tokio::spawn(read(sse::Reader::new(response, idle), sender));
+        Ok(events)
+    })
+}
+
 /// Sends `request` and waits at most `patience` for its answer to begin; a status other than
 /// success becomes the provider's error, with a 429's `Retry-After`.
 async fn send(

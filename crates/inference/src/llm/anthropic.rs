@@ -5,13 +5,12 @@
 
 use std::time::Duration;
 
-use futures_util::future::BoxFuture;
 use proto::inference as pb;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
 use super::sse::Reader;
-use super::{Event, Events, Provider, ProviderConfig, ProviderError, Usage};
+use super::{Event, Provider, ProviderConfig, ProviderError, Starting, Usage};
 
 /// The API version the requests are written for.
 pub const VERSION: &str = "2023-06-01";
@@ -128,7 +127,7 @@ impl Provider for Anthropic {
         "anthropic"
     }
 
-    fn chat(&self, request: &pb::ChatRequest) -> BoxFuture<'static, Result<Events, ProviderError>> {
+    fn chat(&self, request: &pb::ChatRequest) -> Starting {
         let url = format!("{}/v1/messages", self.config.url.trim_end_matches('/'));
         let post = self
             .http
@@ -137,12 +136,7 @@ impl Provider for Anthropic {
             .header("anthropic-version", VERSION)
             .json(&body(&self.config.model, request));
         let idle = Duration::from_millis(self.config.timeout_ms);
-        Box::pin(async move {
-            let response = super::send(post, idle).await?;
-            let (sender, events) = mpsc::channel(32);
-            tokio::spawn(read(Reader::new(response, idle), sender));
-            Ok(events)
-        })
+        super::streamed(post, idle, read)
     }
 }
 

@@ -5,13 +5,12 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use futures_util::future::BoxFuture;
 use proto::inference as pb;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
 use super::sse::Reader;
-use super::{Event, Events, Provider, ProviderConfig, ProviderError, Usage};
+use super::{Event, Provider, ProviderConfig, ProviderError, Starting, Usage};
 
 #[derive(Debug)]
 pub struct OpenAi {
@@ -97,19 +96,14 @@ impl Provider for OpenAi {
         "openai"
     }
 
-    fn chat(&self, request: &pb::ChatRequest) -> BoxFuture<'static, Result<Events, ProviderError>> {
+    fn chat(&self, request: &pb::ChatRequest) -> Starting {
         let url = format!("{}/chat/completions", self.config.url.trim_end_matches('/'));
         let mut post = self.http.post(url).json(&body(&self.config.model, request));
         if !self.config.key.expose().is_empty() {
             post = post.bearer_auth(self.config.key.expose());
         }
         let idle = Duration::from_millis(self.config.timeout_ms);
-        Box::pin(async move {
-            let response = super::send(post, idle).await?;
-            let (sender, events) = mpsc::channel(32);
-            tokio::spawn(read(Reader::new(response, idle), sender));
-            Ok(events)
-        })
+        super::streamed(post, idle, read)
     }
 }
 
