@@ -306,6 +306,8 @@ def placeholder(key):
         return "redis://redis:6379"
     if key in ("payments-vault-key", "storefront-session-key"):
         return "0123456789abcdef" * 4
+    if key == "inference-llm-providers":
+        return '[{name = "openai", kind = "openai", url = "https://api.openai.com/v1", key = "sk-placeholder", model = "gpt-4o-mini"}]'
     # Client secrets need 16 characters; the same key gets the same value everywhere.
     return f"placeholder-{key}"
 
