@@ -232,14 +232,35 @@ pub(crate) async fn decide(
     let arguments: serde_json::Value = serde_json::from_str(&call.arguments).unwrap_or_default();
     let sku = arguments["sku"].as_str().unwrap_or("").to_owned();
     let quantity = arguments["quantity"].as_u64().unwrap_or(1).clamp(1, 99) as u32;
-    let item_count = pb_cart_add(gateway, token, &sku, quantity).await?;
-    let reply = format!("Added {quantity} × {sku} to your cart.");
-    let note = pb::ChatMessage {
+    let note = |content: String| pb::ChatMessage {
         role: "assistant".to_owned(),
-        content: reply.clone(),
+        content,
         ..Default::default()
     };
-    claim(gateway, token, conversation, note, "").await?;
+    let item_count = match pb_cart_add(gateway, token, &sku, quantity).await {
+        Ok(count) => count,
+        Err(refusal) => {
+            // The proposal is answered (claimed) either way: say why nothing was added, so
+            // that the shopper asks again.
+            let failed = format!(
+                "Adding {sku} failed: {}. Ask me again.",
+                refusal.0.detail.clone().unwrap_or_default()
+            );
+            if let Err(Refusal(problem, _)) =
+                claim(gateway, token, conversation, note(failed), "").await
+            {
+                tracing::warn!(detail = ?problem.detail, "note a failed cart change in a conversation");
+            }
+            return Err(refusal);
+        }
+    };
+    let reply = format!("Added {quantity} × {sku} to your cart.");
+    // The cart changed: a note that cannot be kept does not undo that.
+    if let Err(Refusal(problem, _)) =
+        claim(gateway, token, conversation, note(reply.clone()), "").await
+    {
+        tracing::warn!(detail = ?problem.detail, "note a cart change in a conversation");
+    }
     Ok(Confirmed {
         added: true,
         reply,

@@ -18,8 +18,9 @@ use serde_json::{Value, json};
 use crate::assistant::tools;
 use crate::state::Gateway;
 
-/// The protocol revisions this server speaks, newest first.
-const VERSIONS: &[&str] = &["2025-06-18", "2025-03-26"];
+/// The protocol revision this server speaks (not 2025-03-26, whose JSON-RPC batches it does
+/// not take); a client asking for another gets this one and decides.
+const VERSIONS: &[&str] = &["2025-06-18"];
 /// The most bytes of one message.
 const MOST_BYTES: usize = 256 * 1024;
 

@@ -85,6 +85,18 @@ fn describe_metrics() {
         "1 - cosine of the centroid of a production model's recent embeddings and the reference's"
     );
     metrics::describe_counter!(
+        "llm_requests_total",
+        "Chat requests through the LLM gateway by provider, feature and outcome: answered, cached, cached_by_meaning, failed (an attempt) or skipped (its breaker open)"
+    );
+    metrics::describe_counter!(
+        "llm_tokens_total",
+        "Tokens of the LLM gateway's answers by provider, model, feature and direction (input, output)"
+    );
+    metrics::describe_gauge!(
+        "llm_spent_usd",
+        "US dollars the LLM gateway's answers cost since the start, at the price table's prices, by provider, model and feature"
+    );
+    metrics::describe_counter!(
         "inference_batches_total",
         "Calls to an embedding model, each with the texts of one or more requests"
     );
@@ -158,9 +170,10 @@ impl Inference {
         Ok(self.llm.chat(caller, request, meaning).await?)
     }
 
-    /// The production embedding of a single question's user message, for the semantic cache;
-    /// `None` when it cannot be made (the question is then only cached by its words).
-    async fn meaning(&self, request: &proto::inference::ChatRequest) -> Option<Vec<f32>> {
+    /// The production embedding of a single question's user message, for the semantic cache,
+    /// with the embedder that made it; `None` when it cannot be made (the question is then
+    /// only cached by its words).
+    async fn meaning(&self, request: &proto::inference::ChatRequest) -> Option<(String, Vec<f32>)> {
         let asked = request.messages.iter().find(|m| m.role == "user")?;
         if asked.content.trim().is_empty() || asked.content.len() > embed::LONGEST_INPUT {
             return None;
@@ -173,7 +186,11 @@ impl Inference {
             .batchers
             .embed(&production.artefact, embedder, texts)
             .await;
-        done.ok()?.vectors.pop()
+        let vector = done.ok()?.vectors.pop()?;
+        Some((
+            format!("{}@{}", production.artefact, production.sha256),
+            vector,
+        ))
     }
 
     /// Appends to one of `owner`'s conversations (a new one when it names none); the

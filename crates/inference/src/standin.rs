@@ -198,8 +198,67 @@ fn refuse(api: Api, key: &str, headers: &HeaderMap, body: &Value) -> Option<Resp
         return Some(wire::error(api, 400, None, "max_tokens: Field required"));
     }
     let messages = body["messages"].as_array().map_or(0, Vec::len);
-    (messages == 0)
-        .then(|| wire::error(api, 400, None, "messages: at least one message is required"))
+    if messages == 0 {
+        return Some(wire::error(
+            api,
+            400,
+            None,
+            "messages: at least one message is required",
+        ));
+    }
+    misplaced_answer(api, body).map(|why| wire::error(api, 400, None, &why))
+}
+
+/// Why the tools' answers are out of place, as the providers refuse them: each call answered
+/// right after the message that made it, and nothing else in between.
+fn misplaced_answer(api: Api, body: &Value) -> Option<String> {
+    let messages = body["messages"].as_array()?;
+    let mut waiting: Vec<String> = Vec::new();
+    for message in messages {
+        let (calls, answers) = calls_and_answers(api, message);
+        for answer in &answers {
+            let Some(at) = waiting.iter().position(|id| id == answer) else {
+                return Some(format!(
+                    "a tool's answer to `{answer}` does not follow the message that called it"
+                ));
+            };
+            waiting.remove(at);
+        }
+        if answers.is_empty() && !waiting.is_empty() {
+            return Some(format!(
+                "the calls {waiting:?} must be answered right after the message that made them"
+            ));
+        }
+        waiting = calls;
+    }
+    None
+}
+
+/// The ids of the calls a message makes, and of those it answers.
+fn calls_and_answers(api: Api, message: &Value) -> (Vec<String>, Vec<String>) {
+    let ids = |items: &Value, kind: &str, field: &str| -> Vec<String> {
+        items
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|item| kind.is_empty() || item["type"] == kind)
+            .filter_map(|item| item[field].as_str().map(str::to_owned))
+            .collect()
+    };
+    match api {
+        Api::OpenAi => {
+            let answers = message["tool_call_id"]
+                .as_str()
+                .map(str::to_owned)
+                .into_iter()
+                .collect();
+            (ids(&message["tool_calls"], "", "id"), answers)
+        }
+        Api::Anthropic => (
+            ids(&message["content"], "tool_use", "id"),
+            ids(&message["content"], "tool_result", "tool_use_id"),
+        ),
+    }
 }
 
 /// The status a fault stands for, with its `Retry-After`.

@@ -123,14 +123,32 @@ fn describe(error: figment::Error) -> String {
                 .as_ref()
                 .map(|metadata| format!(" (from {})", metadata.name))
                 .unwrap_or_default();
+            let kind = what_is_wrong(&key, &error.kind);
             if key.is_empty() {
-                format!("{}{source}", error.kind)
+                format!("{kind}{source}")
             } else {
-                format!("key `{key}`: {}{source}", error.kind)
+                format!("key `{key}`: {kind}{source}")
             }
         })
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+/// What is wrong with the value of `key`, without the value when the key may hold a secret (a
+/// key, a password, a URL with credentials, the LLM providers with their keys).
+fn what_is_wrong(key: &str, kind: &figment::error::Kind) -> String {
+    use figment::error::Kind;
+    const SECRET: &[&str] = &["key", "secret", "password", "token", "url", "providers"];
+    let secret = SECRET.iter().any(|word| key.contains(word));
+    match kind {
+        Kind::InvalidType(_, expected) if secret => {
+            format!("invalid type: expected {expected} (the value is not shown)")
+        }
+        Kind::InvalidValue(_, expected) if secret => {
+            format!("invalid value: expected {expected} (the value is not shown)")
+        }
+        kind => kind.to_string(),
+    }
 }
 
 /// A secret value (password, client secret, key) that never prints.

@@ -134,15 +134,28 @@ async fn a_proposal_changes_the_cart_only_when_its_shopper_confirms_it_and_only_
         assert_eq!(status, 409, "{again}");
         assert_eq!(items_in_cart(shop, &shopper).await, 2);
 
-        let more = json!({"message": "add KIT-00003", "conversation_id": reply["conversation_id"]});
-        let (_, reply) = say(shop, &shopper, more).await;
-        let (status, declined) = confirm(shop, &shopper, &reply, false).await;
+        let conversation = reply["conversation_id"].clone();
+        let more = json!({"message": "add KIT-00003", "conversation_id": conversation});
+        let (_, proposed) = say(shop, &shopper, more).await;
+        // The shopper talks on before answering the proposal, then declines it: its answer
+        // comes late, and the model must still take the conversation.
+        let on = json!({"message": "a walnut board", "conversation_id": conversation});
+        let (status, _) = say(shop, &shopper, on).await;
+        assert_eq!(status, 200);
+        let (status, declined) = confirm(shop, &shopper, &proposed, false).await;
         assert_eq!(
             (status, &declined["added"]),
             (200, &json!(false)),
             "{declined}"
         );
         assert_eq!(items_in_cart(shop, &shopper).await, 2);
+        let thanks = json!({"message": "thanks", "conversation_id": conversation});
+        let (status, reply) = say(shop, &shopper, thanks).await;
+        assert_eq!(
+            (status, &reply["provider"]),
+            (200, &json!(answered_by)),
+            "{reply}"
+        );
     }
 }
 

@@ -30,7 +30,10 @@ async fn the_mcp_endpoint_answers_requests_accepts_notifications_and_names_what_
     let (status, body) = post(&shop, &shopper, initialize, None).await;
     assert_eq!(status, 200);
     let body: Value = serde_json::from_str(&body).unwrap();
-    assert_eq!(body["result"]["protocolVersion"], "2025-03-26");
+    assert_eq!(
+        body["result"]["protocolVersion"], "2025-06-18",
+        "its own revision"
+    );
     assert_eq!(
         body["result"]["capabilities"]["tools"]["listChanged"],
         false

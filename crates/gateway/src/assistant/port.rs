@@ -92,10 +92,10 @@ impl Assistant for Port {
 
 /// The conversation as the page shows it: words, and each proposal, open until answered.
 fn entries(messages: &[pb::ChatMessage]) -> Vec<Entry> {
-    let answered: Vec<&str> = messages
+    let answers: std::collections::HashMap<&str, &str> = messages
         .iter()
-        .map(|m| m.tool_call_id.as_str())
-        .filter(|id| !id.is_empty())
+        .filter(|message| message.role == "tool")
+        .map(|message| (message.tool_call_id.as_str(), message.content.as_str()))
         .collect();
     let mut entries = Vec::new();
     for message in messages {
@@ -112,13 +112,18 @@ fn entries(messages: &[pb::ChatMessage]) -> Vec<Entry> {
             .iter()
             .filter(|call| call.name == tools::ADD)
         {
+            // A call that could not be proposed (no such product) was answered with why.
+            let answer = answers.get(call.id.as_str());
+            if answer.is_some_and(|said| !said.ends_with("by the shopper")) {
+                continue;
+            }
             let arguments: serde_json::Value =
                 serde_json::from_str(&call.arguments).unwrap_or_default();
             entries.push(Entry::Proposal {
                 call_id: call.id.clone(),
                 sku: arguments["sku"].as_str().unwrap_or("").to_owned(),
                 quantity: arguments["quantity"].as_u64().unwrap_or(1).clamp(1, 99) as u32,
-                open: !answered.contains(&call.id.as_str()),
+                open: answer.is_none(),
             });
         }
     }

@@ -19,6 +19,8 @@ use crate::state::Gateway;
 
 /// Rounds of tool calls in one turn, at most.
 const ROUNDS: usize = 4;
+/// The most messages of the conversation a model is sent (besides the tools' answers).
+const WINDOW: usize = 40;
 /// What the LLM gateway calls the answer of no model.
 const FALLBACK: &str = "fallback";
 
@@ -78,23 +80,34 @@ fn said(role: &str, content: &str) -> pb::ChatMessage {
     }
 }
 
-/// The conversation as a model is sent it: a call still waiting for the shopper is answered
-/// as waiting, since a model's API wants every call answered.
+/// The conversation as a model is sent it: its last messages (at most `WINDOW`, from a
+/// shopper's message on), and each call answered right after the message that made it (one
+/// still waiting for the shopper as waiting), since a model's API wants every call answered in
+/// place, whenever the answer came.
 fn prompt_of(history: Vec<pb::ChatMessage>) -> Vec<pb::ChatMessage> {
-    let answered: Vec<String> = history.iter().map(|m| m.tool_call_id.clone()).collect();
+    let answers: std::collections::HashMap<String, String> = history
+        .iter()
+        .filter(|message| message.role == "tool")
+        .map(|message| (message.tool_call_id.clone(), message.content.clone()))
+        .collect();
+    let spoken: Vec<pb::ChatMessage> = history
+        .into_iter()
+        .filter(|message| message.role != "tool")
+        .collect();
+    let earliest = spoken.len().saturating_sub(WINDOW);
+    let start = (earliest..spoken.len())
+        .find(|&at| spoken[at].role == "user")
+        .unwrap_or(spoken.len());
     let mut prompt = vec![said("system", SYSTEM)];
-    for message in history {
-        let waiting: Vec<String> = message
-            .tool_calls
-            .iter()
-            .filter(|call| !answered.contains(&call.id))
-            .map(|call| call.id.clone())
-            .collect();
-        prompt.push(message);
-        for id in waiting {
-            let mut answer = said("tool", "waiting for the shopper to confirm");
-            answer.tool_call_id = id;
-            prompt.push(answer);
+    for message in &spoken[start..] {
+        prompt.push(message.clone());
+        for call in &message.tool_calls {
+            let answer = answers
+                .get(&call.id)
+                .map_or("waiting for the shopper to confirm", String::as_str);
+            let mut answered = said("tool", answer);
+            answered.tool_call_id = call.id.clone();
+            prompt.push(answered);
         }
     }
     prompt
@@ -215,7 +228,8 @@ impl Turn<'_> {
         };
         self.reply.screened += found.screened;
         self.reply.products.extend(found.products);
-        if call.name != tools::ADD {
+        // A proposal waits for the shopper; a call that could not be proposed is answered.
+        if call.name != tools::ADD || !found.text.is_empty() {
             let mut answer = said("tool", &found.text);
             answer.tool_call_id = call.id.clone();
             self.prompt.push(answer.clone());

@@ -215,7 +215,14 @@ async fn read(mut reader: Reader, sender: mpsc::Sender<Result<Event, ProviderErr
     loop {
         let message = match reader.next().await {
             Ok(Some(message)) if message.event != "message_stop" => message,
-            Ok(_) => break,
+            Ok(Some(_)) => break,
+            // Cut off before `message_stop`: not a whole answer.
+            Ok(None) => {
+                let cut =
+                    ProviderError::Unavailable("the stream ended before message_stop".to_owned());
+                let _ = sender.send(Err(cut)).await;
+                return;
+            }
             Err(error) => {
                 let _ = sender.send(Err(error)).await;
                 return;

@@ -117,12 +117,13 @@ impl Llm {
     }
 
     /// Answers `request` for `caller`: from the cache (by its words, or by `meaning`, the
-    /// embedding of a single question), or from the first provider that answers.
+    /// embedding of a single question with the embedder that made it), or from the first
+    /// provider that answers.
     pub async fn chat(
         &self,
         caller: &str,
         request: pb::ChatRequest,
-        meaning: Option<Vec<f32>>,
+        meaning: Option<(String, Vec<f32>)>,
     ) -> Result<Chunks, Exhausted> {
         let feature = feature_of(&request);
         self.0.budgets.admit(caller, &feature)?;
@@ -131,8 +132,11 @@ impl Llm {
             metrics::counter!("llm_requests_total", "provider" => answer.provider.clone(), "feature" => feature, "outcome" => "cached").increment(1);
             return Ok(replay(answer));
         }
-        let question =
-            meaning.and_then(|vector| Some((self.0.cache.question_context(&request)?, vector)));
+        // Vectors of one embedding model only are compared: its name is part of the context.
+        let question = meaning.and_then(|(embedder, vector)| {
+            let context = self.0.cache.question_context(&request)?;
+            Some((format!("{context}/{embedder}"), vector))
+        });
         if let Some((context, vector)) = &question
             && let Some(answer) = self.0.cache.near(context, vector, self.0.similarity)
         {
@@ -201,7 +205,6 @@ impl Llm {
                 Ok(begun) => return Some(begun),
                 Err(error) => error,
             };
-            link.breaker.record(!error.unhealthy());
             metrics::counter!("llm_requests_total", "provider" => link.provider.name().to_owned(), "feature" => feature_of(request), "outcome" => "failed").increment(1);
             tracing::warn!(provider = link.provider.name(), attempt, error = %error, "a language model did not answer");
             let wait = match error {
@@ -246,6 +249,9 @@ impl Llm {
             emporium.llm.provider = provider.name(),
             error.type = tracing::field::Empty,
         );
+        // A call let through must say how it went, even when the caller goes away meanwhile:
+        // a trial call of a half-open breaker that never reports would keep it half-open.
+        let mut outcome = Outcome(Some(&link.breaker));
         let started = async {
             let mut rest = provider.chat(request).await?;
             match tokio::time::timeout(link.first_event, rest.recv()).await {
@@ -263,18 +269,39 @@ impl Llm {
         .instrument(span.clone())
         .await;
         match started {
-            Ok((first, rest)) => Ok(Begun {
-                link,
-                first,
-                rest,
-                span,
-            }),
+            Ok((first, rest)) => {
+                outcome.settle(true);
+                Ok(Begun {
+                    link,
+                    first,
+                    rest,
+                    span,
+                })
+            }
             Err(error) => {
+                outcome.settle(!error.unhealthy());
                 span.record("error.type", error_type(&error));
                 span.record("otel.status_code", "ERROR");
                 Err(error)
             }
         }
+    }
+}
+
+/// A breaker's outcome to record: the one settled, or a failure if the call is dropped first.
+struct Outcome<'a>(Option<&'a CircuitBreaker>);
+
+impl Outcome<'_> {
+    fn settle(&mut self, healthy: bool) {
+        if let Some(breaker) = self.0.take() {
+            breaker.record(healthy);
+        }
+    }
+}
+
+impl Drop for Outcome<'_> {
+    fn drop(&mut self) {
+        self.settle(false);
     }
 }
 
@@ -418,9 +445,8 @@ impl Pump {
                     return;
                 }
             };
-            if sender.send(Ok(chunk)).await.is_err() {
-                return;
-            }
+            // A caller gone away still spent what the provider writes: read on, count it.
+            let _ = sender.send(Ok(chunk)).await;
             if answer.reason.is_empty() {
                 next = rest.recv().await;
             }

@@ -122,7 +122,14 @@ async fn read(mut reader: Reader, sender: mpsc::Sender<Result<Event, ProviderErr
     loop {
         let message = match reader.next().await {
             Ok(Some(message)) if message.data != "[DONE]" => message,
-            Ok(_) => break,
+            Ok(Some(_)) => break,
+            // Cut off before `[DONE]` and before any finish: not a whole answer.
+            Ok(None) if reason.is_empty() => {
+                let cut = ProviderError::Unavailable("the stream ended before [DONE]".to_owned());
+                let _ = sender.send(Err(cut)).await;
+                return;
+            }
+            Ok(None) => break,
             Err(error) => {
                 let _ = sender.send(Err(error)).await;
                 return;
@@ -185,6 +192,7 @@ async fn read(mut reader: Reader, sender: mpsc::Sender<Result<Event, ProviderErr
         }
     }
     if reason.is_empty() {
+        // `[DONE]` without a finish reason: whole, as far as the server said.
         reason = "stop".to_owned();
     }
     let _ = sender.send(Ok(Event::Finish { reason, usage })).await;

@@ -105,3 +105,26 @@ fn a_key_that_names_no_setting_is_refused_with_its_path() {
     let loaded = load::<Flattened>(Some(file.path())).unwrap();
     assert_eq!(loaded.sections.nested.limit, 3, "flattened parts are read");
 }
+
+#[test]
+fn a_bad_value_of_a_key_that_may_hold_a_secret_is_named_but_not_shown() {
+    let shown = what_is_wrong(
+        "inference.llm.providers",
+        &figment::error::Kind::InvalidType(
+            figment::error::Actual::Str("sk-live-123".to_owned()),
+            "a sequence".to_owned(),
+        ),
+    );
+    assert_eq!(
+        shown,
+        "invalid type: expected a sequence (the value is not shown)"
+    );
+    let port = what_is_wrong(
+        "port",
+        &figment::error::Kind::InvalidType(
+            figment::error::Actual::Str("x".to_owned()),
+            "u16".to_owned(),
+        ),
+    );
+    assert!(port.contains("\"x\""), "{port}");
+}
