@@ -89,7 +89,8 @@ pub(crate) struct Message {
 /// Answers a shopper's message: products with reasons, and cart changes proposed for the
 /// shopper to confirm. Nothing in the cart changes here.
 #[utoipa::path(post, path = "/api/v1/assistant", tag = "assistant", request_body = Message,
-    responses((status = 200, body = Reply, content_type = "application/json"),
+    responses((status = 200, description = "the reply, or with `stream: true` its server-sent events (`delta`, then `reply` or `error`)",
+            content((Reply = "application/json"), (serde_json::Value = "text/event-stream"))),
         (status = 404, description = "no conversation of yours has this id"),
         (status = 429, description = "the assistant's budget or rate limit is spent; see Retry-After")),
     security(("bearer" = ["inference"])))]
@@ -98,7 +99,8 @@ pub(crate) async fn converse(
     bearer: Bearer,
     Json(message): Json<Message>,
 ) -> Result<Response, Refusal> {
-    let token = bearer.required()?;
+    // Checked here, before a stream answers 200: a bad token is a 401, not an event.
+    let token = gateway.token_with_scope(bearer, "inference").await?;
     let said = message.message.trim().to_owned();
     if said.is_empty() || said.chars().count() > 2000 {
         return Err(Problem::bad_request("message: 1 to 2000 characters").into());
@@ -106,6 +108,15 @@ pub(crate) async fn converse(
     if !message.stream {
         let reply = turn::answer(&gateway, &token, message.conversation_id, &said, None).await?;
         return Ok(axum::Json(reply).into_response());
+    }
+    // A conversation that is not the caller's is a 404 before the stream begins.
+    if let Some(id) = &message.conversation_id {
+        let asked = pb::GetConversationRequest { id: id.clone() };
+        gateway
+            .inference
+            .clone()
+            .get_conversation(request(asked, &token))
+            .await?;
     }
     let (sender, progress) = tokio::sync::mpsc::channel(64);
     tokio::spawn(async move {
