@@ -49,6 +49,20 @@ class Shop:
         assert login.ok, login.text
         return login.json()["access_token"]
 
+    def admin_token(self, scope):
+        """A client-credentials token of the admin client for `scope`."""
+        import requests
+
+        client_id, secret = self.pair("Admin client")
+        response = requests.post(
+            f"{self.base_url}/oauth2/token",
+            auth=(client_id, secret),
+            data={"grant_type": "client_credentials", "scope": scope},
+            timeout=10,
+        )
+        assert response.ok, response.text
+        return response.json()["access_token"]
+
     def pair(self, label):
         """The `label (shown once): first / second` line of the first start."""
         match = re.search(rf"^{re.escape(label)} \(shown once\): *(\S+) / (\S+)$", self.printed, re.M)

@@ -21,18 +21,6 @@ async def calls(url, token, steps):
     return [tool.name for tool in listed.tools], results
 
 
-def admin_token(shop, scope):
-    client_id, secret = shop.pair("Admin client")
-    response = requests.post(
-        f"{shop.base_url}/oauth2/token",
-        auth=(client_id, secret),
-        data={"grant_type": "client_credentials", "scope": scope},
-        timeout=10,
-    )
-    assert response.ok, response.text
-    return response.json()["access_token"]
-
-
 def test_an_agent_shops_with_the_shoppers_token_through_the_mcp_client(shop):
     url = f"{shop.base_url}/mcp"
     token = shop.new_shopper()
@@ -58,7 +46,7 @@ def test_an_agent_shops_with_the_shoppers_token_through_the_mcp_client(shop):
 
 def test_an_agent_has_no_more_authority_than_its_token(shop):
     url = f"{shop.base_url}/mcp"
-    reader = admin_token(shop, "catalog.read")
+    reader = shop.admin_token("catalog.read")
     _, [cart, found] = asyncio.run(calls(url, reader, [("view_cart", {}), ("get_product", {"sku": "KIT-00001"})]))
     assert cart.is_error, cart
     assert "cart" in cart.content[0].text

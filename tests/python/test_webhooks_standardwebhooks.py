@@ -26,18 +26,6 @@ class Receiver(http.server.BaseHTTPRequestHandler):
         pass
 
 
-def admin_token(shop, scope):
-    client_id, secret = shop.pair("Admin client")
-    response = requests.post(
-        f"{shop.base_url}/oauth2/token",
-        auth=(client_id, secret),
-        data={"grant_type": "client_credentials", "scope": scope},
-        timeout=10,
-    )
-    assert response.ok, response.text
-    return response.json()["access_token"]
-
-
 def check_out(shop):
     token = shop.new_shopper()
     headers = {"authorization": f"Bearer {token}"}
@@ -62,7 +50,7 @@ def test_a_completed_order_reaches_the_receiver_signed_as_standard_webhooks_desc
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_address[1]}/hooks"
-    token = admin_token(shop, "webhooks.admin")
+    token = shop.admin_token("webhooks.admin")
     headers = {"authorization": f"Bearer {token}"}
     made = requests.post(
         f"{shop.base_url}/api/v1/admin/webhooks",

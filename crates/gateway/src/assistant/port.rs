@@ -19,10 +19,6 @@ fn refused(Refusal(problem, _): Refusal) -> Refused {
     )
 }
 
-fn price(minor: i64) -> String {
-    format!("${}.{:02}", minor / 100, minor % 100)
-}
-
 impl Assistant for Port {
     fn say(
         &self,
@@ -39,7 +35,7 @@ impl Assistant for Port {
                 .products
                 .into_iter()
                 .map(|p| Found {
-                    price: price(p.price.minor_units),
+                    price: tools::dollars(p.price.minor_units),
                     sku: p.sku,
                     name: p.name,
                     reason: p.reason,

@@ -151,7 +151,8 @@ fn price_of(product: &catalog_pb::Product) -> Money {
     })
 }
 
-fn dollars(minor: i64) -> String {
+/// `$12.50`.
+pub(crate) fn dollars(minor: i64) -> String {
     format!("${}.{:02}", minor / 100, minor % 100)
 }
 
