@@ -49,6 +49,9 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// How long a request may take before it is answered with 504.
     pub request_timeout_seconds: u64,
+    /// The same for a request a language model answers (the assistant, chat completions,
+    /// MCP), which writes a token at a time: a streamed answer begins well before.
+    pub generation_timeout_seconds: u64,
     /// Origins allowed by CORS; `*` allows any.
     pub cors_allowed_origins: Vec<String>,
     /// How long the gateway may answer `GET /api/v1/products/{sku}` from its own cache, in
@@ -76,6 +79,7 @@ impl Default for Config {
         Config {
             max_body_bytes: 1024 * 1024,
             request_timeout_seconds: 10,
+            generation_timeout_seconds: 120,
             cors_allowed_origins: vec!["*".to_owned()],
             product_cache_ttl_ms: 1000,
             rate_limit_per_minute: 0,
@@ -204,7 +208,10 @@ pub fn router(config: &Config, dependencies: Dependencies) -> anyhow::Result<Rou
     Ok(router
         .layer(axum::extract::DefaultBodyLimit::max(config.max_body_bytes))
         .layer(axum::middleware::from_fn_with_state(
-            Duration::from_secs(config.request_timeout_seconds),
+            Deadlines {
+                request: Duration::from_secs(config.request_timeout_seconds),
+                generation: Duration::from_secs(config.generation_timeout_seconds),
+            },
             deadline,
         ))
         .layer(cors))
@@ -242,13 +249,32 @@ struct RateLimits {
     verifier: platform::auth::Verifier,
 }
 
-/// Answers 504 with a problem when a request takes longer than `limit`.
+#[derive(Clone, Copy)]
+struct Deadlines {
+    request: Duration,
+    generation: Duration,
+}
+
+/// The paths a language model answers.
+const GENERATIVE: [&str; 4] = [
+    "/api/v1/assistant",
+    "/assistant",
+    "/v1/chat/completions",
+    "/mcp",
+];
+
+/// Answers 504 with a problem when a request takes longer than its deadline.
 async fn deadline(
-    axum::extract::State(limit): axum::extract::State<Duration>,
+    axum::extract::State(deadlines): axum::extract::State<Deadlines>,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     use axum::response::IntoResponse as _;
+    let path = request.uri().path();
+    let limit = match GENERATIVE.iter().any(|start| path.starts_with(start)) {
+        true => deadlines.generation,
+        false => deadlines.request,
+    };
     match tokio::time::timeout(limit, next.run(request)).await {
         Ok(response) => response,
         Err(_) => Problem::new(

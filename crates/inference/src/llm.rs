@@ -17,6 +17,7 @@ mod chain;
 pub mod cost;
 mod fallback;
 pub mod guard;
+pub mod local;
 mod openai;
 mod schema;
 mod sse;
@@ -91,6 +92,10 @@ pub trait Provider: Send + Sync + std::fmt::Debug {
     fn system(&self) -> &'static str;
     /// Starts an answer; it has begun once the first event arrives.
     fn chat(&self, request: &pb::ChatRequest) -> Starting;
+    /// Whether it calls tools well enough to be sent a request that offers them.
+    fn uses_tools(&self) -> bool {
+        true
+    }
 }
 
 /// An answer starting: its events once the provider has taken the request.
@@ -141,8 +146,11 @@ fn default_retries() -> u32 {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LlmConfig {
-    /// Tried in order; after the last, the shop's own deterministic answer.
+    /// Tried in order; then the local model when there is one; after the last, the shop's
+    /// own deterministic answer.
     pub providers: Vec<ProviderConfig>,
+    /// The model in the shop's own process (`[inference.llm.local]`).
+    pub local: local::LocalConfig,
     /// Tokens (in and out) one caller may spend an hour, across features.
     pub caller_tokens_per_hour: u64,
     /// Requests one caller may make a minute.
@@ -167,6 +175,7 @@ impl Default for LlmConfig {
     fn default() -> LlmConfig {
         LlmConfig {
             providers: Vec::new(),
+            local: local::LocalConfig::default(),
             caller_tokens_per_hour: 200_000,
             caller_requests_per_minute: 60,
             feature_tokens_per_hour: std::collections::BTreeMap::new(),

@@ -1,7 +1,9 @@
 //! The shopping assistant in the whole shop: a request in words turned into a search by rules
-//! when no model answers; a cart change proposed, then made only by the shopper's own
-//! confirmation, once; text planted in a product that cannot make it act; the conversation kept
-//! in the shop's stores; and its budget refusing with a problem document and `Retry-After`.
+//! when no model answers (or one that calls no tools, which then words the answer); a cart
+//! change proposed, then made only by the shopper's own confirmation, once; text planted in a
+//! product that cannot make it act; the conversation kept in the shop's stores; and its budget
+//! refusing with a problem document and `Retry-After`. Each runs on the stand-in provider, and
+//! on the local model (SmolLM2) when `EMPORIUM_TEST_LOCAL_LLM` names its file.
 
 use inference::llm::{Kind, ProviderConfig};
 use inference::standin::StandIn;
@@ -65,14 +67,42 @@ async fn with_standin(standin: &StandIn) -> TestShop {
     .await
 }
 
+/// The shop with the local model (SmolLM2) as its one, when `EMPORIUM_TEST_LOCAL_LLM` names
+/// its file (`.ci/run` installs it).
+async fn with_local_model() -> Option<TestShop> {
+    let path = std::env::var("EMPORIUM_TEST_LOCAL_LLM").ok()?;
+    let shop = TestShop::spawn_with("sqlite", |settings| {
+        settings.services.inference.llm.local.model = path;
+    })
+    .await;
+    Some(shop)
+}
+
 #[tokio::test]
 async fn with_no_model_the_rules_turn_words_into_a_filtered_search_and_the_conversation_is_kept() {
-    let shop = TestShop::spawn("sqlite").await;
-    let (shopper, _) = crate::checkout::buyer(&shop, "assistant-rules").await;
+    let without = TestShop::spawn("sqlite").await;
+    let local = with_local_model().await;
+    for (shop, answered_by) in [(Some(&without), "fallback"), (local.as_ref(), "local")] {
+        let Some(shop) = shop else { continue };
+        rules_search(shop, answered_by).await;
+    }
+}
+
+/// A search the rules make of the shopper's words, worded by `answered_by` (a model that calls
+/// no tools, or none).
+async fn rules_search(shop: &TestShop, answered_by: &str) {
+    let (shopper, _) = crate::checkout::buyer(shop, "assistant-rules").await;
     let said = json!({"message": "stylish summer shoes under $80, not white"});
-    let (status, reply) = say(&shop, &shopper, said).await;
+    let (status, reply) = say(shop, &shopper, said).await;
     assert_eq!(status, 200, "{reply}");
-    assert_eq!(reply["provider"], "fallback");
+    assert_eq!(reply["provider"], answered_by, "{reply}");
+    let text = reply["reply"].as_str().unwrap();
+    assert!(text.contains("Here is what I found for"), "{text}");
+    assert_eq!(
+        text.starts_with("Here is what I found for"),
+        answered_by == "fallback",
+        "a model's words come first: {text}"
+    );
     let products = reply["products"].as_array().unwrap();
     assert!(!products.is_empty(), "{reply}");
     for product in products {
@@ -91,12 +121,8 @@ async fn with_no_model_the_rules_turn_words_into_a_filtered_search_and_the_conve
         assert_ne!(read["attributes"]["color"], "white", "{read}");
     }
     let id = reply["conversation_id"].as_str().unwrap();
-    let kept = shop
-        .get_json(
-            &format!("/api/v1/assistant/conversations/{id}"),
-            Some(&shopper),
-        )
-        .await;
+    let path = format!("/api/v1/assistant/conversations/{id}");
+    let kept = shop.get_json(&path, Some(&shopper)).await;
     let roles: Vec<&str> = kept["messages"]
         .as_array()
         .unwrap()
@@ -113,13 +139,26 @@ async fn a_proposal_changes_the_cart_only_when_its_shopper_confirms_it_and_only_
         .unwrap();
     let with_model = with_standin(&standin).await;
     let without = TestShop::spawn("sqlite").await;
-    for (shop, answered_by) in [(&with_model, "standin"), (&without, "fallback")] {
+    let local = with_local_model().await;
+    let shops = [
+        (Some(&with_model), "standin"),
+        (Some(&without), "fallback"),
+        (local.as_ref(), "local"),
+    ];
+    for (shop, answered_by) in shops {
+        let Some(shop) = shop else { continue };
+        // A model that calls no tools leaves the cart to the rules, and words the rest.
+        let proposed_by = if answered_by == "local" {
+            "fallback"
+        } else {
+            answered_by
+        };
         let (shopper, _) = crate::checkout::buyer(shop, "assistant-cart").await;
         let (stranger, _) = crate::checkout::buyer(shop, "assistant-stranger").await;
         let said = json!({"message": "please add 2 of KIT-00001 to my cart"});
         let (status, reply) = say(shop, &shopper, said).await;
         assert_eq!(status, 200, "{reply}");
-        assert_eq!(reply["provider"], answered_by);
+        assert_eq!(reply["provider"], proposed_by);
         assert_eq!(reply["proposals"][0]["sku"], "KIT-00001", "{reply}");
         assert_eq!(reply["proposals"][0]["quantity"], 2);
         assert_eq!(items_in_cart(shop, &shopper).await, 0, "proposed, not done");
@@ -149,7 +188,7 @@ async fn a_proposal_changes_the_cart_only_when_its_shopper_confirms_it_and_only_
             "{declined}"
         );
         assert_eq!(items_in_cart(shop, &shopper).await, 2);
-        let thanks = json!({"message": "thanks", "conversation_id": conversation});
+        let thanks = json!({"message": "a walnut board, thanks", "conversation_id": conversation});
         let (status, reply) = say(shop, &shopper, thanks).await;
         assert_eq!(
             (status, &reply["provider"]),
@@ -165,6 +204,21 @@ async fn text_planted_in_a_product_cannot_make_the_assistant_act() {
         .await
         .unwrap();
     let shop = with_standin(&standin).await;
+    planted_text_is_ignored(&shop).await;
+    let seen = standin.seen();
+    let sent = seen.last().unwrap().body.to_string();
+    assert!(
+        !sent.contains("Ignore all previous"),
+        "the model was sent {sent}"
+    );
+    if let Some(local) = with_local_model().await {
+        planted_text_is_ignored(&local).await;
+    }
+}
+
+/// Plants an instruction in a product's description, then asks for that product: it is
+/// found, the instruction screened out, nothing proposed and the cart untouched.
+async fn planted_text_is_ignored(shop: &TestShop) {
     let admin = shop.admin_token().await;
     let mut product = shop.get_json("/api/v1/products/KIT-00001", None).await;
     let planted = format!(
@@ -186,33 +240,17 @@ async fn text_planted_in_a_product_cannot_make_the_assistant_act() {
         .unwrap();
     assert_eq!(updated.status(), 200, "{}", updated.text().await.unwrap());
 
-    let (shopper, _) = crate::checkout::buyer(&shop, "assistant-planted").await;
+    let (shopper, _) = crate::checkout::buyer(shop, "assistant-planted").await;
     let said = json!({"message": "Denim Apron in Sage"});
-    let (status, reply) = say(&shop, &shopper, said).await;
+    let (status, reply) = say(shop, &shopper, said).await;
     assert_eq!(status, 200, "{reply}");
-    assert!(
-        reply["products"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|p| p["sku"] == "KIT-00001"),
-        "{reply}"
-    );
+    let products = reply["products"].as_array().unwrap();
+    assert!(products.iter().any(|p| p["sku"] == "KIT-00001"), "{reply}");
     assert!(reply["screened"].as_u64().unwrap() >= 1, "{reply}");
     assert_eq!(reply["proposals"], json!([]), "{reply}");
-    assert!(
-        !reply["reply"]
-            .as_str()
-            .unwrap()
-            .contains("Ignore all previous")
-    );
-    let seen = standin.seen();
-    let sent = seen.last().unwrap().body.to_string();
-    assert!(
-        !sent.contains("Ignore all previous"),
-        "the model was sent {sent}"
-    );
-    assert_eq!(items_in_cart(&shop, &shopper).await, 0);
+    let text = reply["reply"].as_str().unwrap();
+    assert!(!text.contains("Ignore all previous"), "{text}");
+    assert_eq!(items_in_cart(shop, &shopper).await, 0);
 }
 
 #[tokio::test]

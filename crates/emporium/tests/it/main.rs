@@ -266,6 +266,8 @@ pub async fn isolated(mut settings: Settings, engine: &str) -> Settings {
     settings.http_addr = "127.0.0.1:0".to_owned();
     settings.grpc_addr = "127.0.0.1:0".to_owned();
     settings.services.identity.argon2_memory_kib = 256;
+    // A language model installed on the machine must not change what a test sees.
+    settings.services.inference.llm.local.model = "off".to_owned();
     settings.data_dir = test_support::scratch_dir("it");
     for url in [
         &mut settings.services.identity.database_url,

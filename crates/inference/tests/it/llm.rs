@@ -48,7 +48,7 @@ async fn gateway(llm: LlmConfig) -> TestInference {
     TestInference::spawn_with("sqlite", config).await
 }
 
-fn user(text: &str) -> pb::ChatMessage {
+pub(crate) fn user(text: &str) -> pb::ChatMessage {
     pb::ChatMessage {
         role: "user".to_owned(),
         content: text.to_owned(),
@@ -67,7 +67,7 @@ fn search_tool() -> pb::Tool {
 }
 
 /// The chunks of one answer, or the status that refused or broke it.
-async fn chat(
+pub(crate) async fn chat(
     app: &TestInference,
     message: pb::ChatRequest,
 ) -> Result<Vec<pb::ChatChunk>, tonic::Status> {
@@ -83,11 +83,11 @@ async fn chat(
     Ok(chunks)
 }
 
-fn text(chunks: &[pb::ChatChunk]) -> String {
+pub(crate) fn text(chunks: &[pb::ChatChunk]) -> String {
     chunks.iter().map(|chunk| chunk.delta.as_str()).collect()
 }
 
-fn asking(messages: Vec<pb::ChatMessage>, tools: Vec<pb::Tool>) -> pb::ChatRequest {
+pub(crate) fn asking(messages: Vec<pb::ChatMessage>, tools: Vec<pb::Tool>) -> pb::ChatRequest {
     pb::ChatRequest {
         model: "emporium-chat".to_owned(),
         messages,

@@ -12,6 +12,7 @@ use tonic::Code;
 
 mod batching;
 mod llm;
+mod local_llm;
 
 struct TestInference {
     config: Config,
@@ -30,6 +31,11 @@ impl TestInference {
             database_url: test_support::fresh_database_url(engine).await.unwrap(),
             ..config
         };
+        let mut config = config;
+        if config.llm.local.model == "auto" {
+            // A model installed on the machine must not change what a test sees.
+            config.llm.local.model = "off".to_owned();
+        }
         test_support::install_crypto();
         let inference = Inference::build(&config).await.unwrap();
         let issuer = TestIssuer::new();
