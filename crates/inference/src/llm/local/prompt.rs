@@ -234,7 +234,7 @@ mod tests {
             text.starts_with("<|im_start|>system\nBe brief.\n\n# Tools"),
             "{text}"
         );
-        assert!(text.contains(r#"{"type":"function","function":{"description":"Finds products","name":"search_products","parameters":{"type":"object"}}}"#), "{text}");
+        assert!(text.contains(r#"{"function":{"description":"Finds products","name":"search_products","parameters":{"type":"object"}},"type":"function"}"#), "{text}");
         assert!(text.contains("<|im_start|>user\na mug?<|im_end|>\n<|im_start|>assistant\n<tool_call>\n{\"arguments\":{\"query\":\"mug\"},\"name\":\"search_products\"}\n</tool_call><|im_end|>\n"), "{text}");
         assert!(
             text.ends_with(
