@@ -16,7 +16,7 @@
 //! - embeddings (`embeddings.rs`): OpenAI's `/v1/embeddings`, a text alone and texts a second,
 //!   with batching and without, against the model alone;
 //! - the LLM gateway (`llm.rs`): what it adds over calling the provider directly, and a cache
-//!   hit.
+//!   hit; the local model (`local_llm.rs`): its load, prompt and answer speeds, its memory.
 //!
 //! Each comparison runs at one connection (what a request costs alone) and at saturation, with
 //! both edge caches off so that every request does its whole work. Ratios come from runs of the
@@ -27,6 +27,7 @@
 mod embeddings;
 mod functions;
 mod llm;
+mod local_llm;
 mod measure;
 mod shop;
 pub mod table;
@@ -84,6 +85,8 @@ pub enum Part {
     Embeddings,
     /// The LLM gateway: what it adds over the provider directly, and a cache hit.
     Llm,
+    /// The local model: its load, prompt and answer speeds, and its memory.
+    LocalLlm,
 }
 
 /// The most seconds a run may last: a whole bench is about a dozen runs.
@@ -166,8 +169,12 @@ async fn measure_all(args: &BenchArgs) -> anyhow::Result<String> {
         true => llm::markdown(&bench.llm().await?),
         false => String::new(),
     };
+    let local_llm = match bench.wants(Part::LocalLlm) {
+        true => local_llm::markdown(local_llm::figures().await?.as_ref()),
+        false => String::new(),
+    };
     let header = measure::header(args.seconds, WARM_UP.as_secs());
-    let sections = [functions, webhooks, embeddings, llm].concat();
+    let sections = [functions, webhooks, embeddings, llm, local_llm].concat();
     Ok(table::markdown(&header, &bench.results) + &sections)
 }
 
