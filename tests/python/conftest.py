@@ -90,7 +90,9 @@ def shop():
     )
     standin_url = re.search(r"LLM stand-in +(http://[0-9.:]+)", standin.stdout.readline()).group(1)
     config = Path(data_dir) / "emporium.toml"
+    # A local model installed on the machine must not change what a test sees.
     config.write_text(
+        '[inference.llm.local]\nmodel = "off"\n\n'
         "[[inference.llm.providers]]\n"
         'name = "standin"\nkind = "openai"\n'
         f'url = "{standin_url}/v1"\nkey = "sk-python"\nmodel = "gpt-4o-mini"\n'
