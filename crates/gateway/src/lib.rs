@@ -271,7 +271,11 @@ async fn deadline(
 ) -> axum::response::Response {
     use axum::response::IntoResponse as _;
     let path = request.uri().path();
-    let limit = match GENERATIVE.iter().any(|start| path.starts_with(start)) {
+    let generative = GENERATIVE.iter().any(|route| {
+        path.strip_prefix(route)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    });
+    let limit = match generative {
         true => deadlines.generation,
         false => deadlines.request,
     };

@@ -15,10 +15,11 @@ use serde::{Deserialize, Serialize};
 /// The prefix of every environment variable Emporium reads for its configuration.
 pub const ENV_PREFIX: &str = "EMPORIUM_";
 
-/// Variables under `EMPORIUM_TEST_` belong to the test suite (which servers to use), and those
+/// Variables under `EMPORIUM_TEST_` belong to the test suite (which servers to use), those
 /// under `EMPORIUM_DEPLOY_` to the deployment tools (`deploy/check`, the compose file's
-/// secrets); neither is ever read as a setting.
-const TOOL_PREFIXES: [&str; 2] = ["test_", "deploy_"];
+/// secrets), and those under `EMPORIUM_BENCH_` to `emporium bench`; none is ever read as a
+/// setting.
+const TOOL_PREFIXES: [&str; 3] = ["test_", "deploy_", "bench_"];
 
 /// `EMPORIUM_CONFIG` names the settings file (the command line reads it); it is not a setting.
 const FILE_VARIABLE: &str = "config";
@@ -52,7 +53,8 @@ pub fn layers<T: Default + Serialize>(file: Option<&Path>) -> Result<Figment, Co
         }
         figment = figment.merge(Toml::file(file));
     }
-    // `EMPORIUM_TEST_...` and `EMPORIUM_DEPLOY_...` variables configure tools, not the product.
+    // `EMPORIUM_TEST_...`, `EMPORIUM_DEPLOY_...` and `EMPORIUM_BENCH_...` variables configure
+    // tools, not the product.
     Ok(figment.merge(
         Env::prefixed(ENV_PREFIX)
             .filter(|key| {

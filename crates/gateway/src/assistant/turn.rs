@@ -242,12 +242,13 @@ impl Turn<'_> {
             .collect();
         let asked = pb::ChatRequest {
             model: "emporium-chat".to_owned(),
+            // The facts in the system prompt: an answer cached is one about the same products.
             messages: vec![
-                said("system", WORDING),
                 said(
-                    "user",
-                    &format!("{message}\n\nProducts found:\n{}", facts.join("\n")),
+                    "system",
+                    &format!("{WORDING}\n\nProducts found:\n{}", facts.join("\n")),
                 ),
+                said("user", message),
             ],
             max_tokens: 80,
             feature: "assistant".to_owned(),
@@ -356,12 +357,18 @@ impl Turn<'_> {
                 let found = tools::search(self.gateway, self.token, &search).await?;
                 self.reply.screened += found.screened;
                 self.reply.reply = listed(&search.query, &found.products);
-                if wordable
-                    && !found.products.is_empty()
-                    && let Some((words, provider)) = self.word(message, &found.products).await?
-                {
-                    self.reply.reply = format!("{words}\n\n{}", self.reply.reply);
-                    self.reply.provider = provider;
+                if wordable && !found.products.is_empty() {
+                    // Words are a nicety: without them the rules' listing stands.
+                    match self.word(message, &found.products).await {
+                        Ok(Some((words, provider))) => {
+                            self.reply.reply = format!("{words}\n\n{}", self.reply.reply);
+                            self.reply.provider = provider;
+                        }
+                        Ok(None) => {}
+                        Err(Refusal(problem, _)) => {
+                            tracing::warn!(detail = ?problem.detail, "the search was not worded");
+                        }
+                    }
                 }
                 self.reply.products = found.products;
                 self.added.push(said("assistant", &self.reply.reply));

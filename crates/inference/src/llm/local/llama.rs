@@ -128,9 +128,15 @@ impl Llama {
     }
 
     /// Reads `tokens` after the `at` positions already seen, and gives the logits of the
-    /// token that follows the last of them: (vocabulary).
+    /// token that follows the last of them: (vocabulary). Several tokens are read only from
+    /// the start (a prompt), then one at a time.
     pub fn forward(&mut self, tokens: &[u32], at: usize) -> Result<Tensor> {
         let count = tokens.len();
+        if count > 1 && at > 0 {
+            candle_core::bail!(
+                "{count} tokens read at position {at}: one at a time after the prompt"
+            );
+        }
         let ids = Tensor::new(tokens, &Device::Cpu)?.unsqueeze(0)?;
         let mut x = self.embeddings.embedding(&ids)?;
         let mask = (count > 1).then(|| causal_mask(count)).transpose()?;

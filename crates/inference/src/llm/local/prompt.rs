@@ -42,13 +42,18 @@ pub fn render(request: &pb::ChatRequest, skip: usize) -> String {
     text
 }
 
-/// The messages besides the system prompt: what `render` may skip from the start.
-pub fn droppable(request: &pb::ChatRequest) -> usize {
+/// Where the conversation may begin when its start is left out to fit: at the first message,
+/// or at a shopper's (never at an answer whose question is gone), as counts for `render` to skip.
+pub fn starts(request: &pb::ChatRequest) -> Vec<usize> {
     let rest = request
         .messages
         .iter()
         .filter(|message| message.role != "system");
-    rest.count().saturating_sub(1)
+    let users = rest
+        .enumerate()
+        .filter(|(at, message)| *at > 0 && message.role == "user")
+        .map(|(at, _)| at);
+    std::iter::once(0).chain(users).collect()
 }
 
 fn tools(tools: &[pb::Tool]) -> String {
@@ -242,8 +247,23 @@ mod tests {
             ),
             "{text}"
         );
-        assert_eq!(droppable(&request), 2);
-        assert!(!render(&request, 2).contains("a mug?"));
+        assert_eq!(
+            starts(&request),
+            [0],
+            "no later shopper's message to begin at"
+        );
+        let mut longer = request.clone();
+        longer.messages.push(said("user", "and a kettle?"));
+        assert_eq!(starts(&longer), [0, 3]);
+        let cut = render(&longer, 3);
+        assert!(
+            !cut.contains("a mug?") && !cut.contains("tool_response"),
+            "{cut}"
+        );
+        assert!(
+            cut.contains("<|im_start|>user\nand a kettle?<|im_end|>"),
+            "{cut}"
+        );
     }
 
     #[test]
@@ -292,6 +312,19 @@ mod tests {
             );
             assert_eq!(reading.calls(), 1);
         }
+    }
+
+    #[test]
+    fn words_before_a_call_pass_before_it_closes_and_what_may_begin_one_waits() {
+        let mut reading = Reading::default();
+        assert_eq!(
+            reading.read("Let me look. <tool"),
+            [Read::Words("Let me look. ".to_owned())]
+        );
+        assert_eq!(reading.read("_call>{\"name\": "), []);
+        let mut reading = Reading::default();
+        assert_eq!(reading.read("a <t"), [Read::Words("a ".to_owned())]);
+        assert_eq!(reading.read("able"), [Read::Words("<table".to_owned())]);
     }
 
     #[test]
