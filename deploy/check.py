@@ -86,6 +86,8 @@ METRICS = {
     "llm_requests_total",
     "llm_tokens_total",
     "llm_spent_usd",
+    "llm_local_tokens_total",
+    "llm_local_load_seconds",
     "function_dead_letters_total",
     "function_rollbacks_total",
     "webhook_attempts_total",

@@ -86,7 +86,15 @@ fn describe_metrics() {
     );
     metrics::describe_counter!(
         "llm_requests_total",
-        "Chat requests through the LLM gateway by provider, feature and outcome: answered, cached, cached_by_meaning, failed (an attempt) or skipped (its breaker open)"
+        "Chat requests through the LLM gateway by provider, feature and outcome: answered, cached, cached_by_meaning, failed (an attempt) or skipped (its breaker open, or tools offered to a model that calls none)"
+    );
+    metrics::describe_counter!(
+        "llm_local_tokens_total",
+        "Tokens the local model (in this process) has written"
+    );
+    metrics::describe_histogram!(
+        "llm_local_load_seconds",
+        "How long reading the local model's file took (once, on its first request)"
     );
     metrics::describe_counter!(
         "llm_tokens_total",
