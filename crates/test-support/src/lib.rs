@@ -264,6 +264,28 @@ impl TestIssuer {
         }
     }
 
+    /// The id of this issuer's key.
+    pub fn kid(&self) -> &str {
+        &self.kid
+    }
+
+    /// The public key, as the issuer publishes it.
+    pub fn jwks(&self) -> JwkSet {
+        self.jwks.clone()
+    }
+
+    /// The claims of a user's access token with `scope`, valid for fifteen minutes, to change
+    /// before `sign`.
+    pub fn user_claims(&self, user_id: &str, scope: &str) -> AccessClaims {
+        self.claims(user_id, scope)
+    }
+
+    /// Signs any JSON claims with this issuer's key under any header (EdDSA is the key's
+    /// algorithm): for tokens that must be refused for what they say, not for their signature.
+    pub fn sign_with(&self, header: &Header, claims: &serde_json::Value) -> String {
+        jsonwebtoken::encode(header, claims, &self.encoding_key).expect("sign a token")
+    }
+
     /// Signs any claims with this issuer's key and the access-token header.
     pub fn sign(&self, claims: AccessClaims) -> String {
         let mut header = Header::new(jsonwebtoken::Algorithm::EdDSA);

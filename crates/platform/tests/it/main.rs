@@ -1,11 +1,13 @@
 //! Platform tests against real databases: the transactional outbox, its relay and the inbox,
 //! group commit, the query API, and the JetStream bus when `EMPORIUM_TEST_NATS_URL` is set,
-//! on SQLite and, when `EMPORIUM_TEST_POSTGRES_URL` is set, PostgreSQL.
+//! on SQLite and, when `EMPORIUM_TEST_POSTGRES_URL` is set, PostgreSQL. And the negative token
+//! suite (`tokens`): every kind of bad access token the shared verifier refuses.
 
 mod bus_nats;
 mod db;
 mod group_commit;
 mod outbox;
+mod tokens;
 
 use platform::db::Database;
 
