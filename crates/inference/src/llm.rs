@@ -274,6 +274,16 @@ fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
         .or_else(|| number("retry-after").map(Duration::from_secs_f64))
 }
 
+/// A message of `role` saying `content`, for the providers' tests.
+#[cfg(test)]
+fn said(role: &str, content: &str) -> pb::ChatMessage {
+    pb::ChatMessage {
+        role: role.to_owned(),
+        content: content.to_owned(),
+        ..Default::default()
+    }
+}
+
 /// The most messages, tools and bytes of text a chat request may carry.
 const MOST_MESSAGES: usize = 256;
 const MOST_TOOLS: usize = 64;

@@ -253,14 +253,7 @@ async fn read(mut reader: Reader, sender: mpsc::Sender<Result<Event, ProviderErr
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn said(role: &str, content: &str) -> pb::ChatMessage {
-        pb::ChatMessage {
-            role: role.to_owned(),
-            content: content.to_owned(),
-            ..Default::default()
-        }
-    }
+    use crate::llm::said;
 
     #[test]
     fn the_system_prompt_stands_apart_and_a_tools_answer_joins_the_user_turn() {

@@ -142,7 +142,11 @@ async fn forged_signatures_and_algorithms_are_refused() {
         issuer.kid()
     ));
     let cases = [
-        ("alg none", format!("{none}.{payload}."), "unknown variant `none`"),
+        (
+            "alg none",
+            format!("{none}.{payload}."),
+            "unknown variant `none`",
+        ),
         ("HS256 keyed with the public key", confused, "not accepted"),
         (
             "RS256",

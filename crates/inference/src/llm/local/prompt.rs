@@ -204,14 +204,7 @@ fn partial_open(text: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn said(role: &str, content: &str) -> pb::ChatMessage {
-        pb::ChatMessage {
-            role: role.to_owned(),
-            content: content.to_owned(),
-            ..Default::default()
-        }
-    }
+    use crate::llm::said;
 
     #[test]
     fn a_conversation_is_chatml_with_its_tools_calls_and_answers() {
