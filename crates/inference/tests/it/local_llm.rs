@@ -89,3 +89,29 @@ async fn a_conversation_longer_than_the_model_reads_keeps_its_last_messages() {
     assert!(usage.input_tokens + 48 <= 160, "{usage:?}");
     assert!(text(&chunks).contains("Paris"), "{}", text(&chunks));
 }
+
+#[tokio::test]
+async fn a_model_file_that_is_not_the_one_expected_answers_nothing() {
+    let Some(path) = model() else { return };
+    let llm = LlmConfig {
+        local: LocalConfig {
+            model: path,
+            sha256: "0".repeat(64),
+            ..LocalConfig::default()
+        },
+        cache_entries: 0,
+        ..LlmConfig::default()
+    };
+    let app = TestInference::spawn_with(
+        "sqlite",
+        Config {
+            llm,
+            ..Config::default()
+        },
+    )
+    .await;
+    let chunks = chat(&app, greedy(vec![user("What is the capital of France?")]))
+        .await
+        .unwrap();
+    assert_eq!(chunks.last().unwrap().provider, "fallback", "{chunks:?}");
+}
