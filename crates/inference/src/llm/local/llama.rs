@@ -147,8 +147,8 @@ impl Llama {
             let attended = block.attend(&normed, &self.shape, mask.as_ref(), (&cos, &sin))?;
             x = (x + attended)?;
             let normed = candle_nn::ops::rms_norm(&x, &block.ffn_norm, self.shape.epsilon)?;
-            let gated = candle_nn::ops::silu(&block.gate.forward(&normed)?)?;
-            let fed = block.down.forward(&(gated * block.up.forward(&normed)?)?)?;
+            let gated = candle_nn::ops::silu(&product(&block.gate, &normed)?)?;
+            let fed = product(&block.down, &(gated * product(&block.up, &normed)?)?)?;
             x = (x + fed)?;
         }
         let last = x.narrow(1, count - 1, 1)?;
@@ -174,9 +174,9 @@ impl Block {
                 .transpose(1, 2)?
                 .contiguous()
         };
-        let query = split(self.query.forward(x)?, shape.heads)?;
-        let key = split(self.key.forward(x)?, shape.kv_heads)?;
-        let value = split(self.value.forward(x)?, shape.kv_heads)?;
+        let query = split(product(&self.query, x)?, shape.heads)?;
+        let key = split(product(&self.key, x)?, shape.kv_heads)?;
+        let value = split(product(&self.value, x)?, shape.kv_heads)?;
         // The file's queries and keys rotate adjacent pairs (llama.cpp's layout).
         let query = candle_nn::rotary_emb::rope_i(&query, cos, sin)?;
         let key = candle_nn::rotary_emb::rope_i(&key, cos, sin)?;
@@ -199,7 +199,21 @@ impl Block {
         let weights = candle_nn::ops::softmax_last_dim(&scores)?;
         let mixed = weights.matmul(&value)?;
         let mixed = mixed.transpose(1, 2)?.reshape((1, count, width))?;
-        self.out.forward(&mixed)
+        product(&self.out, &mixed)
+    }
+}
+
+/// `x` (1, positions, in) times `matrix` (out, in) transposed. A prompt's many positions go
+/// through a true matrix product of the weights dequantized for it: candle's product over
+/// quantized weights takes a row at a time, so a prompt would cost what writing as many
+/// tokens costs. One position (writing) stays on the quantized weights.
+fn product(matrix: &QMatMul, x: &Tensor) -> Result<Tensor> {
+    match matrix {
+        QMatMul::QTensor(weights) if x.dim(1)? > 1 => {
+            let weights = weights.dequantize(x.device())?;
+            x.broadcast_matmul(&weights.t()?)
+        }
+        _ => matrix.forward(x),
     }
 }
 
