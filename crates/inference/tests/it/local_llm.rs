@@ -20,13 +20,10 @@ fn model() -> Option<String> {
     Some(path)
 }
 
-async fn shop(path: String, context_tokens: u32) -> TestInference {
+/// The service with `local` its one model, no cache.
+async fn shop(local: LocalConfig) -> TestInference {
     let llm = LlmConfig {
-        local: LocalConfig {
-            model: path,
-            context_tokens,
-            ..LocalConfig::default()
-        },
+        local,
         cache_entries: 0,
         ..LlmConfig::default()
     };
@@ -48,7 +45,11 @@ fn greedy(messages: Vec<pb::ChatMessage>) -> pb::ChatRequest {
 #[tokio::test]
 async fn the_local_model_answers_in_words_that_make_sense_and_counts_its_tokens() {
     let Some(path) = model() else { return };
-    let app = shop(path, 2048).await;
+    let app = shop(LocalConfig {
+        model: path,
+        ..LocalConfig::default()
+    })
+    .await;
     let question = greedy(vec![user("What is the capital of France?")]);
     let chunks = chat(&app, question.clone()).await.unwrap();
     let answer = text(&chunks);
@@ -71,7 +72,12 @@ async fn the_local_model_answers_in_words_that_make_sense_and_counts_its_tokens(
 #[tokio::test]
 async fn a_conversation_longer_than_the_model_reads_keeps_its_last_messages() {
     let Some(path) = model() else { return };
-    let app = shop(path, 160).await;
+    let app = shop(LocalConfig {
+        model: path,
+        context_tokens: 160,
+        ..LocalConfig::default()
+    })
+    .await;
     let long = "Tell me about socks. ".repeat(40);
     let messages = vec![
         user(&long),
@@ -97,20 +103,12 @@ async fn a_model_file_answers_only_when_it_is_the_one_expected() {
         (local::PACKAGED_SHA256.to_owned(), "local"),
         ("0".repeat(64), "fallback"),
     ] {
-        let llm = LlmConfig {
-            local: LocalConfig {
-                model: path.clone(),
-                sha256,
-                ..LocalConfig::default()
-            },
-            cache_entries: 0,
-            ..LlmConfig::default()
-        };
-        let config = Config {
-            llm,
-            ..Config::default()
-        };
-        let app = TestInference::spawn_with("sqlite", config).await;
+        let app = shop(LocalConfig {
+            model: path.clone(),
+            sha256,
+            ..LocalConfig::default()
+        })
+        .await;
         let asked = greedy(vec![user("What is the capital of France?")]);
         let chunks = chat(&app, asked).await.unwrap();
         assert_eq!(chunks.last().unwrap().provider, answered_by, "{chunks:?}");
