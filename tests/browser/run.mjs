@@ -4,7 +4,8 @@
 // shows its reason and gives the stock back, and a checkout done with the keyboard alone; axe-core
 // checks every page for serious or critical violations, and each page is kept as a screenshot.
 // Then an operator signs in to the operations view, finds the service map and opens a checkout's
-// trace as a waterfall with the saga's steps.
+// trace as a waterfall with the saga's steps, and goes on to the portal: the services and their
+// dependency graph, an API's definition, a runbook.
 //
 // Run by crates/emporium/tests/it/browser_e2e.rs against a shop it started:
 //   EMPORIUM_BASE_URL      the storefront (http://127.0.0.1:port)
@@ -236,6 +237,26 @@ async function operations(browser) {
     check(rows >= 1, `the checkout's waterfall has no row ${step}`);
   }
   await look(page, "ops-trace");
+  await portal(page);
+}
+
+/** The portal, with the operator's sign-in from /ops: the services, their dependency graph, an
+ * API's definition and a runbook. */
+async function portal(page) {
+  await page.click('nav a[href="/portal"]');
+  await page.waitForURL(/\/portal$/);
+  for (const service of ["gateway", "orders", "payments", "functions", "inference"]) {
+    check((await page.locator(`#services tr[data-service="${service}"]`).count()) === 1, `the portal lists ${service}`);
+  }
+  check((await page.locator('#service-map [data-edge="orders→payments"]').count()) === 1, "the portal draws orders→payments");
+  check((await page.locator("#slos tr").count()) >= 5, "the portal lists the SLOs");
+  await look(page, "portal");
+  await page.click('#services tr[data-service="cart"] a[href="/portal/apis/cart-grpc"]');
+  await page.waitForURL(/\/portal\/apis\/cart-grpc$/);
+  check((await page.locator("pre.definition", { hasText: "service Cart" }).count()) === 1, "the cart API shows its proto");
+  await page.goto(`${base}/portal/runbooks/orders`);
+  check((await page.locator("article.runbook h1").count()) === 1, "the orders runbook is drawn");
+  await look(page, "portal-runbook");
 }
 
 /** The assistant's page: a request in words finds products; a proposal changes the cart only

@@ -7,6 +7,7 @@
 
 pub mod bench;
 pub mod clients;
+pub mod doctor;
 pub mod function_commands;
 pub mod load;
 pub mod model_commands;

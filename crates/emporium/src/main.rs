@@ -72,6 +72,10 @@ enum Command {
         #[arg(long, default_value = "")]
         key: String,
     },
+    /// Checks this machine and these settings (the data folder, the ports, the databases and
+    /// servers they name, mTLS files, the local model, the tools the tests use) and says what
+    /// to fix; fails when the shop could not start as set.
+    Doctor,
     /// Prints an access token for curl: the development user's, or the admin client's.
     Token {
         /// A client-credentials token for the admin client instead of the user's.
@@ -82,6 +86,9 @@ enum Command {
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    if matches!(cli.command, Some(Command::Doctor)) {
+        return doctor(cli.config.as_deref());
+    }
     let settings = match Settings::load(cli.config.as_deref()) {
         Ok(settings) => settings,
         Err(error) => {
@@ -111,6 +118,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         Command::Up => serve(settings, Service::ALL).await,
         Command::Serve { services } => serve(settings, &services).await,
         Command::Token { admin } => token(settings, admin).await,
+        Command::Doctor => unreachable!("`doctor` runs before the settings are required"),
         Command::Client { command } => emporium::clients::run(settings, command).await,
         Command::Fn(args) => emporium::function_commands::run(settings, args).await,
         Command::Model(args) => emporium::model_commands::run(settings, args).await,
@@ -148,6 +156,26 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             }
             Ok(())
         }
+    }
+}
+
+/// `emporium doctor`: the settings' own errors are one of its findings, not a reason to stop.
+fn doctor(config: Option<&std::path::Path>) -> std::process::ExitCode {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let settings = Settings::load(config).map_err(|error| error.to_string());
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("emporium: start the runtime: {error}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let checks = runtime.block_on(emporium::doctor::run(settings));
+    let (text, healthy) = emporium::doctor::report(&checks);
+    print!("{text}");
+    match healthy {
+        true => std::process::ExitCode::SUCCESS,
+        false => std::process::ExitCode::FAILURE,
     }
 }
 

@@ -90,6 +90,18 @@ macro_rules! registry {
                 $(<$plugin as Plugin>::resolve(&mut self.$section, process);)*
             }
 
+            /// Each service's database URL, by the service's name, for those with a database.
+            pub fn database_urls(&self) -> Vec<(&'static str, String)> {
+                let mut urls = Vec::new();
+                $(
+                    let mut config = self.$section.clone();
+                    if let Some(url) = <$plugin as Plugin>::database_url(&mut config) {
+                        urls.push((<$plugin as Plugin>::NAME, url.clone()));
+                    }
+                )*
+                urls
+            }
+
             /// The section names, which are the services' names.
             pub const SECTIONS: &'static [&'static str] = &[$(stringify!($section),)*];
         }

@@ -142,7 +142,29 @@ impl Runner {
     ) -> Ran {
         let (version, compiled) = function.pick(roll);
         let started = Instant::now();
-        let invocation = self.inner.runtime.invoke(compiled, input).await;
+        // A span per invocation, with OpenTelemetry's FaaS attributes; what the guest logs
+        // goes into it.
+        let span = tracing::info_span!(
+            "function",
+            otel.name = %format!("invoke {}", function.name()),
+            otel.kind = "internal",
+            faas.invoked_name = %function.name(),
+            faas.version = version,
+            faas.trigger = trigger,
+            faas.coldstart = tracing::field::Empty,
+            otel.status_code = tracing::field::Empty,
+            error.type = tracing::field::Empty,
+        );
+        let invocation = {
+            use tracing::Instrument as _;
+            let run = self.inner.runtime.invoke(compiled, input);
+            run.instrument(span.clone()).await
+        };
+        span.record("faas.coldstart", invocation.metering.cold);
+        if let Err(fault) = &invocation.result {
+            span.record("otel.status_code", "ERROR");
+            span.record("error.type", fault.kind());
+        }
         metering::record(function.name(), version, trigger, &invocation);
         let report = metering::report(
             function.name(),

@@ -279,6 +279,7 @@ async fn set_column(
     value: &str,
     now: i64,
 ) -> anyhow::Result<()> {
+    // nosemgrep: emporium-sql-from-format -- the SQL text takes only a column name of ours, `traffic` or `triggers`.
     let sql = format!("UPDATE functions SET {column} = $1, updated_at = $2 WHERE name = $3");
     db::query(sql)
         .bind(value)

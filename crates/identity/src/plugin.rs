@@ -27,6 +27,10 @@ impl platform::registry::Plugin for Plugin {
     const NAME: &'static str = "identity";
     const PUBLIC_METHODS: &'static [&'static str] = crate::PUBLIC_METHODS;
 
+    fn database_url(config: &mut Config) -> Option<&mut String> {
+        Some(&mut config.database_url)
+    }
+
     fn unresolved() -> Config {
         Config {
             database_url: String::new(),

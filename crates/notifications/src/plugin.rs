@@ -19,6 +19,10 @@ impl platform::registry::Plugin for Plugin {
         scopes: crate::SERVICE_SCOPES,
     });
 
+    fn database_url(config: &mut Config) -> Option<&mut String> {
+        Some(&mut config.database_url)
+    }
+
     fn unresolved() -> Config {
         Config {
             database_url: String::new(),

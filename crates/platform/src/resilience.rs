@@ -252,7 +252,7 @@ mod tests {
                         let mut response = http::Response::new(());
                         response
                             .headers_mut()
-                            .insert("grpc-status", (code as i32).to_string().parse().unwrap());
+                            .insert("grpc-status", http::HeaderValue::from(code as i32));
                         Ok(response)
                     }
                 }

@@ -22,6 +22,7 @@ mod money;
 mod oidc;
 pub mod ops;
 mod orders;
+pub mod portal;
 mod product;
 mod recommended;
 mod search;

@@ -316,6 +316,38 @@ async fn a_function_with_its_own_route_answers_and_keeps_state_between_instances
         .await;
     assert_eq!(function["usage"]["invocations"], 2);
     assert!(function["usage"]["gb_seconds"].as_f64().unwrap() > 0.0);
+
+    // And Prometheus sees them: counted by outcome, timed in buckets fine enough for
+    // microseconds, fuel, GB-seconds and the cold start.
+    let metrics = shop.http.get(shop.url("/metrics")).send().await.unwrap();
+    let metrics = metrics.text().await.unwrap();
+    let sample = |name: &str, labels: &[&str]| -> f64 {
+        metrics
+            .lines()
+            .filter(|line| line.starts_with(&format!("{name}{{")))
+            .filter(|line| labels.iter().all(|label| line.contains(label)))
+            .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum()
+    };
+    let hello = "function=\"hello\"";
+    let ok = ["outcome=\"ok\"", "trigger=\"http\"", hello];
+    assert!(
+        sample("function_invocations_total", &ok) >= 2.0,
+        "{metrics}"
+    );
+    let ten_microseconds = [hello, "le=\"0.00001\""];
+    let all = [hello, "le=\"+Inf\""];
+    assert!(
+        sample("function_duration_seconds_bucket", &all) >= 2.0
+            && metrics
+                .lines()
+                .any(|line| line.starts_with("function_duration_seconds_bucket{")
+                    && ten_microseconds.iter().all(|label| line.contains(label))),
+        "function durations have buckets from 10 µs: {metrics}"
+    );
+    assert!(sample("function_fuel_total", &[hello]) > 0.0);
+    assert!(sample("function_billed_gigabyte_seconds", &[hello]) > 0.0);
+    assert!(sample("function_cold_starts_total", &[hello]) >= 1.0);
 }
 
 #[tokio::test]

@@ -14,6 +14,7 @@ mod checkout;
 mod cluster;
 mod crash;
 mod distributed;
+mod doctor;
 mod exemplars;
 mod functions;
 mod graphql;
@@ -24,7 +25,9 @@ mod load_shop;
 mod mcp;
 mod mtls;
 mod operations;
+mod ops_actions;
 mod ops_view;
+mod portal;
 mod problems;
 mod recommendations;
 mod search;
@@ -32,6 +35,7 @@ mod search_quality;
 mod session;
 mod storefront;
 mod telemetry;
+mod telemetry_functions;
 
 use emporium::{Node, Service, Settings};
 use platform::Shutdown;
@@ -195,6 +199,18 @@ impl TestShop {
     /// The body of a GET of `path`, which must succeed.
     pub async fn get_text(&self, path: &str) -> String {
         let response = self.http.get(self.url(path)).send().await.unwrap();
+        assert!(
+            response.status().is_success(),
+            "GET {path}: {}",
+            response.status()
+        );
+        response.text().await.unwrap()
+    }
+
+    /// The body of a GET of `path` with the bearer `token`, which must succeed.
+    pub async fn get_text_with(&self, path: &str, token: &str) -> String {
+        let request = self.http.get(self.url(path)).bearer_auth(token);
+        let response = request.send().await.unwrap();
         assert!(
             response.status().is_success(),
             "GET {path}: {}",

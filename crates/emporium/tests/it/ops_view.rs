@@ -247,6 +247,10 @@ async fn the_admin_client_signs_in_with_its_secret_and_keeps_a_cookie_for_ops() 
     assert_eq!(overview.status(), StatusCode::OK);
     let page = overview.text().await.unwrap();
     assert!(page.contains("id=\"service-map\""));
+    assert!(
+        !page.contains("which this sign-in lacks"),
+        "the admin client's sign-in reads the functions, webhooks and models"
+    );
 
     let signed_out = shop
         .http

@@ -25,7 +25,7 @@ use crate::TestShop;
 
 /// JSON log lines, kept in memory.
 #[derive(Clone, Default)]
-struct Logs(Arc<Mutex<Vec<u8>>>);
+pub(crate) struct Logs(Arc<Mutex<Vec<u8>>>);
 
 impl Write for Logs {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
@@ -48,7 +48,7 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Logs {
 
 impl Logs {
     /// The lines written in `trace_id`'s trace, parsed.
-    fn of_trace(&self, trace_id: &str) -> Vec<serde_json::Value> {
+    pub(crate) fn of_trace(&self, trace_id: &str) -> Vec<serde_json::Value> {
         let bytes = self.0.lock().unwrap().clone();
         String::from_utf8_lossy(&bytes)
             .lines()
@@ -64,17 +64,17 @@ impl Logs {
     }
 }
 
-struct Spans(Vec<SpanData>);
+pub(crate) struct Spans(pub(crate) Vec<SpanData>);
 
 impl Spans {
-    fn named(&self, name: &str) -> &SpanData {
+    pub(crate) fn named(&self, name: &str) -> &SpanData {
         self.0
             .iter()
             .find(|span| span.name == name)
             .unwrap_or_else(|| panic!("no span `{name}` among {:?}", self.names()))
     }
 
-    fn names(&self) -> Vec<&str> {
+    pub(crate) fn names(&self) -> Vec<&str> {
         self.0.iter().map(|span| span.name.as_ref()).collect()
     }
 
@@ -83,7 +83,7 @@ impl Spans {
     }
 
     /// Whether `ancestor` is `span`'s parent, or its parent's, and so on.
-    fn descends(&self, span: &SpanData, ancestor: &SpanData) -> bool {
+    pub(crate) fn descends(&self, span: &SpanData, ancestor: &SpanData) -> bool {
         let mut parent = span.parent_span_id;
         while parent != SpanId::INVALID {
             if parent == ancestor.span_context.span_id() {
@@ -105,7 +105,7 @@ impl Spans {
     }
 }
 
-fn attribute(span: &SpanData, key: &str) -> String {
+pub(crate) fn attribute(span: &SpanData, key: &str) -> String {
     span.attributes
         .iter()
         .find(|pair| pair.key.as_str() == key)
@@ -114,7 +114,7 @@ fn attribute(span: &SpanData, key: &str) -> String {
 }
 
 /// The spans of `trace_id` once `ready` holds of them (consumers run after the answer).
-async fn spans_of(
+pub(crate) async fn spans_of(
     exporter: &InMemorySpanExporter,
     trace_id: u128,
     ready: impl Fn(&Spans) -> bool,

@@ -28,6 +28,7 @@ impl Store {
     ) -> anyhow::Result<Vec<T>> {
         let (table, columns) = (queue.table, queue.columns);
         let mut transaction = self.database.begin_write().await?;
+        // nosemgrep: emporium-sql-from-format -- the SQL text takes only a queue's const table and columns.
         let rows = db::query(format!(
             "SELECT {columns} FROM {table} WHERE state = 'pending' AND next_at_ms <= $1 ORDER BY next_at_ms LIMIT $2"
         ))
@@ -36,6 +37,7 @@ impl Store {
         .fetch_all(&mut *transaction)
         .await?;
         let mut leased = Vec::with_capacity(rows.len());
+        // nosemgrep: emporium-sql-from-format -- the SQL text takes only a queue's const table.
         let take = format!(
             "UPDATE {table} SET next_at_ms = $1 WHERE id = $2 AND state = 'pending' AND next_at_ms <= $3"
         );
@@ -64,6 +66,7 @@ impl Store {
         before_ms: i64,
     ) -> anyhow::Result<u64> {
         let table = queue.table;
+        // nosemgrep: emporium-sql-from-format -- the SQL text takes only a queue's const table.
         let forgotten = db::query(format!(
             "DELETE FROM {table} WHERE state = $1 AND updated_at < $2"
         ))

@@ -138,3 +138,22 @@ fn every_pattern_the_document_publishes_is_one_the_edge_can_enforce() {
         );
     }
 }
+
+/// The document is a reviewed file, `docs/api/openapi.json`, which the software catalog names
+/// as the REST API's definition: a change to the API shows in a diff. `EMPORIUM_UPDATE_OPENAPI=1`
+/// writes the new one.
+#[test]
+fn the_committed_document_is_the_one_served() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/api/openapi.json");
+    let served = serde_json::to_value(super::document()).unwrap();
+    let generated = serde_json::to_string_pretty(&served).unwrap() + "\n";
+    if std::env::var_os("EMPORIUM_UPDATE_OPENAPI").is_some() {
+        std::fs::write(path, &generated).unwrap();
+    }
+    let committed = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "docs/api/openapi.json differs from the document the gateway serves; \
+         run `EMPORIUM_UPDATE_OPENAPI=1 cargo test -p gateway --lib openapi` and review the diff"
+    );
+}

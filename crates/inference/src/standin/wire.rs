@@ -1,6 +1,7 @@
 //! The stand-in's answers in each API's wire format: whole, or as server-sent events.
 
 use axum::body::Body;
+use axum::http::HeaderValue;
 use axum::http::header::{CONTENT_TYPE, RETRY_AFTER};
 use axum::response::{IntoResponse as _, Response};
 use serde_json::{Value, json};
@@ -44,7 +45,7 @@ pub fn error(api: Api, status: u16, retry_after: Option<u64>, message: &str) -> 
     if let Some(seconds) = retry_after {
         response
             .headers_mut()
-            .insert(RETRY_AFTER, seconds.to_string().parse().expect("digits"));
+            .insert(RETRY_AFTER, HeaderValue::from(seconds));
     }
     response
 }
@@ -206,9 +207,8 @@ pub fn stream(api: Api, model: &str, answer: &Answer, usage: bool, broken: bool)
     }
     let body = Body::from_stream(futures_util::stream::iter(pieces));
     let mut response = Response::new(body);
-    response.headers_mut().insert(
-        CONTENT_TYPE,
-        "text/event-stream".parse().expect("a media type"),
-    );
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
     response
 }

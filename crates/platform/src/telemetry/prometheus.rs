@@ -10,6 +10,13 @@ const METRICS_UPKEEP_INTERVAL: std::time::Duration = std::time::Duration::from_s
 /// The buckets of histograms of shares: an overlap, a cosine.
 const SHARE_BUCKETS: [f64; 12] = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1.0];
 
+/// The buckets of function invocations, which take microseconds (a fresh instance runs in
+/// about 10 µs) up to their wall-clock limit.
+const FUNCTION_BUCKETS: [f64; 14] = [
+    0.000_01, 0.000_025, 0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.0025, 0.005, 0.01, 0.05,
+    0.1, 0.5, 1.0,
+];
+
 /// The process-wide Prometheus recorder; installed on first use.
 pub fn metrics() -> &'static PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
@@ -25,6 +32,12 @@ pub fn metrics() -> &'static PrometheusHandle {
                 builder.set_buckets_for_metric(
                     Matcher::Suffix("_agreement".to_owned()),
                     &SHARE_BUCKETS,
+                )
+            })
+            .and_then(|builder| {
+                builder.set_buckets_for_metric(
+                    Matcher::Full("function_duration_seconds".to_owned()),
+                    &FUNCTION_BUCKETS,
                 )
             })
             .expect("the bucket lists are not empty")

@@ -1,13 +1,13 @@
 //! Who may see the operations view: the bearer of a token with `admin.ops`, given in the
 //! `Authorization` header or kept in the `emporium_ops` cookie by the login form. The form takes
-//! the admin client's secret (exchanged for a token with `admin.ops admin.faults` at the identity
-//! provider's token endpoint, the client-credentials grant) or a token pasted as it is.
+//! the admin client's secret (exchanged at the identity provider's token endpoint, the
+//! client-credentials grant, for a token with `SCOPES`) or a token pasted as it is.
 
 use std::sync::Arc;
 
 use axum::extract::{Form, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::response::{AppendHeaders, IntoResponse, Redirect, Response};
 use maud::html;
 use platform::auth::{Principal, Verifier};
 use serde::Deserialize;
@@ -19,8 +19,9 @@ use super::{Ops, page};
 pub(crate) const COOKIE: &str = "emporium_ops";
 /// The client an operator signs in as unless the form names another.
 const ADMIN_CLIENT: &str = "emporium-admin";
-/// What the login asks the identity provider for.
-const SCOPES: &str = "admin.ops admin.faults";
+/// What the login asks the identity provider for: the view, the fault switches, and what the
+/// view shows and its buttons do to functions, webhooks and models.
+const SCOPES: &str = "admin.ops admin.faults functions.admin webhooks.admin models.admin";
 
 /// Checks operators and signs them in.
 pub(crate) struct Login {
@@ -133,12 +134,23 @@ impl Login {
         }
     }
 
-    fn set_cookie(&self, token: &str, max_age: i64) -> HeaderValue {
+    /// The cookie for each of the paths it is sent to: the operations view and the portal
+    /// (one cookie a path, so that no other page of the shop ever receives the token).
+    fn set_cookies(
+        &self,
+        token: &str,
+        max_age: i64,
+    ) -> AppendHeaders<[(HeaderName, HeaderValue); 2]> {
         let secure = if self.secure { "; Secure" } else { "" };
-        let value = format!(
-            "{COOKIE}={token}; Path=/ops; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"
-        );
-        HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static(""))
+        let cookie = |path: &str| {
+            let value = format!(
+                "{COOKIE}={token}; Path={path}; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"
+            );
+            let value =
+                HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static(""));
+            (header::SET_COOKIE, value)
+        };
+        AppendHeaders([cookie("/ops"), cookie("/portal")])
     }
 }
 
@@ -228,10 +240,7 @@ pub(crate) async fn log_in(
     };
     match checked {
         Ok((token, lifetime)) => (
-            [(
-                header::SET_COOKIE,
-                login.set_cookie(&token, lifetime.max(1)),
-            )],
+            login.set_cookies(&token, lifetime.max(1)),
             Redirect::to("/ops"),
         )
             .into_response(),
@@ -247,11 +256,7 @@ pub(crate) async fn log_out(State(ops): State<Ops>, headers: HeaderMap) -> Respo
     if !same_site(&headers) {
         return stale_form();
     }
-    (
-        [(header::SET_COOKIE, ops.0.login.set_cookie("", 0))],
-        Redirect::to("/ops/login"),
-    )
-        .into_response()
+    (ops.0.login.set_cookies("", 0), Redirect::to("/ops/login")).into_response()
 }
 
 /// The answer to a form whose CSRF token does not match the operator's.

@@ -9,12 +9,14 @@
 //! pasted), kept in an HttpOnly, SameSite=Strict cookie for `/ops` until the token expires.
 //! Forms carry a CSRF token derived from the operator's token.
 
+mod actions;
 mod auth;
 mod functions;
 mod gather;
 mod models;
 mod overview;
 mod trace;
+mod webhooks;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -54,7 +56,15 @@ pub struct OpsDependencies {
 }
 
 #[derive(Clone)]
-struct Ops(Arc<Inner>);
+pub(crate) struct Ops(Arc<Inner>);
+
+impl Ops {
+    /// Nothing when an operator makes this request; otherwise the answer to give (the
+    /// sign-in page, or 403 for a token without `admin.ops`).
+    pub(crate) async fn operator_only(&self, headers: &HeaderMap) -> Result<(), Response> {
+        self.0.login.operator(headers).await.map(|_| ())
+    }
+}
 
 struct Inner {
     gatherer: Gatherer,
@@ -66,7 +76,8 @@ struct Inner {
     login: auth::Login,
 }
 
-/// The routes under `/ops`, behind the storefront's security headers.
+/// The routes under `/ops` and the portal's under `/portal`, behind the storefront's security
+/// headers.
 pub fn router(config: &crate::Config, dependencies: OpsDependencies) -> anyhow::Result<Router> {
     let ops = Ops(Arc::new(Inner {
         gatherer: Gatherer::new(dependencies.processes),
@@ -84,6 +95,12 @@ pub fn router(config: &crate::Config, dependencies: OpsDependencies) -> anyhow::
         .route("/ops/logout", post(auth::log_out))
         .route("/ops/dead-letters/replay", post(replay))
         .route("/ops/faults", post(switch_fault))
+        .route("/ops/functions/rollback", post(actions::rollback))
+        .route("/ops/functions/replay", post(actions::replay_event))
+        .route("/ops/webhooks/replay", post(actions::replay_webhook))
+        .route("/portal", get(crate::portal::overview))
+        .route("/portal/apis/{name}", get(crate::portal::api))
+        .route("/portal/runbooks/{name}", get(crate::portal::runbook))
         .with_state(ops)
         .layer(axum::middleware::from_fn(crate::headers::security)))
 }
@@ -101,6 +118,11 @@ async fn overview_page(State(ops): State<Ops>, headers: HeaderMap) -> Response {
     };
     let search = search_status(&ops).await;
     let deployed = deployed_functions(&ops, operator.token()).await;
+    let dead = match &deployed {
+        Ok(deployed) => functions::dead(&ops.0.functions, deployed, operator.token()).await,
+        Err(_) => BTreeMap::new(),
+    };
+    let endpoints = webhooks::read(&ops.0.functions, operator.token()).await;
     let registry = models(&ops, operator.token()).await;
     let view = overview::View {
         operator: &operator,
@@ -109,6 +131,8 @@ async fn overview_page(State(ops): State<Ops>, headers: HeaderMap) -> Response {
         faults: faults.as_ref(),
         search: search.as_ref(),
         functions: deployed.as_ref(),
+        dead: &dead,
+        webhooks: endpoints.as_ref(),
         models: registry.as_ref(),
         now_unix: platform::unix_now() as u64,
     };
@@ -277,8 +301,8 @@ fn notice(message: &str) -> Markup {
     html! { p.notice { (message) } p { a href="/ops" { "Back to the operations view" } } }
 }
 
-/// A page of the operations view.
-fn page(title: &str, content: Markup) -> Html<String> {
+/// A page of the operations view or the portal.
+pub(crate) fn page(title: &str, content: Markup) -> Html<String> {
     let markup = html! {
         (DOCTYPE)
         html lang="en" {
@@ -289,6 +313,7 @@ fn page(title: &str, content: Markup) -> Html<String> {
                     a.brand href="/ops" { "Emporium operations" }
                     nav aria-label="Operations" {
                         a href="/ops" { "Overview" }
+                        a href="/portal" { "Portal" }
                         a href="/" { "Storefront" }
                     }
                 }

@@ -26,6 +26,9 @@ pub(crate) struct View<'a> {
     pub faults: Option<&'a Result<BTreeMap<String, Fault>, platform::error::Problem>>,
     pub search: Result<&'a proto::catalog::SearchStatus, &'a tonic::Status>,
     pub functions: Result<&'a Vec<proto::functions::Function>, &'a tonic::Status>,
+    /// The events each event-triggered function left dead.
+    pub dead: &'a BTreeMap<String, Vec<proto::functions::DeadDelivery>>,
+    pub webhooks: Result<&'a Vec<super::webhooks::Endpoint>, &'a tonic::Status>,
     pub models: Result<&'a Vec<proto::inference::Model>, &'a tonic::Status>,
     pub now_unix: u64,
 }
@@ -59,7 +62,8 @@ pub(crate) fn render(view: &View) -> Markup {
         (super::trace::lists(view.traces))
         (backlogs(view.operator, gathered))
         (faults(view.operator, view.faults))
-        (models(view.search, view.models, view.functions))
+        (models(view))
+        (super::webhooks::section(view.operator, view.webhooks))
     }
 }
 
@@ -271,15 +275,11 @@ fn describe(fault: &Fault) -> String {
     }
 }
 
-fn models(
-    search: Result<&proto::catalog::SearchStatus, &tonic::Status>,
-    registry: Result<&Vec<proto::inference::Model>, &tonic::Status>,
-    functions: Result<&Vec<proto::functions::Function>, &tonic::Status>,
-) -> Markup {
+fn models(view: &View) -> Markup {
     html! {
         section aria-labelledby="models-title" {
             h2 #models-title { "Models and functions" }
-            @match search {
+            @match view.search {
                 Ok(status) => p #search-model {
                     "Search answers with the model " code { (status.serving_model) } " in the " (status.index) " index ("
                     (status.indexed) " vectors); the configured model " code { (status.target_model) } " has embedded "
@@ -287,8 +287,8 @@ fn models(
                 },
                 Err(status) => p.notice { "The search status could not be read: " (status.message()) },
             }
-            (super::models::table(registry))
-            (super::functions::table(functions))
+            (super::models::table(view.models))
+            (super::functions::table(view.operator, view.functions, view.dead))
         }
     }
 }
