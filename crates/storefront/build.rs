@@ -1,7 +1,9 @@
 //! Embeds what the portal at `/portal` draws: the software catalog (the root
 //! `catalog-info.yaml`, the files its Location names, and the API definitions they name with
 //! `$text`), the runbooks under `docs/runbooks`, and the SLOs of `deploy/slo/slos.toml`. A
-//! file a catalog names that does not exist fails the build with its name.
+//! file a catalog names that does not exist fails the build with its name. The files are read
+//! by line, as the catalog files are written: a target as a list item `- ./path`, a definition
+//! as `$text: path` on a line of its own.
 
 use std::fmt::Write;
 use std::path::{Component, Path, PathBuf};

@@ -79,8 +79,11 @@ pub async fn run(settings: Result<Settings, String>) -> Vec<Check> {
     let public_url = settings.public_url.clone();
     settings.resolve(&public_url);
     checks.push(data_folder(&settings.data_dir));
-    checks.push(port("http_addr", &settings.http_addr).await);
-    checks.push(port("grpc_addr", &settings.grpc_addr).await);
+    let http = port("http_addr", &settings.http_addr, false).await;
+    // A shop on the HTTP port holds its gRPC port too.
+    let shop_running = http.outcome == Outcome::Warn;
+    checks.push(http);
+    checks.push(port("grpc_addr", &settings.grpc_addr, shop_running).await);
     checks.extend(reach::servers(&settings).await);
     checks.push(tls(&settings));
     checks.extend(tools::models(&settings));
@@ -139,14 +142,20 @@ fn data_folder(folder: &Path) -> Check {
     }
 }
 
-/// A listening address is free, or a shop already answers on it.
-async fn port(key: &str, address: &str) -> Check {
+/// A listening address is free, or a shop already answers on it (`shop_running`: one answered
+/// on its HTTP port).
+async fn port(key: &str, address: &str, shop_running: bool) -> Check {
     match TcpListener::bind(address) {
         Ok(_) => Check::ok(key, format!("{address} is free")),
         Err(error) if error.kind() == std::io::ErrorKind::AddrInUse => {
             let livez = format!("http://{address}/livez");
-            let answered = reach::http_ok(&livez).await;
+            let answered = shop_running || reach::http_ok(&livez).await;
             match (key, answered) {
+                ("grpc_addr", true) => Check::warn(
+                    key,
+                    format!("{address}: the shop running here holds it"),
+                    "stop it, or give this one another address",
+                ),
                 ("http_addr", true) => Check::warn(
                     key,
                     format!("{address}: a shop already answers there"),

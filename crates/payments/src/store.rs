@@ -341,7 +341,7 @@ async fn post(
             format!("(${first}, $1, $2, ${}, ${}, $3, $4)", first + 1, first + 2)
         })
         .collect();
-    // nosemgrep: emporium-sql-from-format -- the SQL text takes only placeholders only.
+    // nosemgrep: emporium-sql-from-format -- the SQL text takes only placeholders.
     let statement = format!(
         "INSERT INTO ledger_entries (id, movement_id, payment_id, account, amount_minor, currency, created_at) VALUES {}",
         rows.join(", ")

@@ -45,11 +45,12 @@ pub(super) async fn servers(settings: &Settings) -> Vec<Check> {
             "{}/api/v2/heartbeat",
             search.chroma_url.trim_end_matches('/')
         );
+        let shown = redacted(&search.chroma_url);
         checks.push(match http_ok(&heartbeat).await {
-            true => Check::ok("chroma", format!("{} answers", search.chroma_url)),
+            true => Check::ok("chroma", format!("{shown} answers")),
             false => Check::fail(
                 "chroma",
-                format!("{} does not answer {heartbeat}", search.chroma_url),
+                format!("{shown} does not answer its heartbeat"),
                 "start it (scripts/chroma-server DIR PORT) or set catalog.search.index = \"auto\"",
             ),
         });
@@ -85,8 +86,15 @@ async fn bus(url: &str) -> Check {
     }
     let fix =
         "start nats-server -js, or leave bus_url (EMPORIUM_BUS_URL) empty for the in-process bus";
-    let Some(address) = address_of(url, 4222) else {
-        return Check::fail("event bus", format!("{url} is not nats://host:port"), fix);
+    // As the NATS client takes it: a list of servers, each with or without `nats://`.
+    let first = url.split(',').next().unwrap_or(url).trim();
+    let first = match first.contains("://") {
+        true => first.to_owned(),
+        false => format!("nats://{first}"),
+    };
+    let Some(address) = address_of(&first, 4222) else {
+        let shown = redacted(url);
+        return Check::fail("event bus", format!("{shown} is not nats://host:port"), fix);
     };
     // A NATS server greets every connection with `INFO {...}`.
     let greeting = first_bytes(&address, None).await;
@@ -107,7 +115,8 @@ async fn redis_answers(key: &str, url: &str) -> Check {
     let fix =
         format!("start redis-server, or leave {key} empty to keep that state in this process");
     let Some(address) = address_of(url, 6379) else {
-        return Check::fail(key, format!("{url} is not redis://host:port"), fix);
+        let shown = redacted(url);
+        return Check::fail(key, format!("{shown} is not redis://host:port"), fix);
     };
     match first_bytes(&address, Some(b"PING\r\n")).await {
         // NOAUTH: it answers, and the URL's password will be given.
@@ -164,13 +173,40 @@ fn address_of(url: &str, default_port: u16) -> Option<String> {
     ))
 }
 
-/// `url` without its password.
+/// `url` without its password, in the user part or as a query parameter (`?password=`);
+/// a URL that does not parse is not shown at all, since it may hold one anywhere.
 fn redacted(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut parsed) if parsed.password().is_some() => {
-            let _ = parsed.set_password(Some("***"));
-            parsed.to_string()
-        }
-        _ => url.to_owned(),
+    let Ok(mut parsed) = url::Url::parse(url) else {
+        return "(a URL that does not parse)".to_owned();
+    };
+    if parsed.password().is_some() {
+        let _ = parsed.set_password(Some("***"));
+    }
+    let secret = |key: &str| key.to_ascii_lowercase().contains("password");
+    if parsed.query_pairs().any(|(key, _)| secret(&key)) {
+        let pairs: Vec<(String, String)> = parsed
+            .query_pairs()
+            .map(|(key, value)| match secret(&key) {
+                true => (key.into_owned(), "***".to_owned()),
+                false => (key.into_owned(), value.into_owned()),
+            })
+            .collect();
+        parsed.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    parsed.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn passwords_never_show() {
+        let shown = super::redacted("postgres://orders:hunter2@db:5432/orders?sslpassword=x&a=1");
+        assert_eq!(
+            shown,
+            "postgres://orders:***@db:5432/orders?sslpassword=***&a=1"
+        );
+        let query = super::redacted("postgres://db/orders?password=hunter2");
+        assert_eq!(query, "postgres://db/orders?password=***");
+        assert!(!super::redacted("post gres://u:hunter2@db").contains("hunter2"));
     }
 }

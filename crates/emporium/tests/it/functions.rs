@@ -317,8 +317,12 @@ async fn a_function_with_its_own_route_answers_and_keeps_state_between_instances
     assert_eq!(function["usage"]["invocations"], 2);
     assert!(function["usage"]["gb_seconds"].as_f64().unwrap() > 0.0);
 
-    // And Prometheus sees them: counted by outcome, timed in buckets fine enough for
-    // microseconds, fuel, GB-seconds and the cold start.
+    function_metrics_show(&shop, "hello").await;
+}
+
+/// Prometheus sees `function`'s invocations: counted by outcome, timed in buckets fine enough
+/// for microseconds, with fuel, GB-seconds and the cold start.
+async fn function_metrics_show(shop: &TestShop, function: &str) {
     let metrics = shop.http.get(shop.url("/metrics")).send().await.unwrap();
     let metrics = metrics.text().await.unwrap();
     let sample = |name: &str, labels: &[&str]| -> f64 {
@@ -329,7 +333,8 @@ async fn a_function_with_its_own_route_answers_and_keeps_state_between_instances
             .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
             .sum()
     };
-    let hello = "function=\"hello\"";
+    let hello = format!("function=\"{function}\"");
+    let hello = hello.as_str();
     let ok = ["outcome=\"ok\"", "trigger=\"http\"", hello];
     assert!(
         sample("function_invocations_total", &ok) >= 2.0,

@@ -77,6 +77,22 @@ fn a_catalog_missing_a_dependency_or_naming_nothing_fails_the_check() {
         "{problems:#?}"
     );
 
+    let also = "    - component:inventory\n    - component:payments\n";
+    let files = edited(cart, "    - component:inventory\n", also);
+    let problems = parse(&files).unwrap().check_calls(&services());
+    let stale = "cart declares a dependency on payments, which it does not call";
+    assert!(problems.contains(&stale.to_owned()), "{problems:#?}");
+
+    let files = edited(cart, "    - catalog-grpc\n", "");
+    let problems = parse(&files).unwrap().check_calls(&services());
+    let unconsumed = "cart calls catalog but consumes none of the APIs it provides";
+    assert!(
+        problems
+            .iter()
+            .any(|problem| problem.starts_with(unconsumed)),
+        "{problems:#?}"
+    );
+
     let files = edited(
         cart,
         "    - component:inventory\n",
@@ -152,8 +168,8 @@ async fn the_portal_shows_operators_the_catalog_and_nobody_else() {
         .get_text_with("/portal/runbooks/orders", &operator)
         .await;
     assert!(
-        runbook.contains("<h1>") && runbook.contains("orders"),
-        "{runbook}"
+        runbook.contains("<h2>Safe actions</h2>"),
+        "the runbook's Markdown is drawn: {runbook}"
     );
     let missing = shop
         .http

@@ -39,8 +39,9 @@ async fn a_function_invocation_is_a_span_of_its_request_with_the_guests_log_line
     })
     .await;
     let invocation = spans.named("invoke hello");
-    assert_eq!(attribute(invocation, "faas.invoked_name"), "hello");
+    assert_eq!(attribute(invocation, "faas.name"), "hello");
     assert_eq!(attribute(invocation, "faas.trigger"), "http");
+    assert_eq!(attribute(invocation, "emporium.function.trigger"), "http");
     assert_eq!(attribute(invocation, "faas.version"), "1");
     assert_eq!(attribute(invocation, "faas.coldstart"), "true");
     let request = spans.named("GET /fn/{name}");

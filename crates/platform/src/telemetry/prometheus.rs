@@ -11,10 +11,10 @@ const METRICS_UPKEEP_INTERVAL: std::time::Duration = std::time::Duration::from_s
 const SHARE_BUCKETS: [f64; 12] = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1.0];
 
 /// The buckets of function invocations, which take microseconds (a fresh instance runs in
-/// about 10 µs) up to their wall-clock limit.
-const FUNCTION_BUCKETS: [f64; 14] = [
-    0.000_01, 0.000_025, 0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.0025, 0.005, 0.01, 0.05,
-    0.1, 0.5, 1.0,
+/// about 10 µs) up to their wall-clock limit (at most 30 s).
+const FUNCTION_BUCKETS: [f64; 19] = [
+    0.000_01, 0.000_025, 0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.0025, 0.005, 0.01, 0.025,
+    0.05, 0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
 ];
 
 /// The process-wide Prometheus recorder; installed on first use.

@@ -6,7 +6,8 @@
 //!
 //! Only an operator gets in: a bearer token with `admin.ops`, or the admin client's login at
 //! `/ops/login` (its client secret, exchanged for a token at the identity provider, or a token
-//! pasted), kept in an HttpOnly, SameSite=Strict cookie for `/ops` until the token expires.
+//! pasted), kept in HttpOnly, SameSite=Strict cookies for `/ops` and `/portal` until the token
+//! expires.
 //! Forms carry a CSRF token derived from the operator's token.
 
 mod actions;

@@ -262,7 +262,7 @@ impl Catalog {
                 .filter(|(kind, _)| kind == "component")
                 .map(|(_, name)| name)
                 .collect();
-            let consumed = component.list("consumesApis");
+            let consumed = api_names(component, "consumesApis");
             for callee in *calls {
                 if !declared.contains(*callee) {
                     problems.push(format!(
@@ -271,7 +271,7 @@ impl Catalog {
                 }
                 let provided = self
                     .find(callee, "component")
-                    .map(|entity| entity.list("providesApis"))
+                    .map(|entity| api_names(entity, "providesApis"))
                     .unwrap_or_default();
                 if !consumed.iter().any(|api| provided.contains(api)) {
                     problems.push(format!("{service} calls {callee} but consumes none of the APIs it provides ({provided:?})"));
@@ -288,6 +288,14 @@ impl Catalog {
         }
         problems
     }
+}
+
+/// The names of the APIs `entity` lists in `field`, however each is written.
+fn api_names(entity: &Entity, field: &str) -> Vec<String> {
+    let references = entity.list(field).into_iter();
+    references
+        .map(|reference| parse_reference(reference, "api").1)
+        .collect()
 }
 
 /// The fields of `spec` Backstage requires of `kind`.

@@ -24,7 +24,9 @@ pub(crate) async fn overview(State(ops): State<Ops>, headers: HeaderMap) -> Resp
     }
     match Catalog::embedded() {
         Ok(catalog) => {
-            page("Portal", pages::overview(catalog, &slo::journeys(catalog))).into_response()
+            let journeys = slo::journeys(catalog);
+            let journeys = journeys.as_deref().map_err(String::as_str);
+            page("Portal", pages::overview(catalog, journeys)).into_response()
         }
         Err(problems) => broken(problems),
     }

@@ -7,7 +7,7 @@ use super::catalog::{Catalog, Entity, parse_reference};
 use super::slo::Journey;
 
 /// The overview: the system, the dependency graph, services, APIs, SLOs and teams.
-pub(super) fn overview(catalog: &Catalog, journeys: &[Journey]) -> Markup {
+pub(super) fn overview(catalog: &Catalog, journeys: Result<&[Journey], &str>) -> Markup {
     let system = catalog.of_kind("System").next();
     html! {
         @if let Some(system) = system {
@@ -125,7 +125,7 @@ fn apis(catalog: &Catalog) -> Markup {
     }
 }
 
-fn slos(catalog: &Catalog, journeys: &[Journey]) -> Markup {
+fn slos(catalog: &Catalog, journeys: Result<&[Journey], &str>) -> Markup {
     let serving = |journey: &str| -> String {
         let names: Vec<&str> = catalog
             .of_kind("Component")
@@ -142,10 +142,11 @@ fn slos(catalog: &Catalog, journeys: &[Journey]) -> Markup {
             h2 #slos-title { "Service-level objectives" }
             p { "Over 30 days, measured at the gateway (" code { "deploy/slo/slos.toml" } "; the Grafana dashboard "
                 code { "emporium-slo" } ", the alerts SLOBurnRateFast and SLOBurnRateSlow)." }
+            @if let Err(problem) = journeys { p.notice role="alert" { (problem) } }
             table #slos {
                 thead { tr { th scope="col" { "Journey" } th scope="col" { "Availability" } th scope="col" { "Latency" }
                     th scope="col" { "Services" } th scope="col" { "Routes" } } }
-                tbody { @for journey in journeys {
+                tbody { @for journey in journeys.unwrap_or_default() {
                     tr #{"slo-" (journey.name)} {
                         th scope="row" { (journey.name) br; small { (journey.description) } }
                         td { (percent(journey.availability)) " not a 5xx" }
@@ -197,11 +198,38 @@ pub(super) fn api(catalog: &Catalog, api: &Entity) -> Markup {
     }
 }
 
-/// A Markdown document as HTML; any HTML written in it is shown as text, not obeyed.
+/// A Markdown document as HTML; any HTML written in it is shown as text, not obeyed, and a
+/// link or image to anything but http, https or a path of this site goes nowhere.
 pub(super) fn markdown(text: &str) -> Markup {
-    use pulldown_cmark::{Event, Options, Parser};
+    use pulldown_cmark::{CowStr, Event, Options, Parser, Tag};
+    let safe = |url: CowStr<'_>| -> bool {
+        let lower = url.to_ascii_lowercase();
+        lower.starts_with("http://") || lower.starts_with("https://") || !lower.contains(':')
+    };
     let events = Parser::new_ext(text, Options::ENABLE_TABLES).map(|event| match event {
         Event::Html(html) | Event::InlineHtml(html) => Event::Text(html),
+        Event::Start(Tag::Link {
+            link_type,
+            dest_url,
+            title,
+            id,
+        }) if !safe(dest_url.clone()) => Event::Start(Tag::Link {
+            link_type,
+            dest_url: "#".into(),
+            title,
+            id,
+        }),
+        Event::Start(Tag::Image {
+            link_type,
+            dest_url,
+            title,
+            id,
+        }) if !safe(dest_url.clone()) => Event::Start(Tag::Image {
+            link_type,
+            dest_url: "#".into(),
+            title,
+            id,
+        }),
         other => other,
     });
     let mut out = String::new();
@@ -219,4 +247,22 @@ fn short(reference: &str) -> &str {
 
 fn percent(share: f64) -> String {
     format!("{}%", (share * 1000.0).round() / 10.0)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn markdown_obeys_no_html_and_follows_no_script_link() {
+        let drawn = super::markdown("# Title\n\n<script>alert(1)</script>\n\n[x](javascript:alert(1)) [y](/ops) [z](https://example.com)").into_string();
+        assert!(drawn.contains("<h1>Title</h1>"), "{drawn}");
+        assert!(
+            !drawn.contains("<script>") && drawn.contains("&lt;script&gt;"),
+            "{drawn}"
+        );
+        assert!(
+            !drawn.contains("javascript:") && drawn.contains("href=\"#\""),
+            "{drawn}"
+        );
+        assert!(drawn.contains("href=\"/ops\"") && drawn.contains("href=\"https://example.com\""));
+    }
 }
