@@ -1,6 +1,8 @@
 //! Errors as GraphQL answers them: a message for a person and `extensions` that mirror the REST
 //! problem documents: `code` is the problem type's last segment (`not-found`, `validation`,
-//! `unauthenticated`, ...), `status` the HTTP status REST would answer, `type` the problem URI.
+//! `unauthenticated`, ...), `status` the HTTP status REST would answer, `type` the problem URI;
+//! and `classification`, whose fault it is in the words GraphQL tools read (Apollo's and
+//! graphql-java's): `BAD_REQUEST` for the caller's (a 4xx), `INTERNAL_SERVER_ERROR` for ours.
 
 use async_graphql::ErrorExtensions as _;
 use platform::error::Problem;
@@ -58,11 +60,20 @@ impl From<GraphqlError> for async_graphql::Error {
         async_graphql::Error::new(error.message).extend_with(|_, extensions| {
             extensions.set("code", error.code.as_str());
             extensions.set("status", error.status);
+            extensions.set("classification", classification(error.status));
             extensions.set(
                 "type",
                 format!("https://emporium.dev/problems/{}", error.code),
             );
         })
+    }
+}
+
+/// Whose fault an error with the HTTP `status` is: the caller's (`BAD_REQUEST`) or ours.
+pub(crate) fn classification(status: u16) -> &'static str {
+    match status {
+        400..=499 => "BAD_REQUEST",
+        _ => "INTERNAL_SERVER_ERROR",
     }
 }
 
@@ -86,5 +97,7 @@ mod tests {
         let error = from_status(tonic::Status::internal("db at 10.0.0.3 down"));
         assert_eq!(error.status, 500);
         assert!(!error.message.contains("10.0.0.3"));
+        assert_eq!(classification(500), "INTERNAL_SERVER_ERROR");
+        assert_eq!(classification(401), "BAD_REQUEST");
     }
 }

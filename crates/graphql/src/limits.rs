@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextPrepareRequest,
+    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextPrepareRequest,
     NextValidation,
 };
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
@@ -37,6 +37,7 @@ pub(crate) fn with_code(mut error: ServerError, code: &str, status: u16) -> Serv
         .get_or_insert_with(ErrorExtensionValues::default);
     extensions.set("code", code);
     extensions.set("status", status);
+    extensions.set("classification", crate::errors::classification(status));
     error
 }
 
@@ -93,6 +94,36 @@ impl Extension for LimitsExtension {
             ));
         }
         Ok(document)
+    }
+
+    /// An error of async-graphql's own while running the query, which no resolver gave a code:
+    /// an argument it could not read (`Failed to parse "Int"`) is the caller's, anything else
+    /// ours.
+    async fn execute(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        operation_name: Option<&str>,
+        next: NextExecute<'_>,
+    ) -> async_graphql::Response {
+        let mut response = next.run(ctx, operation_name).await;
+        let errors = std::mem::take(&mut response.errors);
+        response.errors = errors
+            .into_iter()
+            .map(|error| {
+                match error
+                    .extensions
+                    .as_ref()
+                    .and_then(|values| values.get("code"))
+                {
+                    Some(_) => error,
+                    None if error.message.starts_with("Failed to parse") => {
+                        with_code(error, "validation", 400)
+                    }
+                    None => with_code(error, "error", 500),
+                }
+            })
+            .collect();
+        response
     }
 
     async fn validation(
