@@ -57,16 +57,20 @@ def api(shop, sign_in=None):
         expected_statuses=[*PositiveDataAcceptanceConfig().expected_statuses, "422"]
     )
     if sign_in:
-
-        @schema.auth()
-        class Bearer:
-            def get(self, case, context):
-                return sign_in(shop)
-
-            def set(self, case, value, context):
-                case.headers = {**(case.headers or {}), "Authorization": f"Bearer {value}"}
-
+        sign_cases(schema, shop, sign_in)
     return schema
+
+
+def sign_cases(schema, shop, sign_in):
+    """Signs each case of `schema` with a token from `sign_in(shop)`."""
+
+    @schema.auth()
+    class Bearer:
+        def get(self, case, context):
+            return sign_in(shop)
+
+        def set(self, case, value, context):
+            case.headers = {**(case.headers or {}), "Authorization": f"Bearer {value}"}
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ turns on answer, as the document says)."""
 
 import os
 import re
+import warnings
 
 import pytest
 import requests
@@ -15,7 +16,7 @@ import schemathesis
 from hypothesis import settings
 from schemathesis.config._checks import PositiveDataAcceptanceConfig
 
-from test_openapi_schemathesis import user_token
+from test_openapi_schemathesis import sign_cases, user_token
 
 EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "50"))
 
@@ -30,15 +31,7 @@ def graphql(shop, sign_in=None):
     # (`classification` BAD_REQUEST), which is right. Any error of the server's still fails.
     schema.config.checks.positive_data_acceptance = PositiveDataAcceptanceConfig(enabled=False)
     if sign_in:
-
-        @schema.auth()
-        class Bearer:
-            def get(self, case, context):
-                return sign_in(shop)
-
-            def set(self, case, value, context):
-                case.headers = {**(case.headers or {}), "Authorization": f"Bearer {value}"}
-
+        sign_cases(schema, shop, sign_in)
     return schema
 
 
@@ -84,6 +77,7 @@ def requests_counted(shop):
 
 def test_the_generated_requests_are_counted_and_none_was_a_server_error(shop):
     total, errors = requests_counted(shop)
-    print(f"the shop counted {total:.0f} HTTP requests in this session, {errors:.0f} server errors")
+    # As a warning, which pytest's summary shows, so that CI's log keeps the figure.
+    warnings.warn(f"the shop counted {total:.0f} HTTP requests in this session, {errors:.0f} server errors")
     assert total > 0
     assert errors == 0, f"{errors:.0f} server errors among {total:.0f} requests"

@@ -38,12 +38,9 @@ pub(crate) async fn api(
     Path(name): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(refusal) = ops.operator_only(&headers).await {
-        return refusal;
-    }
-    let catalog = match Catalog::embedded() {
+    let catalog = match for_operator(&ops, &headers).await {
         Ok(catalog) => catalog,
-        Err(problems) => return broken(problems),
+        Err(refusal) => return refusal,
     };
     match catalog
         .find(&name, "api")
@@ -60,12 +57,9 @@ pub(crate) async fn runbook(
     Path(name): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(refusal) = ops.operator_only(&headers).await {
-        return refusal;
-    }
-    let catalog = match Catalog::embedded() {
+    let catalog = match for_operator(&ops, &headers).await {
         Ok(catalog) => catalog,
-        Err(problems) => return broken(problems),
+        Err(refusal) => return refusal,
     };
     let path = format!("docs/runbooks/{name}.md");
     match catalog.file(&path).filter(|_| !name.contains('/')) {
@@ -74,6 +68,12 @@ pub(crate) async fn runbook(
         }
         None => not_found(&format!("There is no runbook {path}.")),
     }
+}
+
+/// The catalog, for an operator; for anyone else, the answer to give them.
+async fn for_operator(ops: &Ops, headers: &HeaderMap) -> Result<&'static Catalog, Response> {
+    ops.operator_only(headers).await?;
+    Catalog::embedded().map_err(broken)
 }
 
 fn not_found(message: &str) -> Response {
