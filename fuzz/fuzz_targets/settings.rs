@@ -2,10 +2,10 @@
 //! the same layers, extraction and unknown-key check as the binary's; nothing panics.
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
-use platform::config::{extract, refuse_unknown};
 use figment::Figment;
 use figment::providers::{Format, Serialized, Toml};
+use libfuzzer_sys::fuzz_target;
+use platform::config::{extract, refuse_unknown};
 use serde::{Deserialize, Serialize};
 
 /// Sections shaped like the binary's: nested tables, lists, numbers, secrets.
@@ -24,7 +24,8 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let figment = Figment::from(Serialized::defaults(Settings::default())).merge(Toml::string(text));
+    let figment =
+        Figment::from(Serialized::defaults(Settings::default())).merge(Toml::string(text));
     match extract::<Settings>(&figment) {
         Ok(settings) => {
             let _ = refuse_unknown(&figment, &settings);

@@ -38,5 +38,8 @@ fuzz_target!(|data: &[u8]| {
     };
     let (runtime, verifier) = &*VERIFIER;
     let verified = runtime.block_on(verifier.verify(token));
-    assert!(verified.is_err(), "no token the fuzzer makes is signed by the key");
+    assert!(
+        verified.is_err(),
+        "no token the fuzzer makes is signed by the key"
+    );
 });

@@ -49,7 +49,10 @@ fuzz_target!(|data: &[u8]| {
             Ok(compiled) => {
                 let _ = sandbox.invoke(&compiled, b"{}").await;
             }
-            Err(refused) => assert!(!refused.to_string().is_empty(), "a refusal names the problem"),
+            Err(refused) => assert!(
+                !refused.to_string().is_empty(),
+                "a refusal names the problem"
+            ),
         }
     });
 });
