@@ -45,18 +45,16 @@ pub struct Metadata {
     pub annotations: BTreeMap<String, String>,
     #[serde(default)]
     pub tags: Vec<String>,
-    #[serde(default)]
-    pub links: Vec<Link>,
-}
-
-#[derive(Clone, Debug, Deserialize)]
-pub struct Link {
-    pub url: String,
-    #[serde(default)]
-    pub title: Option<String>,
 }
 
 impl Entity {
+    /// The SLO journeys its `emporium.dev/journeys` annotation names.
+    pub fn journeys(&self) -> impl Iterator<Item = &str> {
+        let named = self.metadata.annotations.get("emporium.dev/journeys");
+        let named = named.map_or("", String::as_str).split(',');
+        named.filter(|journey| !journey.is_empty())
+    }
+
     /// Its reference, `kind:name` in lower case (the default namespace).
     pub fn reference(&self) -> String {
         format!("{}:{}", self.kind.to_ascii_lowercase(), self.metadata.name)

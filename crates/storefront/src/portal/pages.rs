@@ -71,9 +71,6 @@ fn services(catalog: &Catalog) -> Markup {
 fn service_row(component: &Entity) -> Markup {
     let name = &component.metadata.name;
     let annotations = &component.metadata.annotations;
-    let journeys = annotations
-        .get("emporium.dev/journeys")
-        .map_or("", String::as_str);
     html! {
         tr #{"service-" (name)} data-service=(name) {
             th scope="row" { (name) br; small { (component.metadata.description.as_deref().unwrap_or("")) } }
@@ -81,7 +78,7 @@ fn service_row(component: &Entity) -> Markup {
             td { (component.text("lifecycle")) }
             td { @for api in component.list("providesApis") { a href={"/portal/apis/" (short(api))} { (short(api)) } " " } }
             td { (component.list("dependsOn").iter().map(|reference| short(reference)).collect::<Vec<_>>().join(", ")) }
-            td { @for journey in journeys.split(',').filter(|journey| !journey.is_empty()) { a href={"#slo-" (journey)} { (journey) } " " } }
+            td { @for journey in component.journeys() { a href={"#slo-" (journey)} { (journey) } " " } }
             td { @if let Some(selector) = annotations.get("grafana/dashboard-selector") {
                 "Grafana " code { (selector.split('\'').nth(1).unwrap_or(selector)) } ", service=" (name) "; "
                 a href="/ops" { "live in /ops" }
@@ -94,18 +91,11 @@ fn service_row(component: &Entity) -> Markup {
 }
 
 fn apis(catalog: &Catalog) -> Markup {
-    let related = |field: &str, api: &Entity| -> String {
-        let by: Vec<&str> = catalog
-            .of_kind("Component")
-            .filter(|component| {
-                component
-                    .list(field)
-                    .iter()
-                    .any(|named| short(named) == api.metadata.name)
-            })
-            .map(|component| component.metadata.name.as_str())
-            .collect();
-        by.join(", ")
+    let related = |field: &str, api: &Entity| {
+        components_where(catalog, |component| {
+            let named = component.list(field);
+            named.iter().any(|named| short(named) == api.metadata.name)
+        })
     };
     html! {
         section aria-labelledby="apis-title" {
@@ -126,16 +116,10 @@ fn apis(catalog: &Catalog) -> Markup {
 }
 
 fn slos(catalog: &Catalog, journeys: Result<&[Journey], &str>) -> Markup {
-    let serving = |journey: &str| -> String {
-        let names: Vec<&str> = catalog
-            .of_kind("Component")
-            .filter(|component| {
-                let annotation = component.metadata.annotations.get("emporium.dev/journeys");
-                annotation.is_some_and(|named| named.split(',').any(|one| one == journey))
-            })
-            .map(|component| component.metadata.name.as_str())
-            .collect();
-        names.join(", ")
+    let serving = |journey: &str| {
+        components_where(catalog, |component| {
+            component.journeys().any(|one| one == journey)
+        })
     };
     html! {
         section aria-labelledby="slos-title" {
@@ -235,6 +219,16 @@ pub(super) fn markdown(text: &str) -> Markup {
     let mut out = String::new();
     pulldown_cmark::html::push_html(&mut out, events);
     html! { article.runbook { (PreEscaped(out)) } p { a href="/portal" { "Back to the portal" } } }
+}
+
+/// The names of the services for which `holds`, as a list for a person.
+fn components_where(catalog: &Catalog, holds: impl Fn(&Entity) -> bool) -> String {
+    let names: Vec<&str> = catalog
+        .of_kind("Component")
+        .filter(|component| holds(component))
+        .map(|component| component.metadata.name.as_str())
+        .collect();
+    names.join(", ")
 }
 
 /// `group:default/checkout` as `checkout`.
