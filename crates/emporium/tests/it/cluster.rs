@@ -52,6 +52,28 @@ impl Drop for Process {
     }
 }
 
+/// A failed test shows what each process logged at `error`, which a CI log would otherwise lose
+/// with the scratch folder.
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            return;
+        }
+        for service in ORDER {
+            let log = std::fs::read_to_string(self.dir.join(format!("{}.log", service.name())))
+                .unwrap_or_default();
+            let errors: Vec<&str> = log
+                .lines()
+                .filter(|line| line.contains("\"level\":\"ERROR\""))
+                .take(20)
+                .collect();
+            if !errors.is_empty() {
+                eprintln!("{} logged:\n{}", service.name(), errors.join("\n"));
+            }
+        }
+    }
+}
+
 impl Cluster {
     /// Starts a process per service, each given `settings` (`EMPORIUM_...` variables) as well.
     pub async fn start(nats_url: &str, settings: &[(&str, &str)]) -> Cluster {
