@@ -20,6 +20,7 @@ per problem and exits 1 when there is any:
 """
 
 import base64
+import glob
 import json
 import os
 import random
@@ -38,20 +39,26 @@ from collections import defaultdict
 
 import yaml
 
-SERVICES = [
-    "identity",
-    "catalog",
-    "cart",
-    "inventory",
-    "payments",
-    "shipping",
-    "orders",
-    "notifications",
-    "recommendations",
-    "functions",
-    "inference",
-    "gateway",
-]
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def service_crates():
+    """The services the binary runs, as its build script finds them: each dependency of
+    crates/emporium whose crate says `service = true` under [package.metadata.emporium]
+    (`emporium new service` adds one)."""
+    with open(os.path.join(ROOT, "crates/emporium/Cargo.toml")) as file:
+        dependencies = file.read().split("[dependencies]", 1)[1].split("\n[", 1)[0]
+    found = []
+    for name in re.findall(r"^([a-z][a-z0-9_-]*)\s*[.=]", dependencies, re.MULTILINE):
+        manifest = os.path.join(ROOT, "crates", name, "Cargo.toml")
+        if os.path.exists(manifest):
+            with open(manifest) as file:
+                if re.search(r"^\[package\.metadata\.emporium\]\s*(#.*\n)*service = true", file.read(), re.MULTILINE):
+                    found.append(name)
+    return found
+
+
+SERVICES = service_crates()
 # What the binary serves on /metrics (platform::telemetry, and the business counters of orders,
 # inventory and payments), and Prometheus' own `up`. Names that recording rules define are known
 # too (`recorded`).
@@ -93,6 +100,22 @@ METRICS = {
     "webhook_attempts_total",
     "webhook_dead_total",
 }
+
+
+def described_metrics():
+    """Every metric the sources describe (`describe_counter!("name", ...)` and its kin), so a
+    new service's own metrics are known without a list kept by hand."""
+    pattern = re.compile(r'describe_(?:counter|gauge|histogram)!\(\s*"([a-zA-Z_:][a-zA-Z0-9_:]*)"')
+    names = set()
+    for folder, _, files in os.walk(os.path.join(ROOT, "crates")):
+        for name in files:
+            if name.endswith(".rs"):
+                with open(os.path.join(folder, name), encoding="utf-8") as file:
+                    names |= set(pattern.findall(file.read()))
+    return names
+
+
+METRICS |= described_metrics()
 DATA_DIR = "/var/lib/emporium"
 # The clients identity has, by the client id a service calls with (`emporium-admin` is operators').
 CLIENTS = {"gateway", "orders", "notifications", "emporium-admin"}
@@ -950,7 +973,7 @@ def check_dashboards(folder, compose_path):
     prometheus = os.path.join(os.path.dirname(os.path.abspath(compose_path)), "prometheus")
     with open(os.path.join(prometheus, "prometheus.yml")) as file:
         rule_files = yaml.safe_load(file).get("rule_files") or []
-    known = METRICS | recorded([os.path.join(prometheus, path) for path in rule_files])
+    known = METRICS | recorded([found for path in rule_files for found in sorted(glob.glob(os.path.join(prometheus, path)))])
     dashboards = os.path.join(folder, "dashboards")
     found = sorted(name for name in os.listdir(dashboards) if name.endswith(".json"))
     if not found:

@@ -14,6 +14,7 @@ pub mod model_commands;
 mod node;
 pub mod quality;
 pub mod registry;
+pub mod scaffold;
 pub mod settings;
 mod wiring;
 

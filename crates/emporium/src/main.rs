@@ -76,6 +76,13 @@ enum Command {
     /// servers they name, mTLS files, the local model, the tools the tests use) and says what
     /// to fix; fails when the shop could not start as set.
     Doctor,
+    /// Makes a service on the golden path (`new service <name>`), wired into the binary, the
+    /// chart, the dashboards, the alerts, the catalog and the docs, or an example function
+    /// (`new function <name>`).
+    New {
+        #[command(subcommand)]
+        what: emporium::scaffold::New,
+    },
     /// Prints an access token for curl: the development user's, or the admin client's.
     Token {
         /// A client-credentials token for the admin client instead of the user's.
@@ -86,9 +93,12 @@ enum Command {
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    if matches!(cli.command, Some(Command::Doctor)) {
-        return doctor(cli.config.as_deref());
-    }
+    let command = match cli.command.unwrap_or(Command::Up) {
+        Command::Doctor => return doctor(cli.config.as_deref()),
+        // Writes files of a checkout; a shop's settings play no part.
+        Command::New { what } => return scaffold(what),
+        command => command,
+    };
     let settings = match Settings::load(cli.config.as_deref()) {
         Ok(settings) => settings,
         Err(error) => {
@@ -103,7 +113,7 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli.command.unwrap_or(Command::Up), settings)) {
+    match runtime.block_on(run(command, settings)) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("emporium: {error:#}");
@@ -118,7 +128,9 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         Command::Up => serve(settings, Service::ALL).await,
         Command::Serve { services } => serve(settings, &services).await,
         Command::Token { admin } => token(settings, admin).await,
-        Command::Doctor => unreachable!("`doctor` runs before the settings are required"),
+        Command::Doctor | Command::New { .. } => {
+            unreachable!("`doctor` and `new` run before the settings are required")
+        }
         Command::Client { command } => emporium::clients::run(settings, command).await,
         Command::Fn(args) => emporium::function_commands::run(settings, args).await,
         Command::Model(args) => emporium::model_commands::run(settings, args).await,
@@ -155,6 +167,20 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                 println!("  e.g. {sample}");
             }
             Ok(())
+        }
+    }
+}
+
+/// `emporium new service|function`.
+fn scaffold(what: emporium::scaffold::New) -> std::process::ExitCode {
+    match emporium::scaffold::run(what) {
+        Ok(said) => {
+            print!("{said}");
+            std::process::ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("emporium new: {error:#}");
+            std::process::ExitCode::from(2)
         }
     }
 }

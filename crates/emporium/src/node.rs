@@ -392,13 +392,19 @@ fn grpc_routes(
     served.push(named(&operations));
     routes = routes.add_service(operations);
     let listed = served.iter().copied().chain([HEALTH]).chain(REFLECTION);
+    let described = built
+        .iter()
+        .flat_map(|parts| parts.descriptors.iter().copied());
     let reflection = || {
-        listed.clone().fold(
+        let known = described.clone().fold(
             tonic_reflection::server::Builder::configure()
                 .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
                 .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET),
-            |reflection, name| reflection.with_service_name(name),
-        )
+            |reflection, descriptors| reflection.register_encoded_file_descriptor_set(descriptors),
+        );
+        listed
+            .clone()
+            .fold(known, |reflection, name| reflection.with_service_name(name))
     };
     let routes = routes
         .add_service(

@@ -336,6 +336,9 @@ pub struct Built {
     pub around_http: Option<AroundHttp>,
     /// What the service shares with those built after it in the same process (`Context::shared`).
     pub shared: Vec<Arc<dyn Any + Send + Sync>>,
+    /// Encoded descriptor sets of gRPC services whose contracts are not in the `proto` crate,
+    /// for reflection.
+    pub descriptors: Vec<&'static [u8]>,
 }
 
 /// Wraps a process's whole HTTP router.
@@ -358,6 +361,13 @@ impl Built {
             name: S::NAME,
             add_to: Box::new(move |routes| routes.add_service(server.clone())),
         });
+        self
+    }
+
+    /// Describes its gRPC services to reflection with `descriptors` (an encoded
+    /// `FileDescriptorSet`), for a service whose contract lives in its own crate.
+    pub fn reflect(mut self, descriptors: &'static [u8]) -> Built {
+        self.descriptors.push(descriptors);
         self
     }
 

@@ -30,6 +30,7 @@ mod ops_view;
 mod portal;
 mod problems;
 mod recommendations;
+mod scaffold;
 mod search;
 mod search_quality;
 mod session;

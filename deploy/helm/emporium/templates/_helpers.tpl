@@ -186,8 +186,10 @@ Refuses values the binary cannot honour. Included by configmap.yaml, so it runs 
 {{- end }}
 {{- end }}
 {{- range $name, $service := .Values.services }}
-{{- if not (has $name (list "identity" "catalog" "cart" "inventory" "payments" "shipping" "orders" "notifications" "recommendations" "functions" "inference" "gateway")) }}
-{{- fail (printf "services.%s: not an Emporium service" $name) }}
+{{- /* A service is a block of values.yaml (`emporium new service` adds one): a key set by hand
+     without the block's fields is a typo, not a service. */}}
+{{- if not (and (kindIs "map" $service) (hasKey $service "enabled") (hasKey $service "database") (hasKey $service "calls")) }}
+{{- fail (printf "services.%s: not an Emporium service (a service's block in values.yaml has enabled, database, calls, ...)" $name) }}
 {{- end }}
 {{- range $callee := $service.calls }}
 {{- if not (hasKey $.Values.services $callee) }}
