@@ -6,7 +6,7 @@
 use std::io::Write;
 use std::sync::Arc;
 
-use parquet::data_type::{BoolType, ByteArray, ByteArrayType, DoubleType, Int64Type};
+use parquet::data_type::{BoolType, ByteArray, ByteArrayType, DataType, DoubleType, Int64Type};
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::WriterProperties;
 use parquet::file::writer::{SerializedColumnWriter, SerializedFileWriter};
@@ -135,48 +135,42 @@ fn write_column<'a>(
 ) -> anyhow::Result<()> {
     match column.logical_type {
         LogicalType::String => {
-            let (values, defined) = levels(column, cells, |value| match value {
+            write_typed::<ByteArrayType>(out, column, cells, |value| match value {
                 Value::Text(text) => Some(ByteArray::from(text.as_bytes().to_vec())),
                 _ => None,
-            })?;
-            out.typed::<ByteArrayType>().write_batch(
-                &values,
-                defined_levels(column, &defined),
-                None,
-            )?;
+            })
         }
-        LogicalType::Integer | LogicalType::Timestamp => {
-            let timestamp = column.logical_type == LogicalType::Timestamp;
-            let (values, defined) = levels(column, cells, |value| match (value, timestamp) {
-                (Value::Integer(number), false) | (Value::Timestamp(number), true) => Some(*number),
+        LogicalType::Integer => write_typed::<Int64Type>(out, column, cells, |value| match value {
+            Value::Integer(number) => Some(*number),
+            _ => None,
+        }),
+        LogicalType::Timestamp => {
+            write_typed::<Int64Type>(out, column, cells, |value| match value {
+                Value::Timestamp(millis) => Some(*millis),
                 _ => None,
-            })?;
-            out.typed::<Int64Type>().write_batch(
-                &values,
-                defined_levels(column, &defined),
-                None,
-            )?;
+            })
         }
-        LogicalType::Number => {
-            let (values, defined) = levels(column, cells, |value| match value {
-                Value::Number(number) => Some(*number),
-                _ => None,
-            })?;
-            out.typed::<DoubleType>().write_batch(
-                &values,
-                defined_levels(column, &defined),
-                None,
-            )?;
-        }
-        LogicalType::Boolean => {
-            let (values, defined) = levels(column, cells, |value| match value {
-                Value::Boolean(flag) => Some(*flag),
-                _ => None,
-            })?;
-            out.typed::<BoolType>()
-                .write_batch(&values, defined_levels(column, &defined), None)?;
-        }
+        LogicalType::Number => write_typed::<DoubleType>(out, column, cells, |value| match value {
+            Value::Number(number) => Some(*number),
+            _ => None,
+        }),
+        LogicalType::Boolean => write_typed::<BoolType>(out, column, cells, |value| match value {
+            Value::Boolean(flag) => Some(*flag),
+            _ => None,
+        }),
     }
+}
+
+/// Writes one column of physical type `T`, whose values `take` reads from the cells.
+fn write_typed<'a, T: DataType>(
+    out: &mut SerializedColumnWriter<'_>,
+    column: &Column,
+    cells: impl Iterator<Item = &'a Value>,
+    take: impl Fn(&Value) -> Option<T::T>,
+) -> anyhow::Result<()> {
+    let (values, defined) = levels(column, cells, take)?;
+    out.typed::<T>()
+        .write_batch(&values, defined_levels(column, &defined), None)?;
     Ok(())
 }
 
