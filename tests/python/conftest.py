@@ -23,9 +23,10 @@ def binary():
 
 
 class Shop:
-    def __init__(self, base_url, printed):
+    def __init__(self, base_url, printed, data_dir):
         self.base_url = base_url
         self.printed = printed
+        self.data_dir = Path(data_dir)
         grpc = re.search(r"gRPC +http://([0-9.:]+)", printed)
         self.grpc_address = grpc.group(1) if grpc else None
 
@@ -79,6 +80,8 @@ def shop():
         EMPORIUM_HTTP_ADDR="127.0.0.1:0",
         EMPORIUM_GRPC_ADDR="127.0.0.1:0",
         EMPORIUM_IDENTITY__ARGON2_MEMORY_KIB="256",
+        # The data products' exports, often enough for a test to read what it just bought.
+        EMPORIUM_DATA_PRODUCTS__INTERVAL_SECONDS="1",
         RUST_LOG="warn",
     )
     # The LLM providers are outside the shop: a stand-in speaks OpenAI's wire to it.
@@ -118,7 +121,7 @@ def shop():
     if not (ready.is_set() and match):
         log.seek(0)
         raise AssertionError(f"the shop did not start:\n{text}\n{log.read()[-3000:]}")
-    yield Shop(match.group(1), text)
+    yield Shop(match.group(1), text, data_dir)
     process.terminate()
     process.wait(timeout=30)
     standin.terminate()

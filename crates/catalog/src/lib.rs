@@ -10,6 +10,7 @@ pub mod domain;
 mod error;
 mod grpc;
 mod plugin;
+mod product;
 mod products;
 mod queries;
 pub mod search;

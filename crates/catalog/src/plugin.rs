@@ -35,10 +35,17 @@ impl platform::registry::Plugin for Plugin {
             .await
             .map_err(|error| error.context("embed the catalog"))?;
         let background = catalog.clone();
-        Ok(Built::default()
+        let source = crate::product::Product(catalog.store.clone());
+        let built = Built::default()
             .grpc(catalog.grpc())
             .share(catalog.rpc())
             .background(move |shutdown| async move { background.run_background(shutdown).await })
-            .handle(catalog))
+            .handle(catalog);
+        data_products::export::in_background(
+            built,
+            context.exports.as_ref(),
+            crate::product::CONTRACT,
+            source,
+        )
     }
 }

@@ -87,6 +87,28 @@ impl Exporter {
         Ok(measured)
     }
 
+    /// Exports at once, then every `every`, until `stopped` completes; a failed export is logged
+    /// and counted, and the next one tries again.
+    pub async fn run_every<S: Source>(
+        &self,
+        source: &S,
+        every: std::time::Duration,
+        stopped: impl Future<Output = ()>,
+    ) {
+        let mut stopped = std::pin::pin!(stopped);
+        loop {
+            if let Err(error) = self.export(source, platform::unix_now_ms()).await {
+                tracing::warn!(product = %self.contract.name, error = format!("{error:#}"), "the data product's export failed; the next one tries again");
+                metrics::counter!("data_product_export_failures_total", "product" => self.contract.name.clone())
+                    .increment(1);
+            }
+            tokio::select! {
+                () = &mut stopped => return,
+                () = tokio::time::sleep(every) => {}
+            }
+        }
+    }
+
     fn record(&self, report: &Measured, now_ms: i64) {
         let (product, table) = (self.contract.name.clone(), report.table.clone());
         metrics::gauge!("data_product_rows", "product" => product.clone(), "table" => table.clone())
@@ -210,6 +232,10 @@ fn describe() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         describe_counter!("data_product_exports_total", "Exports of a data product written whole");
+        describe_counter!(
+            "data_product_export_failures_total",
+            "Exports of a data product that failed (the next one tries again)"
+        );
         describe_gauge!("data_product_exported_at_seconds", "When a data product was last exported, Unix seconds");
         describe_gauge!("data_product_rows", "Rows of a data product's table in its last export");
         describe_gauge!(
@@ -221,4 +247,25 @@ fn describe() {
             "Rows of a data product's table that broke a quality rule of its contract at its last export"
         );
     });
+}
+
+/// `built` with the export of `contract` from `source` in its background, when the process
+/// exports data products (`exports`); a service's plugin calls it once.
+pub fn in_background<S: Source + 'static>(
+    built: platform::registry::Built,
+    exports: Option<&platform::registry::Exports>,
+    contract: &str,
+    source: S,
+) -> anyhow::Result<platform::registry::Built> {
+    let Some(exports) = exports.cloned() else {
+        return Ok(built);
+    };
+    let exporter = Exporter::new(contract, &exports.dir)?;
+    Ok(
+        built.background(move |shutdown: platform::Shutdown| async move {
+            exporter
+                .run_every(&source, exports.every, shutdown.wait())
+                .await;
+        }),
+    )
 }

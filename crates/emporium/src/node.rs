@@ -100,6 +100,7 @@ impl Node {
             seed_stock,
             wiring: &wiring,
             issuer: &issuer,
+            exports: settings.data_products.exports(&settings.data_dir),
         };
         let mut first_start = FirstStart::default();
         let built = build_services(

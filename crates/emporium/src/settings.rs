@@ -39,9 +39,45 @@ pub struct Settings {
     pub tls: platform::tls::TlsConfig,
     /// Where the services this process does not run can be reached.
     pub remote: Remote,
+    /// The domains' data products' exports (Parquet files under a folder).
+    pub data_products: DataProducts,
     /// Each service's own section: `catalog.database_url`, `orders.step_timeout_ms`, ...
     #[serde(flatten)]
     pub services: ServiceSettings,
+}
+
+/// The exports of the data products (orders, catalog, inventory, payments) that the services
+/// of this process own.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DataProducts {
+    /// How often each product is written whole, in seconds; 0 writes none.
+    pub interval_seconds: u64,
+    /// The folder the exports go to (`<dir>/<product>/<table>.parquet`); `<data_dir>/exports`
+    /// when empty.
+    pub dir: String,
+}
+
+impl Default for DataProducts {
+    fn default() -> DataProducts {
+        DataProducts {
+            interval_seconds: 60,
+            dir: String::new(),
+        }
+    }
+}
+
+impl DataProducts {
+    /// Where and how often to export, or `None` when the exports are off.
+    pub fn exports(&self, data_dir: &Path) -> Option<platform::registry::Exports> {
+        (self.interval_seconds > 0).then(|| platform::registry::Exports {
+            dir: match self.dir.as_str() {
+                "" => data_dir.join("exports"),
+                dir => PathBuf::from(dir),
+            },
+            every: std::time::Duration::from_secs(self.interval_seconds),
+        })
+    }
 }
 
 /// The addresses of services that run elsewhere (distributed mode).
@@ -108,6 +144,7 @@ impl Default for Settings {
                 ..Default::default()
             },
             remote: Remote::default(),
+            data_products: DataProducts::default(),
             // Empty database urls mean "a SQLite file in data_dir", resolved at start.
             services: ServiceSettings::default(),
         }

@@ -31,9 +31,16 @@ impl platform::registry::Plugin for Plugin {
         context
             .ops
             .watch_outbox("inventory", inventory.outbox().clone());
-        Ok(Built::default()
+        let source = crate::product::Product(inventory.store.clone());
+        let built = Built::default()
             .grpc(inventory.grpc())
             .background(move |shutdown| async move { background.run_background(shutdown).await })
-            .handle(inventory))
+            .handle(inventory);
+        data_products::export::in_background(
+            built,
+            context.exports.as_ref(),
+            crate::product::CONTRACT,
+            source,
+        )
     }
 }

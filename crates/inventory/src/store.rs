@@ -104,6 +104,23 @@ impl Store {
         Ok(level)
     }
 
+    /// Every sku's level and when it last changed (Unix seconds), by sku: what the data
+    /// product's export reads.
+    pub(crate) async fn every(&self) -> Result<Vec<(Level, i64)>, Error> {
+        let rows = db::query("SELECT sku, on_hand, reserved, updated_at FROM stock ORDER BY sku")
+            .fetch_all(self.database.pool())
+            .await?;
+        let level = |row: &Row| -> Result<(Level, i64), Error> {
+            let level = Level {
+                sku: row.try_get("sku")?,
+                on_hand: row.try_get("on_hand")?,
+                reserved: row.try_get("reserved")?,
+            };
+            Ok((level, row.try_get("updated_at")?))
+        };
+        rows.iter().map(level).collect()
+    }
+
     /// Adds stock records that do not exist yet; the seed's path.
     pub(crate) async fn seed(&self, levels: &[(String, i64)], now: i64) -> Result<usize, Error> {
         let mut transaction = self.database.begin_write().await?;

@@ -11,6 +11,7 @@ pub mod domain;
 mod error;
 mod grpc;
 mod plugin;
+mod product;
 mod saga;
 mod store;
 mod view;

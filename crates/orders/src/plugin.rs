@@ -37,9 +37,16 @@ impl platform::registry::Plugin for Plugin {
         let orders = Orders::build(config, dependencies).await?;
         let background = orders.clone();
         context.ops.watch_outbox("orders", orders.outbox().clone());
-        Ok(Built::default()
+        let source = crate::product::Product(orders.store.clone());
+        let built = Built::default()
             .grpc(orders.grpc())
             .background(move |shutdown| async move { background.run_background(shutdown).await })
-            .handle(orders))
+            .handle(orders);
+        data_products::export::in_background(
+            built,
+            context.exports.as_ref(),
+            crate::product::CONTRACT,
+            source,
+        )
     }
 }

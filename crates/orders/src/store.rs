@@ -200,6 +200,13 @@ impl Store {
         Ok(orders)
     }
 
+    /// Every order, by id: what the data product's export reads.
+    pub(crate) async fn every(&self) -> Result<Vec<Order>, Error> {
+        let every = SELECT_ORDER_BY_ID.replace(" WHERE id = $1", " ORDER BY id");
+        let rows = db::query(every).fetch_all(self.database.pool()).await?;
+        rows.iter().map(order_from_row).collect()
+    }
+
     /// Orders whose saga has not finished, oldest first.
     pub(crate) async fn unfinished(&self, unchanged_since: i64) -> Result<Vec<Order>, Error> {
         let rows = db::query("SELECT id FROM orders WHERE state NOT IN ('confirmed', 'failed') AND updated_at <= $1 ORDER BY created_at, id")

@@ -12,6 +12,7 @@ pub mod domain;
 mod error;
 mod grpc;
 mod plugin;
+mod product;
 mod service;
 mod store;
 mod vault;

@@ -35,9 +35,16 @@ impl platform::registry::Plugin for Plugin {
         context
             .ops
             .watch_outbox("payments", payments.outbox().clone());
-        Ok(Built::default()
+        let source = crate::product::Product(payments.store.clone());
+        let built = Built::default()
             .grpc(payments.grpc())
             .background(move |shutdown| async move { background.run_background(shutdown).await })
-            .handle(payments))
+            .handle(payments);
+        data_products::export::in_background(
+            built,
+            context.exports.as_ref(),
+            crate::product::CONTRACT,
+            source,
+        )
     }
 }

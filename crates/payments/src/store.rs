@@ -200,6 +200,26 @@ impl Store {
         row.map(|row| payment_from_row(&row)).transpose()
     }
 
+    /// Every payment with when it was made and last changed (Unix seconds), by id: what the
+    /// data product's export reads.
+    pub(crate) async fn every(&self) -> Result<Vec<(Payment, i64, i64)>, Error> {
+        let rows = db::query(
+            "SELECT id, order_id, amount_minor, currency, state, card_last4, decline_reason, created_at, updated_at \
+             FROM payments ORDER BY id",
+        )
+        .fetch_all(self.database.pool())
+        .await?;
+        let dated = |row: &Row| -> Result<(Payment, i64, i64), Error> {
+            let payment = payment_from_row(row)?;
+            Ok((
+                payment,
+                row.try_get("created_at")?,
+                row.try_get("updated_at")?,
+            ))
+        };
+        rows.iter().map(dated).collect()
+    }
+
     /// Every payment of an order, oldest first.
     pub(crate) async fn for_order(&self, order_id: &str) -> Result<Vec<Payment>, Error> {
         let rows = db::query(

@@ -174,6 +174,9 @@ pub struct Context<'a> {
     pub seed_stock: fn() -> anyhow::Result<Vec<(String, i64)>>,
     /// Told `(done, total)` while a first start seeds.
     pub seed_progress: &'a mut (dyn FnMut(usize, usize) + Send),
+    /// Where and how often a domain that publishes a data product exports it; `None` when the
+    /// process exports none.
+    pub exports: Option<Exports>,
     name: &'static str,
     calls: &'static [&'static str],
     wiring: &'a dyn Wiring,
@@ -199,6 +202,15 @@ pub struct Shared<'a> {
     pub seed_stock: fn() -> anyhow::Result<Vec<(String, i64)>>,
     pub wiring: &'a dyn Wiring,
     pub issuer: &'a OnceLock<Arc<dyn Issuer>>,
+    pub exports: Option<Exports>,
+}
+
+/// The process's data products' exports: the folder they are written under
+/// (`<dir>/<product>/<table>.parquet`) and how often.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Exports {
+    pub dir: PathBuf,
+    pub every: std::time::Duration,
 }
 
 impl<'a> Context<'a> {
@@ -217,6 +229,7 @@ impl<'a> Context<'a> {
             clients: shared.clients,
             seed_stock: shared.seed_stock,
             seed_progress,
+            exports: shared.exports.clone(),
             name: P::NAME,
             calls: P::CALLS,
             wiring: shared.wiring,

@@ -108,6 +108,14 @@ impl Store {
         row.map(|row| product_from_row(&row)).transpose()
     }
 
+    /// Every product, by sku: what the data product's export reads.
+    pub(crate) async fn every(&self) -> Result<Vec<Product>, Error> {
+        // nosemgrep: emporium-sql-from-format -- the SQL text takes only the const column list.
+        let sql = format!("SELECT {PRODUCT_COLUMNS} FROM products p ORDER BY p.sku");
+        let rows = db::query(sql).fetch_all(self.database.pool()).await?;
+        rows.iter().map(product_from_row).collect()
+    }
+
     pub(crate) async fn list(
         &self,
         category: Option<&str>,

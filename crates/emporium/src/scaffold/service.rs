@@ -36,6 +36,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/service/src/items.rs.tmpl"),
     ),
     (
+        "crates/@name@/src/product.rs",
+        include_str!("../../templates/service/src/product.rs.tmpl"),
+    ),
+    (
         "crates/@name@/src/store.rs",
         include_str!("../../templates/service/src/store.rs.tmpl"),
     ),

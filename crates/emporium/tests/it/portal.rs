@@ -152,6 +152,22 @@ async fn the_portal_shows_operators_the_catalog_and_nobody_else() {
     assert!(page.contains("data-edge=\"orders→payments\""), "{page}");
     assert!(page.contains("href=\"/portal/apis/emporium-rest\""));
     assert!(page.contains("id=\"slo-checkout\""), "the SLOs are listed");
+    for product in [
+        "orders-data",
+        "products-data",
+        "stock-data",
+        "payments-data",
+    ] {
+        let row = format!("data-product=\"{product}\"");
+        assert!(page.contains(&row), "the data product {product} is listed");
+    }
+    let contract = shop
+        .get_text_with("/portal/apis/orders-data", &operator)
+        .await;
+    assert!(
+        contract.contains("urn:emporium:orders:orders"),
+        "the data product's page shows its contract"
+    );
 
     let proto = shop
         .get_text_with("/portal/apis/cart-grpc", &operator)

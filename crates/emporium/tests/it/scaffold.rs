@@ -105,6 +105,7 @@ fn a_new_service_is_written_whole_and_the_portal_s_catalog_reads_it() {
         "catalog-info.yaml",
         "crates/reviews/catalog-info.yaml",
         "crates/reviews/proto/emporium/reviews.proto",
+        "crates/reviews/contracts/items.odcs.yaml",
         "docs/runbooks/reviews.md",
     ] {
         files.push((file.to_owned(), text(&root, file)));

@@ -23,6 +23,7 @@ pub(super) fn overview(catalog: &Catalog, journeys: Result<&[Journey], &str>) ->
         }
         (services(catalog))
         (apis(catalog))
+        (data_products(catalog))
         (slos(catalog, journeys))
         (teams(catalog))
     }
@@ -108,6 +109,32 @@ fn apis(catalog: &Catalog) -> Markup {
                         th scope="row" { a href={"/portal/apis/" (api.metadata.name)} { (api.metadata.name) } }
                         td { (api.text("type")) } td { (short(api.text("owner"))) }
                         td { (related("providesApis", api)) } td { (related("consumesApis", api)) }
+                    }
+                } }
+            }
+        }
+    }
+}
+
+/// The domains' data products: the APIs of type `data-contract`, each an ODCS contract.
+fn data_products(catalog: &Catalog) -> Markup {
+    let products = catalog
+        .of_kind("API")
+        .filter(|api| api.text("type") == "data-contract");
+    html! {
+        section aria-labelledby="data-products-title" {
+            h2 #data-products-title { "Data products" }
+            p { "Each domain's data that others analyse, under a contract in the Open Data Contract Standard: its service writes it as Parquet files under the data folder's " code { "exports/" } " and publishes its events; a change that breaks a published contract needs a new major version." }
+            table #data-products {
+                thead { tr { th scope="col" { "Product" } th scope="col" { "Owner" }
+                    th scope="col" { "Provided by" } th scope="col" { "Contract" } } }
+                tbody { @for api in products {
+                    tr data-product=(api.metadata.name) {
+                        th scope="row" { (api.metadata.title.as_deref().unwrap_or(&api.metadata.name)) br;
+                            small { (api.metadata.description.as_deref().unwrap_or("")) } }
+                        td { (short(api.text("owner"))) }
+                        td { (components_where(catalog, |component| component.list("providesApis").iter().any(|named| short(named) == api.metadata.name))) }
+                        td { a href={"/portal/apis/" (api.metadata.name)} { "contract" } }
                     }
                 } }
             }
