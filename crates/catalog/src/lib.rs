@@ -67,6 +67,9 @@ pub struct Catalog {
     search: Arc<search::Search>,
     /// `None` for a catalog built on its own (its tests): the in-stock filter is refused.
     stock: Option<Stock>,
+    /// Publishes the product changes the store writes to its outbox; `None` until
+    /// `with_events` (a catalog on its own keeps them in the outbox).
+    outbox: Option<platform::outbox::Outbox>,
 }
 
 impl std::fmt::Debug for Catalog {
@@ -90,7 +93,21 @@ impl Catalog {
             cache,
             search: Arc::new(search),
             stock,
+            outbox: None,
         })
+    }
+
+    /// Publishes each product's changes (`emporium.catalog.product_changed`) on `bus`, through
+    /// the outbox its transactions write, once `run_background` runs.
+    pub fn with_events(mut self, bus: Arc<dyn platform::bus::EventBus>) -> Catalog {
+        let database = self.store.database().clone();
+        self.outbox = Some(platform::outbox::Outbox::new(database, bus));
+        self
+    }
+
+    /// The outbox of the product changes, once `with_events` made one.
+    pub fn outbox(&self) -> Option<&platform::outbox::Outbox> {
+        self.outbox.as_ref()
     }
 
     /// Embeds up to `limit` products that have no vector yet (a first start's seed); the
@@ -109,7 +126,15 @@ impl Catalog {
     /// Keeps the search index current (other replicas' changes, products without vectors, a
     /// new model, a catalog grown past the exact index) until shut down.
     pub async fn run_background(&self, shutdown: platform::shutdown::Shutdown) {
-        self.search.clone().run_until_stopped(shutdown).await;
+        let relay = async {
+            if let Some(outbox) = &self.outbox {
+                outbox.run_relay(shutdown.clone()).await;
+            }
+        };
+        tokio::join!(
+            self.search.clone().run_until_stopped(shutdown.clone()),
+            relay
+        );
     }
 
     /// The gRPC service to mount on a server or an in-process transport.

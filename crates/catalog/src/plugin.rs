@@ -24,7 +24,12 @@ impl platform::registry::Plugin for Plugin {
         let stock: Stock = proto::inventory::inventory_client::InventoryClient::new(
             context.transport("inventory")?,
         );
-        let catalog = Catalog::build(config, Some(stock)).await?;
+        let catalog = Catalog::build(config, Some(stock))
+            .await?
+            .with_events(context.bus.clone());
+        if let Some(outbox) = catalog.outbox() {
+            context.ops.watch_outbox("catalog", outbox.clone());
+        }
         context.first_start.seeded_products = catalog
             .seed_if_empty(&mut *context.seed_progress)
             .await

@@ -6,6 +6,7 @@
 //! An event's `TYPE` carries its version (`emporium.orders.order_placed.v1`): a change that breaks
 //! readers is a new type, published beside the old one until no reader needs it.
 
+pub mod catalog;
 pub mod checkout;
 
 use serde::de::DeserializeOwned;

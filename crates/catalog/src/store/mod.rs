@@ -4,6 +4,8 @@
 mod search;
 mod vectors;
 
+use events::catalog::ProductChanged;
+use events::{Envelope, Event};
 use platform::db::{self, Database, Row};
 
 pub(crate) use self::vectors::Change;
@@ -96,6 +98,10 @@ impl Store {
         let database =
             Database::open(database_url, &SQLITE_MIGRATIONS, &POSTGRES_MIGRATIONS).await?;
         Ok(Store { database })
+    }
+
+    pub(crate) fn database(&self) -> &Database {
+        &self.database
     }
 
     pub(crate) async fn get(&self, sku: &Sku) -> Result<Option<Product>, Error> {
@@ -246,6 +252,7 @@ impl Store {
             Err(error) => return Err(error.into()),
         }
         put_vectors(&mut transaction, sku, vectors).await?;
+        publish(&mut transaction, changed("created", sku, draft)).await?;
         transaction.commit().await?;
         Ok(Product {
             sku: sku.clone(),
@@ -274,6 +281,7 @@ impl Store {
             return Err(Error::NotFound(sku.clone()));
         }
         put_vectors(&mut transaction, sku, vectors).await?;
+        publish(&mut transaction, changed("updated", sku, draft)).await?;
         transaction.commit().await?;
         self.get(sku)
             .await?
@@ -283,13 +291,22 @@ impl Store {
     /// Deletes a product; its vectors' rows stay, empty, so that every index learns of it.
     pub(crate) async fn delete(&self, sku: &Sku, now_ms: i64) -> Result<(), Error> {
         let mut transaction = self.database.begin_write().await?;
-        let result = db::query("DELETE FROM products WHERE sku = $1")
-            .bind(sku.as_str())
-            .execute(&mut *transaction)
-            .await?;
-        if result.rows_affected() == 0 {
-            return Err(Error::NotFound(sku.clone()));
-        }
+        let deleted = db::query(
+            "DELETE FROM products WHERE sku = $1 RETURNING name, category, price_minor, currency",
+        )
+        .bind(sku.as_str())
+        .fetch_optional(&mut *transaction)
+        .await?
+        .ok_or_else(|| Error::NotFound(sku.clone()))?;
+        let event = ProductChanged {
+            sku: sku.as_str().to_owned(),
+            change: "deleted".to_owned(),
+            name: deleted.try_get("name")?,
+            category: deleted.try_get("category")?,
+            price_minor: deleted.try_get("price_minor")?,
+            currency: deleted.try_get("currency")?,
+        };
+        publish(&mut transaction, event).await?;
         db::query(FORGET_VECTORS)
             .bind(sku.as_str())
             .bind(now_ms)
@@ -344,4 +361,27 @@ pub(crate) fn product_from_row(row: &Row) -> Result<Product, Error> {
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
     })
+}
+
+/// The event of a product created or updated as `draft`.
+fn changed(change: &str, sku: &Sku, draft: &ProductDraft) -> ProductChanged {
+    ProductChanged {
+        sku: sku.as_str().to_owned(),
+        change: change.to_owned(),
+        name: draft.name.clone(),
+        category: draft.category.clone(),
+        price_minor: draft.price.minor_units(),
+        currency: draft.price.currency().to_owned(),
+    }
+}
+
+/// Writes `event` to the outbox in the transaction of its change; the relay publishes it.
+async fn publish(transaction: &mut db::Transaction, event: ProductChanged) -> Result<(), Error> {
+    let envelope = Envelope::new(
+        uuid::Uuid::now_v7().to_string(),
+        &event,
+        platform::unix_now_ms(),
+    );
+    platform::outbox::append(transaction, ProductChanged::SUBJECT, envelope).await?;
+    Ok(())
 }

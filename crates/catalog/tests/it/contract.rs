@@ -334,3 +334,74 @@ async fn a_direct_call_answers_and_refuses_as_both_transports_do_and_is_measured
         "the server side counts them by code:\n{metrics}"
     );
 }
+
+#[tokio::test]
+async fn every_change_of_a_product_is_published_from_the_outbox_and_the_seed_is_not() {
+    use events::catalog::ProductChanged;
+    use platform::bus::{ConsumerConfig, EventBus};
+
+    for engine in test_support::engines() {
+        let bus = platform::bus::InProcessBus::new();
+        let mut consumer = bus
+            .consumer(ConsumerConfig::new("test", &["emporium.catalog.>"]))
+            .await
+            .unwrap();
+        let app = TestCatalog::spawn_publishing(engine, &bus).await;
+        app.catalog.seed_if_empty(|_, _| {}).await.unwrap();
+        let admin = app.admin_token();
+        let mut client = CatalogClient::new(app.transports.in_process.clone());
+        create(
+            &mut client,
+            &admin,
+            "EVT-1",
+            input("Dutch Oven", "kitchen", 8900),
+        )
+        .await
+        .unwrap();
+        let update = pb::UpdateProductRequest {
+            sku: "EVT-1".to_owned(),
+            product: Some(input("Dutch Oven 5 l", "kitchen", 9900)),
+        };
+        client
+            .update_product(platform::transport::request(update, &admin))
+            .await
+            .unwrap();
+        let delete = pb::DeleteProductRequest {
+            sku: "EVT-1".to_owned(),
+        };
+        client
+            .delete_product(platform::transport::request(delete, &admin))
+            .await
+            .unwrap();
+        let mut seen = Vec::new();
+        for _ in 0..3 {
+            let delivery = tokio::time::timeout(std::time::Duration::from_secs(5), consumer.next())
+                .await
+                .unwrap_or_else(|_| panic!("{engine}: only {seen:?} arrived"))
+                .unwrap();
+            let event: ProductChanged = delivery.envelope.decode().unwrap();
+            delivery.ack();
+            seen.push((event.change, event.sku, event.name, event.price_minor));
+        }
+        let expected = [
+            ("created", "Dutch Oven", 8900),
+            ("updated", "Dutch Oven 5 l", 9900),
+            ("deleted", "Dutch Oven 5 l", 9900),
+        ];
+        let expected: Vec<_> = expected
+            .iter()
+            .map(|(change, name, price)| {
+                (
+                    change.to_string(),
+                    "EVT-1".to_owned(),
+                    name.to_string(),
+                    *price,
+                )
+            })
+            .collect();
+        assert_eq!(
+            seen, expected,
+            "{engine}: the seed publishes nothing, each change once"
+        );
+    }
+}

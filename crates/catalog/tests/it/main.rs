@@ -29,8 +29,28 @@ impl TestCatalog {
 
     /// A catalog on `config`'s database (another replica, when one runs on it already).
     pub async fn spawn_with(config: &Config) -> TestCatalog {
+        TestCatalog::serve(config, Catalog::build(config, None).await.unwrap()).await
+    }
+
+    /// A catalog on a fresh database on `engine` that publishes its changes on `bus`, with its
+    /// background (the outbox's relay) running.
+    pub async fn spawn_publishing(engine: &str, bus: &platform::bus::InProcessBus) -> TestCatalog {
+        let config = Config {
+            database_url: test_support::fresh_database_url(engine).await.unwrap(),
+            ..Config::default()
+        };
+        let catalog = Catalog::build(&config, None)
+            .await
+            .unwrap()
+            .with_events(std::sync::Arc::new(bus.clone()));
+        let app = TestCatalog::serve(&config, catalog).await;
+        let (background, shutdown) = (app.catalog.clone(), app.transports.shutdown.clone());
+        tokio::spawn(async move { background.run_background(shutdown).await });
+        app
+    }
+
+    async fn serve(config: &Config, catalog: Catalog) -> TestCatalog {
         test_support::install_crypto();
-        let catalog = Catalog::build(config, None).await.unwrap();
         let issuer = TestIssuer::new();
         let layer = ServerLayer::new(issuer.verifier(), &[]);
         let transports =
