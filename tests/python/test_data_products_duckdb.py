@@ -89,7 +89,7 @@ def test_revenue_by_category_by_day_from_three_domains_exports(shop):
 
     kinds = dict(duckdb.sql(f"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet('{files['orders']}'))").fetchall())
     assert kinds["created_at"] == "TIMESTAMP WITH TIME ZONE" and kinds["total_minor"] == "BIGINT"
-    stock = duckdb.sql(f"SELECT count(*) FROM read_parquet('{exports / 'stock' / 'stock.parquet'}') WHERE sku IN ({', '.join(repr(sku) for sku in skus)})").fetchone()[0]
+    stock = duckdb.sql(f"SELECT count(*) FROM read_parquet('{exports / 'stock' / 'stock.parquet'}') WHERE sku IN ({', '.join(repr(sku) for sku in skus)})").fetchall()[0][0]
     assert stock == len(skus)
 
     metrics = requests.get(f"{shop.base_url}/metrics", timeout=10).text

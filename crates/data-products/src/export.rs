@@ -73,11 +73,13 @@ impl Exporter {
                     self.contract.name, table.name
                 )
             })?;
+            // Recorded before the file is written: rows the contract cannot hold (a null where
+            // it requires a value) fail the write, and the figures say which.
             let report = measure(table, &rows);
+            self.record(&report, now_ms);
             write_atomically(&folder.join(format!("{}.parquet", table.name)), |file| {
                 parquet_file::write(&self.contract, table, &rows, file)
             })?;
-            self.record(&report, now_ms);
             measured.push(report);
         }
         metrics::counter!("data_product_exports_total", "product" => self.contract.name.clone())
@@ -118,7 +120,7 @@ impl Exporter {
             metrics::gauge!("data_product_freshness_seconds", "product" => product.clone(), "table" => table.clone())
                 .set(age);
         }
-        for rule in ["duplicateCount", "validValues", "required"] {
+        for rule in ["duplicateCount", "validValues", "missingValues"] {
             let broken: u64 = report
                 .violations
                 .iter()
@@ -131,8 +133,9 @@ impl Exporter {
     }
 }
 
-/// The contract's quality rules over `rows`: duplicate keys, values outside the listed ones,
-/// nulls where a value is required; and the newest timestamp.
+/// The contract's quality rules over `rows`: duplicate keys (`duplicateCount`, uniqueness),
+/// values outside the listed ones (`validValues`, conformity), nulls where a value is required
+/// (`missingValues`, completeness); and the newest timestamp.
 pub fn measure(table: &Table, rows: &[Vec<Value>]) -> Measured {
     let mut violations = Vec::new();
     let key: Vec<usize> = positions(table, |column| column.primary_key);
@@ -174,7 +177,7 @@ pub fn measure(table: &Table, rows: &[Vec<Value>]) -> Measured {
             violations.push(("validValues", column.name.clone(), outside));
         }
         if nulls > 0 && column.required {
-            violations.push(("required", column.name.clone(), nulls));
+            violations.push(("missingValues", column.name.clone(), nulls));
         }
     }
     Measured {
@@ -216,15 +219,33 @@ fn newest(table: &Table, rows: &[Vec<Value>]) -> Option<i64> {
 }
 
 /// Writes `path` through a temporary file beside it, renamed into place once whole.
+/// The temporary file is this process's own (replicas may share the folder), flushed to disk
+/// before the rename, and removed when the write fails.
 fn write_atomically(
     path: &Path,
-    write: impl FnOnce(std::fs::File) -> anyhow::Result<()>,
+    write: impl FnOnce(&mut std::fs::File) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
-    let partial = path.with_extension("parquet.partial");
-    let file =
-        std::fs::File::create(&partial).with_context(|| format!("create {}", partial.display()))?;
-    write(file).with_context(|| format!("write {}", path.display()))?;
-    std::fs::rename(&partial, path).with_context(|| format!("move {} into place", path.display()))
+    static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let count = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let partial = path.with_extension(format!("parquet.{}-{count}.partial", std::process::id()));
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&partial)
+        .with_context(|| format!("create {}", partial.display()))
+        .and_then(|mut file| {
+            write(&mut file).with_context(|| format!("write {}", path.display()))?;
+            file.sync_all()
+                .with_context(|| format!("flush {}", partial.display()))
+        })
+        .and_then(|()| {
+            std::fs::rename(&partial, path)
+                .with_context(|| format!("move {} into place", path.display()))
+        });
+    if written.is_err() {
+        let _ = std::fs::remove_file(&partial);
+    }
+    written
 }
 
 /// Describes the export's metrics once per process.

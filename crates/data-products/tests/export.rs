@@ -82,7 +82,11 @@ async fn an_export_is_the_contract_s_schema_and_the_source_s_rows() {
         rows[0].contains("order_id: \"o-1\"") && rows[0].contains("state: \"confirmed\""),
         "{rows:?}"
     );
-    assert!(!folder.join("orders/orders.parquet.partial").exists());
+    let files: Vec<String> = std::fs::read_dir(folder.join("orders"))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(files.len(), 2, "no partial file is left: {files:?}");
 }
 
 #[test]
@@ -132,4 +136,30 @@ fn rows_the_contract_cannot_hold_are_refused_by_name() {
             data_products::parquet_file::write(&contract, table, &rows, Vec::new()).unwrap_err();
         assert!(format!("{error:#}").contains(says), "{error:#}");
     }
+}
+
+struct Broken;
+
+impl Source for Broken {
+    async fn rows(&self, _table: &str) -> anyhow::Result<Vec<Vec<Value>>> {
+        let mut row = order("o-1", "confirmed", 1);
+        row[4] = Value::Null;
+        Ok(vec![row])
+    }
+}
+
+#[tokio::test]
+async fn an_export_the_contract_refuses_names_the_cell_and_leaves_no_file_behind() {
+    let folder = test_support::scratch_dir("export-refused");
+    let exporter = Exporter::new(ORDERS, &folder).unwrap();
+    let refused = exporter.export(&Broken, 1).await.unwrap_err();
+    assert!(
+        format!("{refused:#}").contains("orders.country: row 0 is null"),
+        "{refused:#}"
+    );
+    let left: Vec<_> = std::fs::read_dir(folder.join("orders"))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name())
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
 }

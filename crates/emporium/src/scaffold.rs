@@ -113,7 +113,19 @@ fn write(root: &Path, files: &[File], edits: &[Edit]) -> anyhow::Result<Vec<Path
             std::fs::create_dir_all(folder)
                 .with_context(|| format!("make the folder {}", folder.display()))?;
         }
-        std::fs::write(&path, &file.text).with_context(|| format!("write {}", path.display()))?;
+        // `create_new`: a file (or a link) that appeared since the check is not overwritten.
+        let made = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .and_then(|mut opened| std::io::Write::write_all(&mut opened, file.text.as_bytes()));
+        if let Err(error) = made {
+            for done in &written {
+                let _ = std::fs::remove_file(root.join(done));
+            }
+            return Err(error)
+                .with_context(|| format!("write {}: nothing was kept", path.display()));
+        }
         written.push(file.path.clone());
     }
     for edit in edits {

@@ -22,7 +22,7 @@ fn a_contract_reads_as_tables_of_typed_columns() {
     assert_eq!(contract.id, "urn:emporium:orders:orders");
     assert_eq!(
         (contract.version, contract.status.as_str()),
-        ((1, 0, 0), "active")
+        ((1, 0, 1), "active")
     );
     let lines = contract.table("order_lines").unwrap();
     let key: Vec<&str> = lines
@@ -47,7 +47,7 @@ fn a_contract_reads_as_tables_of_typed_columns() {
 fn what_the_exports_cannot_write_is_refused_by_name() {
     let refusals = [
         (
-            "version: 1.0.0",
+            "version: 1.0.1",
             "version: 1.0",
             "version `1.0` is not MAJOR.MINOR.PATCH",
         ),
@@ -128,6 +128,6 @@ fn a_breaking_change_needs_a_new_major_version() {
     assert!(
         check(&orders(), &older)
             .unwrap_err()
-            .contains("below the published 1.0.0")
+            .contains("below the published 1.0.1")
     );
 }

@@ -22,6 +22,16 @@ pub(super) fn create(root: &Path, name: &str) -> anyhow::Result<String> {
             root.display()
         );
     }
+    for taken in [
+        format!("guests/wasm/{name}.wasm"),
+        format!("guests/c/{name}.c"),
+    ] {
+        if root.join(&taken).exists() {
+            anyhow::bail!(
+                "{taken} exists already: a function of that name would overwrite it, or be overwritten"
+            );
+        }
+    }
     let names = Names {
         pairs: vec![("@name@", name.to_owned())],
     };

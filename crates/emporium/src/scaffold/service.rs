@@ -156,11 +156,54 @@ const RESERVED: &[&str] = &[
     "while",
     "xtask",
     "yield",
+    // What the templates name themselves (a type `Item` beside a service `Item` would clash),
+    // and the process's own settings sections, which a service's section would shadow.
+    "arc",
+    "built",
+    "client",
+    "config",
+    "context",
+    "domain",
+    "err",
+    "error",
+    "exports",
+    "grpc",
+    "http",
+    "invalid",
+    "item",
+    "items",
+    "json",
+    "ok",
+    "option",
+    "outbox",
+    "page",
+    "path",
+    "pb",
+    "plugin",
+    "product",
+    "query",
+    "remote",
+    "request",
+    "response",
+    "result",
+    "router",
+    "shutdown",
+    "some",
+    "source",
+    "state",
+    "status",
+    "store",
+    "string",
+    "telemetry",
+    "tls",
+    "value",
+    "vec",
 ];
 
 const BINARY_MANIFEST: &str = "crates/emporium/Cargo.toml";
 const ROOT_CATALOG: &str = "catalog-info.yaml";
 const VALUES: &str = "deploy/helm/emporium/values.yaml";
+const EVENTS: &str = "crates/events/src/lib.rs";
 
 pub(super) fn create(
     root: &Path,
@@ -170,7 +213,12 @@ pub(super) fn create(
 ) -> anyhow::Result<String> {
     check_name(root, name)?;
     check_owner(root, owner)?;
-    let description = description.trim().replace(['"', '\n'], " ");
+    if description.contains(['\\', '"', '@']) || description.chars().any(char::is_control) {
+        anyhow::bail!(
+            "--description: one line of plain text, without backslashes, quotes, `@` or control characters (it goes into TOML, YAML and Rust)"
+        );
+    }
+    let description = description.trim().to_owned();
     let names = Names {
         pairs: vec![
             ("@name@", name.to_owned()),
@@ -191,6 +239,7 @@ pub(super) fn create(
         binary_line(root, name)?,
         catalog_target(root, name)?,
         chart_values(root, name)?,
+        event_domain(root, name)?,
     ];
     let written = write(root, &files, &edits)?;
     let listed: Vec<String> = written
@@ -337,6 +386,24 @@ fn chart_values(root: &Path, name: &str) -> anyhow::Result<Edit> {
     text.insert_str(before_gateway + 1, &block);
     Ok(Edit {
         path: VALUES.into(),
+        text,
+    })
+}
+
+/// The service's name among the event domains, so that NATS keeps a stream for its events.
+fn event_domain(root: &Path, name: &str) -> anyhow::Result<Edit> {
+    let text = read(root, EVENTS)?;
+    let start = "pub const DOMAINS: &[&str] = &[\n";
+    let at = text
+        .find(start)
+        .ok_or_else(|| anyhow::anyhow!("{EVENTS} has no `{}`", start.trim_end()))?;
+    let end = text[at..]
+        .find("];")
+        .ok_or_else(|| anyhow::anyhow!("{EVENTS}: the list of DOMAINS does not end"))?;
+    let mut text = text.clone();
+    text.insert_str(at + end, &format!("    \"{name}\",\n"));
+    Ok(Edit {
+        path: EVENTS.into(),
         text,
     })
 }

@@ -14,11 +14,12 @@ use storefront::portal::catalog::embedded_files;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_emporium");
 /// What `new` reads of a checkout.
-const READ: [&str; 5] = [
+const READ: [&str; 6] = [
     "Cargo.toml",
     "crates/emporium/Cargo.toml",
     "catalog-info.yaml",
     "deploy/helm/emporium/values.yaml",
+    "crates/events/src/lib.rs",
     "guests/assemblyscript/assembly/emporium.ts",
 ];
 
@@ -91,6 +92,11 @@ fn a_new_service_is_written_whole_and_the_portal_s_catalog_reads_it() {
     );
     assert!(services.contains("\n  reviews:\n    enabled: true\n"));
     assert!(services.find("\n  reviews:") < services.find("\n  gateway:"));
+    let events = text(&root, "crates/events/src/lib.rs");
+    assert!(
+        events.contains("    \"functions\",\n    \"reviews\",\n];"),
+        "{events}"
+    );
     let dashboard = text(&root, "deploy/grafana/dashboards/emporium-reviews.json");
     let dashboard: serde_json::Value = serde_json::from_str(&dashboard).unwrap();
     assert_eq!(dashboard["uid"], "emporium-reviews");
@@ -130,13 +136,19 @@ fn a_new_service_is_written_whole_and_the_portal_s_catalog_reads_it() {
 fn new_refuses_what_it_cannot_make_by_name_and_writes_nothing() {
     let root = checkout();
     let before: Vec<String> = READ.iter().map(|file| text(&root, file)).collect();
-    let refusals: [(&[&str], &str); 7] = [
+    let refusals: [(&[&str], &str); 10] = [
         (
             &["service", "Bad_Name"],
             "2 to 30 lowercase letters and digits",
         ),
         (&["service", "x"], "2 to 30 lowercase letters and digits"),
         (&["service", "type"], "a name Rust or the shop keeps"),
+        (&["service", "items"], "a name Rust or the shop keeps"),
+        (&["service", "tls"], "a name Rust or the shop keeps"),
+        (
+            &["service", "reviews", "--description", "a \\ b"],
+            "--description: one line of plain text",
+        ),
         (&["service", "tokio"], "a dependency of the workspace"),
         (
             &["service", "reviews", "--owner", "nobody"],
