@@ -1,6 +1,7 @@
-//! The operations view's buttons for functions and webhooks, pressed as a browser would post
-//! them: a dead webhook delivery is replayed to a receiver that now takes it, and a function
-//! is rolled back; a form without the operator's CSRF token is refused.
+//! The operations view's buttons, pressed as a browser would post them: an event a consumer
+//! could not handle is replayed from the dead letters once the consumer can; a dead webhook
+//! delivery is replayed to a receiver that now takes it, and a function is rolled back; a form
+//! without the operator's CSRF token is refused.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -152,4 +153,93 @@ async fn an_operator_replays_a_dead_webhook_and_rolls_a_function_back_from_the_v
         json!([{"version": 1, "percent": 100}]),
         "{function}"
     );
+}
+
+/// The `/ops` page once it lists a dead letter, waiting up to ten seconds.
+async fn page_with_a_dead_letter(shop: &TestShop, operator: &str) -> String {
+    let started = Instant::now();
+    loop {
+        let page = shop.get_text_with("/ops", operator).await;
+        if page.contains("action=\"/ops/dead-letters/replay\"") {
+            return page;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "no dead letter on the page: {page}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn an_operator_replays_a_dead_event_once_its_consumer_can_handle_it() {
+    // The mailbox's folder sits under a file, so notifications cannot write an email: at one
+    // delivery, the order's completion is a dead letter at once.
+    let mut blocker = std::path::PathBuf::new();
+    let shop = TestShop::spawn_with("sqlite", |settings| {
+        std::fs::create_dir_all(&settings.data_dir).unwrap();
+        blocker = std::path::Path::new(&settings.data_dir).join("blocker");
+        std::fs::write(&blocker, "not a folder").unwrap();
+        let mailbox = blocker.join("mailbox");
+        settings.services.notifications.mailbox_dir = mailbox.display().to_string();
+        settings.services.notifications.max_deliver = 1;
+    })
+    .await;
+    let operator = shop.admin_token_for("admin.ops").await;
+    let (shopper, email) = crate::checkout::buyer(&shop, "dead-letter").await;
+    crate::checkout::fill_cart(&shop, &shopper, "KIT-00002").await;
+    let order = crate::checkout::place_confirmed(&shop, &shopper, "ops-dead-letter-1").await;
+    let page = page_with_a_dead_letter(&shop, &operator).await;
+    let consumer = field_after(&page, "action=\"/ops/dead-letters/replay\"", "consumer");
+    let event_id = field_after(&page, "action=\"/ops/dead-letters/replay\"", "event_id");
+    let csrf = field_after(&page, "action=\"/ops/dead-letters/replay\"", "csrf");
+    assert_eq!(consumer, "notifications", "{page}");
+    assert!(shop.mailbox.messages(&email).unwrap().is_empty());
+
+    let forged = [
+        ("csrf", "0"),
+        ("consumer", &consumer),
+        ("event_id", &event_id),
+    ];
+    let status = post_form(&shop, &operator, "/ops/dead-letters/replay", &forged).await;
+    assert_eq!(
+        status, 403,
+        "a form without the operator's token is refused"
+    );
+    let unknown = [
+        ("csrf", csrf.as_str()),
+        ("consumer", &consumer),
+        ("event_id", "no-such-event"),
+    ];
+    let status = post_form(&shop, &operator, "/ops/dead-letters/replay", &unknown).await;
+    assert_eq!(status, 404, "an event no process holds is named as such");
+
+    // The mailbox can be written again: the replay delivers the email and empties the list.
+    std::fs::remove_file(&blocker).unwrap();
+    let replay = [
+        ("csrf", csrf.as_str()),
+        ("consumer", &consumer),
+        ("event_id", &event_id),
+    ];
+    let status = post_form(&shop, &operator, "/ops/dead-letters/replay", &replay).await;
+    assert_eq!(status, 303);
+    let started = Instant::now();
+    while shop.mailbox.messages(&email).unwrap().is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "no email after the replay"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let messages = shop.mailbox.messages(&email).unwrap();
+    assert_eq!(messages.len(), 1);
+    assert!(
+        messages[0].contains(order["id"].as_str().unwrap()),
+        "{}",
+        messages[0]
+    );
+    let page = shop.get_text_with("/ops", &operator).await;
+    assert!(page.contains("None: every event was handled."), "{page}");
+    let status = post_form(&shop, &operator, "/ops/dead-letters/replay", &replay).await;
+    assert_eq!(status, 404, "a dead letter is replayed once");
 }
