@@ -11,6 +11,7 @@ use proto::identity as pb;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::assistant::Refusal;
 use crate::extract::{Bearer, Json};
 use crate::state::Gateway;
 
@@ -101,11 +102,12 @@ pub(crate) async fn sign_up(
 
 /// Exchanges an email and password for tokens (the first-party client's password login).
 #[utoipa::path(post, path = "/api/v1/account/login", tag = "account", request_body = LogIn,
-    responses((status = 200, body = Tokens), (status = 401, description = "the email or password is wrong")))]
+    responses((status = 200, body = Tokens), (status = 401, description = "the email or password is wrong"),
+        (status = 429, description = "too many requests, or too many failed logins for this email; see `Retry-After`")))]
 pub(crate) async fn log_in(
     State(gateway): State<Gateway>,
     Json(body): Json<LogIn>,
-) -> Result<Response, Problem> {
+) -> Result<Response, Refusal> {
     let message = pb::LoginRequest {
         email: body.email,
         password: body.password,

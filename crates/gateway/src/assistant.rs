@@ -38,7 +38,8 @@ pub(crate) fn routes() -> Router<Gateway> {
         .route("/api/v1/assistant/conversations/{id}", get(conversation))
 }
 
-/// A refusal: a problem document, with `Retry-After` when a budget is spent.
+/// A refusal: a problem document, with `Retry-After` when the service that refused gave one
+/// (a spent budget, a throttled login).
 #[derive(Debug)]
 pub(crate) struct Refusal(Problem, Option<String>);
 

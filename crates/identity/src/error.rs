@@ -22,6 +22,9 @@ pub enum Error {
     /// The same for an unknown email and a wrong password, so that neither can be told apart.
     #[error("the email or password is not right")]
     BadCredentials,
+    /// Too many failed logins for this email: the next may come after the wait.
+    #[error("too many failed logins for this email: try again in {retry_after_seconds} s")]
+    TooManyAttempts { retry_after_seconds: u64 },
     /// A bearer token was missing or did not verify.
     #[error("invalid token: {0}")]
     InvalidToken(String),
@@ -58,7 +61,10 @@ impl Error {
     pub(crate) fn is_the_users(&self) -> bool {
         matches!(
             self,
-            Error::InvalidField(_) | Error::EmailTaken | Error::BadCredentials
+            Error::InvalidField(_)
+                | Error::EmailTaken
+                | Error::BadCredentials
+                | Error::TooManyAttempts { .. }
         )
     }
 }
@@ -119,6 +125,15 @@ impl From<Error> for tonic::Status {
                 tonic::Status::unauthenticated(message)
             }
             Error::InsufficientScope(_) => tonic::Status::permission_denied(message),
+            Error::TooManyAttempts {
+                retry_after_seconds,
+            } => {
+                let mut status = tonic::Status::resource_exhausted(message);
+                status
+                    .metadata_mut()
+                    .insert("retry-after", retry_after_seconds.into());
+                status
+            }
             Error::OAuth { code, .. } => match code {
                 OAuthCode::InvalidClient | OAuthCode::InvalidGrant => {
                     tonic::Status::unauthenticated(message)
@@ -152,6 +167,17 @@ impl IntoResponse for Error {
             Error::BadCredentials => Problem::unauthorized(self.to_string())
                 .with_kind("unauthenticated")
                 .into_response(),
+            Error::TooManyAttempts {
+                retry_after_seconds,
+            } => {
+                let mut response = Problem::new(StatusCode::TOO_MANY_REQUESTS, self.to_string())
+                    .with_kind("too-many-requests")
+                    .into_response();
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, retry_after_seconds.into());
+                response
+            }
             Error::InvalidToken(_) => with_www_authenticate(
                 Problem::unauthorized(self.to_string())
                     .with_kind("unauthenticated")

@@ -10,10 +10,12 @@ mod clients;
 mod domain;
 mod error;
 mod grpc;
+mod hashing;
 mod keys;
 mod oidc;
 mod plugin;
 mod store;
+mod throttle;
 mod tokens;
 mod users;
 
@@ -103,6 +105,10 @@ struct Inner {
     store: Store,
     keys: Arc<KeyRing>,
     passwords: PasswordPolicy,
+    /// Argon2 runs, a bounded number at a time.
+    hashing: hashing::Hashing,
+    /// Failed logins per email, to slow a guesser down.
+    throttle: throttle::LoginThrottle,
     /// The hash of no one's password, checked when an email is unknown so that a failed login
     /// takes as long whichever part was wrong.
     decoy_password_hash: String,
@@ -173,6 +179,8 @@ impl Identity {
                 store,
                 keys,
                 passwords,
+                hashing: hashing::Hashing::new(0),
+                throttle: throttle::LoginThrottle::default(),
                 decoy_password_hash,
                 verifier,
             }),

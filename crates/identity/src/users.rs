@@ -1,6 +1,8 @@
 //! The users: signing up, logging in, looking a user up, and hashing and checking passwords off
 //! the async workers.
 
+use std::time::Instant;
+
 use anyhow::Context as _;
 use platform::unix_now;
 
@@ -56,9 +58,16 @@ impl Identity {
         Ok(user)
     }
 
-    /// The user with this email and password; `BadCredentials` whatever was wrong.
+    /// The user with this email and password; `BadCredentials` whatever was wrong, and
+    /// `TooManyAttempts` before any check while the email's failures say wait (`throttle`).
     #[tracing::instrument(skip_all)]
     pub(crate) async fn authenticate(&self, email: &str, password: &str) -> Result<User, Error> {
+        let throttle = &self.inner.throttle;
+        throttle
+            .check(email, Instant::now())
+            .map_err(|wait| Error::TooManyAttempts {
+                retry_after_seconds: wait.as_secs_f64().ceil() as u64,
+            })?;
         let found = match Email::parse(email) {
             Ok(email) => self.inner.store.user_by_email(&email).await?,
             Err(_) => None,
@@ -71,8 +80,14 @@ impl Identity {
             .verify_password(password.to_owned(), password_hash)
             .await?;
         match user {
-            Some(user) if matches => Ok(user),
-            _ => Err(Error::BadCredentials),
+            Some(user) if matches => {
+                throttle.succeeded(email);
+                Ok(user)
+            }
+            _ => {
+                throttle.failed(email, Instant::now());
+                Err(Error::BadCredentials)
+            }
         }
     }
 
@@ -84,7 +99,10 @@ impl Identity {
         let passwords = self.inner.passwords.clone();
         let salt = random_bytes::<16>()?;
         // Argon2 is deliberately slow; it runs off the async workers.
-        let hash = tokio::task::spawn_blocking(move || passwords.hash(&password, &salt))
+        let hash = self
+            .inner
+            .hashing
+            .run(move || passwords.hash(&password, &salt))
             .await
             .context("hash a password")?
             .map_err(anyhow::Error::msg)?;
@@ -93,10 +111,11 @@ impl Identity {
 
     async fn verify_password(&self, password: String, hash: String) -> Result<bool, Error> {
         let passwords = self.inner.passwords.clone();
-        Ok(
-            tokio::task::spawn_blocking(move || passwords.verify(&password, &hash))
-                .await
-                .context("verify a password")?,
-        )
+        Ok(self
+            .inner
+            .hashing
+            .run(move || passwords.verify(&password, &hash))
+            .await
+            .context("verify a password")?)
     }
 }

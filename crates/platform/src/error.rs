@@ -139,6 +139,7 @@ impl From<tonic::Status> for Problem {
             Code::Unauthenticated => "unauthenticated",
             Code::PermissionDenied => "forbidden",
             Code::Unavailable => "unavailable",
+            Code::ResourceExhausted => "too-many-requests",
             Code::DeadlineExceeded => "timeout",
             _ => "error",
         };

@@ -148,3 +148,34 @@ async fn a_wrong_client_secret_gets_no_token() {
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["error"], "invalid_client");
 }
+
+#[tokio::test]
+async fn password_guessing_over_rest_is_made_to_wait_with_retry_after() {
+    let shop = TestShop::spawn("sqlite").await;
+    let (_, email) = crate::checkout::buyer(&shop, "guessed").await;
+    let log_in = |password: &'static str| {
+        let body = serde_json::json!({"email": email, "password": password});
+        shop.http
+            .post(shop.url("/api/v1/account/login"))
+            .json(&body)
+            .send()
+    };
+    for _ in 0..5 {
+        assert_eq!(log_in("not the password").await.unwrap().status(), 401);
+    }
+    // The password `emporium::load::sign_up` gives, right but too early.
+    let throttled = log_in("load-test-password").await.unwrap();
+    assert_eq!(
+        throttled.headers()["retry-after"],
+        "1",
+        "{:?}",
+        throttled.headers()
+    );
+    let problem = assert_problem(throttled, 429, "too many failed logins").await;
+    assert!(
+        problem["type"]
+            .as_str()
+            .unwrap()
+            .ends_with("/too-many-requests")
+    );
+}

@@ -190,7 +190,10 @@ pub(super) async fn authorize_login(
         None => identity
             .authenticate(&form.email, &form.password)
             .await
-            .map_err(|error| (StatusCode::UNAUTHORIZED, error)),
+            .map_err(|error| match error {
+                Error::TooManyAttempts { .. } => (StatusCode::TOO_MANY_REQUESTS, error),
+                error => (StatusCode::UNAUTHORIZED, error),
+            }),
     };
     let user = match user {
         Ok(user) => user,

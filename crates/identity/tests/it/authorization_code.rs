@@ -343,7 +343,7 @@ async fn a_request_without_pkce_is_sent_back_to_the_client_with_an_error() {
 }
 
 #[tokio::test]
-async fn a_wrong_password_shows_the_form_again_with_a_message() {
+async fn a_wrong_password_shows_the_form_again_with_a_message_and_many_make_it_wait() {
     let app = TestApp::spawn(support::sqlite_database()).await;
     let challenge = support::identity_pkce_challenge(&support::pkce_verifier());
     let url = url::Url::parse_with_params(
@@ -383,6 +383,27 @@ async fn a_wrong_password_shows_the_form_again_with_a_message() {
         "{html}"
     );
     assert_eq!(support::hidden_fields(&html), fields[..fields.len() - 2]);
+
+    // Four more wrong passwords: the form then asks the guesser to wait, right password or not.
+    for _ in 0..4 {
+        let response = app.http.post(support::form_action(&html)).form(&fields);
+        assert_eq!(response.send().await.unwrap().status(), 401);
+    }
+    let last = fields.len() - 1;
+    fields[last].1 = support::USER_PASSWORD.to_owned();
+    let response = app
+        .http
+        .post(support::form_action(&html))
+        .form(&fields)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 429);
+    let html = response.text().await.unwrap();
+    assert!(
+        html.contains("too many failed logins for this email: try again in 1 s"),
+        "{html}"
+    );
 }
 
 #[tokio::test]

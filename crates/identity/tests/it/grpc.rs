@@ -125,6 +125,57 @@ async fn login_fails_alike_for_an_unknown_user_and_a_wrong_password() {
 }
 
 #[tokio::test]
+async fn failed_logins_past_the_fifth_make_the_next_wait_even_with_the_right_password() {
+    let app = TestApp::spawn(sqlite_database()).await;
+    let mut client = client(&app);
+    let login = |email: &str, password: &str| LoginRequest {
+        email: email.to_owned(),
+        password: password.to_owned(),
+        scope: String::new(),
+    };
+    for _ in 0..5 {
+        let refused = client
+            .login(login(crate::support::USER_EMAIL, "not the password"))
+            .await
+            .unwrap_err();
+        assert_eq!(refused.code(), Code::Unauthenticated);
+    }
+    let throttled = client
+        .login(login(
+            crate::support::USER_EMAIL,
+            crate::support::USER_PASSWORD,
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(throttled.code(), Code::ResourceExhausted, "{throttled:?}");
+    assert!(
+        throttled.message().contains("try again in 1 s"),
+        "{throttled:?}"
+    );
+    assert_eq!(throttled.metadata().get("retry-after").unwrap(), "1");
+    // Another email, known or not, is not held up by this one's failures.
+    let unknown = client
+        .login(login("nobody@example.com", "not the password"))
+        .await
+        .unwrap_err();
+    assert_eq!(unknown.code(), Code::Unauthenticated);
+    // Once the wait is over, the right password signs in and the count starts again.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    client
+        .login(login(
+            crate::support::USER_EMAIL,
+            crate::support::USER_PASSWORD,
+        ))
+        .await
+        .unwrap();
+    let refused = client
+        .login(login(crate::support::USER_EMAIL, "not the password"))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::Unauthenticated);
+}
+
+#[tokio::test]
 async fn get_me_without_a_token_is_unauthenticated() {
     let app = TestApp::spawn(sqlite_database()).await;
     let status = client(&app).get_me(GetMeRequest {}).await.unwrap_err();
