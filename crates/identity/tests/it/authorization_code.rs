@@ -369,13 +369,9 @@ async fn a_wrong_password_shows_the_form_again_with_a_message_and_many_make_it_w
     let mut fields = support::hidden_fields(&html);
     fields.push(("email".to_owned(), USER_EMAIL.to_owned()));
     fields.push(("password".to_owned(), "not the password".to_owned()));
-    let response = app
-        .http
-        .post(support::form_action(&html))
-        .form(&fields)
-        .send()
-        .await
-        .unwrap();
+    let action = support::form_action(&html);
+    let sign_in = |fields: &Vec<(String, String)>| app.http.post(&action).form(fields).send();
+    let response = sign_in(&fields).await.unwrap();
     assert_eq!(response.status(), 401);
     let html = response.text().await.unwrap();
     assert!(
@@ -386,18 +382,11 @@ async fn a_wrong_password_shows_the_form_again_with_a_message_and_many_make_it_w
 
     // Four more wrong passwords: the form then asks the guesser to wait, right password or not.
     for _ in 0..4 {
-        let response = app.http.post(support::form_action(&html)).form(&fields);
-        assert_eq!(response.send().await.unwrap().status(), 401);
+        assert_eq!(sign_in(&fields).await.unwrap().status(), 401);
     }
     let last = fields.len() - 1;
     fields[last].1 = support::USER_PASSWORD.to_owned();
-    let response = app
-        .http
-        .post(support::form_action(&html))
-        .form(&fields)
-        .send()
-        .await
-        .unwrap();
+    let response = sign_in(&fields).await.unwrap();
     assert_eq!(response.status(), 429);
     let html = response.text().await.unwrap();
     assert!(

@@ -102,15 +102,19 @@ async fn sign_up_with_a_taken_email_is_already_exists() {
     assert_eq!(status.code(), Code::AlreadyExists);
 }
 
+/// A password login with the first-party client's default scopes.
+fn login(email: &str, password: &str) -> LoginRequest {
+    LoginRequest {
+        email: email.to_owned(),
+        password: password.to_owned(),
+        scope: String::new(),
+    }
+}
+
 #[tokio::test]
 async fn login_fails_alike_for_an_unknown_user_and_a_wrong_password() {
     let app = TestApp::spawn(sqlite_database()).await;
     let mut client = client(&app);
-    let login = |email: &str, password: &str| LoginRequest {
-        email: email.to_owned(),
-        password: password.to_owned(),
-        scope: String::new(),
-    };
     let wrong_password = client
         .login(login(crate::support::USER_EMAIL, "not the password"))
         .await
@@ -128,11 +132,6 @@ async fn login_fails_alike_for_an_unknown_user_and_a_wrong_password() {
 async fn failed_logins_past_the_fifth_make_the_next_wait_even_with_the_right_password() {
     let app = TestApp::spawn(sqlite_database()).await;
     let mut client = client(&app);
-    let login = |email: &str, password: &str| LoginRequest {
-        email: email.to_owned(),
-        password: password.to_owned(),
-        scope: String::new(),
-    };
     for _ in 0..5 {
         let refused = client
             .login(login(crate::support::USER_EMAIL, "not the password"))
