@@ -191,6 +191,9 @@ async fn emporium_model_lists_sets_a_canary_promotes_and_rolls_back_on_the_runni
     );
     let nothing = model_command(&data_dir, &base, &["retire", "emporium-embed", "1"]);
     assert!(String::from_utf8_lossy(&nothing.stderr).contains("in production"));
+    // Stopped, or the shop would outlive the test run (as it did on every CI run before).
+    assert!(crate::binary::stop(running.child).success());
+    let _ = std::fs::remove_dir_all(&data_dir);
 }
 
 #[tokio::test]
