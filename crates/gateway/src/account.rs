@@ -11,8 +11,8 @@ use proto::identity as pb;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::assistant::Refusal;
 use crate::extract::{Bearer, Json};
+use crate::refusal::Refusal;
 use crate::state::Gateway;
 
 pub(crate) fn routes() -> Router<Gateway> {

@@ -29,6 +29,7 @@ use utoipa::ToSchema;
 
 use self::turn::{Progress, Reply};
 use crate::extract::{Bearer, Json};
+use crate::refusal::Refusal;
 use crate::state::Gateway;
 
 pub(crate) fn routes() -> Router<Gateway> {
@@ -36,40 +37,6 @@ pub(crate) fn routes() -> Router<Gateway> {
         .route("/api/v1/assistant", post(converse))
         .route("/api/v1/assistant/confirm", post(confirm))
         .route("/api/v1/assistant/conversations/{id}", get(conversation))
-}
-
-/// A refusal: a problem document, with `Retry-After` when the service that refused gave one
-/// (a spent budget, a throttled login).
-#[derive(Debug)]
-pub(crate) struct Refusal(Problem, Option<String>);
-
-impl From<Problem> for Refusal {
-    fn from(problem: Problem) -> Refusal {
-        Refusal(problem, None)
-    }
-}
-
-impl From<tonic::Status> for Refusal {
-    fn from(status: tonic::Status) -> Refusal {
-        let retry_after = status
-            .metadata()
-            .get("retry-after")
-            .and_then(|value| value.to_str().ok())
-            .map(str::to_owned);
-        Refusal(Problem::from(status), retry_after)
-    }
-}
-
-impl IntoResponse for Refusal {
-    fn into_response(self) -> Response {
-        let mut response = self.0.into_response();
-        if let Some(value) = self.1.and_then(|seconds| seconds.parse().ok()) {
-            response
-                .headers_mut()
-                .insert(axum::http::header::RETRY_AFTER, value);
-        }
-        response
-    }
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -22,6 +22,7 @@ pub mod openapi;
 mod orders;
 mod plugin;
 mod recommendations;
+mod refusal;
 mod search;
 mod state;
 mod validate;

@@ -62,11 +62,7 @@ impl IntoResponse for OpenAiError {
             "code": self.code,
         }});
         let mut response = (self.status, axum::Json(body)).into_response();
-        if let Some(value) = self.retry_after.and_then(|seconds| seconds.parse().ok()) {
-            response
-                .headers_mut()
-                .insert(axum::http::header::RETRY_AFTER, value);
-        }
+        crate::refusal::set_retry_after(&mut response, self.retry_after);
         response
     }
 }
@@ -111,11 +107,7 @@ impl From<tonic::Status> for OpenAiError {
             Some("response_schema") => Some("response_format"),
             _ => None,
         };
-        let retry_after = status
-            .metadata()
-            .get("retry-after")
-            .and_then(|value| value.to_str().ok())
-            .map(str::to_owned);
+        let retry_after = crate::refusal::retry_after(&status);
         OpenAiError {
             status: status_code,
             message,

@@ -6,7 +6,8 @@ use platform::transport::request;
 use proto::inference as pb;
 use storefront::assistant::{Assistant, Entry, Found, Refused, Said};
 
-use super::{Refusal, tools, turn};
+use super::{tools, turn};
+use crate::refusal::Refusal;
 use crate::state::Gateway;
 
 #[derive(Clone)]

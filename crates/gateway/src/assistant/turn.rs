@@ -12,9 +12,9 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use utoipa::ToSchema;
 
-use super::Refusal;
 use super::intent::{self, Intent};
 use super::tools::{self, Found, Shown};
+use crate::refusal::Refusal;
 use crate::state::Gateway;
 
 /// Rounds of tool calls in one turn, at most.
