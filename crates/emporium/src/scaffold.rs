@@ -91,11 +91,8 @@ struct File {
     text: String,
 }
 
-/// A change to a file that exists: its path and its new text.
-struct Edit {
-    path: PathBuf,
-    text: String,
-}
+/// A change to a file that exists: its path and its new text, the shape of a new file.
+type Edit = File;
 
 /// Writes `files` (none may exist yet) and `edits`, once all of them are known to be possible;
 /// answers the paths, relative to `root`.

@@ -400,7 +400,7 @@ fn event_domain(root: &Path, name: &str) -> anyhow::Result<Edit> {
     let end = text[at..]
         .find("];")
         .ok_or_else(|| anyhow::anyhow!("{EVENTS}: the list of DOMAINS does not end"))?;
-    let mut text = text.clone();
+    let mut text = text;
     text.insert_str(at + end, &format!("    \"{name}\",\n"));
     Ok(Edit {
         path: EVENTS.into(),
